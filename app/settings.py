@@ -1,0 +1,63 @@
+"""The API's (and the CLI's dev supervisor's) configuration: one Settings per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from the environment (``FLOWFORGE_*``, plus the unprefixed names below).
+
+    Attributes:
+        environment: ``dev`` allows generated secrets; ``prod`` refuses them.
+        database_url: SQLAlchemy URL (``postgresql+asyncpg://...``). Env: ``DATABASE_URL``.
+            Empty in dev means: start the embedded PostgreSQL under ``data_dir``.
+        temporal_address: ``host:port`` of the Temporal frontend. Env: ``TEMPORAL_ADDRESS``.
+        temporal_namespace: Env: ``TEMPORAL_NAMESPACE``.
+        temporal_ui_url: Base URL of the Temporal Web UI, for run links.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    data_dir: str = ".data"
+
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    temporal_address: str = Field(default="127.0.0.1:7233", validation_alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    temporal_ui_port: int = 8233
+    task_queue: str = "flowforge"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    jwt_secret: str = ""
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+
+    admin_username: str = ""
+    admin_password: str = ""
+
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    max_definition_bytes: int = Field(default=262_144, ge=1024)
+    max_nodes: int = Field(default=500, ge=1)
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_outside_dev(self) -> Settings:
+        if self.environment == "prod" and len(self.jwt_secret) < 32:
+            raise ValueError(
+                "FLOWFORGE_JWT_SECRET must be set to at least 32 characters outside dev"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""FlowForge's DSL and its Temporal interpreter."""

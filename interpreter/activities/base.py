@@ -1,0 +1,142 @@
+"""The contract between the interpreter workflow and every node activity.
+
+Each activity takes one :class:`ActivityRequest` and returns one
+:class:`ActivityResult`. Failures are raised as :class:`NodeFailure`
+subclasses and turned into Temporal ``ApplicationError`` by :func:`node_activity`,
+which also decides the delay before the next attempt when Temporal's own
+RetryPolicy cannot express it (linear backoff, jitter, ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from interpreter.definition import RetrySpec
+from interpreter.errors import NodeFailure
+
+
+MAX_RETRY_AFTER = timedelta(hours=1)
+"""An upstream's ``Retry-After`` is honoured up to this long; longer asks are clamped."""
+
+
+class ActivityRequest(BaseModel):
+    """Input of a node activity.
+
+    Attributes:
+        run_id: The Temporal workflow id of the run.
+        node_id: The node's id in its definition.
+        node_path: Unique path of this node execution in the run (``enrich[3].profile``
+            inside a for_each); the idempotency key derives from it.
+        node_type: The node's type, e.g. ``http``.
+        config: The node's config with every template rendered, except holes
+            that read ``secrets`` which are resolved inside the activity.
+        retry: The effective retry spec (node's, else the definition default).
+        idempotency_key: ``sha256(run_id:node_path)`` when the node sets
+            ``idempotency: true``, else None.
+        context: Expression variables (``input``, ``run``, referenced ``nodes``,
+            ``item``/``index``) for node types that evaluate bare CEL inside the
+            activity (``validate`` rules); empty for the others.
+    """
+
+    run_id: str
+    node_id: str
+    node_path: str
+    node_type: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    idempotency_key: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActivityResult(BaseModel):
+    """What a node activity returns: its raw output and the attempt that produced it."""
+
+    output: Any = None
+    attempt: int = 1
+
+
+def next_retry_delay(
+    spec: RetrySpec, attempt: int, retry_after: float | None = None
+) -> timedelta | None:
+    """The delay before the attempt after ``attempt``, when Temporal can't compute it.
+
+    Returns None when Temporal's RetryPolicy (exponential/fixed, no jitter, no
+    ``Retry-After``) already gives the right delay.
+    """
+    if retry_after is not None:
+        return min(timedelta(seconds=max(retry_after, 0.0)), MAX_RETRY_AFTER)
+    if spec.strategy not in ("linear",) and not spec.jitter:
+        return None
+    delay = spec.delay_before(attempt + 1)
+    if spec.jitter:
+        # Jitter spreads retries of many runs hitting one upstream; activity code
+        # may use randomness (only workflow code must be deterministic).
+        delay = delay * random.uniform(0.5, 1.0)
+    return delay
+
+
+def to_application_error(
+    failure: NodeFailure, spec: RetrySpec, attempt: int, retry_after: float | None = None
+) -> ApplicationError:
+    """Convert a node failure into the error Temporal sees, with the right retry delay."""
+    retryable = failure.retryable and type(failure).__name__ not in spec.non_retryable_errors
+    details = {**failure.details, "attempt": attempt}
+    return ApplicationError(
+        str(failure),
+        details,
+        type=type(failure).__name__,
+        non_retryable=not retryable,
+        next_retry_delay=next_retry_delay(spec, attempt, retry_after) if retryable else None,
+    )
+
+
+@contextlib.asynccontextmanager
+async def heartbeating(interval: float = 5.0) -> AsyncIterator[None]:
+    """Heartbeat every ``interval`` seconds so cancellation reaches a long attempt."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def node_activity(
+    fn: Callable[[Any, ActivityRequest], Awaitable[Any]],
+) -> Callable[[Any, ActivityRequest], Awaitable[ActivityResult]]:
+    """Wrap an activity method: heartbeats, result envelope, error conversion.
+
+    The wrapped method returns the node's raw output or raises
+    :class:`NodeFailure`; a ``retry_after`` attribute on the failure (seconds)
+    overrides the next delay.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(self: Any, request: ActivityRequest) -> ActivityResult:
+        attempt = activity.info().attempt
+        try:
+            async with heartbeating():
+                output = await fn(self, request)
+        except NodeFailure as failure:
+            retry_after = getattr(failure, "retry_after", None)
+            raise to_application_error(failure, request.retry, attempt, retry_after) from None
+        return ActivityResult(output=output, attempt=attempt)
+
+    return wrapper

@@ -1,0 +1,57 @@
+"""What a Temporal client needs to start and control interpreter runs.
+
+The API and the tests start runs only through :func:`start_run`, so the
+workflow type, timeouts and search attributes are set in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from interpreter import search_attributes as sa
+from interpreter.durations import parse_duration
+from interpreter.run import RunInput, RunStatus
+
+WORKFLOW_TYPE = "InterpreterWorkflow"
+STATUS_QUERY = "status"
+PAUSE_SIGNAL = "pause"
+RESUME_SIGNAL = "resume"
+
+
+def run_search_attributes(run: RunInput) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.WORKFLOW_ID, run.meta.workflow_id),
+            SearchAttributePair(sa.VERSION, run.meta.version),
+            SearchAttributePair(sa.OWNER, run.meta.owner),
+            SearchAttributePair(sa.STATUS, RunStatus.RUNNING.value),
+            SearchAttributePair(sa.TRIGGER, run.meta.trigger),
+        ]
+    )
+
+
+def execution_timeout(run: RunInput) -> timedelta | None:
+    """The run's ``timeout`` as Temporal's workflow execution timeout."""
+    timeout = run.definition.timeout
+    return parse_duration(timeout) if timeout else None
+
+
+async def start_run(
+    client: Client, run: RunInput, *, id: str, task_queue: str, **options: Any
+) -> WorkflowHandle[Any, Any]:
+    """Start an interpreter run. ``options`` go to ``Client.start_workflow``
+    (e.g. ``id_conflict_policy`` for idempotent starts)."""
+    return await client.start_workflow(
+        WORKFLOW_TYPE,
+        run,
+        id=id,
+        task_queue=task_queue,
+        execution_timeout=execution_timeout(run),
+        search_attributes=run_search_attributes(run),
+        static_summary=f"{run.definition.name} v{run.meta.version}",
+        **options,
+    )

@@ -1,0 +1,90 @@
+"""FlowForge's error hierarchy.
+
+Everything a user can cause is a :class:`FlowForgeError`. Errors raised inside
+activities travel to the workflow as Temporal ``ApplicationError`` whose
+``type`` is the class name below, so ``retry.non_retryable_errors`` can name
+them::
+
+    FlowForgeError
+    ├── DefinitionInvalid        a definition failed validation (never runs)
+    ├── ExpressionError          a CEL expression or template failed
+    │   ├── ExpressionSyntaxError    at save time: bad syntax, unknown name
+    │   └── EvaluationError          at run time: missing key, type mismatch
+    └── NodeFailure              a node attempt failed (activity side)
+        ├── ConfigError          rendered config is not valid        (not retryable)
+        ├── EgressDenied         SSRF guard refused the destination  (not retryable)
+        ├── HttpStatusError      unexpected HTTP status (retryable only for
+        │                        `retry_on_status`, default 408/429/5xx)
+        ├── HttpNetworkError     connect/read failure, timeout      (retryable)
+        ├── ResponseTooLarge     body over `max_response_bytes`     (not retryable)
+        └── ValidationFailed     a `validate` node found violations (not retryable)
+
+Run-level outcomes raised by the workflow: ``RunFailed`` (a node failed and
+was not handled, or a `fail` node ran).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FlowForgeError(Exception):
+    """Base class of every error FlowForge raises on purpose."""
+
+
+class DefinitionInvalid(FlowForgeError):
+    """A definition failed validation; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[Any]) -> None:
+        self.errors = errors
+        super().__init__(f"definition is invalid ({len(errors)} error(s))")
+
+
+class ExpressionError(FlowForgeError):
+    """A CEL expression or template failed to compile or evaluate."""
+
+
+class ExpressionSyntaxError(ExpressionError):
+    """An expression does not compile; ``position`` is 1-based ``(line, column)``."""
+
+    def __init__(self, message: str, position: tuple[int, int] | None = None) -> None:
+        self.position = position
+        super().__init__(message)
+
+
+class EvaluationError(ExpressionError):
+    """An expression failed at run time (missing key, type mismatch, ...)."""
+
+
+class NodeFailure(FlowForgeError):
+    """A node attempt failed. ``retryable`` tells whether another attempt may help."""
+
+    retryable: bool = True
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        self.details = details or {}
+        super().__init__(message)
+
+
+class ConfigError(NodeFailure):
+    retryable = False
+
+
+class EgressDenied(NodeFailure):
+    retryable = False
+
+
+class HttpStatusError(NodeFailure):
+    pass
+
+
+class HttpNetworkError(NodeFailure):
+    pass
+
+
+class ResponseTooLarge(NodeFailure):
+    retryable = False
+
+
+class ValidationFailed(NodeFailure):
+    retryable = False

@@ -1,0 +1,31 @@
+"""Custom search attributes that make runs listable through Temporal visibility.
+
+The dev stack, the tests and ``temporal-config/`` register exactly these.
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+WORKFLOW_ID = SearchAttributeKey.for_keyword("FlowForgeWorkflowId")
+VERSION = SearchAttributeKey.for_int("FlowForgeVersion")
+OWNER = SearchAttributeKey.for_keyword("FlowForgeOwner")
+STATUS = SearchAttributeKey.for_keyword("FlowForgeStatus")
+TRIGGER = SearchAttributeKey.for_keyword("FlowForgeTrigger")
+
+ALL: tuple[SearchAttributeKey[object], ...] = (  # type: ignore[assignment]
+    WORKFLOW_ID,
+    VERSION,
+    OWNER,
+    STATUS,
+    TRIGGER,
+)
+
+
+def dev_server_flags() -> list[str]:
+    """``--search-attribute NAME=Type`` flags for ``temporal server start-dev``."""
+    kinds = {"KEYWORD": "Keyword", "INT": "Int"}
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]
+    return flags

