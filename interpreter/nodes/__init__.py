@@ -1,0 +1,1 @@
+"""Node types: their config models and, for pure nodes, their evaluation."""
