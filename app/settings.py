@@ -19,6 +19,9 @@ class Settings(BaseSettings):
         temporal_address: ``host:port`` of the Temporal frontend. Env: ``TEMPORAL_ADDRESS``.
         temporal_namespace: Env: ``TEMPORAL_NAMESPACE``.
         temporal_ui_url: Base URL of the Temporal Web UI, for run links.
+        api_url: Where the ``flowforge`` CLI sends API calls. Env: ``FLOWFORGE_API_URL``.
+        token: Bearer token for the CLI; if empty, the one ``flowforge login`` stored
+            under ``cli_config_dir`` is used. Env: ``FLOWFORGE_TOKEN``.
     """
 
     model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
@@ -48,6 +51,11 @@ class Settings(BaseSettings):
     max_nodes: int = Field(default=500, ge=1)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
+
+    # The ``flowforge`` CLI's API client.
+    api_url: str = "http://127.0.0.1:8000"
+    token: str = ""
+    cli_config_dir: str = "~/.config/flowforge"
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_dev(self) -> Settings:

@@ -4,4 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from app.cli import auth, db, dev, runs, workflows
+
 app = typer.Typer(help="FlowForge: durable API orchestration on Temporal.", no_args_is_help=True)
+app.command("dev")(dev.dev)
+app.command("login")(auth.login)
+app.add_typer(auth.users, name="users")
+app.add_typer(workflows.app, name="workflows")
+app.add_typer(runs.app, name="runs")
+app.add_typer(db.app, name="db")

