@@ -1,0 +1,111 @@
+"""docker-compose.yml, checked without Docker (it cannot run on this machine).
+
+The checks are those that break a deployment silently: a variable no Settings
+reads, a mounted file that does not exist, search attributes that drift from
+the ones runs are started with, a worker that cannot be scaled.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from app.settings import Settings
+from interpreter import search_attributes
+from worker.settings import WorkerSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+SETUP_SCRIPT = ROOT / "temporal-config/register-search-attributes.sh"
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return dict(compose["services"])
+
+
+def env_names(settings: type[BaseSettings]) -> set[str]:
+    """The environment variables a Settings class reads."""
+    prefix = settings.model_config.get("env_prefix", "")
+    names = set()
+    for name, field in settings.model_fields.items():
+        alias = field.validation_alias
+        names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
+    return names
+
+
+def host_ports(service: dict[str, Any]) -> set[str]:
+    return {str(port).rsplit(":", 1)[0].rsplit(":", 1)[-1] for port in service.get("ports", [])}
+
+
+def test_services_and_published_ports(services: dict[str, Any]) -> None:
+    assert set(services) == {
+        "postgres",
+        "temporal",
+        "temporal-setup",
+        "temporal-ui",
+        "api",
+        "worker",
+    }
+    assert services["temporal-ui"]["ports"] == ["8233:8080"]
+    assert host_ports(services["api"]) == {"8000"}
+    assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def test_worker_scales(services: dict[str, Any]) -> None:
+    worker = services["worker"]
+    assert "ports" not in worker and "container_name" not in worker
+    assert worker["command"] == ["python", "-m", "worker"]
+
+
+def test_temporal_persists_and_searches_on_postgres(services: dict[str, Any]) -> None:
+    temporal = services["temporal"]
+    env = temporal["environment"]
+    assert temporal["image"].startswith("temporalio/auto-setup:")
+    assert env["DB"] == "postgres12"  # SQL visibility on 12+: advanced visibility
+    assert env["POSTGRES_SEEDS"] == "postgres"
+    assert env["DBNAME"] != "flowforge" and env["VISIBILITY_DBNAME"] != "flowforge"
+
+
+@pytest.mark.parametrize(
+    ("service", "settings"),
+    [("api", Settings), ("worker", WorkerSettings), ("temporal-setup", Settings)],
+)
+def test_env_names_are_read_by_settings(
+    services: dict[str, Any], service: str, settings: type[BaseSettings]
+) -> None:
+    unknown = set(services[service]["environment"]) - env_names(settings)
+    assert not unknown, f"{service} sets variables its Settings never read: {sorted(unknown)}"
+
+
+def test_api_migrates_then_serves(services: dict[str, Any]) -> None:
+    script = " ".join(services["api"]["command"])
+    assert script.index("flowforge db upgrade") < script.index("uvicorn app.main:app")
+    assert services["api"]["environment"]["FLOWFORGE_ENVIRONMENT"] == "prod"
+    assert services["api"]["depends_on"]["temporal-setup"] == {
+        "condition": "service_completed_successfully"
+    }
+
+
+def test_mounted_temporal_config_exists(services: dict[str, Any]) -> None:
+    mounts = [m for s in services.values() for m in s.get("volumes", []) if m.startswith("./")]
+    assert mounts, "temporal-config is mounted somewhere"
+    for mount in mounts:
+        assert (ROOT / mount.split(":", 1)[0]).exists(), mount
+    dynamic = services["temporal"]["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    assert (ROOT / "temporal-config/dynamicconfig" / Path(dynamic).name).is_file()
+    command = services["temporal-setup"]["command"]
+    assert command[-1] == "/etc/flowforge/temporal-config/register-search-attributes.sh"
+
+
+def test_setup_registers_exactly_the_interpreters_search_attributes() -> None:
+    registered = dict(re.findall(r"^register (\w+) (\w+)$", SETUP_SCRIPT.read_text(), re.M))
+    # dev_server_flags() is ["--search-attribute", "Name=Type", ...] built from ALL.
+    expected = dict(flag.split("=") for flag in search_attributes.dev_server_flags()[1::2])
+    assert registered == expected
+    assert set(registered) == {key.name for key in search_attributes.ALL}
