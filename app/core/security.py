@@ -1,0 +1,73 @@
+"""Passwords (argon2), access tokens (JWT) and API keys (sha256 of a random key)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+
+API_KEY_PREFIX = "ffk_"
+"""Every API key starts with this, which tells it apart from a JWT."""
+
+_password_hash = PasswordHash.recommended()
+# Verified against when the username is unknown, so a login takes as long
+# whether or not the user exists.
+_DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None]:
+    """Check ``password``; return (ok, new hash if the stored one should be upgraded)."""
+    if hashed is None:
+        _password_hash.verify(password, _DUMMY_HASH)
+        return False, None
+    return _password_hash.verify_and_update(password, hashed)
+
+
+@dataclass(frozen=True)
+class TokenSigner:
+    """Issues and checks the API's access tokens."""
+
+    secret: str
+    algorithm: str
+    lifetime: timedelta
+
+    def issue(self, user_id: uuid.UUID) -> str:
+        now = datetime.now(UTC)
+        claims = {"sub": str(user_id), "iat": now, "exp": now + self.lifetime}
+        return jwt.encode(claims, self.secret, algorithm=self.algorithm)
+
+    def subject(self, token: str) -> uuid.UUID | None:
+        """The user id a valid, unexpired token was issued to; None for any other token."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[self.algorithm],
+                options={"require": ["exp", "iat", "sub"]},
+            )
+            return uuid.UUID(str(claims["sub"]))
+        except (jwt.PyJWTError, ValueError):
+            return None
+
+
+def new_api_key() -> str:
+    """A fresh API key: the prefix and 256 random bits."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    """The stored form of a key.
+
+    A plain sha256 is enough: the key has 256 bits of entropy, so there is
+    nothing to brute-force, and lookups stay one indexed equality.
+    """
+    return hashlib.sha256(key.encode()).hexdigest()

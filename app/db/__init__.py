@@ -1,0 +1,1 @@
+"""PostgreSQL: the engine, the SQLModel tables, their CRUD and the migrations."""

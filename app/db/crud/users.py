@@ -1,0 +1,55 @@
+"""Users: creation, lookup, login."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.security import hash_password, verify_password
+from app.db.errors import AlreadyExists
+from app.db.models.user import User, UserCreate
+
+
+async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
+    """Insert a user with a hashed password.
+
+    Raises:
+        AlreadyExists: the username is taken.
+    """
+    user = User.model_validate(
+        user_create, update={"hashed_password": hash_password(user_create.password)}
+    )
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise AlreadyExists(f"username {user_create.username!r} is taken: choose another") from None
+    await session.refresh(user)
+    return user
+
+
+async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
+    result = await session.exec(select(User).where(User.username == username))
+    return result.first()
+
+
+async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; upgrades an outdated hash."""
+    user = await get_user_by_username(session=session, username=username)
+    ok, new_hash = verify_password(password, user.hashed_password if user else None)
+    if user is None or not ok or not user.is_active:
+        return None
+    if new_hash is not None:
+        user.hashed_password = new_hash
+        session.add(user)
+        await session.commit()
+        await session.refresh(user)
+    return user

@@ -1,0 +1,10 @@
+"""Every table, imported here so ``SQLModel.metadata`` (and Alembic) sees them all."""
+
+from __future__ import annotations
+
+from app.db.models.api_key import ApiKey
+from app.db.models.run import RunRecord
+from app.db.models.user import Role, User
+from app.db.models.workflow import Workflow, WorkflowVersion
+
+__all__ = ["ApiKey", "Role", "RunRecord", "User", "Workflow", "WorkflowVersion"]

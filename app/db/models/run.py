@@ -1,0 +1,31 @@
+"""The index of runs the API started (Temporal holds their state)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.db.models.common import timestamp
+
+
+class RunRecord(SQLModel, table=True):
+    """Who started which run of which version, and with what idempotency key.
+
+    ``run_id`` is the Temporal workflow id. Runs started by Temporal itself
+    (schedules) have no row; the API then reads the same facts from the run's
+    search attributes.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_workflow_created", "workflow_id", "created_at"),)
+
+    run_id: str = Field(primary_key=True, max_length=200)
+    workflow_id: uuid.UUID = Field(foreign_key="workflows.id", ondelete="CASCADE")
+    version: int = Field(ge=1)
+    owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
+    trigger: str = Field(default="api", max_length=50)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = timestamp()

@@ -1,0 +1,56 @@
+"""Users and their roles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, String
+from sqlmodel import Field, SQLModel
+
+from app.db.models.common import timestamp
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
+
+
+class Role(StrEnum):
+    """What a user may do.
+
+    ``viewer`` reads its own objects; ``editor`` also defines, triggers and
+    controls its own workflows and runs; ``admin`` may do everything to all.
+    """
+
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class UserBase(SQLModel):
+    username: str = Field(min_length=3, max_length=64, regex=USERNAME_PATTERN)
+    role: Role = Role.VIEWER
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=128)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="ck_users_role"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    # A string column (not a PostgreSQL enum type) so adding a role is a data change.
+    role: Role = Field(default=Role.VIEWER, sa_type=String(16))
+    hashed_password: str = Field(max_length=255)
+    is_active: bool = True
+    created_at: datetime = timestamp()
+
+
+class UserPublic(UserBase):
+    id: uuid.UUID
+    is_active: bool
+    created_at: datetime

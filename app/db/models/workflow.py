@@ -1,0 +1,109 @@
+"""Workflows (named, owned, soft-deletable) and their immutable versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.db.models.common import timestamp
+
+
+class DefinitionIn(SQLModel):
+    """A request body carrying one workflow definition (see DSL.md)."""
+
+    definition: dict[str, Any]
+
+
+class WorkflowCreate(DefinitionIn):
+    pass
+
+
+class WorkflowUpdate(DefinitionIn):
+    pass
+
+
+class WorkflowBase(SQLModel):
+    name: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+
+
+class Workflow(WorkflowBase, table=True):
+    """A workflow. ``name`` and ``description`` mirror the newest version's definition.
+
+    Attributes:
+        version: The newest version number (versions are 1, 2, ...).
+        active_version: The version new runs use unless they ask for another.
+        deleted_at: Set by a (soft) delete; deleted workflows are invisible and
+            their names free, while their versions stay for runs in flight.
+    """
+
+    __tablename__ = "workflows"
+    __table_args__ = (
+        Index(
+            "uq_workflows_owner_name_live",
+            "owner_id",
+            "name",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_workflows_owner_created", "owner_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
+    version: int = Field(default=1, ge=1)
+    active_version: int = Field(default=1, ge=1)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+    deleted_at: datetime | None = timestamp(nullable=True)
+
+
+class WorkflowPublic(WorkflowBase):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    version: int
+    active_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowDetail(WorkflowPublic):
+    """A workflow with its active version's definition."""
+
+    definition: dict[str, Any]
+
+
+class WorkflowVersionBase(SQLModel):
+    workflow_id: uuid.UUID
+    version: int
+    content_hash: str = Field(max_length=64)
+    created_by: uuid.UUID
+    created_at: datetime
+
+
+class WorkflowVersion(WorkflowVersionBase, table=True):
+    """One immutable definition of a workflow; a database trigger refuses UPDATE.
+
+    ``content_hash`` is the sha256 of the definition's canonical JSON.
+    """
+
+    __tablename__ = "workflow_versions"
+
+    workflow_id: uuid.UUID = Field(foreign_key="workflows.id", ondelete="CASCADE", primary_key=True)
+    version: int = Field(primary_key=True, ge=1)
+    definition: dict[str, Any] = Field(sa_type=JSONB)
+    created_by: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
+    created_at: datetime = timestamp()
+
+
+class WorkflowVersionPublic(WorkflowVersionBase):
+    active: bool
+
+
+class WorkflowVersionDetail(WorkflowVersionPublic):
+    definition: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Alembic migration scripts of the FlowForge database (run them with ``app.db.migrations``)."""
