@@ -17,6 +17,7 @@ them::
         │                        `retry_on_status`, default 408/429/5xx)
         ├── HttpNetworkError     connect/read failure, timeout      (retryable)
         ├── ResponseTooLarge     body over `max_response_bytes`     (not retryable)
+        ├── ResponseInvalid      body is not what `response` asked   (not retryable)
         └── ValidationFailed     a `validate` node found violations (not retryable)
 
 Run-level outcomes raised by the workflow: ``RunFailed`` (a node failed and
@@ -60,6 +61,8 @@ class NodeFailure(FlowForgeError):
     """A node attempt failed. ``retryable`` tells whether another attempt may help."""
 
     retryable: bool = True
+    retry_after: float | None = None
+    """Seconds the upstream asked to wait (``Retry-After``); overrides the next delay."""
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         self.details = details or {}
@@ -75,7 +78,21 @@ class EgressDenied(NodeFailure):
 
 
 class HttpStatusError(NodeFailure):
-    pass
+    """An unexpected HTTP status; ``retryable`` is decided per status by the caller."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class HttpNetworkError(NodeFailure):
@@ -83,6 +100,10 @@ class HttpNetworkError(NodeFailure):
 
 
 class ResponseTooLarge(NodeFailure):
+    retryable = False
+
+
+class ResponseInvalid(NodeFailure):
     retryable = False
 
 
