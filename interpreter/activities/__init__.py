@@ -1,0 +1,52 @@
+"""Node activities: the nodes that touch the outside world.
+
+A worker builds one pooled client with :func:`build_http_client` and registers
+the bound activity methods::
+
+    client = build_http_client(EgressPolicy(allow=settings.egress_allow), max_connections=100)
+    activities = [
+        HttpActivity(client, HttpSettings()).http,
+        LogActivity().log,        # the workflow also sends `echo` nodes here
+        ValidateActivity().validate,
+    ]
+
+The config models (``HttpConfig``, ``LogConfig``, ``ValidateConfig``) check a
+node's rendered config at run time and can check a definition at save time.
+"""
+
+from __future__ import annotations
+
+from interpreter.activities.base import (
+    ActivityRequest,
+    ActivityResult,
+    next_retry_delay,
+    node_activity,
+    to_application_error,
+)
+from interpreter.activities.http import HttpActivity, HttpSettings
+from interpreter.activities.http_client import build_http_client
+from interpreter.activities.http_config import ApiKeyAuth, BasicAuth, BearerAuth, HttpConfig
+from interpreter.activities.log import LogActivity, LogConfig
+from interpreter.activities.secrets import SecretResolver
+from interpreter.activities.validate import Rule, ValidateActivity, ValidateConfig
+
+__all__ = [
+    "ActivityRequest",
+    "ActivityResult",
+    "ApiKeyAuth",
+    "BasicAuth",
+    "BearerAuth",
+    "HttpActivity",
+    "HttpConfig",
+    "HttpSettings",
+    "LogActivity",
+    "LogConfig",
+    "Rule",
+    "SecretResolver",
+    "ValidateActivity",
+    "ValidateConfig",
+    "build_http_client",
+    "next_retry_delay",
+    "node_activity",
+    "to_application_error",
+]

@@ -24,7 +24,6 @@ from temporalio.exceptions import ApplicationError
 from interpreter.definition import RetrySpec
 from interpreter.errors import NodeFailure
 
-
 MAX_RETRY_AFTER = timedelta(hours=1)
 """An upstream's ``Retry-After`` is honoured up to this long; longer asks are clamped."""
 
@@ -101,8 +100,15 @@ def to_application_error(
 
 
 @contextlib.asynccontextmanager
-async def heartbeating(interval: float = 5.0) -> AsyncIterator[None]:
-    """Heartbeat every ``interval`` seconds so cancellation reaches a long attempt."""
+async def heartbeating(interval: float | None = None) -> AsyncIterator[None]:
+    """Heartbeat every ``interval`` seconds so cancellation reaches a long attempt.
+
+    By default every 5 seconds, or a third of the heartbeat timeout if that is
+    shorter, so a short timeout never expires between two beats.
+    """
+    if interval is None:
+        timeout = activity.info().heartbeat_timeout
+        interval = min(5.0, timeout.total_seconds() / 3) if timeout else 5.0
 
     async def beat() -> None:
         while True:
@@ -124,7 +130,7 @@ def node_activity(
     """Wrap an activity method: heartbeats, result envelope, error conversion.
 
     The wrapped method returns the node's raw output or raises
-    :class:`NodeFailure`; a ``retry_after`` attribute on the failure (seconds)
+    :class:`NodeFailure`; the failure's ``retry_after`` (seconds), when set,
     overrides the next delay.
     """
 
@@ -135,8 +141,12 @@ def node_activity(
             async with heartbeating():
                 output = await fn(self, request)
         except NodeFailure as failure:
-            retry_after = getattr(failure, "retry_after", None)
-            raise to_application_error(failure, request.retry, attempt, retry_after) from None
+            raise to_application_error(
+                failure, request.retry, attempt, failure.retry_after
+            ) from None
         return ActivityResult(output=output, attempt=attempt)
 
+    # functools.wraps copied the raw output's return hint; Temporal reads hints
+    # to decode results, and callers must receive the envelope.
+    wrapper.__annotations__ = {**fn.__annotations__, "return": ActivityResult}
     return wrapper

@@ -8,6 +8,7 @@ can measure retry spacing and concurrency from the server's side.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     raw: bytes | None = None
+    chunks: list[bytes] | None = None
+    """Sent with chunked transfer encoding (no Content-Length), one chunk at a time."""
 
 
 @dataclass
@@ -44,7 +47,9 @@ Handler = Callable[[Seen], Reply]
 class Peer:
     """Scripted HTTP server. ``route(path, handler)`` sets answers; default is 200 ``{}``."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         self.requests: list[Seen] = []
         self.max_in_flight = 0
         self._in_flight = 0
@@ -86,6 +91,13 @@ class Peer:
                     headers = {"Content-Type": "application/json", **reply.headers}
                     for key, value in headers.items():
                         self.send_header(key, value)
+                    if reply.chunks is not None:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for chunk in reply.chunks:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
@@ -99,6 +111,9 @@ class Peer:
 
         self._server = ThreadingHTTPServer((host, 0), _Handler)
         self._server.daemon_threads = True
+        if ssl_context is not None:
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if ssl_context is not None else "http"
         self.host = host
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -106,7 +121,7 @@ class Peer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def route(self, path: str, handler: Handler | Reply) -> None:
         """Answer requests whose path (without query) equals ``path``."""

@@ -1,0 +1,125 @@
+"""A bad http config fails at once, naming the node and the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from interpreter.activities import HttpActivity, HttpConfig, HttpSettings
+from interpreter.templates import render
+from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.peer import Peer
+
+
+@pytest.mark.parametrize(
+    ("config", "field", "message"),
+    [
+        ({"method": "FETCH", "url": "http://x/"}, "config.method", "Input should be 'GET'"),
+        ({"url": "http://x/", "bogus": 1}, "config.bogus", "Extra inputs are not permitted"),
+        ({}, "config.url", "Field required"),
+        ({"url": "http://x/", "timeout": "soon"}, "config.timeout", "bad duration 'soon'"),
+        ({"url": "http://x/", "expect_status": [99]}, "config.expect_status[0]", "greater than"),
+        ({"url": "http://x/", "response": "xml"}, "config.response", "'json', 'text' or 'auto'"),
+        ({"url": "http://x/", "auth": {"type": "oauth"}}, "config.auth", "does not match"),
+        ({"url": "http://x/", "auth": {"type": "bearer"}}, "config.auth.bearer.token", "required"),
+        (
+            {
+                "url": "http://x/",
+                "auth": {"type": "api_key", "key": "k", "header": "H", "query": "q"},
+            },
+            "config.auth.api_key",
+            "either header or query",
+        ),
+        ({"url": "http://x/", "headers": {"X-A": "a\r\nX-B: b"}}, "config.headers", "line breaks"),
+        (
+            {"url": "http://x/", "headers": {"Host": "internal"}},
+            "config.headers",
+            "set by the client",
+        ),
+        (
+            {"url": "http://x/", "body": {}, "form": {}},
+            "config",
+            "only one of body, form and content",
+        ),
+    ],
+)
+async def test_config_errors_name_node_and_field(
+    http: HttpActivity, config: dict[str, Any], field: str, message: str
+) -> None:
+    error = await fail(http.http, node_request(config))
+
+    assert error.type == "ConfigError"
+    assert error.non_retryable
+    assert error.message.startswith(f"node 'call': {field}")
+    assert message in error.message
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[nope/", "is not a valid host name"),
+        ("http://exa mple.com/", "is not a valid host name"),
+        ("/relative/path", "is not an absolute URL"),
+        ("http://127.0.0.1:99999/", "port 99999 is out of range"),
+    ],
+)
+async def test_malformed_url_names_the_url_field(
+    http: HttpActivity, url: str, message: str
+) -> None:
+    # Refused before any lookup: a junk host name must not become a DNS query.
+    error = await fail(http.http, node_request({"url": url}))
+
+    assert error.type == "ConfigError"
+    assert error.message.startswith("node 'call': config.url: ")
+    assert message in error.message
+
+
+async def test_body_cap_above_the_worker_limit_is_refused(http_client: httpx.AsyncClient) -> None:
+    http = HttpActivity(http_client, HttpSettings(max_response_bytes_limit=2048))
+
+    error = await fail(http.http, node_request({"url": "http://x/", "max_response_bytes": 4096}))
+
+    assert error.message == (
+        "node 'call': config.max_response_bytes: 4096 is over this worker's limit of 2048 bytes"
+    )
+
+
+def test_config_model_is_reusable_for_save_time_checks() -> None:
+    config = HttpConfig.model_validate({"method": "post", "url": "https://api.example.com/x"})
+
+    assert config.method == "POST"
+    assert config.follow_redirects is True
+    assert config.response == "auto"
+
+
+async def test_secret_holes_need_a_resolver(http: HttpActivity, peer: Peer) -> None:
+    config = {"url": peer.url + "/s", "auth": {"type": "bearer", "token": "{{ secrets.crm }}"}}
+
+    error = await fail(http.http, node_request(config))
+
+    assert error.type == "ConfigError"
+    assert error.message == "node 'call': config: secrets are not configured on this worker"
+    assert not peer.requests
+
+
+class StaticSecrets:
+    """A SecretResolver over a fixed dict, standing in for the encrypted store."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    async def render(self, value: Any) -> Any:
+        return render(value, {"secrets": self.values}, where="config")
+
+
+async def test_secret_holes_are_rendered_by_the_resolver(
+    http_client: httpx.AsyncClient, peer: Peer
+) -> None:
+    http = HttpActivity(http_client, secrets=StaticSecrets({"crm": "tok-9"}))
+    config = {"url": peer.url + "/s", "auth": {"type": "bearer", "token": "{{ secrets.crm }}"}}
+
+    await run(http.http, node_request(config))
+
+    assert peer.hits("/s")[0].headers["authorization"] == "Bearer tok-9"
