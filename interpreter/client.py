@@ -11,6 +11,8 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
 from interpreter import search_attributes as sa
 from interpreter.durations import parse_duration
@@ -20,6 +22,15 @@ WORKFLOW_TYPE = "InterpreterWorkflow"
 STATUS_QUERY = "status"
 PAUSE_SIGNAL = "pause"
 RESUME_SIGNAL = "resume"
+
+
+DATA_CONVERTER: DataConverter = pydantic_data_converter
+"""Every FlowForge client and worker uses this converter (pydantic models as JSON)."""
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    """A Temporal client with FlowForge's data converter."""
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
 
 
 def run_search_attributes(run: RunInput) -> TypedSearchAttributes:

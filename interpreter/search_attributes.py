@@ -5,6 +5,8 @@ The dev stack, the tests and ``temporal-config/`` register exactly these.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 WORKFLOW_ID = SearchAttributeKey.for_keyword("FlowForgeWorkflowId")
@@ -13,7 +15,7 @@ OWNER = SearchAttributeKey.for_keyword("FlowForgeOwner")
 STATUS = SearchAttributeKey.for_keyword("FlowForgeStatus")
 TRIGGER = SearchAttributeKey.for_keyword("FlowForgeTrigger")
 
-ALL: tuple[SearchAttributeKey[object], ...] = (  # type: ignore[assignment]
+ALL: tuple[SearchAttributeKey[Any], ...] = (
     WORKFLOW_ID,
     VERSION,
     OWNER,

@@ -26,7 +26,7 @@ class NodeKind:
             the expression variables (``ActivityRequest.context``).
     """
 
-    type: str
+    name: str
     runs_as: Literal["activity", "interpreter"]
     config_model: type[BaseModel] | None = None
     activity: str | None = None
@@ -80,7 +80,7 @@ def _activity_kinds() -> list[NodeKind]:
 
 
 KINDS: dict[str, NodeKind] = {
-    kind.type: kind
+    kind.name: kind
     for kind in [
         NodeKind("transform", "interpreter", pure.TransformConfig),
         NodeKind("condition", "interpreter", pure.ConditionConfig, cel_fields=_condition_cel),

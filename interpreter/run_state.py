@@ -1,0 +1,118 @@
+"""The interpreter's book-keeping of node states, and what its status query shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from interpreter.definition import Definition
+from interpreter.run import NodeError, NodeSnapshot, NodeStatus, RunMeta, RunSnapshot, RunStatus
+
+
+@dataclass
+class Stop:
+    """Why the run stopped scheduling before the DAG was exhausted."""
+
+    reason: Literal["failed", "succeeded", "cancelled"]
+    error: NodeError | None = None
+    node: str | None = None
+    output: Any = None
+
+
+class NodeBook:
+    """Every node's status, attempts, timestamps, output and error."""
+
+    def __init__(self, definition: Definition, max_output_bytes: int) -> None:
+        self._nodes = {n.id: NodeSnapshot(id=n.id, type=n.type) for n in definition.nodes}
+        sources = {edge.source for edge in definition.edges}
+        self._sinks = [n.id for n in definition.nodes if n.id not in sources]
+        self._cap = max_output_bytes
+        self.ended_at: datetime | None = None
+
+    def start(self, node_id: str, now: datetime) -> None:
+        node = self._nodes[node_id]
+        node.status = NodeStatus.RUNNING
+        node.started_at = now
+
+    def is_active(self, node_id: str) -> bool:
+        return self._nodes[node_id].status in (NodeStatus.RUNNING, NodeStatus.WAITING)
+
+    def waiting(self, node_id: str) -> None:
+        self._nodes[node_id].status = NodeStatus.WAITING
+
+    def succeed(self, node_id: str, output: Any, attempts: int, now: datetime) -> None:
+        self._end(node_id, NodeStatus.SUCCEEDED, attempts, now, output=output)
+
+    def fail(self, node_id: str, error: NodeError, attempts: int, now: datetime) -> None:
+        self._end(node_id, NodeStatus.FAILED, attempts, now, error=error)
+
+    def cancel(self, node_id: str, now: datetime) -> None:
+        self._end(node_id, NodeStatus.CANCELLED, self._nodes[node_id].attempts, now)
+
+    def skip(self, node_id: str) -> None:
+        self._nodes[node_id].status = NodeStatus.SKIPPED
+
+    def _end(
+        self,
+        node_id: str,
+        status: NodeStatus,
+        attempts: int,
+        now: datetime,
+        output: Any = None,
+        error: NodeError | None = None,
+    ) -> None:
+        node = self._nodes[node_id]
+        node.status = status
+        node.attempts = attempts
+        node.ended_at = now
+        node.output = output
+        node.error = error
+
+    def close_pending(self, *, skipped: bool) -> None:
+        """Nodes that never started when the run ended: skipped (by a succeed node) or cancelled."""
+        for node in self._nodes.values():
+            if node.status == NodeStatus.PENDING:
+                node.status = NodeStatus.SKIPPED if skipped else NodeStatus.CANCELLED
+
+    def sink_outputs(self) -> dict[str, Any]:
+        """The default run output: each succeeded node without outgoing edges."""
+        return {
+            node_id: self._nodes[node_id].output
+            for node_id in self._sinks
+            if self._nodes[node_id].status == NodeStatus.SUCCEEDED
+        }
+
+    def snapshot(
+        self,
+        *,
+        status: RunStatus,
+        paused: bool,
+        meta: RunMeta,
+        started_at: datetime,
+        output: Any,
+        error: NodeError | None,
+    ) -> RunSnapshot:
+        return RunSnapshot(
+            status=status,
+            paused=paused,
+            workflow_id=meta.workflow_id,
+            version=meta.version,
+            started_at=started_at,
+            ended_at=self.ended_at,
+            output=self._capped(output),
+            error=error,
+            nodes=[
+                node.model_copy(update={"output": self._capped(node.output)})
+                for node in self._nodes.values()
+            ],
+        )
+
+    def _capped(self, value: Any) -> Any:
+        if value is None:
+            return None
+        text = json.dumps(value, separators=(",", ":"), default=str)
+        if len(text) <= self._cap:
+            return value
+        return {"truncated": True, "bytes": len(text), "preview": text[: self._cap // 2]}

@@ -1,0 +1,75 @@
+"""Building the worker: the interpreter workflow plus every node activity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from interpreter.workflow import InterpreterWorkflow
+from worker.settings import WorkerSettings
+
+# Pure, deterministic libraries the workflow uses: loading them once outside the
+# sandbox instead of per workflow run keeps workflow tasks fast.
+PASSTHROUGH = ("cel", "pydantic", "pydantic_core", "annotated_types", "jsonschema", "httpx")
+
+
+def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
+    """The worker's one pooled HTTP client, behind the SSRF guard."""
+    from interpreter.activities import build_http_client
+    from interpreter.egress.policy import EgressPolicy
+
+    return build_http_client(
+        EgressPolicy(allow=settings.egress_allow),
+        max_connections=settings.http_max_connections,
+    )
+
+
+def node_activities(
+    settings: WorkerSettings, client: httpx.AsyncClient
+) -> list[Callable[..., Any]]:
+    from interpreter.activities import HttpActivity, HttpSettings, LogActivity, ValidateActivity
+
+    http = HttpActivity(client, HttpSettings(max_redirects=settings.http_max_redirects))
+    return [http.run, LogActivity().run, ValidateActivity().run]
+
+
+def create_worker(
+    client: Client,
+    settings: WorkerSettings,
+    *,
+    task_queue: str | None = None,
+    activities: Sequence[Callable[..., Any]] | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Worker:
+    """A worker running the interpreter and the node activities.
+
+    Args:
+        client: Connected with ``interpreter.client.DATA_CONVERTER``.
+        settings: Concurrency, queue and egress settings.
+        task_queue: Overrides ``settings.task_queue`` (tests use their own).
+        activities: Overrides the node activities (benchmarks add their own).
+        http: The pooled HTTP client; one is built from settings if omitted
+            (the caller then owns closing it via ``worker`` shutdown).
+    """
+    if activities is None:
+        activities = node_activities(settings, http or http_client(settings))
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[InterpreterWorkflow],
+        activities=list(activities),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
+        default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+    )

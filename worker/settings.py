@@ -1,0 +1,44 @@
+"""The worker process's configuration: one Settings, read from the environment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    """Attributes:
+    temporal_address: ``host:port`` of the Temporal frontend. Env: ``TEMPORAL_ADDRESS``.
+    task_queue: The queue this worker polls (workflows and activities).
+    max_concurrent_activities: Activity slots of this process.
+    max_concurrent_workflow_tasks: Workflow task slots of this process.
+    egress_allow: CIDRs and host names the SSRF guard lets through although
+        they are not public (comma-separated), e.g. ``10.0.0.0/8,api.internal``.
+    http_max_connections: Size of the worker's shared HTTP connection pool.
+    graceful_shutdown_seconds: On SIGTERM, how long running activities may
+        finish before they are cancelled.
+    heartbeat_throttle_seconds: Upper bound between two heartbeats sent to the
+        server; it bounds how long an activity takes to see a cancellation.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
+
+    temporal_address: str = Field(default="127.0.0.1:7233", validation_alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
+    task_queue: str = "flowforge"
+    max_concurrent_activities: int = Field(default=200, ge=1)
+    max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    http_max_connections: int = Field(default=200, ge=1)
+    http_max_redirects: int = Field(default=5, ge=0, le=20)
+    graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("egress_allow", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
