@@ -22,6 +22,8 @@ def api_argv(settings: Settings) -> list[str]:
         *("--host", settings.api_host, "--port", str(settings.api_port)),
         # Below the supervisor's grace, so open streams (SSE) cannot hold up Ctrl-C.
         *("--timeout-graceful-shutdown", "3"),
+        # The API writes its own structured access log.
+        "--no-access-log",
     ]
 
 
@@ -66,12 +68,11 @@ def child_env(
     Ours (see :func:`inherited_env`) with the stack's own addresses and the
     first admin on top, so they talk to exactly the servers this supervisor started.
     """
-    inherited = inherited_env()
     return {
         # Below the supervisor's grace, so the worker cancels its activities
         # itself instead of being killed; a value the user set wins.
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "3",
-        **inherited,
+        **inherited_env(),
         "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from app.devstack import services
 from app.devstack.postgres import EmbeddedPostgres, start_embedded
@@ -59,13 +60,17 @@ class DevStack:
             stop.cancel()
         if not task.done():
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
             raise _Stopped
         return task.result()
 
     async def _watch(self, name: str, exit_code: Awaitable[int], hint: str = "") -> None:
         code = await exit_code
         if not self.stopping.is_set():
-            self.fail(f"{name} exited unexpectedly with code {code}{hint}")
+            how = (
+                f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+            )
+            self.fail(f"{name} {how} unexpectedly{hint}")
 
     async def _service(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
         child = await spawn(name, argv, env)
@@ -145,12 +150,22 @@ class DevStack:
             watcher.cancel()
 
 
+def _quiet_when_stopping(
+    stack: DevStack, loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    # Connection attempts cut short by a stop leave futures nobody reads; their
+    # tracebacks say nothing about the stack, so they are not shown then.
+    if not stack.stopping.is_set():
+        loop.default_exception_handler(context)
+
+
 async def supervise(settings: Settings) -> int:
     """Run the dev stack until SIGINT/SIGTERM; 0 on a requested stop, 1 on a failure."""
     stack = DevStack(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stack.stopping.set)
+    loop.set_exception_handler(partial(_quiet_when_stopping, stack))
     try:
         await stack.start()
         await stack.stopping.wait()
