@@ -84,3 +84,27 @@ def child_env(
         "FLOWFORGE_ADMIN_USERNAME": first.username,
         "FLOWFORGE_ADMIN_PASSWORD": first.password.value,
     }
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def banner(settings: Settings, data_dir: Path, first: Admin) -> list[str]:
+    """What to tell the developer once everything answers.
+
+    A generated admin password is shown on the run that generated it only.
+    """
+    stored = data_dir / "admin_password"
+    if first.password.generated:
+        login = f"{first.username} / {first.password.value}  (shown only now; kept in {stored})"
+    elif settings.admin_password:
+        login = f"{first.username} (password from FLOWFORGE_ADMIN_PASSWORD)"
+    else:
+        login = f"{first.username} (password in {stored})"
+    return [
+        "FlowForge is up. Ctrl-C stops everything.",
+        f"  API docs:        {api_url(settings)}/docs",
+        f"  Temporal Web UI: {ui_url(settings)}",
+        f"  Admin login:     {login}",
+    ]

@@ -114,25 +114,8 @@ class DevStack:
             raise NotReady(f"migrations failed with exit code {code} (output above)")
         await self._service("worker", services.WORKER, env)
         await self._service("api", services.api_argv(settings), env)
-        api = f"http://{settings.api_host}:{settings.api_port}"
-        await self._until_stopped(wait_for_http(f"{api}/healthz", 60))
-        self._banner(api, first)
-
-    def _banner(self, api: str, first: services.Admin) -> None:
-        password = first.password
-        if password.generated:
-            stored = self.data_dir / "admin_password"
-            login = f"{first.username} / {password.value}  (shown only now; kept in {stored})"
-        elif self.settings.admin_password:
-            login = f"{first.username} (password from FLOWFORGE_ADMIN_PASSWORD)"
-        else:
-            login = f"{first.username} (password in {self.data_dir / 'admin_password'})"
-        for line in (
-            "FlowForge is up. Ctrl-C stops everything.",
-            f"  API docs:        {api}/docs",
-            f"  Temporal Web UI: {services.ui_url(self.settings)}",
-            f"  Admin login:     {login}",
-        ):
+        await self._until_stopped(wait_for_http(f"{services.api_url(settings)}/healthz", 60))
+        for line in services.banner(settings, self.data_dir, first):
             echo(_SELF, line)
 
     async def shutdown(self) -> None:
