@@ -12,6 +12,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from interpreter.workflow import InterpreterWorkflow
+from interpreter.activities import (
+    HttpActivity,
+    HttpSettings,
+    LogActivity,
+    ValidateActivity,
+    build_http_client,
+)
+from interpreter.egress.policy import EgressPolicy
 from worker.settings import WorkerSettings
 
 # Pure, deterministic libraries the workflow uses: loading them once outside the
@@ -21,9 +29,6 @@ PASSTHROUGH = ("cel", "pydantic", "pydantic_core", "annotated_types", "jsonschem
 
 def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
     """The worker's one pooled HTTP client, behind the SSRF guard."""
-    from interpreter.activities import build_http_client
-    from interpreter.egress.policy import EgressPolicy
-
     return build_http_client(
         EgressPolicy(allow=settings.egress_allow),
         max_connections=settings.http_max_connections,
@@ -33,10 +38,10 @@ def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
 def node_activities(
     settings: WorkerSettings, client: httpx.AsyncClient
 ) -> list[Callable[..., Any]]:
-    from interpreter.activities import HttpActivity, HttpSettings, LogActivity, ValidateActivity
-
-    http = HttpActivity(client, HttpSettings(max_redirects=settings.http_max_redirects))
-    return [http.run, LogActivity().run, ValidateActivity().run]
+    limits = HttpSettings(
+        max_response_bytes=settings.max_response_bytes, max_redirects=settings.http_max_redirects
+    )
+    return [HttpActivity(client, limits).http, LogActivity().log, ValidateActivity().validate]
 
 
 def create_worker(

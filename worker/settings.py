@@ -17,6 +17,7 @@ class WorkerSettings(BaseSettings):
     egress_allow: CIDRs and host names the SSRF guard lets through although
         they are not public (comma-separated), e.g. ``10.0.0.0/8,api.internal``.
     http_max_connections: Size of the worker's shared HTTP connection pool.
+    max_response_bytes: Body cap of http nodes that set no ``max_response_bytes``.
     graceful_shutdown_seconds: On SIGTERM, how long running activities may
         finish before they are cancelled.
     heartbeat_throttle_seconds: Upper bound between two heartbeats sent to the
@@ -33,6 +34,7 @@ class WorkerSettings(BaseSettings):
     egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     http_max_connections: int = Field(default=200, ge=1)
     http_max_redirects: int = Field(default=5, ge=0, le=20)
+    max_response_bytes: int = Field(default=1_048_576, ge=1024)
     graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
     heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
 

@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from interpreter.activities.http_config import HttpConfig
+from interpreter.activities.log import LogConfig
+from interpreter.activities.validate import ValidateConfig
 from interpreter.nodes import pure
 
 
@@ -63,15 +66,13 @@ def _rules_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _activity_kinds() -> list[NodeKind]:
-    from interpreter import activities
-
     return [
-        NodeKind("http", "activity", getattr(activities, "HttpConfig", None), activity="http"),
-        NodeKind("log", "activity", getattr(activities, "LogConfig", None), activity="log"),
+        NodeKind("http", "activity", HttpConfig, activity="http"),
+        NodeKind("log", "activity", LogConfig, activity="log"),
         NodeKind(
             "validate",
             "activity",
-            getattr(activities, "ValidateConfig", None),
+            ValidateConfig,
             activity="validate",
             cel_fields=_rules_cel,
             context_in_activity=True,
