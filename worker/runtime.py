@@ -27,6 +27,13 @@ from worker.settings import WorkerSettings
 PASSTHROUGH = ("cel", "pydantic", "pydantic_core", "annotated_types", "jsonschema", "httpx")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox the interpreter runs in (workers and replay tests share it)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
 def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
     """The worker's one pooled HTTP client, behind the SSRF guard."""
     return build_http_client(
@@ -74,7 +81,5 @@ def create_worker(
         max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
     )
