@@ -57,6 +57,7 @@ def create_worker(
     *,
     task_queue: str | None = None,
     activities: Sequence[Callable[..., Any]] | None = None,
+    workflows: Sequence[type] = (),
     http: httpx.AsyncClient | None = None,
 ) -> Worker:
     """A worker running the interpreter and the node activities.
@@ -65,7 +66,8 @@ def create_worker(
         client: Connected with ``interpreter.client.DATA_CONVERTER``.
         settings: Concurrency, queue and egress settings.
         task_queue: Overrides ``settings.task_queue`` (tests use their own).
-        activities: Overrides the node activities (benchmarks add their own).
+        activities: Overrides the node activities.
+        workflows: Extra workflow classes (benchmarks add hand-written ones).
         http: The pooled HTTP client; one is built from settings if omitted
             (the caller then owns closing it via ``worker`` shutdown).
     """
@@ -74,7 +76,7 @@ def create_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[InterpreterWorkflow],
+        workflows=[InterpreterWorkflow, *workflows],
         activities=list(activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

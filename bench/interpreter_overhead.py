@@ -1,0 +1,149 @@
+"""Interpreter overhead: a JSON DAG through InterpreterWorkflow vs a hand-written
+Temporal workflow doing the same work (same activity, server and worker).
+
+    python bench/interpreter_overhead.py [--iterations 15]
+
+Runs alternate (interpreted, hand-written, interpreted, ...) so that machine
+noise hits both alike; the ratio is of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from temporalio.client import Client  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from app.devstack.temporal import temporal_cli_path  # noqa: E402
+from bench.handwritten import Diamond, FanOutJoin, SequentialCalls  # noqa: E402
+from interpreter import search_attributes  # noqa: E402
+from interpreter.client import DATA_CONVERTER, start_run  # noqa: E402
+from interpreter.run import RunInput, RunMeta  # noqa: E402
+from interpreter.validation import validate_definition  # noqa: E402
+from tests.support.peer import Peer  # noqa: E402
+from worker.runtime import create_worker  # noqa: E402
+from worker.settings import WorkerSettings  # noqa: E402
+
+QUEUE = "bench"
+
+
+def http(node_id: str, url: str) -> dict[str, Any]:
+    return {"id": node_id, "type": "http", "config": {"method": "GET", "url": url}}
+
+
+def sequential(url: str, count: int) -> dict[str, Any]:
+    nodes = [http(f"n{i}", url) for i in range(count)]
+    edges = [{"from": f"n{i}", "to": f"n{i + 1}"} for i in range(count - 1)]
+    return {
+        "name": "seq",
+        "nodes": nodes,
+        "edges": edges,
+        "output": f"{{{{ nodes.n{count - 1}.output.status }}}}",
+    }
+
+
+def fan_out(url: str, width: int) -> dict[str, Any]:
+    nodes = [http(f"n{i}", url) for i in range(width)]
+    total = " + ".join(f"nodes.n{i}.output.status" for i in range(width))
+    nodes.append({"id": "join", "type": "transform", "config": {"value": f"{{{{ {total} }}}}"}})
+    edges = [{"from": f"n{i}", "to": "join"} for i in range(width)]
+    return {
+        "name": "fan",
+        "max_concurrency": width,
+        "nodes": nodes,
+        "edges": edges,
+        "output": "{{ nodes.join.output }}",
+    }
+
+
+def diamond(url: str, middle: int) -> dict[str, Any]:
+    nodes = [http("top", url), *(http(f"m{i}", url) for i in range(middle)), http("bottom", url)]
+    edges = [{"from": "top", "to": f"m{i}"} for i in range(middle)]
+    edges += [{"from": f"m{i}", "to": "bottom"} for i in range(middle)]
+    return {
+        "name": "diamond",
+        "nodes": nodes,
+        "edges": edges,
+        "output": "{{ nodes.bottom.output.status }}",
+    }
+
+
+async def timed(coro: Any) -> float:
+    began = time.perf_counter()
+    await coro
+    return time.perf_counter() - began
+
+
+async def interpreted(client: Client, definition: dict[str, Any]) -> None:
+    parsed, issues = validate_definition(definition)
+    assert parsed is not None, issues
+    run = RunInput(definition=parsed, meta=RunMeta(workflow_id="bench", version=1))
+    handle = await start_run(client, run, id=f"i-{uuid.uuid4().hex}", task_queue=QUEUE)
+    await handle.result()
+
+
+async def handwritten(client: Client, workflow: Any, *args: Any) -> None:
+    await client.execute_workflow(
+        workflow.run, args=list(args), id=f"h-{uuid.uuid4().hex}", task_queue=QUEUE
+    )
+
+
+async def main(iterations: int) -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    peer = Peer()
+    url = f"{peer.url}/ok"
+    config = env.client.config()
+    config["data_converter"] = DATA_CONVERTER
+    client = Client(**config)
+    settings = WorkerSettings(task_queue=QUEUE, egress_allow=["127.0.0.1/32"])
+    cases = [
+        ("20 sequential http calls", sequential(url, 20), SequentialCalls, (url, 20)),
+        ("100-wide fan-out then join", fan_out(url, 100), FanOutJoin, (url, 100)),
+        ("10-node diamond", diamond(url, 8), Diamond, (url, 8)),
+    ]
+    try:
+        async with create_worker(
+            client, settings, workflows=[SequentialCalls, FanOutJoin, Diamond]
+        ):
+            print(f"{'case':<30} {'interpreter':>12} {'hand-written':>13} {'ratio':>7}")
+            for label, definition, workflow, args in cases:
+                for _ in range(2):  # warm-up: sandbox imports, connection pool
+                    await interpreted(client, definition)
+                    await handwritten(client, workflow, *args)
+                ours: list[float] = []
+                theirs: list[float] = []
+                for i in range(iterations):
+                    pair = [
+                        lambda: timed(interpreted(client, definition)),
+                        lambda: timed(handwritten(client, workflow, *args)),
+                    ]
+                    if i % 2:
+                        theirs.append(await pair[1]())
+                        ours.append(await pair[0]())
+                    else:
+                        ours.append(await pair[0]())
+                        theirs.append(await pair[1]())
+                a, b = statistics.median(ours), statistics.median(theirs)
+                print(f"{label:<30} {a * 1000:>10.1f}ms {b * 1000:>11.1f}ms {a / b:>7.3f}")
+    finally:
+        peer.close()
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=15)
+    asyncio.run(main(parser.parse_args().iterations))
