@@ -20,18 +20,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from temporalio.client import Client  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
-from app.devstack.temporal import temporal_cli_path  # noqa: E402
-from bench.handwritten import Diamond, FanOutJoin, SequentialCalls  # noqa: E402
-from interpreter import search_attributes  # noqa: E402
-from interpreter.client import DATA_CONVERTER, start_run  # noqa: E402
-from interpreter.run import RunInput, RunMeta  # noqa: E402
-from interpreter.validation import validate_definition  # noqa: E402
-from tests.support.peer import Peer  # noqa: E402
-from worker.runtime import create_worker  # noqa: E402
-from worker.settings import WorkerSettings  # noqa: E402
+from app.devstack.temporal import temporal_cli_path
+from bench.handwritten import Diamond, FanOutJoin, SequentialCalls
+from interpreter import search_attributes
+from interpreter.client import DATA_CONVERTER, start_run
+from interpreter.run import RunInput, RunMeta
+from interpreter.validation import validate_definition
+from tests.support.peer import Peer
+from worker.runtime import create_worker
+from worker.settings import WorkerSettings
 
 QUEUE = "bench"
 
@@ -126,16 +126,13 @@ async def main(iterations: int) -> None:
                 ours: list[float] = []
                 theirs: list[float] = []
                 for i in range(iterations):
-                    pair = [
-                        lambda: timed(interpreted(client, definition)),
-                        lambda: timed(handwritten(client, workflow, *args)),
-                    ]
+                    # Alternate which goes first so drift favours neither.
                     if i % 2:
-                        theirs.append(await pair[1]())
-                        ours.append(await pair[0]())
+                        theirs.append(await timed(handwritten(client, workflow, *args)))
+                        ours.append(await timed(interpreted(client, definition)))
                     else:
-                        ours.append(await pair[0]())
-                        theirs.append(await pair[1]())
+                        ours.append(await timed(interpreted(client, definition)))
+                        theirs.append(await timed(handwritten(client, workflow, *args)))
                 a, b = statistics.median(ours), statistics.median(theirs)
                 print(f"{label:<30} {a * 1000:>10.1f}ms {b * 1000:>11.1f}ms {a / b:>7.3f}")
     finally:

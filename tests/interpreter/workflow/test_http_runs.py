@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ def call(node_id: str, url: str, **extra: Any) -> dict[str, Any]:
 
 def gaps(peer: Peer, path: str) -> list[float]:
     times = [seen.at for seen in peer.hits(path)]
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 async def test_max_concurrency_bounds_parallel_requests(start: Start, peer: Peer) -> None:

@@ -3,6 +3,7 @@ non-determinism. Record new golden histories with ``pytest --record-histories``.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +113,8 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     handles = []
     for name, definition in representative(peer).items():
         handle = await start(definition, {"n": 3})
-        try:
+        with contextlib.suppress(WorkflowFailureError):
             await handle.result()
-        except WorkflowFailureError:
-            pass
         handles.append((name, handle))
     paused = await start(
         {
