@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
