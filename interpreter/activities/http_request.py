@@ -36,10 +36,14 @@ def parse_url(text: str) -> httpx.URL:
         canonical = canonical_ipv4_url(text)
         if canonical is None:
             raise ValueError(str(exc)) from None
-        url = httpx.URL(canonical)
+        try:
+            url = httpx.URL(canonical)
+        except httpx.InvalidURL as again:
+            raise ValueError(str(again)) from None
+    if url.scheme:
+        check_scheme(url.scheme)
     if not url.scheme or not url.host:
         raise ValueError(f"{text!r} is not an absolute URL (http://host/...)")
-    check_scheme(url.scheme)
     host = url.raw_host.decode("ascii")
     # httpx percent-encodes junk into the host; refuse it here rather than send
     # a DNS query for a name that cannot exist.

@@ -7,11 +7,12 @@ Temporal history; an activity that gets a config still holding them needs a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from interpreter.errors import ExpressionError
 from interpreter.expressions import root_names
-from interpreter.templates import iter_holes
+from interpreter.templates import Hole, parse_template
 
 
 class SecretResolver(Protocol):
@@ -26,10 +27,26 @@ class SecretResolver(Protocol):
         ...
 
 
+def _reads_secrets(hole: Hole) -> bool:
+    try:
+        return "secrets" in root_names(hole.source)
+    except ExpressionError:
+        # Literal braces in rendered data, not a hole the workflow left behind.
+        return False
+
+
 def has_secret_holes(value: Any) -> bool:
     """Whether any string in ``value`` still holds a hole reading ``secrets``."""
-    try:
-        return any("secrets" in root_names(hole.source) for _, hole in iter_holes(value))
-    except ExpressionError:
-        # Not a template the workflow left behind (e.g. literal braces in data).
-        return False
+    if isinstance(value, str):
+        if "{{" not in value:
+            return False
+        try:
+            segments = parse_template(value)
+        except ExpressionError:
+            return False
+        return any(isinstance(s, Hole) and _reads_secrets(s) for s in segments)
+    if isinstance(value, Mapping):
+        return any(has_secret_holes(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_secret_holes(item) for item in value)
+    return False

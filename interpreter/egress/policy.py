@@ -67,7 +67,7 @@ def refusal_reason(address: IPAddress) -> str | None:
     """Why ``address`` must not be reached by default, or None if it is global.
 
     Args:
-        address: A resolved address (IPv6 scope ids are ignored).
+        address: A resolved address (an IPv6 zone such as ``%eth0`` does not matter).
     """
     inner = embedded_ipv4(address)
     if inner is not None:

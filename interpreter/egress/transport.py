@@ -18,7 +18,7 @@ import httpcore
 import httpx
 
 from interpreter.egress.policy import EgressPolicy, check_scheme
-from interpreter.egress.resolve import Resolver, system_resolve
+from interpreter.egress.resolve import Resolver, canonical_ipv4_url, system_resolve
 
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -116,4 +116,24 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_scheme(request.url.scheme)
-        return await super().handle_async_request(request)
+        response = await super().handle_async_request(request)
+        location = response.headers.get("location")
+        if location is not None:
+            response.headers["location"] = _parseable_location(location)
+        return response
+
+
+def _parseable_location(location: str) -> str:
+    # httpx parses every Location it receives and fails the whole exchange on
+    # IPv4 spellings with leading zeros, which the OS reads as octal. Spelling
+    # the address as the OS would lets the redirect reach the guard and be
+    # judged like any other destination.
+    try:
+        httpx.URL(location)
+        return location
+    except httpx.InvalidURL:
+        pass
+    try:
+        return canonical_ipv4_url(location) or location
+    except ValueError:
+        return location

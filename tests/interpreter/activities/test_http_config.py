@@ -123,3 +123,24 @@ async def test_secret_holes_are_rendered_by_the_resolver(
     await run(http.http, node_request(config))
 
     assert peer.hits("/s")[0].headers["authorization"] == "Bearer tok-9"
+
+
+async def test_literal_braces_are_not_secret_holes(http: HttpActivity, peer: Peer) -> None:
+    config = {"url": peer.url + "/s", "headers": {"X-Template": "{{ unclosed"}}
+
+    await run(http.http, node_request(config))
+
+    assert peer.hits("/s")[0].headers["x-template"] == "{{ unclosed"
+
+
+async def test_literal_braces_do_not_hide_a_secret_hole(http: HttpActivity, peer: Peer) -> None:
+    config = {
+        "url": peer.url + "/s",
+        "headers": {"X-Template": "{{ unclosed"},
+        "auth": {"type": "bearer", "token": "{{ secrets.crm }}"},
+    }
+
+    error = await fail(http.http, node_request(config))
+
+    assert error.message == "node 'call': config: secrets are not configured on this worker"
+    assert not peer.requests
