@@ -97,3 +97,28 @@ async def _status_is(handle: WorkflowHandle[object, object], status: str) -> boo
 async def _node_is(handle: WorkflowHandle[object, object], node: str, status: str) -> bool:
     current = await snapshot(handle)
     return {n.id: n.status.value for n in current.nodes}[node] == status
+
+
+async def test_runs_are_listed_through_visibility_and_show_current_nodes(start: Start) -> None:
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    handle = await start(
+        {
+            **CHAIN,
+            "nodes": [{**CHAIN["nodes"][0], "config": {"duration": "1h"}}, CHAIN["nodes"][1]],
+        },
+        activities=[],
+    )
+    await eventually(lambda: _node_is(handle, "first", "waiting"))
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "first (wait)" in metadata.current_details
+    query = (
+        f"WorkflowId = '{handle.id}' AND FlowForgeWorkflowId = 'wf-test' "
+        "AND FlowForgeOwner = 'tester' AND FlowForgeVersion = 1 AND FlowForgeStatus = 'running'"
+    )
+
+    async def listed() -> bool:
+        return [w.id async for w in handle._client.list_workflows(query)] == [handle.id]
+
+    await eventually(listed)
+    await handle.cancel()
