@@ -1,0 +1,67 @@
+"""The worker process: it runs definitions and, on SIGTERM, lets running activities finish."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+from temporalio.client import Client
+
+from interpreter.client import DATA_CONVERTER, start_run
+from interpreter.run import RunInput, RunMeta
+from interpreter.validation import validate_definition
+from tests.support.peer import Peer, Reply
+
+
+async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, peer: Peer) -> None:
+    peer.route("/slow", Reply(body={"done": True}, delay=2.0))
+    queue = f"tq-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+        "FLOWFORGE_TASK_QUEUE": queue,
+        "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
+        "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "20",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
+    try:
+        definition, _ = validate_definition(
+            {
+                "name": "slow",
+                "nodes": [
+                    {
+                        "id": "call",
+                        "type": "http",
+                        "config": {"method": "GET", "url": f"{peer.url}/slow"},
+                    }
+                ],
+                "output": "{{ nodes.call.output.body }}",
+            }
+        )
+        assert definition is not None
+        client = Client(**{**temporal_client.config(), "data_converter": DATA_CONVERTER})
+        run = RunInput(definition=definition, meta=RunMeta(workflow_id="w", version=1))
+        handle = await start_run(client, run, id=f"run-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        deadline = asyncio.get_running_loop().time() + 30
+        while not peer.hits("/slow"):
+            assert asyncio.get_running_loop().time() < deadline, "the worker never called the peer"
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, 30)
+        assert code == 0
+        # The request in flight completed and its result was reported before exit.
+        assert len(peer.hits("/slow")) == 1
+        second = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
+        try:
+            assert await asyncio.wait_for(handle.result(), 30) == {"done": True}
+        finally:
+            second.terminate()
+            second.wait(15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
