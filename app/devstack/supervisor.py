@@ -143,10 +143,11 @@ def _quiet_when_stopping(
 
 
 async def supervise(settings: Settings) -> int:
-    """Run the dev stack until SIGINT/SIGTERM; 0 on a requested stop, 1 on a failure."""
+    """Run the dev stack until SIGINT/SIGTERM/SIGHUP; 0 on a requested stop, 1 on a failure."""
     stack = DevStack(settings)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP: the terminal went away; stop as cleanly as on Ctrl-C.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stack.stopping.set)
     loop.set_exception_handler(partial(_quiet_when_stopping, stack))
     try:
