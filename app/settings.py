@@ -19,6 +19,16 @@ class Settings(BaseSettings):
         temporal_address: ``host:port`` of the Temporal frontend. Env: ``TEMPORAL_ADDRESS``.
         temporal_namespace: Env: ``TEMPORAL_NAMESPACE``.
         temporal_ui_url: Base URL of the Temporal Web UI, for run links.
+        jwt_secret: HMAC key of access tokens. Empty in dev/test means: use the random
+            key persisted in ``<data_dir>/jwt_secret`` (created on first start, mode 0600),
+            so every API process of one checkout agrees. Required (32+ chars) in prod.
+        admin_username: With ``admin_password``, the admin created at API start if no
+            user has that name (an existing user is never changed).
+        db_connect_timeout: Seconds to wait for a PostgreSQL connection before 503.
+        temporal_connect_timeout: Seconds to wait for Temporal at first use before 503.
+        temporal_rpc_timeout: Seconds for one Temporal call (start, describe, signal...).
+        status_query_timeout: Seconds a run's worker has to answer its status query; past
+            it, run details come from Temporal alone (no worker is polling).
         api_url: Where the ``flowforge`` CLI sends API calls. Env: ``FLOWFORGE_API_URL``.
         token: Bearer token for the CLI; if empty, the one ``flowforge login`` stored
             under ``cli_config_dir`` is used. Env: ``FLOWFORGE_TOKEN``.
@@ -51,6 +61,13 @@ class Settings(BaseSettings):
     max_nodes: int = Field(default=500, ge=1)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
+
+    # The API's dependencies: short timeouts turn an unreachable one into a quick 503.
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    temporal_connect_timeout: float = Field(default=5.0, gt=0)
+    temporal_rpc_timeout: float = Field(default=10.0, gt=0)
+    status_query_timeout: float = Field(default=3.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # The ``flowforge`` CLI's API client.
     api_url: str = "http://127.0.0.1:8000"

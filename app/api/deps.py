@@ -1,0 +1,88 @@
+"""Dependencies of the routes, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from app.api.errors import ApiError
+from app.core.security import API_KEY_PREFIX
+from app.core.state import AppState
+from app.db.crud.api_keys import user_for_api_key
+from app.db.crud.users import get_user
+from app.db.models.user import Role, User
+
+TOKEN_URL = "/api/v1/auth/token"
+
+# auto_error=False: a missing token gets our own 401 body, not FastAPI's.
+_bearer = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    description="An access token from /auth/token, or an API key from /api-keys.",
+)
+
+
+def get_state(request: Request) -> AppState:
+    return cast(AppState, request.app.state.flowforge)
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_temporal(state: StateDep) -> Client:
+    return await state.temporal.client()
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def _unauthorized(detail: str) -> ApiError:
+    return ApiError(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_current_user(
+    state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
+) -> User:
+    """The user behind the request's bearer credential (access token or API key)."""
+    if not token:
+        raise _unauthorized("not authenticated: send Authorization: Bearer <token or API key>")
+    if token.startswith(API_KEY_PREFIX):
+        user = await user_for_api_key(session=session, key=token)
+    else:
+        user_id = state.signer.subject(token)
+        user = await get_user(session=session, user_id=user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise _unauthorized("invalid or expired credentials: log in again or use a valid API key")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_editor(user: CurrentUser) -> User:
+    if user.role == Role.VIEWER:
+        raise ApiError(403, "viewers may only read: this needs the editor or admin role")
+    return user
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role != Role.ADMIN:
+        raise ApiError(403, "this needs the admin role")
+    return user
+
+
+EditorUser = Annotated[User, Depends(require_editor)]
+AdminUser = Annotated[User, Depends(require_admin)]

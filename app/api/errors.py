@@ -1,0 +1,109 @@
+"""One error body for every failure: ``{"detail": str, "errors": [...]?}``.
+
+``errors`` items are ``{"path", "code", "message"}`` where ``path`` is a JSON
+pointer: into the definition or the run input for 422s about them, and into
+the request (``/body/...``, ``/query/limit``) for malformed requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException
+from temporalio.service import RPCError
+
+from app.core.temporal import TemporalUnavailable, is_unreachable
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorItem(BaseModel):
+    path: str
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    errors: list[ErrorItem] | None = None
+
+
+class ApiError(HTTPException):
+    """An HTTP error with an optional list of itemised problems."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        errors: Sequence[ErrorItem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+        self.errors = list(errors) if errors is not None else None
+
+
+def pointer(parts: Iterable[Any]) -> str:
+    """A JSON pointer (RFC 6901) to ``parts``."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def error_response(
+    status_code: int,
+    detail: str,
+    errors: Sequence[ErrorItem] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorBody(detail=detail, errors=list(errors) if errors is not None else None)
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status_code, headers=headers
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return error_response(
+        exc.status_code, str(exc.detail), getattr(exc, "errors", None), exc.headers
+    )
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        ErrorItem(path=pointer(e["loc"]), code=e["type"], message=e["msg"]) for e in exc.errors()
+    ]
+    where = ", ".join(item.path for item in errors[:5])
+    return error_response(422, f"the request is invalid at {where}", errors)
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("PostgreSQL unavailable: %s", exc)
+    return error_response(503, "PostgreSQL is unavailable; retry shortly")
+
+
+async def _temporal_down(_request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, RPCError) and not is_unreachable(exc):
+        logger.error("Temporal call failed", exc_info=exc)
+        return error_response(502, f"Temporal refused the call: {exc.message}")
+    logger.warning("Temporal unavailable: %s", exc)
+    detail = str(exc) if isinstance(exc, TemporalUnavailable) else "Temporal is unavailable"
+    return error_response(503, f"{detail}; retry shortly")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    # asyncpg raises socket errors (refused, timed out, DNS) unwrapped when it cannot
+    # connect; within a request only the database does such I/O (Temporal's client
+    # raises RPCError), so an OSError here means PostgreSQL is out of reach.
+    for db_error in (OperationalError, InterfaceError, OSError):
+        app.add_exception_handler(db_error, _database_down)
+    for temporal_error in (TemporalUnavailable, RPCError):
+        app.add_exception_handler(temporal_error, _temporal_down)

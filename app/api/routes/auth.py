@@ -1,0 +1,39 @@
+"""Logging in (OAuth2 password flow) and who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from app.api.deps import CurrentUser, SessionDep, StateDep
+from app.api.errors import ApiError
+from app.db.crud.users import authenticate
+from app.db.models.user import UserPublic
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+@router.post("/token")
+async def login(
+    state: StateDep, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token:
+    """Exchange a username and password (form fields) for an access token."""
+    user = await authenticate(session=session, username=form.username, password=form.password)
+    if user is None:
+        raise ApiError(
+            401, "incorrect username or password", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return Token(access_token=state.signer.issue(user.id))
+
+
+@router.get("/me")
+async def read_me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)

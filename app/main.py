@@ -1,0 +1,61 @@
+"""The FastAPI application: wiring only.
+
+Run with ``uvicorn app.main:app`` (settings from the environment) or build
+one with :func:`create_app` (tests pass their own settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.errors import install_error_handlers
+from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.api.router import api_router
+from app.api.routes import health
+from app.core.bootstrap import ensure_first_admin
+from app.core.logging import configure_logging
+from app.core.metrics import Metrics
+from app.core.state import AppState
+from app.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def _lifespan(
+    settings: Settings, metrics: Metrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        state = AppState.build(settings, metrics)
+        app.state.flowforge = state
+        await ensure_first_admin(settings, state.sessions)
+        try:
+            yield
+        finally:
+            await state.engine.dispose()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+    app = FastAPI(
+        title="FlowForge",
+        summary="Durable API orchestration: JSON DAG workflows run on Temporal.",
+        version="1",
+        lifespan=_lifespan(settings, metrics),
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(health.router)
+    return app
+
+
+app = create_app()

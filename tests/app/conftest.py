@@ -1,0 +1,149 @@
+"""App fixtures: one migrated database and one app per session, users per test.
+
+The app runs in-process through httpx's ASGI transport on the session's event
+loop, against the session's real PostgreSQL database and Temporal dev server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from app.core.state import AppState
+from app.db.migrations import upgrade_to_head
+from app.main import create_app
+from app.settings import Settings
+from interpreter.client import DATA_CONVERTER
+from tests.app.support import ADMIN_PASSWORD, ADMIN_USERNAME, API, Actor, login
+
+MakeUser = Callable[[str], Awaitable[Actor]]
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    upgrade_to_head(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def temporal_address(temporal_client: Client) -> str:
+    return temporal_client.service_client.config.target_host
+
+
+def make_settings(
+    database_url: str, temporal_address: str, data_dir: Path, **extra: Any
+) -> Settings:
+    """Test settings: the session's database and Temporal, a task queue of their own."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_address,
+        "data_dir": str(data_dir),
+        "task_queue": f"api-{uuid.uuid4().hex[:12]}",
+        "admin_username": ADMIN_USERNAME,
+        "admin_password": ADMIN_PASSWORD,
+        "temporal_connect_timeout": 2.0,
+        "temporal_rpc_timeout": 5.0,
+        "db_connect_timeout": 2.0,
+        **extra,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings(
+    migrated_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return make_settings(migrated_url, temporal_address, tmp_path_factory.mktemp("data"))
+
+
+async def started(
+    app: FastAPI, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``app``'s lifespan and yield a client talking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://flowforge.test") as http:
+            yield http
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in started(app):
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def admin(http: httpx.AsyncClient) -> Actor:
+    """The admin the app created at startup from FLOWFORGE_ADMIN_*."""
+    return await login(http, ADMIN_USERNAME, ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def make_user(http: httpx.AsyncClient, admin: Actor) -> MakeUser:
+    """``await make_user(role)``: a new user of that role, logged in."""
+
+    async def _make(role: str) -> Actor:
+        username = f"{role}-{uuid.uuid4().hex[:10]}"
+        password = f"pw-{uuid.uuid4().hex}"
+        response = await http.post(
+            f"{API}/users",
+            json={"username": username, "password": password, "role": role},
+            headers=admin.headers,
+        )
+        assert response.status_code == 201, response.text
+        return await login(http, username, password)
+
+    return _make
+
+
+@pytest.fixture
+async def editor(make_user: MakeUser) -> Actor:
+    return await make_user("editor")
+
+
+@pytest.fixture
+async def viewer(make_user: MakeUser) -> Actor:
+    return await make_user("viewer")
+
+
+@pytest.fixture
+async def other_editor(make_user: MakeUser) -> Actor:
+    return await make_user("editor")
+
+
+@pytest.fixture(scope="session")
+async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[Worker]:
+    """The interpreter worker polling the app's task queue (for tests of live runs)."""
+    from worker.runtime import create_worker
+    from worker.settings import WorkerSettings
+
+    config = temporal_client.config()
+    config["data_converter"] = DATA_CONVERTER
+    worker_settings = WorkerSettings(graceful_shutdown_seconds=0, heartbeat_throttle_seconds=0.5)
+    # The API tests run only interpreter-side nodes (transform, wait, fail): no activities.
+    running = create_worker(
+        Client(**config), worker_settings, task_queue=settings.task_queue, activities=[]
+    )
+    async with running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def app_state(app: FastAPI, http: httpx.AsyncClient) -> AppState:
+    """The running app's state (``http`` first, so the lifespan has built it)."""
+    state: AppState = app.state.flowforge
+    return state

@@ -1,0 +1,154 @@
+"""Login, access tokens, the first admin, users and roles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import jwt
+
+from app.core.bootstrap import ensure_first_admin
+from app.core.security import TokenSigner
+from app.core.state import AppState
+from tests.app.conftest import MakeUser
+from tests.app.support import ADMIN_USERNAME, API, Actor, login
+
+
+async def test_first_admin_comes_from_settings(admin: Actor) -> None:
+    assert admin.username == ADMIN_USERNAME
+    assert admin.role == "admin"
+
+
+async def test_wrong_password_is_401(http: httpx.AsyncClient, editor: Actor) -> None:
+    response = await http.post(
+        f"{API}/auth/token", data={"username": editor.username, "password": "wrong-password"}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "incorrect username or password"}
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_unknown_user_is_401(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        f"{API}/auth/token", data={"username": "nobody-here", "password": "whatever-123"}
+    )
+    assert response.status_code == 401
+
+
+async def test_login_without_form_fields_is_422_with_paths(http: httpx.AsyncClient) -> None:
+    response = await http.post(f"{API}/auth/token", data={})
+    assert response.status_code == 422
+    paths = {e["path"] for e in response.json()["errors"]}
+    assert paths == {"/body/username", "/body/password"}
+
+
+async def test_me_without_credentials_is_401(http: httpx.AsyncClient) -> None:
+    response = await http.get(f"{API}/auth/me")
+    assert response.status_code == 401
+    assert "Bearer" in response.json()["detail"]
+
+
+async def test_me_answers_who_the_token_belongs_to(http: httpx.AsyncClient, editor: Actor) -> None:
+    response = await http.get(f"{API}/auth/me", headers=editor.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["username"], body["role"], body["id"]) == (editor.username, "editor", editor.id)
+    assert "hashed_password" not in body
+
+
+async def test_token_signed_with_another_secret_is_401(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    forged = jwt.encode(
+        {"sub": editor.id, "exp": 4_000_000_000, "iat": 0},
+        "not-the-secret-but-long-enough-for-hs256",
+    )
+    response = await http.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+async def test_token_with_another_algorithm_is_401(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor
+) -> None:
+    # Same secret, different algorithm: accepted only if the algorithm were not pinned.
+    other = jwt.encode(
+        {"sub": editor.id, "exp": 4_000_000_000, "iat": 0},
+        app_state.signer.secret,
+        algorithm="HS512",
+    )
+    response = await http.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {other}"})
+    assert response.status_code == 401
+
+
+async def test_expired_token_is_401(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor
+) -> None:
+    signer = app_state.signer
+    expired = TokenSigner(signer.secret, signer.algorithm, timedelta(seconds=-1)).issue(
+        uuid.UUID(editor.id)
+    )
+    response = await http.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+
+
+async def test_admin_creates_users_who_can_log_in(http: httpx.AsyncClient, admin: Actor) -> None:
+    username = f"new-{uuid.uuid4().hex[:8]}"
+    response = await http.post(
+        f"{API}/users",
+        json={"username": username, "password": "a-long-password", "role": "viewer"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201
+    assert response.json()["role"] == "viewer"
+    actor = await login(http, username, "a-long-password")
+    assert actor.role == "viewer"
+
+
+async def test_duplicate_username_is_409(
+    http: httpx.AsyncClient, admin: Actor, editor: Actor
+) -> None:
+    response = await http.post(
+        f"{API}/users",
+        json={"username": editor.username, "password": "a-long-password", "role": "viewer"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 409
+    assert editor.username in response.json()["detail"]
+
+
+async def test_invalid_user_lists_every_problem(http: httpx.AsyncClient, admin: Actor) -> None:
+    response = await http.post(
+        f"{API}/users",
+        json={"username": "x", "password": "short", "role": "owner"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    paths = {e["path"] for e in response.json()["errors"]}
+    assert paths == {"/body/username", "/body/password", "/body/role"}
+
+
+async def test_only_admins_create_users(
+    http: httpx.AsyncClient, editor: Actor, viewer: Actor
+) -> None:
+    body = {"username": f"u-{uuid.uuid4().hex[:8]}", "password": "a-long-password"}
+    for actor in (editor, viewer):
+        response = await http.post(f"{API}/users", json=body, headers=actor.headers)
+        assert response.status_code == 403
+        assert "admin" in response.json()["detail"]
+
+
+async def test_an_existing_admin_is_not_reset_at_startup(
+    http: httpx.AsyncClient, app_state: AppState, make_user: MakeUser
+) -> None:
+    viewer = await make_user("viewer")
+    settings = app_state.settings.model_copy(
+        update={"admin_username": viewer.username, "admin_password": "another-password"}
+    )
+    await ensure_first_admin(settings, app_state.sessions)
+    response = await http.get(f"{API}/auth/me", headers=viewer.headers)
+    assert response.json()["role"] == "viewer"
+    denied = await http.post(
+        f"{API}/auth/token", data={"username": viewer.username, "password": "another-password"}
+    )
+    assert denied.status_code == 401
