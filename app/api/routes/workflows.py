@@ -1,0 +1,117 @@
+"""Workflows: define, validate, list, read, update (new version), delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
+
+from app.api.access import EditableWorkflow, ReadableWorkflow
+from app.api.definitions import definition_errors, valid_definition
+from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep
+from app.api.errors import ApiError, ErrorItem
+from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
+from app.db.crud import workflows as crud
+from app.db.crud.pages import split_page
+from app.db.errors import AlreadyExists
+from app.db.models.user import Role
+from app.db.models.workflow import (
+    DefinitionIn,
+    WorkflowCreate,
+    WorkflowDetail,
+    WorkflowPublic,
+    WorkflowUpdate,
+)
+
+router = APIRouter(prefix="/workflows", tags=["workflows"])
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    errors: list[ErrorItem]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create(
+    user: EditorUser, state: StateDep, session: SessionDep, body: WorkflowCreate
+) -> WorkflowPublic:
+    """Define a workflow; its definition becomes version 1 (active)."""
+    definition = valid_definition(body.definition, state.settings)
+    try:
+        workflow = await crud.create_workflow(
+            session=session, owner=user, definition=definition, raw=body.definition
+        )
+    except AlreadyExists as exc:
+        raise ApiError(409, str(exc)) from None
+    return WorkflowPublic.model_validate(workflow)
+
+
+@router.post("/validate")
+async def validate(_user: CurrentUser, state: StateDep, body: DefinitionIn) -> ValidationReport:
+    """Check a definition without saving it."""
+    definition, errors = definition_errors(body.definition, state.settings)
+    return ValidationReport(valid=definition is not None, errors=errors)
+
+
+@router.get("")
+async def list_all(
+    user: CurrentUser, session: SessionDep, limit: PageSize, cursor: Cursor = None
+) -> Page[WorkflowPublic]:
+    """Your workflows (an admin's list has everyone's), newest first."""
+    rows = await crud.list_workflows(
+        session=session,
+        owner_id=None if user.role == Role.ADMIN else user.id,
+        limit=limit + 1,
+        after=decode_position(cursor),
+    )
+    page, position = split_page(rows, limit)
+    return Page(
+        items=[WorkflowPublic.model_validate(w) for w in page],
+        next_cursor=encode_position(position),
+    )
+
+
+@router.get("/{workflow_id}")
+async def read(workflow: ReadableWorkflow, session: SessionDep) -> WorkflowDetail:
+    """A workflow with its active version's definition."""
+    version = await crud.get_version(
+        session=session, workflow_id=workflow.id, version=workflow.active_version
+    )
+    if version is None:  # the foreign key and activate() make this unreachable
+        raise ApiError(500, f"workflow {workflow.id} has no version {workflow.active_version}")
+    return WorkflowDetail.model_validate(workflow, update={"definition": version.definition})
+
+
+@router.put("/{workflow_id}")
+async def update(
+    workflow: EditableWorkflow,
+    user: EditorUser,
+    state: StateDep,
+    session: SessionDep,
+    body: WorkflowUpdate,
+    activate: Annotated[
+        bool, Query(description="Make the new version active (false keeps the current one).")
+    ] = True,
+) -> WorkflowPublic:
+    """Store the definition as a new immutable version; runs in flight keep theirs."""
+    definition = valid_definition(body.definition, state.settings)
+    try:
+        workflow = await crud.add_version(
+            session=session,
+            workflow=workflow,
+            definition=definition,
+            raw=body.definition,
+            user=user,
+            activate=activate,
+        )
+    except AlreadyExists as exc:
+        raise ApiError(409, str(exc)) from None
+    return WorkflowPublic.model_validate(workflow)
+
+
+@router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(workflow: EditableWorkflow, session: SessionDep) -> Response:
+    """Delete (softly): the workflow disappears; its running runs continue."""
+    await crud.delete_workflow(session=session, workflow=workflow)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,223 @@
+"""Workflows: create, validate, list, read, update, delete."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.app.support import API, Actor, create_workflow, definition
+
+
+async def test_create_answers_201_with_version_1(http: httpx.AsyncClient, editor: Actor) -> None:
+    body = definition(description="says hello")
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body}, headers=editor.headers
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["name"] == body["name"]
+    assert created["description"] == "says hello"
+    assert (created["version"], created["active_version"]) == (1, 1)
+    assert created["owner_id"] == editor.id
+    assert created["created_at"]
+
+
+async def test_read_includes_the_active_definition(http: httpx.AsyncClient, editor: Actor) -> None:
+    body = definition()
+    created = await create_workflow(http, editor, body)
+    response = await http.get(f"{API}/workflows/{created['id']}", headers=editor.headers)
+    assert response.status_code == 200
+    assert response.json()["definition"] == body
+
+
+async def test_invalid_definition_is_422_listing_every_error(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    body = {
+        "name": "broken",
+        "nodes": [
+            {"id": "a", "type": "no_such_type"},
+            {"id": "a", "type": "transform", "config": {"value": "{{ nodes.ghost.output }}"}},
+        ],
+        "edges": [{"from": "a", "to": "missing"}],
+    }
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body}, headers=editor.headers
+    )
+    assert response.status_code == 422
+    result = response.json()
+    assert "invalid" in result["detail"]
+    codes = {(e["path"], e["code"]) for e in result["errors"]}
+    assert ("/nodes/0/type", "unknown_type") in codes
+    assert ("/nodes/1/id", "duplicate_id") in codes
+    assert ("/edges/0/to", "unknown_node") in codes
+    assert any(code == "unknown_reference" for _, code in codes)
+    listed = (await http.get(f"{API}/workflows", headers=editor.headers)).json()
+    assert listed["items"] == []
+
+
+async def test_validate_saves_nothing(http: httpx.AsyncClient, editor: Actor) -> None:
+    good = await http.post(
+        f"{API}/workflows/validate", json={"definition": definition()}, headers=editor.headers
+    )
+    assert good.status_code == 200
+    assert good.json() == {"valid": True, "errors": []}
+    bad = await http.post(
+        f"{API}/workflows/validate", json={"definition": {"nodes": []}}, headers=editor.headers
+    )
+    assert bad.status_code == 200
+    report = bad.json()
+    assert report["valid"] is False
+    assert {e["path"] for e in report["errors"]} >= {"/name", "/nodes"}
+    listed = (await http.get(f"{API}/workflows", headers=editor.headers)).json()
+    assert listed["items"] == []
+
+
+async def test_definition_over_the_size_limit_is_422(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    body = definition(description="x" * 300_000)
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body}, headers=editor.headers
+    )
+    assert response.status_code == 422
+    assert [e["code"] for e in response.json()["errors"]] == ["too_large"]
+
+
+async def test_same_name_for_one_owner_is_409_but_free_for_others(
+    http: httpx.AsyncClient, editor: Actor, other_editor: Actor
+) -> None:
+    body = definition()
+    await create_workflow(http, editor, body)
+    again = await http.post(f"{API}/workflows", json={"definition": body}, headers=editor.headers)
+    assert again.status_code == 409
+    assert body["name"] in again.json()["detail"]
+    await create_workflow(http, other_editor, body)
+
+
+async def test_deleting_frees_the_name(http: httpx.AsyncClient, editor: Actor) -> None:
+    body = definition()
+    created = await create_workflow(http, editor, body)
+    gone = await http.delete(f"{API}/workflows/{created['id']}", headers=editor.headers)
+    assert gone.status_code == 204
+    assert (
+        await http.get(f"{API}/workflows/{created['id']}", headers=editor.headers)
+    ).status_code == 404
+    await create_workflow(http, editor, body)
+
+
+async def test_list_is_paginated_newest_first(http: httpx.AsyncClient, editor: Actor) -> None:
+    ids = [(await create_workflow(http, editor))["id"] for _ in range(5)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await http.get(f"{API}/workflows", params=params, headers=editor.headers)).json()
+        assert len(page["items"]) <= 2
+        seen += [w["id"] for w in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+
+
+async def test_page_size_is_bounded(http: httpx.AsyncClient, editor: Actor) -> None:
+    for limit in (0, 201):
+        response = await http.get(
+            f"{API}/workflows", params={"limit": limit}, headers=editor.headers
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["path"] == "/query/limit"
+
+
+async def test_garbage_cursor_is_400(http: httpx.AsyncClient, editor: Actor) -> None:
+    response = await http.get(
+        f"{API}/workflows", params={"cursor": "bm90LWpzb24"}, headers=editor.headers
+    )
+    assert response.status_code == 400
+    assert "cursor" in response.json()["detail"]
+
+
+async def test_admin_lists_everyones_workflows(
+    http: httpx.AsyncClient, admin: Actor, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor)
+    page = (await http.get(f"{API}/workflows", params={"limit": 200}, headers=admin.headers)).json()
+    assert created["id"] in [w["id"] for w in page["items"]]
+
+
+async def test_update_creates_a_new_version(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor)
+    changed = definition(name=created["name"], description="v2")
+    response = await http.put(
+        f"{API}/workflows/{created['id']}", json={"definition": changed}, headers=editor.headers
+    )
+    assert response.status_code == 200
+    assert (response.json()["version"], response.json()["active_version"]) == (2, 2)
+    read = (await http.get(f"{API}/workflows/{created['id']}", headers=editor.headers)).json()
+    assert read["definition"] == changed
+    assert read["description"] == "v2"
+
+
+async def test_update_with_activate_false_keeps_the_active_version(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    original = definition()
+    created = await create_workflow(http, editor, original)
+    changed = definition(name=original["name"], description="draft")
+    response = await http.put(
+        f"{API}/workflows/{created['id']}",
+        params={"activate": "false"},
+        json={"definition": changed},
+        headers=editor.headers,
+    )
+    assert (response.json()["version"], response.json()["active_version"]) == (2, 1)
+    read = (await http.get(f"{API}/workflows/{created['id']}", headers=editor.headers)).json()
+    assert read["definition"] == original
+
+
+async def test_repeating_an_update_adds_no_version(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor)
+    changed = definition(name=created["name"], description="v2")
+    for _ in range(2):
+        response = await http.put(
+            f"{API}/workflows/{created['id']}", json={"definition": changed}, headers=editor.headers
+        )
+        assert response.json()["version"] == 2
+
+
+async def test_update_to_a_taken_name_is_409(http: httpx.AsyncClient, editor: Actor) -> None:
+    first = await create_workflow(http, editor)
+    second = await create_workflow(http, editor)
+    response = await http.put(
+        f"{API}/workflows/{second['id']}",
+        json={"definition": definition(name=first["name"])},
+        headers=editor.headers,
+    )
+    assert response.status_code == 409
+
+
+async def test_invalid_update_is_422_and_changes_nothing(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor)
+    response = await http.put(
+        f"{API}/workflows/{created['id']}",
+        json={"definition": {"name": "x", "nodes": [{"id": "Bad Id", "type": "transform"}]}},
+        headers=editor.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"].startswith("/nodes/0")
+    read = (await http.get(f"{API}/workflows/{created['id']}", headers=editor.headers)).json()
+    assert read["version"] == 1
+
+
+async def test_unknown_workflow_is_404(http: httpx.AsyncClient, editor: Actor) -> None:
+    missing = "00000000-0000-0000-0000-000000000000"
+    response = await http.get(f"{API}/workflows/{missing}", headers=editor.headers)
+    assert response.status_code == 404
+    assert missing in response.json()["detail"]
+    malformed = await http.get(f"{API}/workflows/not-a-uuid", headers=editor.headers)
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["path"] == "/path/workflow_id"
