@@ -1,0 +1,1 @@
+"""Runs through Temporal: starting, reading, listing and controlling them."""

@@ -1,0 +1,110 @@
+"""What Temporal knows of runs: describe, the status query, the input, visibility lists."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from app.runs.links import temporal_link
+from app.runs.schemas import RunSummary
+from app.runs.status import run_status, status_filter
+from app.settings import Settings
+from interpreter import search_attributes as sa
+from interpreter.client import STATUS_QUERY, WORKFLOW_TYPE
+from interpreter.run import RunSnapshot, RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+async def describe(
+    client: Client, run_id: str, rpc_timeout: timedelta
+) -> WorkflowExecutionDescription | None:
+    """The newest execution of run ``run_id``, or None if there is no FlowForge run by that id."""
+    try:
+        description = await client.get_workflow_handle(run_id).describe(rpc_timeout=rpc_timeout)
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            return None
+        raise
+    return description if description.workflow_type == WORKFLOW_TYPE else None
+
+
+def owner_of(execution: WorkflowExecution) -> str | None:
+    return execution.typed_search_attributes.get(sa.OWNER)
+
+
+def summary(execution: WorkflowExecution, settings: Settings) -> RunSummary:
+    attrs = execution.typed_search_attributes
+    return RunSummary(
+        run_id=execution.id,
+        workflow_id=attrs.get(sa.WORKFLOW_ID),
+        version=attrs.get(sa.VERSION),
+        status=run_status(execution.status, attrs.get(sa.STATUS)),
+        owner_id=attrs.get(sa.OWNER),
+        trigger=attrs.get(sa.TRIGGER),
+        started_at=execution.start_time,
+        ended_at=execution.close_time,
+        temporal=temporal_link(settings, execution.id, execution.run_id),
+    )
+
+
+async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> RunSnapshot | None:
+    """The run's own account of itself, or None if no worker answered the query."""
+    try:
+        result: RunSnapshot = await handle.query(
+            STATUS_QUERY, result_type=RunSnapshot, rpc_timeout=rpc_timeout
+        )
+    except (WorkflowQueryFailedError, RPCError) as exc:
+        logger.warning("status query of run %s failed: %s", handle.id, exc)
+        return None
+    return result
+
+
+async def run_input(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
+    """The ``input`` the run was started with, read from its first history event."""
+    async for event in handle.fetch_history_events(page_size=1):
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        values = await client.data_converter.decode(payloads) if payloads else []
+        started = values[0] if values else None
+        return started.get("input") if isinstance(started, dict) else None
+    return None
+
+
+def visibility_query(
+    *, workflow_id: uuid.UUID | None, status: RunStatus | None, owner_id: uuid.UUID | None
+) -> str:
+    """A visibility query for FlowForge runs.
+
+    Only UUIDs and enum values are interpolated, never free text, so nothing can
+    inject query syntax.
+    """
+    clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", "ExecutionStatus != 'ContinuedAsNew'"]
+    if workflow_id is not None:
+        clauses.append(f"{sa.WORKFLOW_ID.name} = '{workflow_id}'")
+    if owner_id is not None:
+        clauses.append(f"{sa.OWNER.name} = '{owner_id}'")
+    if status is not None:
+        clauses.append(status_filter(status))
+    return " AND ".join(clauses)
+
+
+async def list_page(
+    client: Client, query: str, *, limit: int, token: bytes | None, rpc_timeout: timedelta
+) -> tuple[list[WorkflowExecution], bytes | None]:
+    """One page of executions matching ``query``, and the token of the next page."""
+    executions = client.list_workflows(
+        query, page_size=limit, next_page_token=token, rpc_timeout=rpc_timeout
+    )
+    await executions.fetch_next_page()
+    return list(executions.current_page or []), executions.next_page_token

@@ -1,0 +1,82 @@
+"""Request and response bodies of the run routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interpreter.run import NodeError, NodeSnapshot, RunStatus
+
+
+class RunCreate(BaseModel):
+    """Start a run.
+
+    Attributes:
+        input: The run input; checked against the definition's ``input_schema``.
+        version: The definition version to run; the active one if omitted.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Any = Field(default_factory=dict)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class TemporalLink(BaseModel):
+    """Where the run lives in Temporal, and its page in the Temporal Web UI."""
+
+    workflow_id: str
+    run_id: str | None
+    ui_url: str
+
+
+class RunSummary(BaseModel):
+    """A run as the list shows it.
+
+    ``workflow_id``, ``version``, ``owner_id`` and ``trigger`` come from the
+    run's search attributes (None only for runs FlowForge did not start).
+    """
+
+    run_id: str
+    workflow_id: str | None
+    version: int | None
+    status: RunStatus
+    owner_id: str | None
+    trigger: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    temporal: TemporalLink
+
+
+class RunDetail(RunSummary):
+    """A run with its input, result and every node's state.
+
+    ``nodes`` is empty when no worker answered the status query (the run's
+    state then comes from Temporal alone).
+    """
+
+    paused: bool = False
+    input: Any = None
+    output: Any = None
+    error: NodeError | None = None
+    idempotency_key: str | None = None
+    nodes: list[NodeSnapshot] = Field(default_factory=list)
+
+
+class RunAction(BaseModel):
+    """The answer to a control action: the status the run is moving to."""
+
+    run_id: str
+    status: RunStatus
+
+
+class RunAccepted(BaseModel):
+    """The answer to a start: the run (new, or the one an idempotency key found)."""
+
+    run_id: str
+    workflow_id: str
+    version: int
+    status: RunStatus
+    temporal: TemporalLink

@@ -1,0 +1,161 @@
+"""Starting runs: input checks, versions, idempotency keys."""
+
+from __future__ import annotations
+
+import httpx
+from sqlmodel import select
+from temporalio.client import Client
+
+from app.core.state import AppState
+from app.db.models.run import RunRecord
+from interpreter import search_attributes as sa
+from tests.app.support import API, Actor, create_workflow, definition, waiting_definition
+
+SCHEMA = {
+    "type": "object",
+    "required": ["lead_id", "score"],
+    "properties": {
+        "lead_id": {"type": "string"},
+        "score": {"type": "integer", "minimum": 0},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+async def test_start_answers_202_and_the_run_is_in_temporal(
+    http: httpx.AsyncClient, app_state: AppState, temporal_client: Client, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor, waiting_definition())
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs", json={"input": {"x": 1}}, headers=editor.headers
+    )
+    assert response.status_code == 202, response.text
+    run = response.json()
+    assert run["status"] == "running"
+    assert (run["workflow_id"], run["version"]) == (created["id"], 1)
+    assert run["temporal"]["workflow_id"] == run["run_id"]
+    assert run["temporal"]["ui_url"].endswith(
+        f"/namespaces/default/workflows/{run['run_id']}/{run['temporal']['run_id']}/history"
+    )
+    description = await temporal_client.get_workflow_handle(run["run_id"]).describe()
+    attrs = description.typed_search_attributes
+    assert attrs.get(sa.WORKFLOW_ID) == created["id"]
+    assert attrs.get(sa.OWNER) == editor.id
+    assert attrs.get(sa.TRIGGER) == "api"
+    assert description.task_queue == app_state.settings.task_queue
+    async with app_state.sessions() as session:
+        record = await session.get(RunRecord, run["run_id"])
+    assert record is not None and str(record.owner_id) == editor.id
+
+
+async def test_input_violating_the_schema_is_422_listing_every_violation(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor, definition(input_schema=SCHEMA))
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs",
+        json={"input": {"score": -1, "tags": ["a", 2]}},
+        headers=editor.headers,
+    )
+    assert response.status_code == 422
+    errors = {(e["path"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {("", "required"), ("/score", "minimum"), ("/tags/1", "type")}
+    assert "input_schema" in response.json()["detail"]
+
+
+async def test_valid_input_starts(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor, definition(input_schema=SCHEMA))
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs",
+        json={"input": {"lead_id": "L1", "score": 90}},
+        headers=editor.headers,
+    )
+    assert response.status_code == 202
+
+
+async def test_a_given_version_is_used(
+    http: httpx.AsyncClient, temporal_client: Client, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor)
+    await http.put(
+        f"{API}/workflows/{created['id']}",
+        json={"definition": definition(name=created["name"], description="v2")},
+        headers=editor.headers,
+    )
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs", json={"version": 1}, headers=editor.headers
+    )
+    assert response.json()["version"] == 1
+    description = await temporal_client.get_workflow_handle(response.json()["run_id"]).describe()
+    assert description.typed_search_attributes.get(sa.VERSION) == 1
+    missing = await http.post(
+        f"{API}/workflows/{created['id']}/runs", json={"version": 9}, headers=editor.headers
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["path"] == "/version"
+
+
+async def test_same_idempotency_key_returns_the_same_run(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor, waiting_definition())
+    url = f"{API}/workflows/{created['id']}/runs"
+    headers = {**editor.headers, "Idempotency-Key": "order-42"}
+    first = await http.post(url, json={"input": {}}, headers=headers)
+    second = await http.post(url, json={"input": {}}, headers=headers)
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert first.json()["run_id"] == second.json()["run_id"]
+    assert second.json()["status"] == "running"
+    other = await http.post(url, json={"input": {}}, headers={**headers, "Idempotency-Key": "43"})
+    assert other.status_code == 202
+    assert other.json()["run_id"] != first.json()["run_id"]
+    async with app_state.sessions() as session:
+        rows = (
+            await session.exec(select(RunRecord).where(RunRecord.workflow_id == created["id"]))
+        ).all()
+    assert sorted(r.idempotency_key or "" for r in rows) == ["43", "order-42"]
+
+
+async def test_same_key_for_another_workflow_is_another_run(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    runs = []
+    for _ in range(2):
+        created = await create_workflow(http, editor, waiting_definition())
+        response = await http.post(
+            f"{API}/workflows/{created['id']}/runs",
+            json={},
+            headers={**editor.headers, "Idempotency-Key": "shared-key"},
+        )
+        assert response.status_code == 202
+        runs.append(response.json()["run_id"])
+    assert runs[0] != runs[1]
+
+
+async def test_bad_idempotency_key_is_422(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor)
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs",
+        json={},
+        headers={**editor.headers, "Idempotency-Key": "x" * 201},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "/header/idempotency-key"
+
+
+async def test_unknown_body_fields_are_422(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor)
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs", json={"inputs": {}}, headers=editor.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "/body/inputs"
+
+
+async def test_deleted_workflow_starts_nothing(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor)
+    await http.delete(f"{API}/workflows/{created['id']}", headers=editor.headers)
+    response = await http.post(
+        f"{API}/workflows/{created['id']}/runs", json={}, headers=editor.headers
+    )
+    assert response.status_code == 404
