@@ -18,7 +18,11 @@ them::
         ├── HttpNetworkError     connect/read failure, timeout      (retryable)
         ├── ResponseTooLarge     body over `max_response_bytes`     (not retryable)
         ├── ResponseInvalid      body is not what `response` asked   (not retryable)
-        └── ValidationFailed     a `validate` node found violations (not retryable)
+        ├── ValidationFailed     a `validate` node found violations (not retryable)
+        └── ScriptError          a `script` node's code raised, returned a value
+            │                    that is not JSON, or could not run  (not retryable)
+            ├── ScriptTimeout        ran past its `timeout`          (not retryable)
+            └── ScriptMemoryExceeded used more than `memory_mb`      (not retryable)
 
 Run-level outcomes raised by the workflow: ``RunFailed`` (a node failed and
 was not handled, or a `fail` node ran).
@@ -109,3 +113,17 @@ class ResponseInvalid(NodeFailure):
 
 class ValidationFailed(NodeFailure):
     retryable = False
+
+
+class ScriptError(NodeFailure):
+    """A ``script`` node failed; the same code on the same input would fail again."""
+
+    retryable = False
+
+
+class ScriptTimeout(ScriptError):
+    pass
+
+
+class ScriptMemoryExceeded(ScriptError):
+    pass

@@ -8,9 +8,11 @@ the bound activity methods::
         HttpActivity(client, HttpSettings()).http,
         LogActivity().log,        # the workflow also sends `echo` nodes here
         ValidateActivity().validate,
+        ScriptActivity(ScriptSettings()).script,
     ]
 
-The config models (``HttpConfig``, ``LogConfig``, ``ValidateConfig``) check a
+The config models (``HttpConfig``, ``LogConfig``, ``ValidateConfig``,
+``ScriptConfig``) check a
 node's rendered config at run time and can check a definition at save time.
 """
 
@@ -27,6 +29,9 @@ from interpreter.activities.http import HttpActivity, HttpSettings
 from interpreter.activities.http_client import build_http_client
 from interpreter.activities.http_config import ApiKeyAuth, BasicAuth, BearerAuth, HttpConfig
 from interpreter.activities.log import LogActivity, LogConfig
+from interpreter.activities.script import ScriptActivity, ScriptSettings
+from interpreter.activities.script_config import ScriptConfig
+from interpreter.activities.script_sandbox import ScriptIsolation
 from interpreter.activities.secrets import SecretResolver
 from interpreter.activities.validate import Rule, ValidateActivity, ValidateConfig
 
@@ -42,6 +47,10 @@ __all__ = [
     "LogActivity",
     "LogConfig",
     "Rule",
+    "ScriptActivity",
+    "ScriptConfig",
+    "ScriptIsolation",
+    "ScriptSettings",
     "SecretResolver",
     "ValidateActivity",
     "ValidateConfig",

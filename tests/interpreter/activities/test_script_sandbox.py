@@ -1,0 +1,186 @@
+"""What a script cannot reach: the worker's environment, the network, other processes,
+and life after its activity is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.exceptions import CancelledError
+
+from interpreter.activities import ScriptActivity, ScriptIsolation, ScriptSettings
+from tests.interpreter.activities.harness import environment, fail, node_request, run
+
+CANARY = "canary-7f3e1d"
+UNISOLATED = ScriptIsolation((), "turned off by the test")
+
+READ_ENVIRONMENTS = """
+import os
+def main(input):
+    seen = [f"own: {k}={v}" for k, v in os.environ.items()]
+    for pid in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{pid}/environ', 'rb') as f:
+                seen.append(f.read().decode(errors='replace'))
+        except OSError:
+            pass
+    return [text for text in seen if input in text]
+"""
+
+CONNECT = """
+import socket
+def main(input):
+    try:
+        socket.create_connection(('127.0.0.1', input), timeout=2).close()
+    except OSError as exc:
+        return f'refused: {exc}'
+    return 'connected'
+"""
+
+
+async def _poll(check: Any, what: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+ROOT_ONLY = ("--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--")
+"""The namespaces without a user namespace, as a worker running as root may use them."""
+
+
+@pytest.fixture(scope="module", params=["probed", "root-without-user-namespace"])
+async def isolated(request: pytest.FixtureRequest) -> ScriptActivity:
+    if request.param == "probed":
+        activity = ScriptActivity()
+        isolation = await activity.isolation()
+        if not isolation.available:
+            pytest.skip(f"this machine cannot isolate scripts: {isolation.reason}")
+        return activity
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        pytest.skip("needs unshare and root")
+    return ScriptActivity(isolation=ScriptIsolation((unshare, *ROOT_ONLY)))
+
+
+@pytest.fixture
+def unisolated() -> ScriptActivity:
+    return ScriptActivity(isolation=UNISOLATED)
+
+
+@pytest.fixture
+async def bystander() -> AsyncIterator[int]:
+    """A process with the script's own user and (no) privileges whose environment holds
+    the canary: only a separate PID namespace can keep it from the script."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import os\n"
+        "from interpreter.activities.script_runner import drop_privileges\n"
+        "drop_privileges()\n"
+        "os.execvp('sleep', ['sleep', '60'])\n",
+        env={**os.environ, "FLOWFORGE_CANARY": CANARY},
+    )
+    try:
+        await _poll(lambda: _exec_done(process.pid), "the bystander to drop its privileges")
+        yield process.pid
+    finally:
+        process.kill()
+        await process.wait()
+
+
+def _exec_done(pid: int) -> bool:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep\0")
+
+
+@pytest.fixture
+def listener() -> Iterator[int]:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+def request(code: str, **config: Any) -> Any:
+    return node_request({"code": code, **config}, node_type="script")
+
+
+async def test_the_script_sees_none_of_the_workers_environment(
+    isolated: ScriptActivity, bystander: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWFORGE_CANARY", CANARY)
+
+    assert await run(isolated.script, request(READ_ENVIRONMENTS, input=CANARY)) == []
+
+
+async def test_without_isolation_other_processes_would_be_visible(
+    unisolated: ScriptActivity, bystander: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control for the test above: the canary is there to be found."""
+    monkeypatch.setenv("FLOWFORGE_CANARY", CANARY)
+
+    found = await run(unisolated.script, request(READ_ENVIRONMENTS, input=CANARY))
+
+    assert not any(text.startswith("own:") for text in found)
+    assert any(f"FLOWFORGE_CANARY={CANARY}" in text for text in found)
+
+
+async def test_the_script_has_no_network(isolated: ScriptActivity, listener: int) -> None:
+    result = await run(isolated.script, request(CONNECT, input=listener))
+
+    assert result.startswith("refused: ")
+
+
+async def test_without_isolation_the_listener_is_reachable(
+    unisolated: ScriptActivity, listener: int
+) -> None:
+    """The control for the test above: the listener does accept connections."""
+    assert await run(unisolated.script, request(CONNECT, input=listener)) == "connected"
+
+
+async def test_isolation_can_be_required(listener: int) -> None:
+    strict = ScriptActivity(ScriptSettings(require_network_isolation=True), isolation=UNISOLATED)
+
+    error = await fail(strict.script, request(CONNECT, input=listener))
+
+    assert error.type == "ScriptError"
+    assert "requires isolated scripts but cannot isolate them (turned off by the test)" in (
+        error.message
+    )
+
+
+def _script_processes() -> list[int]:
+    """Processes whose working directory is a script's."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if "flowforge-script-" in os.readlink(entry / "cwd"):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+@pytest.mark.parametrize("isolation", [None, UNISOLATED], ids=["isolated", "unisolated"])
+async def test_cancelling_the_activity_kills_the_script(
+    isolation: ScriptIsolation | None,
+) -> None:
+    activity = ScriptActivity(isolation=isolation)
+    env = environment(timeout=60)
+    code = "import os\ndef main(input):\n    while True:\n        pass\n"
+    task = asyncio.create_task(env.run(activity.script, request(code, timeout="50s")))
+    await _poll(lambda: _script_processes(), "the script to start")
+    workdirs = {os.readlink(f"/proc/{pid}/cwd") for pid in _script_processes()}
+
+    env.cancel()
+
+    with pytest.raises((asyncio.CancelledError, CancelledError)):
+        await task
+    assert _script_processes() == []
+    assert not any(Path(workdir).exists() for workdir in workdirs)
