@@ -28,7 +28,7 @@ def api_argv(settings: Settings) -> list[str]:
 
 
 def sqlalchemy_url(url: str) -> str:
-    """The ``postgresql+asyncpg://`` form that DATABASE_URL takes."""
+    """The ``postgresql+asyncpg://`` form that DATABASE_URL takes (a plain URL is converted)."""
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 

@@ -99,7 +99,10 @@ class DevStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         temporal_argv = dev_server_argv(settings, self.data_dir / "temporal.db")
         await self._service("temporal", temporal_argv, services.inherited_env())
-        database_url = settings.database_url or self._embedded_postgres()
+        if settings.database_url:
+            database_url = services.sqlalchemy_url(settings.database_url)
+        else:
+            database_url = self._embedded_postgres()
         await self._until_stopped(
             asyncio.gather(
                 wait_for_temporal(settings.temporal_address, settings.temporal_namespace, 60),
