@@ -22,6 +22,12 @@ WORKFLOW_TYPE = "InterpreterWorkflow"
 STATUS_QUERY = "status"
 PAUSE_SIGNAL = "pause"
 RESUME_SIGNAL = "resume"
+SIGNAL_UPDATE = "signal"
+"""Update delivering a payload to wait_for_signal nodes (``control.SignalDelivery``)."""
+RETRY_NODE_UPDATE = "retry_node"
+"""Update re-running a suspended run's failed node (``control.NodeRetry``)."""
+SKIP_NODE_UPDATE = "skip_node"
+"""Update skipping a suspended run's failed node with an output (``control.NodeSkip``)."""
 
 
 DATA_CONVERTER: DataConverter = pydantic_data_converter

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from interpreter.definition import Definition
+from interpreter.definition import Edge, Node
 from interpreter.run import NodeError, NodeSnapshot, NodeStatus, RunMeta, RunSnapshot, RunStatus
 
 
@@ -24,10 +25,10 @@ class Stop:
 class NodeBook:
     """Every node's status, attempts, timestamps, output and error."""
 
-    def __init__(self, definition: Definition, max_output_bytes: int) -> None:
-        self._nodes = {n.id: NodeSnapshot(id=n.id, type=n.type) for n in definition.nodes}
-        sources = {edge.source for edge in definition.edges}
-        self._sinks = [n.id for n in definition.nodes if n.id not in sources]
+    def __init__(self, nodes: Sequence[Node], edges: Sequence[Edge], max_output_bytes: int) -> None:
+        self._nodes = {n.id: NodeSnapshot(id=n.id, type=n.type) for n in nodes}
+        sources = {edge.source for edge in edges}
+        self._sinks = [n.id for n in nodes if n.id not in sources]
         self._cap = max_output_bytes
         self.ended_at: datetime | None = None
 
@@ -35,6 +36,28 @@ class NodeBook:
         node = self._nodes[node_id]
         node.status = NodeStatus.RUNNING
         node.started_at = now
+
+    def reset(self, node_id: str) -> None:
+        """Back to pending, for a retry of a suspended run's failed node."""
+        node = self._nodes[node_id]
+        self._nodes[node_id] = NodeSnapshot(id=node.id, type=node.type, attempts=node.attempts)
+
+    def skip_with(self, node_id: str, output: Any, now: datetime) -> None:
+        """An operator skipped a failed node and supplied its output."""
+        self._end(node_id, NodeStatus.SKIPPED, 0, now, output=output)
+
+    def progress(self, node_id: str, progress: dict[str, Any]) -> None:
+        self._nodes[node_id].progress = progress
+
+    def export(self) -> list[NodeSnapshot]:
+        return list(self._nodes.values())
+
+    def restore(self, nodes: list[NodeSnapshot]) -> None:
+        for node in nodes:
+            self._nodes[node.id] = node
+
+    def get(self, node_id: str) -> NodeSnapshot:
+        return self._nodes[node_id]
 
     def is_active(self, node_id: str) -> bool:
         return self._nodes[node_id].status in (NodeStatus.RUNNING, NodeStatus.WAITING)
@@ -49,7 +72,7 @@ class NodeBook:
         self._end(node_id, NodeStatus.FAILED, attempts, now, error=error)
 
     def cancel(self, node_id: str, now: datetime) -> None:
-        self._end(node_id, NodeStatus.CANCELLED, self._nodes[node_id].attempts, now)
+        self._end(node_id, NodeStatus.CANCELLED, 0, now)
 
     def skip(self, node_id: str) -> None:
         self._nodes[node_id].status = NodeStatus.SKIPPED
@@ -65,7 +88,8 @@ class NodeBook:
     ) -> None:
         node = self._nodes[node_id]
         node.status = status
-        node.attempts = attempts
+        # Attempts add up across operator retries of a suspended node.
+        node.attempts += attempts
         node.ended_at = now
         node.output = output
         node.error = error
@@ -93,6 +117,7 @@ class NodeBook:
         started_at: datetime,
         output: Any,
         error: NodeError | None,
+        suspended_on: str | None = None,
     ) -> RunSnapshot:
         return RunSnapshot(
             status=status,
@@ -103,6 +128,7 @@ class NodeBook:
             ended_at=self.ended_at,
             output=self._capped(output),
             error=error,
+            suspended_on=suspended_on,
             nodes=[
                 node.model_copy(update={"output": self._capped(node.output)})
                 for node in self._nodes.values()

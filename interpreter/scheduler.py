@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from interpreter.definition import Definition, Edge
+from collections.abc import Sequence
+
+from interpreter.definition import Edge, Node
 from interpreter.run import NodeStatus
 
 EdgeGuard = Callable[[Edge], bool]
@@ -26,13 +28,13 @@ _MATCHES = {
 class Scheduler:
     """Tracks edge outcomes and tells which nodes become ready."""
 
-    def __init__(self, definition: Definition) -> None:
-        self._incoming: dict[str, list[int]] = {n.id: [] for n in definition.nodes}
-        self._outgoing: dict[str, list[int]] = {n.id: [] for n in definition.nodes}
-        self._edges = definition.edges
-        self._taken: list[bool | None] = [None] * len(definition.edges)
-        self._join = {n.id: n.join for n in definition.nodes}
-        for index, edge in enumerate(definition.edges):
+    def __init__(self, nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
+        self._incoming: dict[str, list[int]] = {n.id: [] for n in nodes}
+        self._outgoing: dict[str, list[int]] = {n.id: [] for n in nodes}
+        self._edges = list(edges)
+        self.taken: list[bool | None] = [None] * len(edges)
+        self._join = {n.id: n.join for n in nodes}
+        for index, edge in enumerate(edges):
             self._outgoing[edge.source].append(index)
             self._incoming[edge.target].append(index)
 
@@ -48,15 +50,15 @@ class Scheduler:
         ready: list[str] = []
         for index in self._outgoing[node_id]:
             edge = self._edges[index]
-            self._taken[index] = status in _MATCHES[edge.on] and (edge.when is None or guard(edge))
+            self.taken[index] = status in _MATCHES[edge.on] and (edge.when is None or guard(edge))
             target = edge.target
-            settled = all(self._taken[i] is not None for i in self._incoming[target])
+            settled = all(self.taken[i] is not None for i in self._incoming[target])
             if settled and target not in ready:
                 ready.append(target)
         return ready
 
     def join_holds(self, node_id: str) -> bool:
-        taken = [self._taken[i] for i in self._incoming[node_id]]
+        taken = [self.taken[i] for i in self._incoming[node_id]]
         if not taken:
             return True
         join = self._join[node_id]

@@ -6,12 +6,14 @@ cost of an evaluation does not grow with the number of nodes in the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from interpreter.definition import Node
 from interpreter.expressions import node_references
 from interpreter.templates import iter_holes
+
+PENDING = {"output": None, "status": "pending", "error": None}
 
 
 def template_references(value: Any) -> frozenset[str]:
@@ -40,21 +42,45 @@ def node_reads(node: Node, cel_sources: Iterable[str]) -> frozenset[str]:
 
 
 class Scope:
-    """The run-wide variables plus each settled node's ``{output, status, error}``."""
+    """The run-wide variables plus each settled node's ``{output, status, error}``.
 
-    def __init__(self, run_input: Any, run: dict[str, Any]) -> None:
+    A for_each item's scope has the run's scope as ``parent``: body nodes are
+    looked up first, then the nodes outside the loop.
+    """
+
+    def __init__(
+        self,
+        run_input: Any,
+        run: dict[str, Any],
+        *,
+        parent: Scope | None = None,
+        extra: Mapping[str, Any] | None = None,
+        outer: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.input = run_input
         self.run = run
+        self.parent = parent
+        self.extra = dict(extra or {})
         self.nodes: dict[str, dict[str, Any]] = {}
+        self._outer = dict(outer or {})
 
     def record(self, node_id: str, status: str, output: Any, error: Any) -> None:
         self.nodes[node_id] = {"output": output, "status": status, "error": error}
 
+    def forget(self, node_id: str) -> None:
+        self.nodes.pop(node_id, None)
+
+    def lookup(self, node_id: str) -> dict[str, Any]:
+        found = self.nodes.get(node_id) or self._outer.get(node_id)
+        if found is not None:
+            return found
+        return self.parent.lookup(node_id) if self.parent is not None else PENDING
+
     def variables(self, reads: Iterable[str], **extra: Any) -> dict[str, Any]:
-        pending = {"output": None, "status": "pending", "error": None}
         return {
             "input": self.input,
             "run": self.run,
-            "nodes": {node_id: self.nodes.get(node_id, pending) for node_id in reads},
+            "nodes": {node_id: self.lookup(node_id) for node_id in reads},
+            **self.extra,
             **extra,
         }

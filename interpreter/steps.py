@@ -79,7 +79,7 @@ class ActivityCall:
 
 
 def activity_call(
-    node: Node, kind: NodeKind, run: RunInput, variables: dict[str, Any], run_id: str
+    node: Node, kind: NodeKind, run: RunInput, variables: dict[str, Any], run_id: str, path: str
 ) -> ActivityCall:
     """Render the node's config and build the activity's request and options.
 
@@ -92,11 +92,11 @@ def activity_call(
     config = render(node.config, variables, where="config", defer=SECRET_ROOTS)
     key = None
     if node.idempotency:
-        key = hashlib.sha256(f"{run_id}:{node.id}".encode()).hexdigest()
+        key = hashlib.sha256(f"{run_id}:{path}".encode()).hexdigest()
     request = ActivityRequest(
         run_id=run_id,
         node_id=node.id,
-        node_path=node.id,
+        node_path=path,
         node_type=kind.name,
         config=config,
         retry=retry,
@@ -104,13 +104,13 @@ def activity_call(
         context=variables if kind.context_in_activity else {},
     )
     options: dict[str, Any] = {
-        "activity_id": node.id,
+        "activity_id": path,
         "task_queue": node.task_queue or run.options.activity_task_queue or None,
         "start_to_close_timeout": parse_duration(node.timeout or defaults.timeout),
         "heartbeat_timeout": timedelta(seconds=run.options.heartbeat_timeout_seconds),
         "retry_policy": retry_policy(retry),
         "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        "summary": f"{node.id} ({node.type})",
+        "summary": f"{path} ({node.type})",
     }
     if node.total_timeout:
         options["schedule_to_close_timeout"] = parse_duration(node.total_timeout)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from interpreter.activities.http_config import HttpConfig
 from interpreter.activities.log import LogConfig
 from interpreter.activities.validate import ValidateConfig
-from interpreter.nodes import pure
+from interpreter.nodes import control, pure
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ def _rules_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _items_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    items = config.get("items")
+    return [("/items", items)] if isinstance(items, str) else []
+
+
 def _activity_kinds() -> list[NodeKind]:
     return [
         NodeKind("http", "activity", HttpConfig, activity="http"),
@@ -89,6 +94,9 @@ KINDS: dict[str, NodeKind] = {
         NodeKind("wait", "interpreter", pure.WaitConfig),
         NodeKind("fail", "interpreter", pure.FailConfig),
         NodeKind("succeed", "interpreter", pure.SucceedConfig),
+        NodeKind("for_each", "interpreter", control.ForEachConfig, cel_fields=_items_cel),
+        NodeKind("sub_workflow", "interpreter", control.SubWorkflowConfig),
+        NodeKind("wait_for_signal", "interpreter", control.WaitForSignalConfig),
         *_activity_kinds(),
     ]
 }

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError, TimeoutError
+from temporalio.service import RPCError
 
 from interpreter import search_attributes as sa
 from interpreter.client import PAUSE_SIGNAL, RESUME_SIGNAL, STATUS_QUERY
@@ -26,10 +27,18 @@ CHAIN = {
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll ``check`` until true; errors (e.g. a workflow not started yet) count as false."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
+    while not await _safely(check):
         assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.05)
+
+
+async def _safely(check: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await check()
+    except RPCError:
+        return False
 
 
 async def snapshot(handle: WorkflowHandle[object, object]) -> RunSnapshot:

@@ -1,0 +1,233 @@
+"""Humans in the loop: wait_for_signal, suspend with retry/skip, sub_workflow, continue-as-new."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+
+from interpreter.client import RETRY_NODE_UPDATE, SIGNAL_UPDATE, SKIP_NODE_UPDATE
+from interpreter.control import NodeRetry, NodeSkip, SignalDelivery
+from interpreter.run import PinnedWorkflow, child_key
+from interpreter.validation import validate_definition
+from tests.interpreter.workflow.conftest import Start
+from tests.interpreter.workflow.test_control import eventually, snapshot
+from tests.support.peer import Peer, Reply
+
+APPROVAL = {
+    "name": "approval",
+    "nodes": [
+        {
+            "id": "decision",
+            "type": "wait_for_signal",
+            "config": {
+                "signal": "approval",
+                "timeout": "{{ '1h' }}",
+                "schema": {
+                    "type": "object",
+                    "required": ["approved"],
+                    "properties": {"approved": {"type": "boolean"}},
+                },
+            },
+        },
+        {"id": "pay", "type": "transform", "config": {"value": "paid"}},
+        {"id": "reject", "type": "transform", "config": {"value": "rejected"}},
+    ],
+    "edges": [
+        {"from": "decision", "to": "pay", "when": "nodes.decision.output.approved"},
+        {"from": "decision", "to": "reject", "when": "!nodes.decision.output.approved"},
+    ],
+}
+
+
+async def _state(handle: Any, node: str) -> str:
+    return {n.id: n.status.value for n in (await snapshot(handle)).nodes}[node]
+
+
+async def test_signal_with_bad_payload_is_refused_and_node_keeps_waiting(start: Start) -> None:
+    handle = await start(
+        {
+            **APPROVAL,
+            "nodes": [
+                {
+                    **APPROVAL["nodes"][0],
+                    "config": {**APPROVAL["nodes"][0]["config"], "timeout": "1h"},
+                },
+                *APPROVAL["nodes"][1:],
+            ],
+        },
+        activities=[],
+    )
+    await eventually(lambda: _is(handle, "decision", "waiting"))
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(
+            SIGNAL_UPDATE, SignalDelivery(name="approval", payload={"approved": "yes"})
+        )
+    assert "approved" in str(info.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(SIGNAL_UPDATE, SignalDelivery(name="nobody", payload={}))
+    assert await _state(handle, "decision") == "waiting"
+    accepted = await handle.execute_update(
+        SIGNAL_UPDATE, SignalDelivery(name="approval", payload={"approved": True})
+    )
+    assert accepted["accepted"] is True
+    assert await handle.result() == {"pay": "paid"}
+
+
+async def test_signal_timeout_fails_the_node(start: Start) -> None:
+    definition = {
+        **APPROVAL,
+        "nodes": [
+            {
+                "id": "decision",
+                "type": "wait_for_signal",
+                "config": {"signal": "approval", "timeout": "300ms"},
+            },
+            {"id": "pay", "type": "transform", "config": {"value": 1}},
+        ],
+        "edges": [{"from": "decision", "to": "pay"}],
+    }
+    handle = await start(definition, activities=[])
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert "no 'approval' signal within 300ms" in str(info.value.cause)
+    node = (await snapshot(handle)).nodes[0]
+    assert node.error is not None and node.error.type == "SignalTimeout"
+
+
+def _suspending(url: str) -> dict[str, Any]:
+    return {
+        "name": "suspend",
+        "on_failure": "suspend",
+        "nodes": [
+            {
+                "id": "charge",
+                "type": "http",
+                "retry": {"strategy": "none"},
+                "config": {"method": "GET", "url": f"{url}/charge"},
+            },
+            {
+                "id": "ship",
+                "type": "transform",
+                "config": {"value": "{{ nodes.charge.output.body }}"},
+            },
+        ],
+        "edges": [{"from": "charge", "to": "ship"}],
+        "output": "{{ nodes.ship.output }}",
+    }
+
+
+async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) -> None:
+    peer.route("/charge", Reply(500))
+    peer.route("/charge2", Reply(200, {"charged": True}))
+    handle = await start(_suspending(peer.url))
+    await eventually(lambda: _run_is(handle, "suspended"))
+    current = await snapshot(handle)
+    assert current.suspended_on == "charge" and current.nodes[0].status == "failed"
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(RETRY_NODE_UPDATE, NodeRetry(node_id="ship"))
+    status = await handle.execute_update(
+        RETRY_NODE_UPDATE, NodeRetry(node_id="charge", config={"url": f"{peer.url}/charge2"})
+    )
+    assert status == "running"
+    assert await handle.result() == {"charged": True}
+    assert (await snapshot(handle)).nodes[0].attempts == 2
+
+
+async def test_suspend_then_skip_with_output(start: Start, peer: Peer) -> None:
+    peer.route("/charge", Reply(500))
+    handle = await start(_suspending(peer.url))
+    await eventually(lambda: _run_is(handle, "suspended"))
+    await handle.execute_update(
+        SKIP_NODE_UPDATE, NodeSkip(node_id="charge", output={"body": "manual"})
+    )
+    assert await handle.result() == "manual"
+    assert await _state(handle, "charge") == "skipped"
+
+
+async def test_sub_workflow_runs_the_pinned_child(start: Start) -> None:
+    child_def, _ = validate_definition(
+        {
+            "name": "child",
+            "nodes": [
+                {"id": "twice", "type": "transform", "config": {"value": "{{ input.n * 2 }}"}}
+            ],
+            "output": "{{ nodes.twice.output }}",
+        }
+    )
+    assert child_def is not None
+    parent = {
+        "name": "parent",
+        "nodes": [
+            {
+                "id": "call",
+                "type": "sub_workflow",
+                "config": {"workflow_id": "wf-child", "input": {"n": "{{ input.n }}"}},
+            }
+        ],
+        "output": "{{ nodes.call.output }}",
+    }
+    children = {
+        child_key("wf-child", None): PinnedWorkflow(
+            workflow_id="wf-child", version=3, definition=child_def
+        )
+    }
+    handle = await start(parent, {"n": 21}, activities=[], children=children)
+    assert await handle.result() == 42
+
+
+async def test_sub_workflow_cancel_propagates(start: Start, client: Any) -> None:
+    child_def, _ = validate_definition(
+        {"name": "child", "nodes": [{"id": "nap", "type": "wait", "config": {"duration": "1h"}}]}
+    )
+    assert child_def is not None
+    parent = {
+        "name": "parent",
+        "nodes": [
+            {"id": "call", "type": "sub_workflow", "config": {"workflow_id": "c", "version": 1}}
+        ],
+    }
+    handle = await start(
+        parent,
+        activities=[],
+        children={
+            child_key("c", 1): PinnedWorkflow(workflow_id="c", version=1, definition=child_def)
+        },
+    )
+    await eventually(lambda: _is(handle, "call", "running"))
+    child = client.get_workflow_handle(f"{handle.id}/call")
+    await eventually(lambda: _is(child, "nap", "waiting"))
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    assert (await child.describe()).status.name == "CANCELED"
+
+
+async def test_continue_as_new_keeps_state_and_the_run_id(start: Start, client: Any) -> None:
+    chain = [{"id": f"s{i}", "type": "wait", "config": {"duration": "10ms"}} for i in range(12)]
+    chain.append(
+        {"id": "sum", "type": "transform", "config": {"value": "{{ [nodes.s0.status, input.x] }}"}}
+    )
+    edges = [{"from": f"s{i}", "to": f"s{i + 1}"} for i in range(11)] + [
+        {"from": "s11", "to": "sum"}
+    ]
+    handle = await start(
+        {"name": "long", "nodes": chain, "edges": edges, "output": "{{ nodes.sum.output }}"},
+        {"x": 7},
+        activities=[],
+        continue_as_new_after_events=20,
+    )
+    assert await handle.result() == ["succeeded", 7]
+    runs = [w async for w in client.list_workflows(f"WorkflowId = '{handle.id}'")]
+    assert len(runs) >= 3
+    final = await snapshot(handle)
+    assert all(n.status == "succeeded" for n in final.nodes)
+
+
+async def _is(handle: Any, node: str, status: str) -> bool:
+    return await _state(handle, node) == status
+
+
+async def _run_is(handle: Any, status: str) -> bool:
+    return (await snapshot(handle)).status.value == status
