@@ -35,6 +35,22 @@ class ErrorBody(BaseModel):
     errors: list[ErrorItem] | None = None
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "Bad input (e.g. a cursor that was not handed out)"),
+        (401, "No or invalid credentials"),
+        (403, "Your role does not allow this"),
+        (404, "Not found, or not yours"),
+        (409, "Conflicts with the current state"),
+        (413, "Request body too large"),
+        (422, "Invalid request, definition or input; `errors` lists every problem"),
+        (503, "PostgreSQL or Temporal is unavailable"),
+    )
+}
+"""The error answers every API route may give, for the OpenAPI document."""
+
+
 class ApiError(HTTPException):
     """An HTTP error with an optional list of itemised problems."""
 

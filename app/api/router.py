@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.errors import ERROR_RESPONSES
 from app.api.routes import (
     api_keys,
     auth,
@@ -15,6 +16,6 @@ from app.api.routes import (
     workflows,
 )
 
-api_router = APIRouter()
+api_router = APIRouter(responses=ERROR_RESPONSES)
 for module in (auth, users, api_keys, workflows, versions, workflow_runs, runs, run_control):
     api_router.include_router(module.router)

@@ -152,3 +152,11 @@ async def test_an_existing_admin_is_not_reset_at_startup(
         f"{API}/auth/token", data={"username": viewer.username, "password": "another-password"}
     )
     assert denied.status_code == 401
+
+
+async def test_oversized_credentials_are_422(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        f"{API}/auth/token", data={"username": "u" * 65, "password": "p" * 129}
+    )
+    assert response.status_code == 422
+    assert {e["path"] for e in response.json()["errors"]} == {"/body/username", "/body/password"}

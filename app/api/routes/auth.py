@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser, SessionDep, StateDep
@@ -23,10 +22,14 @@ class Token(BaseModel):
 
 @router.post("/token")
 async def login(
-    state: StateDep, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    state: StateDep,
+    session: SessionDep,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=128)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
 ) -> Token:
-    """Exchange a username and password (form fields) for an access token."""
-    user = await authenticate(session=session, username=form.username, password=form.password)
+    """Exchange a username and password (OAuth2 password form) for an access token."""
+    user = await authenticate(session=session, username=username, password=password)
     if user is None:
         raise ApiError(
             401, "incorrect username or password", headers={"WWW-Authenticate": "Bearer"}
