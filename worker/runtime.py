@@ -11,7 +11,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from interpreter.workflow import InterpreterWorkflow
 from interpreter.activities import (
     HttpActivity,
     HttpSettings,
@@ -20,6 +19,7 @@ from interpreter.activities import (
     build_http_client,
 )
 from interpreter.egress.policy import EgressPolicy
+from interpreter.workflow import InterpreterWorkflow
 from worker.settings import WorkerSettings
 
 # Pure, deterministic libraries the workflow uses: loading them once outside the
