@@ -81,3 +81,16 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+async def run_becomes(
+    http: httpx.AsyncClient, actor: Actor, run_id: str, status: str
+) -> dict[str, Any]:
+    """The run's detail once it shows ``status`` (polled with a deadline)."""
+
+    async def probe() -> dict[str, Any] | None:
+        response = await http.get(f"{API}/runs/{run_id}", headers=actor.headers)
+        run: dict[str, Any] = response.json()
+        return run if run["status"] == status else None
+
+    return await eventually(probe, what=f"run {run_id} to become {status}")

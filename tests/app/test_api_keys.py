@@ -76,7 +76,9 @@ async def test_key_list_is_paginated(http: httpx.AsyncClient, editor: Actor) -> 
     seen: list[str] = []
     cursor: str | None = None
     while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
         page = (await http.get(f"{API}/api-keys", params=params, headers=editor.headers)).json()
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]

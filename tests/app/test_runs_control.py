@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, eventually, waiting_definition
+from tests.app.support import (
+    API,
+    Actor,
+    create_workflow,
+    eventually,
+    run_becomes,
+    waiting_definition,
+)
 
 
 async def _live_run(http: httpx.AsyncClient, actor: Actor) -> str:
@@ -30,16 +35,6 @@ async def _act(http: httpx.AsyncClient, actor: Actor, run_id: str, action: str) 
     return await http.post(f"{API}/runs/{run_id}/{action}", headers=actor.headers)
 
 
-async def _becomes(
-    http: httpx.AsyncClient, actor: Actor, run_id: str, status: str
-) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        run: dict[str, Any] = (await http.get(f"{API}/runs/{run_id}", headers=actor.headers)).json()
-        return run if run["status"] == status else None
-
-    return await eventually(probe, what=f"run {run_id} to become {status}")
-
-
 async def test_pause_resume_cancel(http: httpx.AsyncClient, worker: Worker, editor: Actor) -> None:
     run_id = await _live_run(http, editor)
 
@@ -50,17 +45,17 @@ async def test_pause_resume_cancel(http: httpx.AsyncClient, worker: Worker, edit
     paused = await _act(http, editor, run_id, "pause")
     assert paused.status_code == 202
     assert paused.json() == {"run_id": run_id, "status": "paused"}
-    run = await _becomes(http, editor, run_id, "paused")
+    run = await run_becomes(http, editor, run_id, "paused")
     assert run["paused"] is True
     assert (await _act(http, editor, run_id, "pause")).status_code == 409
 
     resumed = await _act(http, editor, run_id, "resume")
     assert (resumed.status_code, resumed.json()["status"]) == (202, "running")
-    await _becomes(http, editor, run_id, "running")
+    await run_becomes(http, editor, run_id, "running")
 
     cancelled = await _act(http, editor, run_id, "cancel")
     assert (cancelled.status_code, cancelled.json()["status"]) == (202, "cancelled")
-    run = await _becomes(http, editor, run_id, "cancelled")
+    run = await run_becomes(http, editor, run_id, "cancelled")
     assert run["ended_at"]
     assert {n["id"]: n["status"] for n in run["nodes"]} == {
         "hold": "cancelled",
@@ -77,9 +72,9 @@ async def test_a_paused_run_can_be_cancelled(
 ) -> None:
     run_id = await _live_run(http, editor)
     assert (await _act(http, editor, run_id, "pause")).status_code == 202
-    await _becomes(http, editor, run_id, "paused")
+    await run_becomes(http, editor, run_id, "paused")
     assert (await _act(http, editor, run_id, "cancel")).status_code == 202
-    await _becomes(http, editor, run_id, "cancelled")
+    await run_becomes(http, editor, run_id, "cancelled")
 
 
 async def test_terminate_overrides_what_the_run_reports(
@@ -88,7 +83,7 @@ async def test_terminate_overrides_what_the_run_reports(
     run_id = await _live_run(http, editor)
     terminated = await _act(http, editor, run_id, "terminate")
     assert (terminated.status_code, terminated.json()["status"]) == (202, "terminated")
-    run = await _becomes(http, editor, run_id, "terminated")
+    run = await run_becomes(http, editor, run_id, "terminated")
     # The interpreter never saw the end; its own status query still says running.
     assert run["nodes"][0]["status"] == "waiting"
     assert run["ended_at"]

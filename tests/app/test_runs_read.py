@@ -14,6 +14,7 @@ from tests.app.support import (
     create_workflow,
     definition,
     eventually,
+    run_becomes,
     waiting_definition,
 )
 
@@ -27,16 +28,6 @@ async def _start(http: httpx.AsyncClient, actor: Actor, workflow_id: str, **body
     return run_id
 
 
-async def _run_once(
-    http: httpx.AsyncClient, actor: Actor, run_id: str, status: str
-) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        run: dict[str, Any] = (await http.get(f"{API}/runs/{run_id}", headers=actor.headers)).json()
-        return run if run["status"] == status else None
-
-    return await eventually(probe, what=f"run {run_id} to be {status}")
-
-
 async def test_finished_run_shows_input_output_and_nodes(
     http: httpx.AsyncClient, worker: Worker, editor: Actor
 ) -> None:
@@ -46,7 +37,7 @@ async def test_finished_run_shows_input_output_and_nodes(
     )
     created = await create_workflow(http, editor, body)
     run_id = await _start(http, editor, created["id"], input={"who": "ada"})
-    run = await _run_once(http, editor, run_id, "succeeded")
+    run = await run_becomes(http, editor, run_id, "succeeded")
     assert run["input"] == {"who": "ada"}
     assert run["output"] == "ada"
     assert run["error"] is None
@@ -62,7 +53,7 @@ async def test_failed_run_shows_its_error(
     body = definition(nodes=[{"id": "stop", "type": "fail", "config": {"message": "no luck"}}])
     created = await create_workflow(http, editor, body)
     run_id = await _start(http, editor, created["id"])
-    run = await _run_once(http, editor, run_id, "failed")
+    run = await run_becomes(http, editor, run_id, "failed")
     assert "no luck" in run["error"]["message"]
     assert run["nodes"][0]["status"] == "failed"
 
@@ -116,7 +107,7 @@ async def test_list_filters_by_status(
     slow = await create_workflow(http, editor, waiting_definition())
     done = await _start(http, editor, quick["id"])
     open_ = await _start(http, editor, slow["id"])
-    await _run_once(http, editor, done, "succeeded")
+    await run_becomes(http, editor, done, "succeeded")
 
     async def ids_with(status: str) -> list[str] | None:
         page = await _list(http, editor, status=status)
