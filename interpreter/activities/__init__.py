@@ -9,11 +9,12 @@ the bound activity methods::
         LogActivity().log,        # the workflow also sends `echo` nodes here
         ValidateActivity().validate,
         ScriptActivity(ScriptSettings()).script,
+        WebhookActivity(client, WebhookSettings(), recorder=recorder).webhook,
     ]
 
 The config models (``HttpConfig``, ``LogConfig``, ``ValidateConfig``,
-``ScriptConfig``) check a
-node's rendered config at run time and can check a definition at save time.
+``ScriptConfig``, ``WebhookConfig``) check a node's rendered config at run
+time and can check a definition at save time.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ from interpreter.activities.script_config import ScriptConfig
 from interpreter.activities.script_sandbox import ScriptIsolation
 from interpreter.activities.secrets import SecretResolver
 from interpreter.activities.validate import Rule, ValidateActivity, ValidateConfig
+from interpreter.activities.webhook import (
+    DeliveryRecord,
+    DeliveryRecorder,
+    WebhookActivity,
+    WebhookSettings,
+)
+from interpreter.activities.webhook_config import WebhookConfig
 
 __all__ = [
     "ActivityRequest",
@@ -41,6 +49,8 @@ __all__ = [
     "ApiKeyAuth",
     "BasicAuth",
     "BearerAuth",
+    "DeliveryRecord",
+    "DeliveryRecorder",
     "HttpActivity",
     "HttpConfig",
     "HttpSettings",
@@ -54,6 +64,9 @@ __all__ = [
     "SecretResolver",
     "ValidateActivity",
     "ValidateConfig",
+    "WebhookActivity",
+    "WebhookConfig",
+    "WebhookSettings",
     "build_http_client",
     "next_retry_delay",
     "node_activity",
