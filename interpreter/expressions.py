@@ -8,8 +8,9 @@ programs are pure, so sharing them across workflow runs is deterministic.
 from __future__ import annotations
 
 import base64
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -21,12 +22,43 @@ from interpreter.errors import EvaluationError, ExpressionSyntaxError
 ROOT_NAMES = frozenset({"input", "nodes", "run", "item", "index", "result", "secrets", "data"})
 """Every name an expression may start from (``data`` only in validate rules)."""
 
+_BUILTINS = frozenset(
+    {"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"}
+    | {"optional"}  # the namespace of optional.of(), optional.none(), ...
+)
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 _POSITION = re.compile(r"<input>:(\d+):(\d+):")
-_STRINGS = re.compile(r"""'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\"""", re.S)
-_MACRO_VARS = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
-_NODE_DOT = re.compile(r"\bnodes\s*\.\s*([A-Za-z_]\w*)")
-_NODE_INDEX = re.compile(r"\bnodes\s*\[\s*(?:'([^']*)'|\"([^\"]*)\")\s*\]")
-_NODE_DYNAMIC = re.compile(r"\bnodes\s*\[\s*[^'\"\s]")
+_TOKENS = re.compile(
+    r"""
+    (?P<string>[bB]?[rR](?:'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|"[^"\n]*")
+      |[bB]?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
+               |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
+    |(?P<name>[A-Za-z_]\w*)
+    |(?P<number>\.?\d[\w.]*)
+    |(?P<space>\s+)
+    |(?P<other>.)
+    """,
+    re.S | re.X,
+)
+_MESSAGE_SOURCE_CHARS = 120
+
+
+def cel_tokens(text: str, start: int = 0) -> Iterator[tuple[str, str, int]]:
+    """Lex CEL from ``start``: ``(kind, text, offset)`` with kind string, name,
+    number, space or other (one character). Lenient: never fails."""
+    position = start
+    while position < len(text):
+        match = _TOKENS.match(text, position)
+        assert match is not None and match.lastgroup is not None  # `other` matches anything
+        yield match.lastgroup, match.group(), position
+        position = match.end()
+
+
+def quoted(source: str) -> str:
+    """``source`` quoted for a message, shortened so huge expressions stay readable."""
+    if len(source) > _MESSAGE_SOURCE_CHARS:
+        source = source[: _MESSAGE_SOURCE_CHARS - 3] + "..."
+    return repr(source)
 
 
 @lru_cache(maxsize=8192)
@@ -36,36 +68,89 @@ def compile_expression(source: str) -> cel.Program:
     Raises:
         ExpressionSyntaxError: with the 1-based (line, column) of the problem.
     """
+    if not isinstance(source, str):
+        raise ExpressionSyntaxError(f"an expression must be a string, got {source!r}")
     try:
         return cel.compile(source)
-    except (ValueError, RuntimeError) as exc:
+    except Exception as exc:  # the binding's error types are not part of its API
         text = str(exc)
         match = _POSITION.search(text)
         position = (int(match.group(1)), int(match.group(2))) if match else None
         detail = _POSITION.split(text.split("ERROR: ", 1)[-1], 1)[-1].split("\n|", 1)[0].strip()
-        raise ExpressionSyntaxError(f"bad expression {source!r}: {detail}", position) from None
+        raise ExpressionSyntaxError(
+            f"bad expression {quoted(source)}: {detail}", position
+        ) from None
 
 
-def _code_only(source: str) -> str:
-    return _STRINGS.sub('""', source)
+def _significant(source: str) -> list[tuple[str, str]]:
+    return [(kind, text) for kind, text, _ in cel_tokens(source) if kind != "space"]
+
+
+def _bound_names(tokens: list[tuple[str, str]]) -> frozenset[str]:
+    """Variables introduced by macros: ``x`` in ``list.map(x, x * 2)``."""
+    bound = set()
+    for i in range(len(tokens) - 4):
+        dot, macro, paren, var, comma = tokens[i : i + 5]
+        if (
+            dot == ("other", ".")
+            and macro[0] == "name"
+            and macro[1] in _MACROS
+            and paren == ("other", "(")
+            and var[0] == "name"
+            and comma == ("other", ",")
+        ):
+            bound.add(var[1])
+    return frozenset(bound)
 
 
 @lru_cache(maxsize=8192)
 def root_names(source: str) -> frozenset[str]:
-    """Free variable names ``source`` reads (comprehension variables excluded)."""
-    bound = set(_MACRO_VARS.findall(_code_only(source)))
-    return frozenset(set(compile_expression(source).variables()) - bound)
+    """Free variable names ``source`` reads (macro variables and type names excluded).
+
+    Raises:
+        ExpressionSyntaxError: the source does not compile.
+    """
+    names = set(compile_expression(source).variables())
+    return frozenset(names - _bound_names(_significant(source)) - _BUILTINS)
 
 
 @lru_cache(maxsize=8192)
 def node_references(source: str) -> frozenset[str] | None:
-    """Node ids read through ``nodes.<id>`` / ``nodes['<id>']``; None if indexed dynamically."""
-    code = _code_only(source)
-    if _NODE_DYNAMIC.search(code):
-        return None
-    ids = set(_NODE_DOT.findall(code))
-    ids.update(a or b for a, b in _NODE_INDEX.findall(source))
-    return frozenset(ids)
+    """Node ids read through ``nodes.<id>`` / ``nodes['<id>']``.
+
+    None when ``nodes`` is used any other way (``nodes[expr]``, ``nodes`` as a
+    whole): the workflow only puts the nodes an expression names into its
+    variables, so such a read could not see the node it means.
+    """
+    tokens = _significant(source)
+    shadowed = "nodes" in _bound_names(tokens)
+    refs: set[str] = set()
+    for i, (kind, text) in enumerate(tokens):
+        if kind != "name" or text != "nodes" or (i > 0 and tokens[i - 1] == ("other", ".")):
+            continue  # not the root variable (e.g. the field in `input.nodes`)
+        if shadowed:
+            return None
+        ref = _literal_reference(tokens[i + 1 : i + 4])
+        if ref is None:
+            return None
+        refs.add(ref)
+    return frozenset(refs)
+
+
+def _literal_reference(after: list[tuple[str, str]]) -> str | None:
+    """The id in ``.id`` or ``['id']`` right after ``nodes``; None otherwise."""
+    kinds = [kind for kind, _ in after]
+    texts = [text for _, text in after]
+    if kinds[:2] == ["other", "name"] and texts[0] == "." and texts[2:3] != ["("]:
+        return texts[1]
+    if kinds == ["other", "string", "other"] and texts[0] == "[" and texts[2] == "]":
+        literal = texts[1]
+        prefix = literal[: len(literal) - len(literal.lstrip("rRbB"))]
+        if "b" in prefix.lower():
+            return None
+        quote = 3 if literal[len(prefix) : len(prefix) + 3] in ("'''", '"""') else 1
+        return literal[len(prefix) + quote : -quote]
+    return None
 
 
 def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
@@ -73,40 +158,51 @@ def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
 
     Raises:
         ExpressionSyntaxError: the source does not compile.
-        EvaluationError: a missing key, a type mismatch, a bad conversion.
+        EvaluationError: a missing key, a type mismatch, a bad conversion, or
+            a result JSON cannot hold (NaN, infinity).
     """
     program = compile_expression(source)
     try:
         value = program.execute(dict(variables))
     except KeyError as exc:
-        raise EvaluationError(f"{source!r}: no such key: {exc.args[0]!s}") from None
-    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
-        raise EvaluationError(f"{source!r}: {_short(str(exc))}") from None
-    return to_json(value)
+        raise EvaluationError(f"{quoted(source)}: no such key: {exc.args[0]!s}") from None
+    except Exception as exc:  # any failure of user code must surface as a node error
+        raise EvaluationError(f"{quoted(source)}: {_short(str(exc))}") from None
+    try:
+        return to_json(value)
+    except ValueError as exc:
+        raise EvaluationError(f"{quoted(source)}: {exc}") from None
 
 
 def evaluate_bool(source: str, variables: Mapping[str, Any]) -> bool:
     """Evaluate a guard; anything but a bool is an error (CEL never coerces)."""
     value = evaluate(source, variables)
     if not isinstance(value, bool):
-        raise EvaluationError(f"{source!r}: expected a bool, got {type(value).__name__}")
+        raise EvaluationError(f"{quoted(source)}: expected a bool, got {type(value).__name__}")
     return value
 
 
 def to_json(value: Any) -> Any:
-    """Turn CEL results (timestamps, durations, bytes, optionals) into JSON data."""
+    """Turn CEL results (timestamps, durations, bytes, optionals) into JSON data.
+
+    Raises:
+        ValueError: a float that JSON cannot represent (NaN, infinity).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"the result {value} is not a finite number, which JSON cannot hold")
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, Mapping):
         # CEL maps come back in hash order, which differs between processes; sort
         # so a replay (or a retry on another worker) sees the same value.
-        return {str(k): to_json(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        items = {_key(k): to_json(v) for k, v in value.items()}
+        return dict(sorted(items.items()))
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, timedelta):
-        return f"{value.total_seconds():g}s"
+        return _duration_text(value)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if isinstance(value, cel.OptionalValue):
@@ -114,6 +210,23 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
+def _key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _duration_text(value: timedelta) -> str:
+    """CEL's own form, exact and without an exponent: ``31536000s``, ``-1.5s``."""
+    micros = value // timedelta(microseconds=1)
+    sign = "-" if micros < 0 else ""
+    seconds, fraction = divmod(abs(micros), 1_000_000)
+    text = f"{seconds}.{fraction:06d}".rstrip("0").rstrip(".")
+    return f"{sign}{text}s"
+
+
 def _short(text: str) -> str:
     # The library appends a long generic hint to type errors; keep the first sentence.
-    return text.split(". CEL does not coerce", 1)[0]
+    for hint in (". CEL does not coerce", ". Check that the variable", ". Check function"):
+        text = text.split(hint, 1)[0]
+    return text

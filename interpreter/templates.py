@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from interpreter.errors import EvaluationError, ExpressionSyntaxError
-from interpreter.expressions import evaluate, root_names
+from interpreter.errors import EvaluationError, ExpressionError, ExpressionSyntaxError
+from interpreter.expressions import cel_tokens, evaluate, quoted, root_names
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ def parse_template(text: str) -> tuple[Segment, ...]:
     """Split ``text`` into literal strings and holes.
 
     Raises:
-        ExpressionSyntaxError: an unclosed ``{{``.
+        ExpressionSyntaxError: an unclosed ``{{`` (``position`` is its 1-based
+            line and column in ``text``).
     """
     segments: list[Segment] = []
     literal: list[str] = []
@@ -44,8 +45,11 @@ def parse_template(text: str) -> tuple[Segment, ...]:
         elif text.startswith("{{", i):
             end = _hole_end(text, i + 2)
             if end < 0:
+                line, column = line_and_column(text, i)
                 raise ExpressionSyntaxError(
-                    f"unclosed '{{{{' at column {i + 1} in {text!r}", (1, i + 1)
+                    f"unclosed '{{{{' in {quoted(text)}: close the hole with '}}}}', "
+                    "or write '\\{{' for a literal '{{'",
+                    (line, column),
                 )
             if literal:
                 segments.append("".join(literal))
@@ -61,25 +65,24 @@ def parse_template(text: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of the 0-based ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _hole_end(text: str, start: int) -> int:
-    """Index of the ``}}`` closing a hole, skipping CEL strings and nested braces."""
-    depth, i, quote = 0, start, ""
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "{":
+    """Index of the ``}}`` closing a hole: not inside a CEL string or a map literal."""
+    depth = 0
+    for kind, token, position in cel_tokens(text, start):
+        if kind != "other":
+            continue
+        if token == "{":
             depth += 1
-        elif ch == "}":
-            if depth == 0 and text.startswith("}}", i):
-                return i
-            depth -= 1
-        i += 1
+        elif token == "}":
+            if depth == 0 and text.startswith("}}", position):
+                return position
+            depth = max(depth - 1, 0)
     return -1
 
 
@@ -87,22 +90,33 @@ def has_holes(value: Any) -> bool:
     return any(True for _ in iter_holes(value))
 
 
-def iter_holes(value: Any, path: str = "") -> Iterator[tuple[str, Hole]]:
-    """Every hole in a JSON value, with the JSON pointer (relative) of its string."""
+def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a JSON value that may hold a hole, with its JSON pointer."""
     if isinstance(value, str):
         if "{{" in value:
-            for segment in parse_template(value):
-                if isinstance(segment, Hole):
-                    yield path, segment
+            yield path, value
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from iter_holes(item, f"{path}/{_escape(str(key))}")
+            yield from iter_strings(item, f"{path}/{escape_pointer(str(key))}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from iter_holes(item, f"{path}/{index}")
+            yield from iter_strings(item, f"{path}/{index}")
 
 
-def _escape(key: str) -> str:
+def iter_holes(value: Any, path: str = "") -> Iterator[tuple[str, Hole]]:
+    """Every hole in a JSON value, with the JSON pointer (relative) of its string.
+
+    Raises:
+        ExpressionSyntaxError: a string has an unclosed ``{{``.
+    """
+    for where, text in iter_strings(value, path):
+        for segment in parse_template(text):
+            if isinstance(segment, Hole):
+                yield where, segment
+
+
+def escape_pointer(key: str) -> str:
+    """One JSON pointer token (RFC 6901): ``~`` and ``/`` escaped."""
     return key.replace("~", "~0").replace("/", "~1")
 
 
@@ -121,6 +135,8 @@ def render(
         where: Names the place for error messages, e.g. ``node 'get' config``.
         defer: Root names whose holes are left as template text (``secrets``:
             resolved later, inside the activity, so they never reach history).
+            A string that keeps such a hole stays a template, so everything
+            else in it is escaped to come out unchanged when it is rendered.
 
     Raises:
         EvaluationError: naming ``where`` plus the JSON path and the expression.
@@ -129,7 +145,7 @@ def render(
         return _render_string(value, variables, where, defer) if "{{" in value else value
     if isinstance(value, Mapping):
         return {
-            k: render(v, variables, where=f"{where}/{_escape(str(k))}", defer=defer)
+            k: render(v, variables, where=f"{where}/{escape_pointer(str(k))}", defer=defer)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -142,32 +158,46 @@ def render(
 def _render_string(
     text: str, variables: Mapping[str, Any], where: str, defer: Collection[str]
 ) -> Any:
-    segments = parse_template(text)
-    deferred = [
-        isinstance(s, Hole) and bool(defer) and not root_names(s.source).isdisjoint(defer)
-        for s in segments
-    ]
+    try:
+        segments = parse_template(text)
+        deferred = [isinstance(s, Hole) and _reads_any(s, defer) for s in segments]
+    except ExpressionError as exc:
+        raise EvaluationError(f"{where}: {exc}") from None
     if len(segments) == 1 and isinstance(segments[0], Hole) and not deferred[0]:
         return _eval(segments[0], variables, where)
+    if not any(deferred):
+        return "".join(
+            s if isinstance(s, str) else as_text(_eval(s, variables, where)) for s in segments
+        )
     parts: list[str] = []
     for segment, keep in zip(segments, deferred, strict=True):
-        if isinstance(segment, str):
-            parts.append(segment.replace("{{", "\\{{") if any(deferred) else segment)
-        elif keep:
+        if isinstance(segment, Hole) and keep:
+            if parts and parts[-1].endswith("\\"):
+                # A backslash right before a hole would escape it when the
+                # activity renders this string; emit it as a constant hole.
+                parts[-1] = parts[-1][:-1] + "{{ '\\\\' }}"
             parts.append("{{ " + segment.source + " }}")
         else:
-            parts.append(as_text(_eval(segment, variables, where)))
+            if isinstance(segment, Hole):
+                segment = as_text(_eval(segment, variables, where))
+            # Rendered data must not turn into holes when the string is rendered again.
+            parts.append(segment.replace("{{", "\\{{"))
     return "".join(parts)
+
+
+def _reads_any(hole: Hole, names: Collection[str]) -> bool:
+    return bool(names) and not root_names(hole.source).isdisjoint(names)
 
 
 def _eval(hole: Hole, variables: Mapping[str, Any], where: str) -> Any:
     try:
         return evaluate(hole.source, variables)
-    except (EvaluationError, ExpressionSyntaxError) as exc:
+    except ExpressionError as exc:
         raise EvaluationError(f"{where}: {exc}") from None
 
 
 def as_text(value: Any) -> str:
+    """A hole's value inside text: strings raw, anything else as compact JSON."""
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
