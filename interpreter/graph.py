@@ -100,20 +100,36 @@ class Graph:
         return seen
 
     def ancestors(self) -> dict[str, frozenset[str]]:
-        """Every node's ancestors (assumes no cycles)."""
+        """Every node's ancestors: the nodes with a path to it.
+
+        Also defined when there are cycles (a node on a cycle is its own
+        ancestor), so expressions can still be checked in a cyclic definition.
+        """
         memo: dict[str, frozenset[str]] = {}
-        for root in self.nodes:
-            todo = [root]
-            while todo:
-                node = todo[-1]
-                pending = [p for p in self.parents[node] if p not in memo]
-                if pending:
-                    todo.extend(pending)
-                    continue
-                todo.pop()
-                acc: set[str] = set()
-                for parent in self.parents[node]:
-                    acc.add(parent)
-                    acc |= memo[parent]
-                memo[node] = frozenset(acc)
-        return memo
+        waiting = {node: len(set(self.parents[node])) for node in self.nodes}
+        ready = [node for node in self.nodes if waiting[node] == 0]
+        while ready:  # Kahn's order: every parent is done before its children
+            node = ready.pop()
+            acc: set[str] = set()
+            for parent in self.parents[node]:
+                acc.add(parent)
+                acc |= memo[parent]
+            memo[node] = frozenset(acc)
+            for child in dict.fromkeys(self.children[node]):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+        for node in self.nodes:
+            if node not in memo:  # on a cycle or downstream of one
+                memo[node] = frozenset(self._reaching(node))
+        return {node: memo[node] for node in self.nodes}
+
+    def _reaching(self, target: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(self.parents[target])
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo.extend(self.parents[node])
+        return seen
