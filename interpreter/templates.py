@@ -2,7 +2,7 @@
 
 A string that is exactly one hole yields the hole's native value; any other
 string renders every hole as text (strings as-is, everything else as JSON).
-``\\{{`` is a literal ``{{``. Parsed templates are cached by text.
+``\\{{`` is a literal ``{{``. Parsed templates are cached by text (short ones).
 """
 
 from __future__ import annotations
@@ -27,14 +27,28 @@ class Hole:
 Segment = str | Hole
 
 
-@lru_cache(maxsize=8192)
+_CACHED_TEXT_CHARS = 4096
+"""Longer texts are parsed each time: the cache must not pin large data in memory."""
+
+
 def parse_template(text: str) -> tuple[Segment, ...]:
-    """Split ``text`` into literal strings and holes.
+    """Split ``text`` into literal strings and holes (cached unless ``text`` is long).
 
     Raises:
         ExpressionSyntaxError: an unclosed ``{{`` (``position`` is its 1-based
             line and column in ``text``).
     """
+    if len(text) > _CACHED_TEXT_CHARS:
+        return _parse(text)
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> tuple[Segment, ...]:
+    return _parse(text)
+
+
+def _parse(text: str) -> tuple[Segment, ...]:
     segments: list[Segment] = []
     literal: list[str] = []
     i = 0

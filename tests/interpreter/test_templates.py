@@ -84,6 +84,10 @@ class TestParse:
             parse_template("line one\n  ok {{ input.id ")
         assert caught.value.position == (2, 6)
 
+    def test_long_templates_parse_like_short_ones(self) -> None:
+        text = "x" * 5000 + "{{ input.id }}"
+        assert parse_template(text) == ("x" * 5000, Hole("input.id", 5003))
+
     def test_parsed_templates_are_cached(self) -> None:
         assert parse_template("{{ input.cache_probe }}") is parse_template(
             "{{ input.cache_probe }}"

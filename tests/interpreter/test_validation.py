@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from interpreter.definition import Definition
+from interpreter.durations import parse_duration
 from interpreter.issues import ValidationIssue
 from interpreter.nodes.registry import kind_of
 from interpreter.validation import Limits, validate_definition
@@ -847,7 +849,7 @@ class TestForEachBodies:
         }
 
     def test_for_each_bodies_nest(self) -> None:
-        inner = {
+        inner: dict[str, Any] = {
             "nodes": [node("leaf", config={"value": "{{ item + nodes.mid.output }}"})],
             "output": "{{ nodes.leaf.output + nodes.before.output }}",
         }
@@ -878,3 +880,39 @@ def test_a_signal_schema_must_be_a_valid_json_schema() -> None:
         node("ask", "wait_for_signal", config={"signal": "go", "schema": {"type": "objekt"}})
     )
     assert codes(raw) == {("/nodes/0/config/schema/type", "invalid_schema")}
+
+
+class TestDurations:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("500ms", timedelta(milliseconds=500)),
+            ("30s", timedelta(seconds=30)),
+            ("5m", timedelta(minutes=5)),
+            ("2h", timedelta(hours=2)),
+            ("1d", timedelta(days=1)),
+            ("1.5h", timedelta(minutes=90)),
+            (" 10 s ", timedelta(seconds=10)),
+            ("0s", timedelta(0)),
+        ],
+    )
+    def test_valid(self, text: str, expected: timedelta) -> None:
+        assert parse_duration(text) == expected
+
+    @pytest.mark.parametrize(
+        "text", ["30", "s", "", "1 week", "-1s", "1e3s", "1.s", "30S", "\u0663\u0660s", "1h30m"]
+    )
+    def test_invalid(self, text: str) -> None:
+        with pytest.raises(ValueError, match="bad duration"):
+            parse_duration(text)
+
+    def test_too_long_for_a_timedelta_is_a_bad_duration_not_a_crash(self) -> None:
+        with pytest.raises(ValueError, match="too long"):
+            parse_duration("99999999999d")
+        issue = only(definition(node("a"), timeout="99999999999d"))
+        assert (issue.path, issue.code) == ("/timeout", "bad_duration")
+
+    def test_a_long_bad_duration_is_shortened_in_the_message(self) -> None:
+        issue = only(definition(node("a"), timeout="9" * 5000))
+        assert issue.code == "bad_duration"
+        assert len(issue.message) < 200
