@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 _CHUNK = 65_536
+_REAP_SECONDS = 1.0
 
 
 @dataclass
@@ -69,13 +70,30 @@ async def _feed(stdin: asyncio.StreamWriter, job: bytes) -> None:
         stdin.close()
 
 
-def _kill_group(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is not None:
-        return
+def _children(pid: int) -> list[int]:
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except (OSError, ValueError):
+        return []
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Kill the child's group and reap the child."""
+    if process.returncode is None:
+        # Under `unshare --fork` the code runs in our child's child. Killed first,
+        # it is reaped by unshare, which then exits; killed together, it would be
+        # left to PID 1, which in a container is the worker and never reaps it.
+        for pid in _children(process.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_REAP_SECONDS):
+                await process.wait()
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        process.kill()
+    await process.wait()
 
 
 async def run_child(
@@ -130,11 +148,10 @@ async def run_child(
     except TimeoutError:
         finished.timed_out = True
     finally:
-        _kill_group(process)
+        # Shielded: a cancelled caller must still leave no process behind.
+        await asyncio.shield(_stop(process))
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         transport.close()
-        # Reap the child even when the caller is being cancelled.
-        await asyncio.shield(process.wait())
     return finished

@@ -4,6 +4,7 @@ and life after its activity is cancelled."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import shutil
 import socket
@@ -155,7 +156,7 @@ async def test_isolation_can_be_required(listener: int) -> None:
     )
 
 
-def _script_processes() -> list[int]:
+def script_processes() -> list[int]:
     """Processes whose working directory is a script's."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -175,12 +176,47 @@ async def test_cancelling_the_activity_kills_the_script(
     env = environment(timeout=60)
     code = "import os\ndef main(input):\n    while True:\n        pass\n"
     task = asyncio.create_task(env.run(activity.script, request(code, timeout="50s")))
-    await _poll(lambda: _script_processes(), "the script to start")
-    workdirs = {os.readlink(f"/proc/{pid}/cwd") for pid in _script_processes()}
+    await _poll(lambda: script_processes(), "the script to start")
+    workdirs = {os.readlink(f"/proc/{pid}/cwd") for pid in script_processes()}
 
     env.cancel()
 
     with pytest.raises((asyncio.CancelledError, CancelledError)):
         await task
-    assert _script_processes() == []
+    assert script_processes() == []
     assert not any(Path(workdir).exists() for workdir in workdirs)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@pytest.fixture
+def subreaper() -> Iterator[None]:
+    """Make this process adopt orphans, as a worker that is PID 1 in a container does."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def _zombie_children() -> list[str]:
+    pid = os.getpid()
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            status = Path(f"/proc/{child}/status").read_text()
+            if "\nState:\tZ" in status:
+                found.append(status.splitlines()[0])
+    return found
+
+
+@pytest.mark.usefixtures("subreaper")
+async def test_a_killed_script_leaves_no_orphan(isolated: ScriptActivity) -> None:
+    code = "def main(input):\n    while True:\n        pass\n"
+
+    error = await fail(isolated.script, request(code, timeout="500ms"))
+
+    assert error.type == "ScriptTimeout"
+    assert _zombie_children() == []
