@@ -57,7 +57,7 @@ def validate_definition(
     try:
         definition = Definition.model_validate(raw)
     except ValidationError as exc:
-        issues += pydantic_issues(exc)
+        issues += pydantic_issues(exc, value=raw)
     nodes = raw.get("nodes")
     if isinstance(nodes, list) and len(nodes) > limits.max_nodes:
         issues.append(

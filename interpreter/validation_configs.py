@@ -19,7 +19,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
 from interpreter.errors import ExpressionError
-from interpreter.issues import ValidationIssue, pointer, pydantic_issues
+from interpreter.issues import Loc, ValidationIssue, pointer, pydantic_issues, walk
 from interpreter.nodes.registry import NodeKind
 from interpreter.templates import parse_template
 
@@ -48,13 +48,16 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
         try:
             kind.config_model.model_validate(config)
         except ValidationError as exc:
-            found = pydantic_issues(exc, path, code="invalid_config", label=f"{kind.name} config: ")
-            issues += [
-                issue
-                for error, issue in zip(exc.errors(), found, strict=True)
-                if not _templated(config, error["loc"])
-                and not (len(error["loc"]) > 1 and error["loc"][0] == sub_dag)
-            ]
+            issues += pydantic_issues(
+                exc,
+                path,
+                value=config,
+                code="invalid_config",
+                label=f"{kind.name} config: ",
+                keep=lambda loc: (
+                    not _templated(config, loc) and not (len(loc) > 1 and loc[0] == sub_dag)
+                ),
+            )
     extra = _EXTRA_CHECKS.get(kind.name)
     if extra is not None:
         issues += [
@@ -91,18 +94,9 @@ def _is_template(value: Any) -> bool:
         return True  # an unparsable template: reported by the expression checks
 
 
-def _templated(config: Mapping[str, Any], loc: tuple[int | str, ...]) -> bool:
+def _templated(config: Mapping[str, Any], loc: Loc) -> bool:
     """Whether the error at ``loc`` is at or inside a templated string."""
-    value: Any = config
-    for part in loc:
-        if _is_template(value):
-            return True
-        in_map = isinstance(value, Mapping) and part in value
-        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-        if in_map or in_list:
-            value = value[part]
-        # Otherwise `part` names a union member or a missing key: stay on this value.
-    return _is_template(value)
+    return any(_is_template(value) for _, _, value in walk(loc, config))
 
 
 def _condition_groups(config: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -137,7 +137,7 @@ def _body_issues(
     try:
         model.model_validate(body)
     except ValidationError as exc:
-        issues += pydantic_issues(exc, path)
+        issues += pydantic_issues(exc, path, value=body)
     inner = Frame(
         path=path,
         outer_ids={**frame.outer_ids, **{i: f"{frame.path}/nodes/{n}" for i, n in ids.items()}},

@@ -174,6 +174,21 @@ def test_one_bad_definition_reports_every_problem_with_its_path_and_code() -> No
         ("/nodes/14/config/value", "misplaced_name"),
         ("/nodes/15/output", "misplaced_name"),
     }
+    for issue in issues(raw):
+        assert _resolves(raw, issue.path, missing_ok=issue.code == "required"), issue
+
+
+def _resolves(document: Any, path: str, *, missing_ok: bool = False) -> bool:
+    """Whether the JSON pointer ``path`` names a place in ``document``."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    for position, part in enumerate(parts):
+        if isinstance(document, dict) and part in document:
+            document = document[part]
+        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        else:
+            return missing_ok and position == len(parts) - 1 and isinstance(document, dict)
+    return True
 
 
 def test_issues_have_messages_that_say_what_is_wrong() -> None:
@@ -651,6 +666,23 @@ class TestConfigs:
             ("/nodes/1/config/headers", "invalid_config"),
             ("/nodes/2/config", "invalid_config"),
         }
+
+    def test_paths_point_into_the_document_not_at_union_members(self) -> None:
+        raw = definition(
+            http("a", query={"k": {"x": 1}}, auth={"type": "bearer"}, form={"f": [{"b": 1}]})
+        )
+        found = {i.path: i.message for i in issues(raw)}
+        assert set(found) == {
+            "/nodes/0/config/query/k",
+            "/nodes/0/config/auth/token",
+            "/nodes/0/config/form/f",
+            "/nodes/0/config/form/f/0",
+        }
+        assert found["/nodes/0/config/query/k"] == (
+            "http config: Input should be a valid string, a valid integer, a valid number, "
+            "a valid boolean or a valid list"
+        )
+        assert found["/nodes/0/config/auth/token"] == "http config: Field required"
 
     def test_a_bad_duration_in_a_config_is_bad_duration(self) -> None:
         raw = definition(
