@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,21 +25,26 @@ async def ensure_first_admin(
     An existing user of that name is never changed (its password is not reset).
     A database that is down is logged, not fatal: the API starts and /readyz
     reports it; the admin is created on a later start.
+
+    Raises:
+        ValueError: the configured username or password breaks the user rules.
     """
     if not (settings.admin_username and settings.admin_password):
         return
     try:
+        admin = UserCreate(
+            username=settings.admin_username, password=settings.admin_password, role=Role.ADMIN
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise ValueError(
+            f"FLOWFORGE_ADMIN_USERNAME / FLOWFORGE_ADMIN_PASSWORD are not usable ({problems})"
+        ) from None
+    try:
         async with sessions() as session:
-            if await get_user_by_username(session=session, username=settings.admin_username):
+            if await get_user_by_username(session=session, username=admin.username):
                 return
-            await create_user(
-                session=session,
-                user_create=UserCreate(
-                    username=settings.admin_username,
-                    password=settings.admin_password,
-                    role=Role.ADMIN,
-                ),
-            )
+            await create_user(session=session, user_create=admin)
             logger.info("created admin user %r", settings.admin_username)
     except AlreadyExists:
         pass  # another API process created it at the same moment

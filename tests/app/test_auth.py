@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import jwt
+import pytest
 
 from app.core.bootstrap import ensure_first_admin
 from app.core.security import TokenSigner
@@ -160,3 +161,12 @@ async def test_oversized_credentials_are_422(http: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 422
     assert {e["path"] for e in response.json()["errors"]} == {"/body/username", "/body/password"}
+
+
+async def test_an_unusable_admin_setting_stops_startup(app_state: AppState) -> None:
+    settings = app_state.settings.model_copy(
+        update={"admin_username": "x", "admin_password": "short"}
+    )
+    with pytest.raises(ValueError, match="FLOWFORGE_ADMIN_USERNAME") as raised:
+        await ensure_first_admin(settings, app_state.sessions)
+    assert "username" in str(raised.value) and "password" in str(raised.value)
