@@ -101,6 +101,7 @@ def _hole_end(text: str, start: int) -> int:
 
 
 def has_holes(value: Any) -> bool:
+    """Whether any string in a JSON value holds a hole (raises like :func:`iter_holes`)."""
     return any(True for _ in iter_holes(value))
 
 
@@ -149,28 +150,42 @@ def render(
         where: Names the place for error messages, e.g. ``node 'get' config``.
         defer: Root names whose holes are left as template text (``secrets``:
             resolved later, inside the activity, so they never reach history).
-            A string that keeps such a hole stays a template, so everything
-            else in it is escaped to come out unchanged when it is rendered.
+            If ``value`` keeps such a hole, the result is a template that the
+            activity renders once more: every ``{{`` that is data (literal
+            text, rendered values) comes back escaped, so data can never
+            become a hole that reads a secret.
 
     Raises:
         EvaluationError: naming ``where`` plus the JSON path and the expression.
     """
+    escape = bool(defer) and _keeps_holes(value, defer)
+    return _render(value, variables, where, defer, escape)
+
+
+def _render(
+    value: Any, variables: Mapping[str, Any], where: str, defer: Collection[str], escape: bool
+) -> Any:
     if isinstance(value, str):
-        return _render_string(value, variables, where, defer) if "{{" in value else value
+        return _render_string(value, variables, where, defer, escape) if "{{" in value else value
     if isinstance(value, Mapping):
         return {
-            k: render(v, variables, where=f"{where}/{escape_pointer(str(k))}", defer=defer)
+            k: _render(v, variables, f"{where}/{escape_pointer(str(k))}", defer, escape)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [
-            render(v, variables, where=f"{where}/{i}", defer=defer) for i, v in enumerate(value)
-        ]
+        return [_render(v, variables, f"{where}/{i}", defer, escape) for i, v in enumerate(value)]
     return value
 
 
+def _keeps_holes(value: Any, defer: Collection[str]) -> bool:
+    try:
+        return any(_reads_any(hole, defer) for _, hole in iter_holes(value))
+    except ExpressionError:
+        return False  # rendering reports the broken template, with its path
+
+
 def _render_string(
-    text: str, variables: Mapping[str, Any], where: str, defer: Collection[str]
+    text: str, variables: Mapping[str, Any], where: str, defer: Collection[str], escape: bool
 ) -> Any:
     try:
         segments = parse_template(text)
@@ -178,11 +193,8 @@ def _render_string(
     except ExpressionError as exc:
         raise EvaluationError(f"{where}: {exc}") from None
     if len(segments) == 1 and isinstance(segments[0], Hole) and not deferred[0]:
-        return _eval(segments[0], variables, where)
-    if not any(deferred):
-        return "".join(
-            s if isinstance(s, str) else as_text(_eval(s, variables, where)) for s in segments
-        )
+        value = _eval(segments[0], variables, where)
+        return _escape_data(value) if escape else value
     parts: list[str] = []
     for segment, keep in zip(segments, deferred, strict=True):
         if isinstance(segment, Hole) and keep:
@@ -194,9 +206,19 @@ def _render_string(
         else:
             if isinstance(segment, Hole):
                 segment = as_text(_eval(segment, variables, where))
-            # Rendered data must not turn into holes when the string is rendered again.
-            parts.append(segment.replace("{{", "\\{{"))
+            parts.append(_escape_data(segment) if escape else segment)
     return "".join(parts)
+
+
+def _escape_data(value: Any) -> Any:
+    """``value`` as template text that renders back to ``value`` (strings nested too)."""
+    if isinstance(value, str):
+        return value.replace("{{", "\\{{")
+    if isinstance(value, Mapping):
+        return {k: _escape_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape_data(v) for v in value]
+    return value
 
 
 def _reads_any(hole: Hole, names: Collection[str]) -> bool:

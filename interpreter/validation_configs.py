@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from interpreter.errors import ExpressionError
 from interpreter.issues import Loc, ValidationIssue, pointer, pydantic_issues, walk
 from interpreter.nodes.registry import NodeKind
-from interpreter.templates import parse_template
+from interpreter.templates import has_holes
 
 SUB_DAG_FIELDS = {"for_each": "body"}
 """Config fields holding a nested DAG (``{nodes, edges, output}``), by node type.
@@ -86,10 +86,11 @@ def schema_issues(schema: Any, path: str) -> list[ValidationIssue]:
 
 
 def _is_template(value: Any) -> bool:
-    if not isinstance(value, str) or "{{" not in value:
+    """Whether ``value`` is a string holding a hole."""
+    if not isinstance(value, str):
         return False
     try:
-        return any(not isinstance(segment, str) for segment in parse_template(value))
+        return has_holes(value)
     except ExpressionError:
         return True  # an unparsable template: reported by the expression checks
 

@@ -70,7 +70,15 @@ class Frame:
 def dag_issues(
     raw_nodes: Any, raw_edges: Any, output: tuple[Any] | None, frame: Frame
 ) -> list[ValidationIssue]:
-    """Ids, types, edges, shape, configs and expressions of one DAG (and its bodies)."""
+    """Ids, types, edges, shape, configs and expressions of one DAG (and its bodies).
+
+    Args:
+        raw_nodes: The DAG's ``nodes`` as submitted.
+        raw_edges: The DAG's ``edges`` as submitted.
+        output: The DAG's ``output`` template in a 1-tuple; None if it has none
+            (a ``null`` output is still an output).
+        frame: Where the DAG sits.
+    """
     nodes = _parse_each(raw_nodes, Node)
     edges = _parse_each(raw_edges, Edge)
     ids = _node_ids(raw_nodes)

@@ -207,10 +207,34 @@ class TestDefer:
             "Bearer {{ secrets.token }} for Ada"
         )
 
-    def test_strings_without_secret_holes_render_normally(self) -> None:
-        assert self._defer({"id": "{{ input.id }}", "s": "x{{ input.id }}"}) == {
-            "id": 42,
-            "s": "x42",
+    def test_a_value_without_secret_holes_renders_to_its_final_data(self) -> None:
+        variables = {"input": {"id": 42, "tpl": "Hello {{name}}"}}
+        value = {"id": "{{ input.id }}", "s": "x{{ input.id }}", "tpl": "{{ input.tpl }}"}
+        assert self._defer(value, variables) == {"id": 42, "s": "x42", "tpl": "Hello {{name}}"}
+
+    def test_data_beside_a_secret_hole_cannot_become_a_hole_anywhere_in_the_value(self) -> None:
+        variables = {"input": {"q": "{{ secrets.other }}", "obj": {"k": ["{{ secrets.other }}"]}}}
+        value = {
+            "auth": "{{ secrets.token }}",
+            "query": "{{ input.q }}",
+            "text": "q={{ input.q }}",
+            "body": "{{ input.obj }}",
+            "literal": "\\{{ secrets.other }}",
+        }
+        deferred = self._defer(value, variables)
+        assert deferred == {
+            "auth": "{{ secrets.token }}",
+            "query": "\\{{ secrets.other }}",
+            "text": "q=\\{{ secrets.other }}",
+            "body": {"k": ["\\{{ secrets.other }}"]},
+            "literal": "\\{{ secrets.other }}",
+        }
+        assert self._finish(deferred) == {
+            "auth": "s3cr3t",
+            "query": "{{ secrets.other }}",
+            "text": "q={{ secrets.other }}",
+            "body": {"k": ["{{ secrets.other }}"]},
+            "literal": "{{ secrets.other }}",
         }
 
     def test_literal_braces_in_a_deferred_string_are_escaped_again(self) -> None:
@@ -235,6 +259,7 @@ class TestDefer:
             "Bearer {{ secrets.token }}",
             "{{ input.name }} \\{{ lit }} {{ secrets.token }} {{ input.tags }}",
             {"h": ["{{ input.id }}", "k={{ secrets.token }}&n={{ input.name }}"]},
+            {"a": "{{ secrets.token }}", "b": "{{ input.profile }}", "c": "\\{{ x }}"},
         ],
     )
     def test_deferring_then_finishing_equals_rendering_at_once(self, template: Any) -> None:
