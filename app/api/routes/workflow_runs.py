@@ -8,22 +8,14 @@ from fastapi import APIRouter, Header, Response, status
 
 from app.api.access import EditableWorkflow
 from app.api.deps import SessionDep, StateDep, TemporalDep
-from app.api.errors import ApiError, ErrorItem
-from app.api.run_inputs import input_errors
-from app.db.crud.runs import record_run
-from app.db.crud.workflows import get_version
-from app.db.models.run import RunRecord
-from app.runs.ids import idempotent_run_id, new_run_id
+from app.api.errors import ApiError
+from app.api.run_launch import launch_run
 from app.runs.links import temporal_link
 from app.runs.reading import describe, summary
 from app.runs.schemas import RunAccepted, RunCreate
-from app.runs.start import start_once
-from interpreter.definition import Definition
-from interpreter.run import RunInput, RunMeta, RunStatus
+from interpreter.run import RunStatus
 
 router = APIRouter(tags=["runs"])
-
-TRIGGER = "api"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -52,67 +44,34 @@ async def start_run(
     idempotency_key: IdempotencyKey = None,
 ) -> RunAccepted:
     """Run the active version (or ``version``) with ``input``."""
-    number = body.version or workflow.active_version
-    version = await get_version(session=session, workflow_id=workflow.id, version=number)
-    if version is None:
-        raise ApiError(
-            422,
-            f"workflow {workflow.id} has no version {number}",
-            errors=[ErrorItem(path="/version", code="unknown_version", message="no such version")],
-        )
-    definition = Definition.model_validate(version.definition)
-    errors = input_errors(definition.input_schema, body.input)
-    if errors:
-        raise ApiError(
-            422,
-            f"the input does not match the workflow's input_schema ({len(errors)} problem(s))",
-            errors=errors,
-        )
-    settings = state.settings
-    run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
-    started = await start_once(
-        temporal,
-        RunInput(
-            definition=definition,
-            input=body.input,
-            meta=RunMeta(
-                workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id)
-            ),
-        ),
-        run_id=run_id,
-        task_queue=settings.task_queue,
-        idempotent=idempotency_key is not None,
-        rpc_timeout=state.temporal.rpc_timeout,
-    )
-    await record_run(
+    launched = await launch_run(
+        client=temporal,
         session=session,
-        record=RunRecord(
-            run_id=run_id,
-            workflow_id=workflow.id,
-            version=number,
-            owner_id=workflow.owner_id,
-            trigger=TRIGGER,
-            idempotency_key=idempotency_key,
-        ),
+        state=state,
+        workflow=workflow,
+        version=body.version,
+        run_input=body.input,
+        idempotency_key=idempotency_key,
+        trigger="api",
     )
-    if started.created:
-        state.metrics.runs_started.labels(str(workflow.id), TRIGGER).inc()
+    run_id = launched.started.run_id
+    if launched.started.created:
         return RunAccepted(
             run_id=run_id,
             workflow_id=str(workflow.id),
-            version=number,
+            version=launched.version,
             status=RunStatus.RUNNING,
-            temporal=temporal_link(settings, run_id, started.temporal_run_id),
+            temporal=temporal_link(state.settings, run_id, launched.started.temporal_run_id),
         )
     response.status_code = status.HTTP_200_OK
     existing = await describe(temporal, run_id, state.temporal.rpc_timeout)
     if existing is None:
         raise ApiError(404, f"run {run_id} not found")
-    shown = summary(existing, settings)
+    shown = summary(existing, state.settings)
     return RunAccepted(
         run_id=run_id,
         workflow_id=shown.workflow_id or str(workflow.id),
-        version=shown.version or number,
+        version=shown.version or launched.version,
         status=shown.status,
         temporal=shown.temporal,
     )
