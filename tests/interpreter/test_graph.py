@@ -77,11 +77,11 @@ def test_ancestors_are_defined_even_with_a_cycle() -> None:
 
 
 def test_long_chains_do_not_exhaust_the_stack() -> None:
-    ids = [f"n{i}" for i in range(5000)]
+    ids = [f"n{i}" for i in range(2000)]  # twice the recursion limit
     chain = list(itertools.pairwise(ids))
     graph = Graph.build(ids, chain)
     assert graph.cycles() == []
-    assert len(graph.ancestors()["n4999"]) == 4999
-    looped = Graph.build(ids, [*chain, ("n4999", "n0")])
+    assert len(graph.ancestors()["n1999"]) == 1999
+    looped = Graph.build(ids, [*chain, ("n1999", "n0")])
     (cycle,) = looped.cycles()
-    assert len(cycle) == 5001
+    assert len(cycle) == 2001
