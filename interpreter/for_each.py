@@ -9,6 +9,7 @@ history approaches Temporal's event, size or pending-activity limits.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +183,9 @@ class ForEachRunner:
         failures: dict[int, NodeError] = {}
         outer = _outer_reads(config.body)
         outer_values = {node_id: dag.scope.lookup(node_id) for node_id in outer}
+        # Each batch carries the run input only if the body may read it: a large
+        # input (often the item list itself) would otherwise be copied per batch.
+        run_input = self.run.input if _may_read_input(config.body) else None
         slots = _Slots()
         tasks: list[asyncio.Task[None]] = []
 
@@ -189,7 +193,7 @@ class ForEachRunner:
             chunk = items[first : first + size]
             child = RunInput(
                 definition=Definition(name=f"{self.run.definition.name}/{node.id}", nodes=[node]),
-                input=self.run.input,
+                input=run_input,
                 meta=self.run.meta,
                 options=self.run.options,
                 children=self.run.children,
@@ -246,6 +250,10 @@ def _outer_reads(body: ForEachBody) -> set[str]:
     for node in body.nodes:
         reads |= node_reads(node, [])
     return reads - inner
+
+
+def _may_read_input(body: ForEachBody) -> bool:
+    return re.search(r"\binput\b", body.model_dump_json()) is not None
 
 
 def _summarise(failures: dict[int, NodeError], total: int) -> NodeError:
