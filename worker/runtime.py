@@ -15,7 +15,10 @@ from interpreter.activities import (
     HttpActivity,
     HttpSettings,
     LogActivity,
+    ScriptActivity,
+    ScriptSettings,
     ValidateActivity,
+    WebhookActivity,
     build_http_client,
 )
 from interpreter.egress.policy import EgressPolicy
@@ -48,7 +51,20 @@ def node_activities(
     limits = HttpSettings(
         max_response_bytes=settings.max_response_bytes, max_redirects=settings.http_max_redirects
     )
-    return [HttpActivity(client, limits).http, LogActivity().log, ValidateActivity().validate]
+    scripts = ScriptSettings(
+        default_timeout=settings.script_default_timeout,
+        max_timeout=settings.script_max_timeout,
+        default_memory_mb=settings.script_default_memory_mb,
+        max_memory_mb=settings.script_max_memory_mb,
+        require_network_isolation=settings.script_require_network_isolation,
+    )
+    return [
+        HttpActivity(client, limits).http,
+        LogActivity().log,
+        ValidateActivity().validate,
+        WebhookActivity(client).webhook,
+        ScriptActivity(scripts).script,
+    ]
 
 
 def create_worker(

@@ -18,6 +18,9 @@ class WorkerSettings(BaseSettings):
         they are not public (comma-separated), e.g. ``10.0.0.0/8,api.internal``.
     http_max_connections: Size of the worker's shared HTTP connection pool.
     max_response_bytes: Body cap of http nodes that set no ``max_response_bytes``.
+    script_*: Limits of ``script`` nodes (seconds, MiB); with
+        ``script_require_network_isolation`` scripts are refused on a machine
+        that cannot give them their own network namespace.
     graceful_shutdown_seconds: On SIGTERM, how long running activities may
         finish before they are cancelled.
     heartbeat_throttle_seconds: Upper bound between two heartbeats sent to the
@@ -35,6 +38,11 @@ class WorkerSettings(BaseSettings):
     http_max_connections: int = Field(default=200, ge=1)
     http_max_redirects: int = Field(default=5, ge=0, le=20)
     max_response_bytes: int = Field(default=1_048_576, ge=1024)
+    script_default_timeout: float = Field(default=10.0, gt=0)
+    script_max_timeout: float = Field(default=300.0, gt=0)
+    script_default_memory_mb: int = Field(default=256, ge=16)
+    script_max_memory_mb: int = Field(default=2048, ge=16)
+    script_require_network_isolation: bool = False
     graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
     heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
 

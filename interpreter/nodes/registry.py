@@ -10,7 +10,9 @@ from pydantic import BaseModel
 
 from interpreter.activities.http_config import HttpConfig
 from interpreter.activities.log import LogConfig
+from interpreter.activities.script_config import ScriptConfig
 from interpreter.activities.validate import ValidateConfig
+from interpreter.activities.webhook_config import WebhookConfig
 from interpreter.nodes import control, pure
 
 
@@ -74,6 +76,8 @@ def _activity_kinds() -> list[NodeKind]:
     return [
         NodeKind("http", "activity", HttpConfig, activity="http"),
         NodeKind("log", "activity", LogConfig, activity="log"),
+        NodeKind("webhook", "activity", WebhookConfig, activity="webhook"),
+        NodeKind("script", "activity", ScriptConfig, activity="script"),
         NodeKind(
             "validate",
             "activity",

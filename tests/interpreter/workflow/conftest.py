@@ -11,7 +11,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from interpreter.client import DATA_CONVERTER, start_run
-from interpreter.definition import Definition
 from interpreter.run import PinnedWorkflow, RunInput, RunMeta, RunOptions
 from interpreter.validation import validate_definition
 
@@ -32,8 +31,6 @@ def make_run(
     **options: Any,
 ) -> RunInput:
     parsed, issues = validate_definition(definition)
-    if all("/config/body/" in i.path for i in issues):  # TEMP: body validation pending
-        parsed = Definition.model_validate(definition)
     assert parsed is not None, [i.model_dump() for i in issues]
     return RunInput(
         definition=parsed,
