@@ -64,7 +64,7 @@ async def main(count: int) -> None:
     worker = subprocess.Popen(
         [sys.executable, "-m", "worker"],
         env={**os.environ, "TEMPORAL_ADDRESS": address, "FLOWFORGE_TASK_QUEUE": QUEUE},
-        stderr=open("/tmp/bench-worker.log", "w"),
+        stderr=subprocess.DEVNULL,
     )
     try:
         client = await connect(address)
