@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from app.db.models.api_key import ApiKey
+from app.db.models.delivery import WebhookDelivery
 from app.db.models.run import RunRecord
 from app.db.models.user import Role, User
 from app.db.models.workflow import Workflow, WorkflowVersion
 
-__all__ = ["ApiKey", "Role", "RunRecord", "User", "Workflow", "WorkflowVersion"]
+__all__ = [
+    "ApiKey",
+    "Role",
+    "RunRecord",
+    "User",
+    "WebhookDelivery",
+    "Workflow",
+    "WorkflowVersion",
+]
