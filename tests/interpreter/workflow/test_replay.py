@@ -4,6 +4,7 @@ non-determinism. Record new golden histories with ``pytest --record-histories``.
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,16 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
-from interpreter.client import DATA_CONVERTER, PAUSE_SIGNAL, RESUME_SIGNAL
+from interpreter.client import (
+    DATA_CONVERTER,
+    PAUSE_SIGNAL,
+    RESUME_SIGNAL,
+    SIGNAL_UPDATE,
+    SKIP_NODE_UPDATE,
+)
+from interpreter.control import NodeSkip, SignalDelivery
+from interpreter.run import PinnedWorkflow, child_key
+from interpreter.validation import validate_definition
 from interpreter.workflow import InterpreterWorkflow
 from tests.interpreter.workflow.conftest import Start
 from tests.interpreter.workflow.test_control import eventually, snapshot
@@ -19,6 +29,8 @@ from tests.support.peer import Peer, Reply
 from worker.runtime import workflow_runner
 
 HISTORIES = Path(__file__).parents[2] / "histories"
+IDS = HISTORIES / "workflow_ids.json"
+"""The workflow id each golden history ran under (histories do not record it)."""
 
 
 def replayer() -> Replayer:
@@ -143,7 +155,131 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     with pytest.raises(WorkflowFailureError):
         await cancelled.result()
     handles.append(("cancelled", cancelled))
+    return handles + await run_part_two(start, peer)
+
+
+async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
+    """Loops, children, humans, scripts and webhooks."""
+    peer.route("/hook", Reply(200))
+    handles: list[tuple[str, Any]] = []
+    body = {
+        "nodes": [
+            {
+                "id": "get",
+                "type": "http",
+                "config": {"method": "GET", "url": f"{peer.url}/one?i={{{{ item }}}}"},
+            },
+            {"id": "calc", "type": "transform", "config": {"value": "{{ item * index }}"}},
+        ],
+        "edges": [{"from": "get", "to": "calc"}],
+        "output": "{{ nodes.calc.output }}",
+    }
+    loop = {
+        "name": "loop",
+        "nodes": [
+            {"id": "each", "type": "for_each", "config": {"items": "input.items", "body": body}}
+        ],
+    }
+    inline = await start(loop, {"items": [1, 2, 3]})
+    await inline.result()
+    handles.append(("for_each_inline", inline))
+    batched = await start(
+        loop, {"items": list(range(5))}, for_each_batch_threshold=2, for_each_batch_size=3
+    )
+    await batched.result()
+    handles.append(("for_each_batched", batched))
+    batch_child = batched._client.get_workflow_handle(f"{batched.id}/each/3")
+    handles.append(("for_each_batch_child", batch_child))
+    child_def, _ = validate_definition(
+        {
+            "name": "child",
+            "nodes": [{"id": "x", "type": "transform", "config": {"value": "{{ input }}"}}],
+        }
+    )
+    assert child_def is not None
+    parent = await start(
+        {
+            "name": "parent",
+            "nodes": [
+                {
+                    "id": "call",
+                    "type": "sub_workflow",
+                    "config": {"workflow_id": "c", "input": {"a": 1}},
+                }
+            ],
+        },
+        children={
+            child_key("c", None): PinnedWorkflow(workflow_id="c", version=1, definition=child_def)
+        },
+    )
+    await parent.result()
+    handles.append(("sub_workflow", parent))
+    waiting = await start(
+        {
+            "name": "signal",
+            "on_failure": "suspend",
+            "nodes": [
+                {
+                    "id": "ask",
+                    "type": "wait_for_signal",
+                    "config": {"signal": "go", "schema": {"type": "object"}},
+                },
+                {
+                    "id": "use",
+                    "type": "transform",
+                    "config": {"value": "{{ nodes.ask.output.v.missing }}"},
+                },
+                {
+                    "id": "hook",
+                    "type": "webhook",
+                    "config": {"url": f"{peer.url}/hook", "payload": {"a": 1}},
+                },
+                {
+                    "id": "code",
+                    "type": "script",
+                    "config": {
+                        "language": "python",
+                        "code": "def main(input):\n    return input['a'] + 1",
+                        "input": {"a": 1},
+                    },
+                },
+            ],
+            "edges": [
+                {"from": "ask", "to": "use"},
+                {"from": "use", "to": "hook"},
+                {"from": "hook", "to": "code"},
+            ],
+        }
+    )
+    await eventually(lambda: _running(waiting))
+    await waiting.execute_update(SIGNAL_UPDATE, SignalDelivery(name="go", payload={"v": {}}))
+    await eventually(lambda: _suspended(waiting))
+    await waiting.execute_update(SKIP_NODE_UPDATE, NodeSkip(node_id="use", output=1))
+    await waiting.result()
+    handles.append(("signal_suspend_webhook_script", waiting))
+    chain = [{"id": f"s{i}", "type": "wait", "config": {"duration": "10ms"}} for i in range(6)]
+    edges = [{"from": f"s{i}", "to": f"s{i + 1}"} for i in range(5)]
+    continued = await start(
+        {"name": "can", "nodes": chain, "edges": edges}, continue_as_new_after_events=15
+    )
+    await continued.result()
+    first_run = [
+        w
+        async for w in continued._client.list_workflows(
+            f"WorkflowId = '{continued.id}' AND ExecutionStatus = 'ContinuedAsNew'"
+        )
+    ][-1]
+    handles.append(
+        (
+            "continued_as_new_first_run",
+            continued._client.get_workflow_handle(continued.id, run_id=first_run.run_id),
+        )
+    )
     return handles
+
+
+async def _suspended(handle: Any) -> bool:
+    return (await snapshot(handle)).status.value == "suspended"
 
 
 async def _running(handle: Any) -> bool:
@@ -154,17 +290,27 @@ async def test_current_runs_replay(
     start: Start, peer: Peer, request: pytest.FixtureRequest
 ) -> None:
     record = request.config.getoption("--record-histories")
+    ids = json.loads(IDS.read_text()) if IDS.exists() else {}
     for name, handle in await run_all(start, peer):
         history = await handle.fetch_history()
         await replayer().replay_workflow(history)
         if record:
             HISTORIES.mkdir(exist_ok=True)
             (HISTORIES / f"{name}.json").write_text(history.to_json())
+            ids[name] = handle.id
+    if record:
+        IDS.write_text(json.dumps(ids, indent=1, sort_keys=True) + "\n")
 
 
-@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in HISTORIES.glob("*.json") if p != IDS), ids=lambda p: p.stem
+)
 async def test_golden_history_replays(path: Path) -> None:
     from temporalio.client import WorkflowHistory
 
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    # Child workflow ids derive from the run's id, so replay under the recorded one.
+    workflow_id = (
+        json.loads(IDS.read_text()).get(path.stem, path.stem) if IDS.exists() else path.stem
+    )
+    history = WorkflowHistory.from_json(workflow_id, path.read_text())
     await replayer().replay_workflow(history)
