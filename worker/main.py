@@ -7,6 +7,7 @@ import logging
 import signal
 
 from interpreter.client import connect
+from worker.deliveries import delivery_recorder
 from worker.runtime import create_worker, http_client
 from worker.settings import WorkerSettings
 
@@ -17,8 +18,8 @@ async def serve(settings: WorkerSettings) -> None:
     """Poll until a stop signal; then let running activities finish (up to
     ``graceful_shutdown_seconds``) before they are cancelled."""
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    async with http_client(settings) as http:
-        worker = create_worker(client, settings, http=http)
+    async with http_client(settings) as http, delivery_recorder(settings) as recorder:
+        worker = create_worker(client, settings, http=http, recorder=recorder)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -21,6 +21,7 @@ from interpreter.activities import (
     WebhookActivity,
     build_http_client,
 )
+from interpreter.activities.webhook import DeliveryRecorder
 from interpreter.egress.policy import EgressPolicy
 from interpreter.workflow import InterpreterWorkflow
 from worker.settings import WorkerSettings
@@ -46,7 +47,10 @@ def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
 
 
 def node_activities(
-    settings: WorkerSettings, client: httpx.AsyncClient
+    settings: WorkerSettings,
+    client: httpx.AsyncClient,
+    *,
+    recorder: DeliveryRecorder | None = None,
 ) -> list[Callable[..., Any]]:
     limits = HttpSettings(
         max_response_bytes=settings.max_response_bytes, max_redirects=settings.http_max_redirects
@@ -62,7 +66,7 @@ def node_activities(
         HttpActivity(client, limits).http,
         LogActivity().log,
         ValidateActivity().validate,
-        WebhookActivity(client).webhook,
+        WebhookActivity(client, recorder=recorder).webhook,
         ScriptActivity(scripts).script,
     ]
 
@@ -75,6 +79,7 @@ def create_worker(
     activities: Sequence[Callable[..., Any]] | None = None,
     workflows: Sequence[type] = (),
     http: httpx.AsyncClient | None = None,
+    recorder: DeliveryRecorder | None = None,
 ) -> Worker:
     """A worker running the interpreter and the node activities.
 
@@ -86,9 +91,11 @@ def create_worker(
         workflows: Extra workflow classes (benchmarks add hand-written ones).
         http: The pooled HTTP client; one is built from settings if omitted
             (the caller then owns closing it via ``worker`` shutdown).
+        recorder: Where webhook nodes record their delivery attempts
+            (``worker.deliveries``); nowhere if None.
     """
     if activities is None:
-        activities = node_activities(settings, http or http_client(settings))
+        activities = node_activities(settings, http or http_client(settings), recorder=recorder)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

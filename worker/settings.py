@@ -25,6 +25,9 @@ class WorkerSettings(BaseSettings):
         finish before they are cancelled.
     heartbeat_throttle_seconds: Upper bound between two heartbeats sent to the
         server; it bounds how long an activity takes to see a cancellation.
+    database_url: PostgreSQL where webhook delivery attempts are recorded
+        (``postgresql://`` or ``postgresql+asyncpg://``, kept in the plain form
+        asyncpg takes); empty: they are not recorded. Env: ``DATABASE_URL``.
     """
 
     model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
@@ -45,10 +48,24 @@ class WorkerSettings(BaseSettings):
     script_require_network_isolation: bool = False
     graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
     heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
 
     @field_validator("egress_allow", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _plain_postgres_url(cls, value: str) -> str:
+        for prefix in ("postgresql+asyncpg://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql://" + value.removeprefix(prefix)
+        if value:
+            raise ValueError(
+                "DATABASE_URL must be a PostgreSQL URL such as "
+                "postgresql://user:password@host:5432/flowforge"
+            )
         return value
