@@ -73,8 +73,10 @@ class Dag:
         limit: int,
         max_output_bytes: int,
         prefix: str = "",
+        reuse: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
+        self.reuse = reuse or {}
         self.scope = scope
         self.prefix = prefix
         self.limit = limit
@@ -147,6 +149,10 @@ class Dag:
                 return
         kind = self.kinds[node_id]
         self.book.start(node_id, workflow.now())
+        if node_id in self.reuse:
+            self.book.reused(node_id)
+            self.succeeded(node_id, self.reuse[node_id], variables, 0, mapped=True)
+            return
         if kind.runs_as == "interpreter" and kind.name in PURE:
             try:
                 outcome = run_pure(kind.name, node.config, variables)
@@ -190,10 +196,18 @@ class Dag:
             self.book.cancel(node_id, workflow.now())
         self.pump()
 
-    def succeeded(self, node_id: str, raw: Any, variables: dict[str, Any], attempts: int) -> None:
+    def succeeded(
+        self,
+        node_id: str,
+        raw: Any,
+        variables: dict[str, Any],
+        attempts: int,
+        *,
+        mapped: bool = False,
+    ) -> None:
         node = self.nodes[node_id]
         output = raw
-        if node.output is not None:
+        if node.output is not None and not mapped:
             try:
                 output = render(node.output, {**variables, "result": raw}, where="output")
             except ExpressionError as exc:

@@ -45,6 +45,7 @@ class RunHost(Executor):
             scope=self.scope,
             limit=definition.max_concurrency or run.options.default_max_concurrency,
             max_output_bytes=run.options.max_snapshot_output_bytes,
+            reuse=run.reuse,
         )
         self.paused = carry.paused if carry else False
         self.suspended: str | None = carry.suspended if carry else None

@@ -115,6 +115,9 @@ class RunInput(BaseModel):
         carry: State carried over by continue-as-new; None on a fresh run.
         batch: Set when this run executes one batch of a parent's for_each.
         depth: sub_workflow nesting depth of this run.
+        reuse: Outputs of a previous run's nodes, by node id, that this run
+            takes as given instead of running those nodes again (a rerun from
+            a node reuses everything upstream of it).
     """
 
     schema_version: int = 1
@@ -126,6 +129,7 @@ class RunInput(BaseModel):
     carry: Carry | None = None
     batch: Batch | None = None
     depth: int = 0
+    reuse: dict[str, Any] = Field(default_factory=dict)
 
 
 def child_key(workflow_id: str, version: int | None) -> str:
@@ -180,6 +184,7 @@ class NodeSnapshot(BaseModel):
     output: Any = None
     error: NodeError | None = None
     progress: dict[str, Any] | None = None
+    reused: bool = False
 
 
 class RunSnapshot(BaseModel):

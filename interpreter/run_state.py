@@ -62,6 +62,19 @@ class NodeBook:
     def is_active(self, node_id: str) -> bool:
         return self._nodes[node_id].status in (NodeStatus.RUNNING, NodeStatus.WAITING)
 
+    def reused(self, node_id: str) -> None:
+        self._nodes[node_id].reused = True
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Compact per-node outcome for the run's memo (metrics read it from visibility)."""
+        out: dict[str, dict[str, Any]] = {}
+        for node in self._nodes.values():
+            entry: dict[str, Any] = {"s": node.status.value, "a": node.attempts}
+            if node.started_at and node.ended_at:
+                entry["ms"] = int((node.ended_at - node.started_at).total_seconds() * 1000)
+            out[node.id] = entry
+        return out
+
     def waiting(self, node_id: str) -> None:
         self._nodes[node_id].status = NodeStatus.WAITING
 

@@ -17,6 +17,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from interpreter.client import (
+        NODE_STATS_MEMO,
+        OUTPUTS_QUERY,
         PAUSE_SIGNAL,
         RESUME_SIGNAL,
         RETRY_NODE_UPDATE,
@@ -142,6 +144,16 @@ class InterpreterWorkflow:
         if node_id != suspended:
             raise ValueError(f"the run is suspended on node {suspended!r}, not {node_id!r}")
 
+    @workflow.query(name=OUTPUTS_QUERY)
+    def node_outputs(self, node_ids: list[str]) -> dict[str, Any]:
+        """Full outputs of succeeded top-level nodes (for reruns); unknown ids are left out."""
+        values = self._host.scope.nodes
+        return {
+            node_id: values[node_id]["output"]
+            for node_id in node_ids
+            if node_id in values and values[node_id]["status"] == "succeeded"
+        }
+
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:
         host = self._host
@@ -182,4 +194,6 @@ class InterpreterWorkflow:
         host.dag.book.close_pending(skipped=False)
         host.dag.book.ended_at = workflow.now()
         host.set_status(status)
+        if workflow.patched(NODE_STATS_MEMO):
+            workflow.upsert_memo({NODE_STATS_MEMO: host.dag.book.stats()})
         workflow.set_current_details("")

@@ -28,6 +28,7 @@ def make_run(
     definition: dict[str, Any],
     input: Any = None,
     children: dict[str, PinnedWorkflow] | None = None,
+    reuse: dict[str, Any] | None = None,
     **options: Any,
 ) -> RunInput:
     parsed, issues = validate_definition(definition)
@@ -38,6 +39,7 @@ def make_run(
         meta=RunMeta(workflow_id="wf-test", version=1, owner="tester"),
         options=RunOptions(**options),
         children=children or {},
+        reuse=reuse or {},
     )
 
 
@@ -56,12 +58,13 @@ async def start(client: Client, task_queue: str) -> AsyncIterator[Start]:
         *,
         activities: list[Callable[..., Any]] | None = None,
         children: dict[str, PinnedWorkflow] | None = None,
+        reuse: dict[str, Any] | None = None,
         **options: Any,
     ) -> WorkflowHandle[Any, Any]:
         if not workers:
             workers.append(_worker(client, task_queue, activities))
             await workers[0].__aenter__()
-        run = make_run(definition, input, children, **options)
+        run = make_run(definition, input, children, reuse, **options)
         return await start_run(
             client, run, id=f"run-{uuid.uuid4().hex[:12]}", task_queue=task_queue
         )
