@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from interpreter import search_attributes as sa
 from interpreter.durations import parse_duration
@@ -39,9 +40,13 @@ DATA_CONVERTER: DataConverter = pydantic_data_converter
 """Every FlowForge client and worker uses this converter (pydantic models as JSON)."""
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    """A Temporal client with FlowForge's data converter."""
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+async def connect(
+    address: str, namespace: str = "default", runtime: Runtime | None = None
+) -> Client:
+    """A Temporal client with FlowForge's data converter (and a telemetry runtime, if given)."""
+    return await Client.connect(
+        address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime
+    )
 
 
 def run_search_attributes(run: RunInput) -> TypedSearchAttributes:

@@ -9,6 +9,7 @@ import signal
 from interpreter.client import connect
 from worker.deliveries import delivery_recorder
 from worker.runtime import create_worker, http_client
+from worker.telemetry import metrics_runtime
 from worker.settings import WorkerSettings
 
 log = logging.getLogger("flowforge.worker")
@@ -17,7 +18,9 @@ log = logging.getLogger("flowforge.worker")
 async def serve(settings: WorkerSettings) -> None:
     """Poll until a stop signal; then let running activities finish (up to
     ``graceful_shutdown_seconds``) before they are cancelled."""
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(
+        settings.temporal_address, settings.temporal_namespace, metrics_runtime(settings)
+    )
     async with http_client(settings) as http, delivery_recorder(settings) as recorder:
         worker = create_worker(client, settings, http=http, recorder=recorder)
         stop = asyncio.Event()

@@ -21,6 +21,8 @@ class WorkerSettings(BaseSettings):
     script_*: Limits of ``script`` nodes (seconds, MiB); with
         ``script_require_network_isolation`` scripts are refused on a machine
         that cannot give them their own network namespace.
+    metrics_port: Serve the SDK's Prometheus metrics on ``metrics_host:metrics_port``
+        (0, the default, serves none; one port per worker process).
     graceful_shutdown_seconds: On SIGTERM, how long running activities may
         finish before they are cancelled.
     heartbeat_throttle_seconds: Upper bound between two heartbeats sent to the
@@ -47,6 +49,8 @@ class WorkerSettings(BaseSettings):
     script_max_memory_mb: int = Field(default=2048, ge=16)
     script_require_network_isolation: bool = False
     graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
 

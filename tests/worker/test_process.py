@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
 
+import httpx
 from temporalio.client import Client
 
 from interpreter.client import DATA_CONVERTER, start_run
 from interpreter.run import RunInput, RunMeta
 from interpreter.validation import validate_definition
 from tests.support.peer import Peer, Reply
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, peer: Peer) -> None:
@@ -26,6 +35,7 @@ async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, 
         "FLOWFORGE_TASK_QUEUE": queue,
         "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "20",
+        "FLOWFORGE_METRICS_PORT": str(free_port()),
     }
     process = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
     try:
@@ -50,6 +60,10 @@ async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, 
         while not peer.hits("/slow"):
             assert asyncio.get_running_loop().time() < deadline, "the worker never called the peer"
             await asyncio.sleep(0.05)
+        metrics_url = f"http://127.0.0.1:{env['FLOWFORGE_METRICS_PORT']}/metrics"
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(metrics_url)).text
+        assert "temporal_" in metrics
         process.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(process.wait, 30)
         assert code == 0
