@@ -9,8 +9,8 @@ import signal
 from interpreter.client import connect
 from worker.deliveries import delivery_recorder
 from worker.runtime import create_worker, http_client
-from worker.telemetry import metrics_runtime
 from worker.settings import WorkerSettings
+from worker.telemetry import metrics_runtime
 
 log = logging.getLogger("flowforge.worker")
 
