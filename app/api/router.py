@@ -9,6 +9,8 @@ from app.api.routes import (
     api_keys,
     auth,
     run_control,
+    run_nodes,
+    run_signals,
     runs,
     users,
     versions,
@@ -18,4 +20,7 @@ from app.api.routes import (
 
 api_router = APIRouter(responses=ERROR_RESPONSES)
 for module in (auth, users, api_keys, workflows, versions, workflow_runs, runs, run_control):
+    api_router.include_router(module.router)
+# Operator actions on one run: signals, and retrying or skipping a suspended node.
+for module in (run_signals, run_nodes):
     api_router.include_router(module.router)

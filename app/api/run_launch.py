@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from app.api.children import children_of_run
 from app.api.errors import ApiError, ErrorItem
 from app.api.run_inputs import input_errors
 from app.core.state import AppState
@@ -18,7 +19,7 @@ from app.db.models.workflow import Workflow
 from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.start import Started, start_once
 from interpreter.definition import Definition
-from interpreter.run import RunInput, RunMeta
+from interpreter.run import RunInput, RunMeta, RunOptions
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ async def launch_run(
     if an earlier attempt could not).
 
     Raises:
-        ApiError: 422 for a version that does not exist or an input that
-            breaks the definition's ``input_schema`` (every violation listed).
+        ApiError: 422 for a version that does not exist, an input that
+            breaks the definition's ``input_schema`` (every violation listed),
+            or a ``sub_workflow`` target that cannot be pinned (see
+            :func:`app.api.children.pin_children`).
     """
     number = version or workflow.active_version
     row = await get_version(session=session, workflow_id=workflow.id, version=number)
@@ -66,13 +69,26 @@ async def launch_run(
             f"the input does not match the workflow's input_schema ({len(errors)} problem(s))",
             errors=errors,
         )
+    children = await children_of_run(
+        session=session,
+        workflow=workflow,
+        version=number,
+        definition=definition,
+        max_depth=state.settings.max_sub_workflow_depth,
+    )
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
     meta = RunMeta(
         workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id), trigger=trigger
     )
     started = await start_once(
         client,
-        RunInput(definition=definition, input=run_input, meta=meta),
+        RunInput(
+            definition=definition,
+            input=run_input,
+            meta=meta,
+            options=RunOptions(max_sub_workflow_depth=state.settings.max_sub_workflow_depth),
+            children=children,
+        ),
         run_id=run_id,
         task_queue=state.settings.task_queue,
         idempotent=idempotency_key is not None,

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.access import EditableWorkflow, ReadableWorkflow
+from app.api.child_refs import reference_errors
 from app.api.definitions import definition_errors, valid_definition
 from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep
 from app.api.errors import ApiError, ErrorItem
@@ -15,7 +17,7 @@ from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_p
 from app.db.crud import workflows as crud
 from app.db.crud.pages import split_page
 from app.db.errors import AlreadyExists
-from app.db.models.user import Role
+from app.db.models.user import Role, User
 from app.db.models.workflow import (
     DefinitionIn,
     WorkflowCreate,
@@ -23,6 +25,7 @@ from app.db.models.workflow import (
     WorkflowPublic,
     WorkflowUpdate,
 )
+from interpreter.definition import Definition
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
@@ -32,12 +35,24 @@ class ValidationReport(BaseModel):
     errors: list[ErrorItem]
 
 
+async def _check_references(session: AsyncSession, definition: Definition, user: User) -> None:
+    """422 unless every sub_workflow target exists and is the user's to read."""
+    errors = await reference_errors(session, definition.nodes, user)
+    if errors:
+        raise ApiError(
+            422,
+            f"the definition is invalid ({len(errors)} problem(s)); see errors",
+            errors=errors,
+        )
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create(
     user: EditorUser, state: StateDep, session: SessionDep, body: WorkflowCreate
 ) -> WorkflowPublic:
     """Define a workflow; its definition becomes version 1 (active)."""
     definition = valid_definition(body.definition, state.settings)
+    await _check_references(session, definition, user)
     try:
         workflow = await crud.create_workflow(
             session=session, owner=user, definition=definition, raw=body.definition
@@ -48,10 +63,14 @@ async def create(
 
 
 @router.post("/validate")
-async def validate(_user: CurrentUser, state: StateDep, body: DefinitionIn) -> ValidationReport:
+async def validate(
+    user: CurrentUser, state: StateDep, session: SessionDep, body: DefinitionIn
+) -> ValidationReport:
     """Check a definition without saving it."""
     definition, errors = definition_errors(body.definition, state.settings)
-    return ValidationReport(valid=definition is not None, errors=errors)
+    if definition is not None:
+        errors = await reference_errors(session, definition.nodes, user)
+    return ValidationReport(valid=not errors, errors=errors)
 
 
 @router.get("")
@@ -96,6 +115,7 @@ async def update(
 ) -> WorkflowPublic:
     """Store the definition as a new immutable version; runs in flight keep theirs."""
     definition = valid_definition(body.definition, state.settings)
+    await _check_references(session, definition, user)
     try:
         workflow = await crud.add_version(
             session=session,
