@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
+        max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
+            start resolves the targets this many levels down, and the run
+            refuses to go deeper.
+        public_url: The API's base URL as callers outside reach it (for the ``url`` of
+            inbound webhooks); empty means the base URL of the request that created it.
+        hook_max_body_bytes: Largest body an inbound webhook accepts (413 past it).
+        hook_max_clock_skew: Seconds an inbound webhook's ``X-Timestamp`` may differ
+            from the API's clock before the call is refused as a replay.
+        metrics_max_runs: Workflow metrics read at most this many of the newest runs.
+        run_events_poll_interval: Seconds between two status queries of a run whose
+            events a client follows (``GET /runs/{id}/events``).
 
     environment: Literal["dev", "test", "prod"] = "dev"
     data_dir: str = ".data"
@@ -66,6 +77,7 @@ class Settings(BaseSettings):
     db_connect_timeout: float = Field(default=5.0, gt=0)
     temporal_connect_timeout: float = Field(default=5.0, gt=0)
     temporal_rpc_timeout: float = Field(default=10.0, gt=0)
+    max_sub_workflow_depth: int = Field(default=5, ge=1, le=50)
     status_query_timeout: float = Field(default=3.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
