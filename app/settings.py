@@ -38,14 +38,6 @@ class Settings(BaseSettings):
         max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
             start resolves the targets this many levels down, and the run
             refuses to go deeper.
-        public_url: The API's base URL as callers outside reach it (for the ``url`` of
-            inbound webhooks); empty means the base URL of the request that created it.
-        hook_max_body_bytes: Largest body an inbound webhook accepts (413 past it).
-        hook_max_clock_skew: Seconds an inbound webhook's ``X-Timestamp`` may differ
-            from the API's clock before the call is refused as a replay.
-        metrics_max_runs: Workflow metrics read at most this many of the newest runs.
-        run_events_poll_interval: Seconds between two status queries of a run whose
-            events a client follows (``GET /runs/{id}/events``).
 
     environment: Literal["dev", "test", "prod"] = "dev"
     data_dir: str = ".data"
