@@ -29,15 +29,15 @@ class Settings(BaseSettings):
         temporal_rpc_timeout: Seconds for one Temporal call (start, describe, signal...).
         status_query_timeout: Seconds a run's worker has to answer its status query; past
             it, run details come from Temporal alone (no worker is polling).
+        max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
+            start resolves the targets this many levels down, and the run
+            refuses to go deeper.
         api_url: Where the ``flowforge`` CLI sends API calls. Env: ``FLOWFORGE_API_URL``.
         token: Bearer token for the CLI; if empty, the one ``flowforge login`` stored
             under ``cli_config_dir`` is used. Env: ``FLOWFORGE_TOKEN``.
     """
 
     model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
-        max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
-            start resolves the targets this many levels down, and the run
-            refuses to go deeper.
 
     environment: Literal["dev", "test", "prod"] = "dev"
     data_dir: str = ".data"
@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     max_definition_bytes: int = Field(default=262_144, ge=1024)
     max_nodes: int = Field(default=500, ge=1)
+    max_sub_workflow_depth: int = Field(default=5, ge=1, le=50)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
 
@@ -69,7 +70,6 @@ class Settings(BaseSettings):
     db_connect_timeout: float = Field(default=5.0, gt=0)
     temporal_connect_timeout: float = Field(default=5.0, gt=0)
     temporal_rpc_timeout: float = Field(default=10.0, gt=0)
-    max_sub_workflow_depth: int = Field(default=5, ge=1, le=50)
     status_query_timeout: float = Field(default=3.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
