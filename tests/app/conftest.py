@@ -127,19 +127,34 @@ async def other_editor(make_user: MakeUser) -> Actor:
 
 @pytest.fixture(scope="session")
 async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[Worker]:
-    """The interpreter worker polling the app's task queue (for tests of live runs)."""
-    from worker.runtime import create_worker
+    """The interpreter worker polling the app's task queue (for tests of live runs).
+
+    It runs every node activity; the egress guard lets through the tests' HTTP
+    peers on 127.0.0.1, and webhook deliveries are recorded in the session's
+    database as a deployed worker records them.
+    """
+    from worker.deliveries import delivery_recorder
+    from worker.runtime import create_worker, http_client
     from worker.settings import WorkerSettings
 
     config = temporal_client.config()
     config["data_converter"] = DATA_CONVERTER
-    worker_settings = WorkerSettings(graceful_shutdown_seconds=0, heartbeat_throttle_seconds=0.5)
-    # The API tests run only interpreter-side nodes (transform, wait, fail): no activities.
-    running = create_worker(
-        Client(**config), worker_settings, task_queue=settings.task_queue, activities=[]
+    worker_settings = WorkerSettings(
+        graceful_shutdown_seconds=0,
+        heartbeat_throttle_seconds=0.5,
+        egress_allow=["127.0.0.1/32"],
+        DATABASE_URL=settings.database_url,
     )
-    async with running:
-        yield running
+    async with http_client(worker_settings) as client, delivery_recorder(worker_settings) as rec:
+        running = create_worker(
+            Client(**config),
+            worker_settings,
+            task_queue=settings.task_queue,
+            http=client,
+            recorder=rec,
+        )
+        async with running:
+            yield running
 
 
 @pytest.fixture(scope="session")
