@@ -35,11 +35,20 @@ DEFINITION = {
     "name": "scale",
     "nodes": [
         {"id": "items", "type": "transform", "config": {"value": "{{ input.items }}"}},
-        {"id": "each", "type": "for_each",
-         "config": {"items": "nodes.items.output", "max_concurrency": 100,
-                    "body": {"nodes": [{"id": "sq", "type": "transform",
-                                        "config": {"value": "{{ item * 2 }}"}}],
-                             "output": "{{ nodes.sq.output }}"}}},
+        {
+            "id": "each",
+            "type": "for_each",
+            "config": {
+                "items": "nodes.items.output",
+                "max_concurrency": 100,
+                "body": {
+                    "nodes": [
+                        {"id": "sq", "type": "transform", "config": {"value": "{{ item * 2 }}"}}
+                    ],
+                    "output": "{{ nodes.sq.output }}",
+                },
+            },
+        },
         {"id": "count", "type": "transform", "config": {"value": "{{ size(nodes.each.output) }}"}},
     ],
     "edges": [{"from": "items", "to": "each"}, {"from": "each", "to": "count"}],

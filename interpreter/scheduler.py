@@ -8,9 +8,7 @@ Edges out of a skipped or cancelled node are never taken, so skips propagate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from interpreter.definition import Edge, Node
 from interpreter.run import NodeStatus
