@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 
 import httpx
@@ -12,6 +13,7 @@ from temporalio.worker import Worker
 from tests.app.support import API, Actor, definition, run_becomes
 from tests.app.test_run_signals import start
 from tests.support.peer import Peer, Reply
+from worker.deliveries import delivery_recorder
 from worker.settings import WorkerSettings
 
 
@@ -97,3 +99,15 @@ def test_the_worker_takes_either_form_of_database_url() -> None:
     assert WorkerSettings(DATABASE_URL="").database_url == ""
     with pytest.raises(ValidationError, match="DATABASE_URL must be a PostgreSQL URL"):
         WorkerSettings(DATABASE_URL="mysql://127.0.0.1/flowforge")
+
+
+async def test_an_unreachable_delivery_database_stops_the_worker_at_start() -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = WorkerSettings(DATABASE_URL=f"postgresql://flowforge@127.0.0.1:{port}/flowforge")
+    with pytest.raises(RuntimeError, match="check DATABASE_URL"):
+        async with delivery_recorder(settings):
+            pass
+    async with delivery_recorder(WorkerSettings(DATABASE_URL="")) as nothing:
+        assert nothing is None
