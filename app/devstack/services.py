@@ -73,6 +73,8 @@ def child_env(
         # itself instead of being killed; a value the user set wins.
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "3",
         **inherited_env(),
+        # The one dev worker serves its SDK metrics there.
+        "FLOWFORGE_METRICS_PORT": str(settings.worker_metrics_port),
         "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,
@@ -106,5 +108,6 @@ def banner(settings: Settings, data_dir: Path, first: Admin) -> list[str]:
         "FlowForge is up. Ctrl-C stops everything.",
         f"  API docs:        {api_url(settings)}/docs",
         f"  Temporal Web UI: {ui_url(settings)}",
+        f"  Worker metrics:  http://127.0.0.1:{settings.worker_metrics_port}/metrics",
         f"  Admin login:     {login}",
     ]

@@ -114,13 +114,14 @@ def _pgid(process: psutil.Process) -> int | None:
 
 @asynccontextmanager
 async def dev_stack(tmp_path: Path, data_dir: Path, **env: str) -> AsyncIterator[Stack]:
-    api_port, temporal_port, ui_port = free_ports(3)
+    api_port, temporal_port, ui_port, metrics_port = free_ports(4)
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("FLOWFORGE_", "DATABASE_"))},
         "FLOWFORGE_DATA_DIR": str(data_dir),
         "FLOWFORGE_API_PORT": str(api_port),
         "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
         "FLOWFORGE_TEMPORAL_UI_PORT": str(ui_port),
+        "FLOWFORGE_METRICS_PORT": str(metrics_port),
         **env,
     }
     log = tmp_path / f"dev-{uuid.uuid4().hex[:6]}.log"
