@@ -150,16 +150,16 @@ def render(
         where: Names the place for error messages, e.g. ``node 'get' config``.
         defer: Root names whose holes are left as template text (``secrets``:
             resolved later, inside the activity, so they never reach history).
-            If ``value`` keeps such a hole, the result is a template that the
-            activity renders once more: every ``{{`` that is data (literal
-            text, rendered values) comes back escaped, so data can never
-            become a hole that reads a secret.
+            When given, the result is always a template that the activity
+            renders once more: every ``{{`` that is data (literal text,
+            rendered values) comes back escaped, so only holes written in
+            the definition survive, and data can never become a hole that
+            reads a secret, whether or not ``value`` has a deferred hole.
 
     Raises:
         EvaluationError: naming ``where`` plus the JSON path and the expression.
     """
-    escape = bool(defer) and _keeps_holes(value, defer)
-    return _render(value, variables, where, defer, escape)
+    return _render(value, variables, where, defer, bool(defer))
 
 
 def _render(
@@ -175,13 +175,6 @@ def _render(
     if isinstance(value, list):
         return [_render(v, variables, f"{where}/{i}", defer, escape) for i, v in enumerate(value)]
     return value
-
-
-def _keeps_holes(value: Any, defer: Collection[str]) -> bool:
-    try:
-        return any(_reads_any(hole, defer) for _, hole in iter_holes(value))
-    except ExpressionError:
-        return False  # rendering reports the broken template, with its path
 
 
 def _render_string(

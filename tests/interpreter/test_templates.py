@@ -207,10 +207,29 @@ class TestDefer:
             "Bearer {{ secrets.token }} for Ada"
         )
 
-    def test_a_value_without_secret_holes_renders_to_its_final_data(self) -> None:
+    def test_a_value_without_secret_holes_is_a_template_too(self) -> None:
         variables = {"input": {"id": 42, "tpl": "Hello {{name}}"}}
         value = {"id": "{{ input.id }}", "s": "x{{ input.id }}", "tpl": "{{ input.tpl }}"}
-        assert self._defer(value, variables) == {"id": 42, "s": "x42", "tpl": "Hello {{name}}"}
+        deferred = self._defer(value, variables)
+        assert deferred == {"id": 42, "s": "x42", "tpl": "Hello \\{{name}}"}
+        assert self._finish(deferred) == {"id": 42, "s": "x42", "tpl": "Hello {{name}}"}
+
+    def test_data_cannot_become_a_secret_hole_when_the_value_has_none(self) -> None:
+        # The activity renders every config it gets: a hole carried in by data
+        # (here the run input) must reach it escaped, or it would read a secret.
+        variables = {"input": {"q": "{{ secrets.other }}", "obj": ["{{ secrets.other }}"]}}
+        value = {"query": "{{ input.q }}", "text": "q={{ input.q }}", "body": "{{ input.obj }}"}
+        finished = self._finish(self._defer(value, variables))
+        assert finished == {
+            "query": "{{ secrets.other }}",
+            "text": "q={{ secrets.other }}",
+            "body": ["{{ secrets.other }}"],
+        }
+        assert "leak" not in str(finished)
+
+    def test_without_defer_rendering_gives_final_data(self) -> None:
+        variables = {"input": {"tpl": "Hello {{name}}"}}
+        assert render("{{ input.tpl }}", variables, where="w") == "Hello {{name}}"
 
     def test_data_beside_a_secret_hole_cannot_become_a_hole_anywhere_in_the_value(self) -> None:
         variables = {"input": {"q": "{{ secrets.other }}", "obj": {"k": ["{{ secrets.other }}"]}}}
@@ -260,6 +279,8 @@ class TestDefer:
             "{{ input.name }} \\{{ lit }} {{ secrets.token }} {{ input.tags }}",
             {"h": ["{{ input.id }}", "k={{ secrets.token }}&n={{ input.name }}"]},
             {"a": "{{ secrets.token }}", "b": "{{ input.profile }}", "c": "\\{{ x }}"},
+            {"a": "{{ input.name }}", "b": ["\\{{ x }}", "C:\\"], "n": 1},
+            "plain text",
         ],
     )
     def test_deferring_then_finishing_equals_rendering_at_once(self, template: Any) -> None:
