@@ -7,6 +7,8 @@ them::
 
     FlowForgeError
     ├── DefinitionInvalid        a definition failed validation (never runs)
+    ├── SecretUnreadable         a stored secret does not open with the
+    │                            process's FLOWFORGE_SECRETS_KEY
     ├── ExpressionError          a CEL expression or template failed
     │   ├── ExpressionSyntaxError    at save time: bad syntax, unknown name
     │   └── EvaluationError          at run time: missing key, type mismatch
@@ -16,6 +18,9 @@ them::
         ├── HttpStatusError      unexpected HTTP status (retryable only for
         │                        `retry_on_status`, default 408/429/5xx)
         ├── HttpNetworkError     connect/read failure, timeout      (retryable)
+        ├── CircuitOpen          the node's circuit breaker is open: the
+        │                        service was not called (retryable once the
+        │                        breaker's reset timeout has passed)
         ├── ResponseTooLarge     body over `max_response_bytes`     (not retryable)
         ├── ResponseInvalid      body is not what `response` asked   (not retryable)
         ├── ValidationFailed     a `validate` node found violations (not retryable)
@@ -43,6 +48,10 @@ class DefinitionInvalid(FlowForgeError):
     def __init__(self, errors: list[Any]) -> None:
         self.errors = errors
         super().__init__(f"definition is invalid ({len(errors)} error(s))")
+
+
+class SecretUnreadable(FlowForgeError):
+    """A sealed secret does not open: another key sealed it, or it was altered or moved."""
 
 
 class ExpressionError(FlowForgeError):
@@ -101,6 +110,20 @@ class HttpStatusError(NodeFailure):
 
 class HttpNetworkError(NodeFailure):
     pass
+
+
+class CircuitOpen(NodeFailure):
+    """The service's circuit breaker is open, so the request was not sent.
+
+    ``retry_after`` is the time left until the breaker lets a probe through,
+    so the next attempt comes when it may succeed.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
 
 
 class ResponseTooLarge(NodeFailure):

@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities.base import ActivityRequest, ActivityResult
+from interpreter.activities.secrets import SECRET_READERS
 from interpreter.definition import Node, RetrySpec
 from interpreter.durations import parse_duration
 from interpreter.errors import EvaluationError
@@ -89,7 +90,8 @@ def activity_call(
     assert kind.activity is not None
     defaults = run.definition.defaults
     retry = effective_retry(node.retry or defaults.retry, run.options.max_attempts_cap)
-    config = render(node.config, variables, where="config", defer=SECRET_ROOTS)
+    defer = SECRET_ROOTS if kind.name in SECRET_READERS else ()
+    config = render(node.config, variables, where="config", defer=defer)
     key = None
     if node.idempotency:
         key = hashlib.sha256(f"{run_id}:{path}".encode()).hexdigest()
@@ -102,6 +104,8 @@ def activity_call(
         retry=retry,
         idempotency_key=key,
         context=variables if kind.context_in_activity else {},
+        owner=run.meta.owner,
+        circuit_breaker=node.circuit_breaker,
     )
     options: dict[str, Any] = {
         "activity_id": path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from interpreter.activities.secrets import SECRET_READERS
 from interpreter.definition import Edge, Node
 from interpreter.errors import ExpressionSyntaxError
 from interpreter.expressions import (
@@ -25,7 +26,7 @@ _CEL_FIELD_ROOTS = {"validate": frozenset({"data"})}
 """Extra names the bare CEL fields of a node type may read (validate rules see ``data``)."""
 _WHERE_VISIBLE = {
     "result": "only in a node's own 'output' mapping",
-    "secrets": "only inside the config of an activity node (http, log, validate, ...)",
+    "secrets": "only inside the config of an http or webhook node",
     "data": "only in a validate node's rules",
     "item": "only inside a for_each body",
     "index": "only inside a for_each body",
@@ -76,7 +77,7 @@ class ExpressionChecker:
             cel_roots = self._base | _CEL_FIELD_ROOTS.get(kind.name, frozenset())
             for path, source in cel_fields:
                 issues += self.check_expression(source, f"{base}/config{path}", cel_roots, visible)
-            roots = self._base | {"secrets"} if kind.runs_as == "activity" else self._base
+            roots = self._base | {"secrets"} if kind.name in SECRET_READERS else self._base
             skip = {f"{base}/config{path}" for path, _ in cel_fields}
             if kind.name in SUB_DAG_FIELDS:  # checked as a DAG of its own
                 skip.add(f"{base}/config/{SUB_DAG_FIELDS[kind.name]}")

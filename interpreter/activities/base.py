@@ -37,14 +37,20 @@ class ActivityRequest(BaseModel):
         node_path: Unique path of this node execution in the run (``enrich[3].profile``
             inside a for_each); the idempotency key derives from it.
         node_type: The node's type, e.g. ``http``.
-        config: The node's config with every template rendered, except holes
-            that read ``secrets`` which are resolved inside the activity.
+        config: The node's config with every template rendered. For node types
+            that read secrets (http, webhook) it is still a template: holes
+            that read ``secrets`` are left for the activity to resolve and
+            every ``{{`` of data comes escaped (``\\{{``), so the activity
+            renders it once more.
         retry: The effective retry spec (node's, else the definition default).
         idempotency_key: ``sha256(run_id:node_path)`` when the node sets
             ``idempotency: true``, else None.
         context: Expression variables (``input``, ``run``, referenced ``nodes``,
             ``item``/``index``) for node types that evaluate bare CEL inside the
             activity (``validate`` rules); empty for the others.
+        owner: The run's owner (``RunMeta.owner``), whose secrets the node reads.
+        circuit_breaker: The node's ``circuit_breaker`` key; None means the
+            destination's host.
     """
 
     run_id: str
@@ -55,6 +61,8 @@ class ActivityRequest(BaseModel):
     retry: RetrySpec = Field(default_factory=RetrySpec)
     idempotency_key: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)
+    owner: str = ""
+    circuit_breaker: str | None = None
 
 
 class ActivityResult(BaseModel):

@@ -10,6 +10,7 @@ import httpx
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
+from interpreter.activities.circuit import CircuitBreakers, guarded
 from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.http_config import HttpConfig
 from interpreter.activities.http_redirects import send_following
@@ -20,7 +21,7 @@ from interpreter.activities.http_response import (
     read_capped,
     status_error,
 )
-from interpreter.activities.secrets import SecretResolver, has_secret_holes
+from interpreter.activities.secrets import SecretResolver, reveal_secrets
 from interpreter.durations import parse_duration
 from interpreter.errors import HttpNetworkError
 
@@ -54,6 +55,7 @@ class HttpActivity:
         settings: Worker-wide limits.
         secrets: Fills ``{{ secrets.NAME }}`` holes; without it a config that
             holds one fails.
+        breakers: The shared circuit breakers; without them calls are unguarded.
     """
 
     def __init__(
@@ -62,16 +64,25 @@ class HttpActivity:
         settings: HttpSettings | None = None,
         *,
         secrets: SecretResolver | None = None,
+        breakers: CircuitBreakers | None = None,
     ) -> None:
         self._client = client
         self._settings = settings or HttpSettings()
         self._secrets = secrets
+        self._breakers = breakers
 
     @activity.defn(name="http")
     @node_activity
     async def http(self, request: ActivityRequest) -> dict[str, Any]:
-        """Send the node's request; output ``{status, headers, body}``."""
-        config = parse_config(HttpConfig, await self._render_secrets(request), request.node_id)
+        """Send the node's request; output ``{status, headers, body}``, secrets masked."""
+        revealed = await reveal_secrets(self._secrets, request)
+        with revealed.masker.failures():
+            output = await self._call(revealed.config, request)
+            masked: dict[str, Any] = revealed.masker.value(output)
+            return masked
+
+    async def _call(self, rendered: dict[str, Any], request: ActivityRequest) -> dict[str, Any]:
+        config = parse_config(HttpConfig, rendered, request.node_id)
         limit = self._body_limit(config, request.node_id)
         timeout = self._timeout(config)
         try:
@@ -80,13 +91,16 @@ class HttpActivity:
             )
         except ValueError as exc:
             raise config_error(request.node_id, "config.url", str(exc)) from None
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._exchange(outgoing, config, request, limit)
-        except (TimeoutError, httpx.TimeoutException):
-            raise _network_error(outgoing, f"no complete response within {timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            raise _network_error(outgoing, f"{type(exc).__name__}: {exc}") from None
+        service = request.circuit_breaker or outgoing.request.url.host
+        async with guarded(self._breakers, service):
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._exchange(outgoing, config, request, limit)
+            except (TimeoutError, httpx.TimeoutException):
+                reason = f"no complete response within {timeout:g}s"
+                raise _network_error(outgoing, reason) from None
+            except httpx.HTTPError as exc:
+                raise _network_error(outgoing, f"{type(exc).__name__}: {exc}") from None
 
     async def _exchange(
         self, outgoing: Outgoing, config: HttpConfig, request: ActivityRequest, limit: int
@@ -109,16 +123,6 @@ class HttpActivity:
             }
         finally:
             await response.aclose()
-
-    async def _render_secrets(self, request: ActivityRequest) -> dict[str, Any]:
-        if not has_secret_holes(request.config):
-            return request.config
-        if self._secrets is None:
-            raise config_error(
-                request.node_id, "config", "secrets are not configured on this worker"
-            )
-        rendered: dict[str, Any] = await self._secrets.render(request.config)
-        return rendered
 
     def _body_limit(self, config: HttpConfig, node_id: str) -> int:
         limit = config.max_response_bytes or self._settings.max_response_bytes

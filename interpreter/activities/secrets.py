@@ -1,52 +1,136 @@
-"""The hook through which ``{{ secrets.NAME }}`` holes are filled inside an activity.
+"""How ``{{ secrets.NAME }}`` holes are filled inside an activity, and values kept out of results.
 
 The workflow leaves these holes unrendered so secret values never enter
-Temporal history; an activity that gets a config still holding them needs a
-:class:`SecretResolver` from its worker.
+Temporal history (see :func:`interpreter.templates.render`'s ``defer``): the
+config an http or webhook activity gets is a template, which
+:func:`reveal_secrets` renders with the run owner's secrets from the worker's
+:class:`SecretResolver`. What the activity then returns or raises goes
+through the :class:`~interpreter.activities.masking.Masker` it got back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from interpreter.errors import ExpressionError
-from interpreter.expressions import root_names
-from interpreter.templates import Hole, parse_template
+from interpreter.activities.base import ActivityRequest
+from interpreter.activities.config import config_error
+from interpreter.activities.masking import Masker
+from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
+from interpreter.expressions import cel_tokens, root_names
+from interpreter.templates import iter_holes, render
+
+SECRET_READERS = frozenset({"http", "webhook"})
+"""Node types whose config may read ``secrets``: their activities resolve and mask them."""
+
+SECRET_ROOT = "secrets"
 
 
 class SecretResolver(Protocol):
-    """Fills secret holes; the secret store implements it."""
+    """The secret store as activities see it; the worker's reads PostgreSQL."""
 
-    async def render(self, value: Any) -> Any:
-        """Return ``value`` with every ``{{ secrets.NAME }}`` hole replaced by its value.
+    async def values(self, owner: str, names: Collection[str] | None) -> Mapping[str, str]:
+        """The decrypted values of ``owner``'s secrets called ``names`` (all if None).
+
+        Names that do not exist are left out of the result.
 
         Raises:
-            ConfigError: a named secret does not exist.
+            SecretUnreadable: a stored value does not open with this worker's key.
         """
         ...
 
 
-def _reads_secrets(hole: Hole) -> bool:
+@dataclass(frozen=True)
+class Revealed:
+    """A node's config with its secrets filled in, and the masker for what comes out."""
+
+    config: dict[str, Any]
+    masker: Masker
+
+
+async def reveal_secrets(resolver: SecretResolver | None, request: ActivityRequest) -> Revealed:
+    """Render the request's config template with the run owner's secrets.
+
+    Raises:
+        ConfigError: naming the node, when a hole reads a secret that does not
+            exist, the run has no owner, the worker has no secret store, or a
+            template is broken.
+    """
+    node = request.node_id
     try:
-        return "secrets" in root_names(hole.source)
-    except ExpressionError:
-        # Literal braces in rendered data, not a hole the workflow left behind.
-        return False
-
-
-def has_secret_holes(value: Any) -> bool:
-    """Whether any string in ``value`` still holds a hole reading ``secrets``."""
-    if isinstance(value, str):
-        if "{{" not in value:
-            return False
+        names = secret_names(request.config)
+    except ExpressionError as exc:
+        raise ConfigError(f"node {node!r}: config: {exc}", details={"field": "config"}) from None
+    values: Mapping[str, str] = {}
+    if names is None or names:
+        if resolver is None:
+            raise config_error(node, "config", "secrets are not configured on this worker")
+        if not request.owner:
+            raise config_error(node, "config", "this run has no owner, so it cannot read secrets")
         try:
-            segments = parse_template(value)
-        except ExpressionError:
-            return False
-        return any(isinstance(s, Hole) and _reads_secrets(s) for s in segments)
-    if isinstance(value, Mapping):
-        return any(has_secret_holes(item) for item in value.values())
-    if isinstance(value, list):
-        return any(has_secret_holes(item) for item in value)
-    return False
+            values = await resolver.values(request.owner, names)
+        except SecretUnreadable as exc:
+            raise config_error(node, "config", str(exc)) from None
+        missing = sorted((names or set()) - values.keys())
+        if missing:
+            raise config_error(
+                node,
+                "config",
+                f"no secret named {', '.join(map(repr, missing))}: the workflow's owner "
+                "can create it with POST /api/v1/secrets",
+            )
+    masker = Masker(values.values())
+    try:
+        config = render(request.config, {SECRET_ROOT: dict(values)}, where="config")
+    except ExpressionError as exc:
+        message = masker.text(str(exc))
+        raise ConfigError(f"node {node!r}: {message}", details={"field": "config"}) from None
+    return Revealed(config=config, masker=masker)
+
+
+def secret_names(config: Any) -> frozenset[str] | None:
+    """The secret names the holes of ``config`` read; None if a hole names one
+    dynamically (then every secret of the owner is needed).
+
+    Raises:
+        ExpressionError: a hole does not parse or compile.
+    """
+    names: set[str] = set()
+    for _, hole in iter_holes(config):
+        if SECRET_ROOT not in root_names(hole.source):
+            continue
+        found = _literal_names(hole.source)
+        if found is None:
+            return None
+        names |= found
+    return frozenset(names)
+
+
+def _literal_names(source: str) -> set[str] | None:
+    """Names in ``secrets.NAME`` / ``secrets['NAME']``; None for any other use of ``secrets``."""
+    tokens = [(kind, text) for kind, text, _ in cel_tokens(source) if kind != "space"]
+    names: set[str] = set()
+    for i, (kind, text) in enumerate(tokens):
+        if kind != "name" or text != SECRET_ROOT or (i > 0 and tokens[i - 1] == ("other", ".")):
+            continue
+        after = tokens[i + 1 : i + 4]
+        if [k for k, _ in after[:2]] == ["other", "name"] and after[0][1] == ".":
+            names.add(after[1][1])
+        elif [t for _, t in after[:1] + after[2:3]] == ["[", "]"] and _plain_string(after[1]):
+            names.add(after[1][1][1:-1])
+        else:
+            return None
+    return names
+
+
+def _plain_string(token: tuple[str, str]) -> bool:
+    kind, text = token
+    return (
+        kind == "string"
+        and len(text) >= 2
+        and text[0] in "'\""
+        and text[-1] == text[0]
+        and "\\" not in text
+        and text[1:-1].find(text[0]) < 0
+    )

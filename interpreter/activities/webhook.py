@@ -19,10 +19,12 @@ import httpx
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
+from interpreter.activities.circuit import CircuitBreakers, guarded
 from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.http_request import redacted
 from interpreter.activities.http_response import is_expected, read_capped, status_error
-from interpreter.activities.secrets import SecretResolver
+from interpreter.activities.masking import Masker
+from interpreter.activities.secrets import SecretResolver, reveal_secrets
 from interpreter.activities.webhook_config import WebhookConfig
 from interpreter.activities.webhook_record import (
     DeliveryRecord,
@@ -31,7 +33,6 @@ from interpreter.activities.webhook_record import (
     record_attempt,
 )
 from interpreter.activities.webhook_request import build_request, delivery_id
-from interpreter.activities.webhook_secrets import render_secrets
 from interpreter.durations import parse_duration
 from interpreter.errors import HttpNetworkError, NodeFailure
 
@@ -65,6 +66,7 @@ class WebhookActivity:
         recorder: Where attempts are recorded; nowhere if None.
         secrets: Fills ``{{ secrets.NAME }}`` holes; without it a config that
             holds one fails.
+        breakers: The shared circuit breakers; without them calls are unguarded.
     """
 
     def __init__(
@@ -74,17 +76,25 @@ class WebhookActivity:
         *,
         recorder: DeliveryRecorder | None = None,
         secrets: SecretResolver | None = None,
+        breakers: CircuitBreakers | None = None,
     ) -> None:
         self._client = client
         self._settings = settings or WebhookSettings()
         self._recorder = recorder
         self._secrets = secrets
+        self._breakers = breakers
 
     @activity.defn(name="webhook")
     @node_activity
     async def webhook(self, request: ActivityRequest) -> dict[str, Any]:
         """POST the payload; output ``{status, delivery_id}``."""
-        rendered = await render_secrets(self._secrets, request.config, request.node_id)
+        revealed = await reveal_secrets(self._secrets, request)
+        with revealed.masker.failures():
+            return await self._deliver(revealed.config, revealed.masker, request)
+
+    async def _deliver(
+        self, rendered: dict[str, Any], masker: Masker, request: ActivityRequest
+    ) -> dict[str, Any]:
         config = parse_config(WebhookConfig, rendered, request.node_id)
         delivery = delivery_id(request.run_id, request.node_path)
         timeout = self._timeout(config)
@@ -104,13 +114,17 @@ class WebhookActivity:
             node_id=request.node_id,
             node_path=request.node_path,
             attempt=activity.info().attempt,
-            url=redacted(outgoing.url),
+            url=masker.text(redacted(outgoing.url)),
             latency_ms=0.0,
             at=datetime.now(UTC),
         )
         started = time.monotonic()
+        service = request.circuit_breaker or outgoing.url.host
         try:
-            status = await self._send(outgoing, config, request, timeout)
+            # Masked here already: the record must not keep a secret either.
+            with masker.failures():
+                async with guarded(self._breakers, service):
+                    status = await self._send(outgoing, config, request, timeout)
         except NodeFailure as failure:
             await self._record(finished(record, started, failure=failure))
             raise

@@ -458,20 +458,30 @@ class TestNamePlacement:
         }
         assert all("output' mapping" in i.message for i in found)
 
-    def test_secrets_only_in_activity_configs(self) -> None:
+    def test_secrets_only_in_http_and_webhook_configs(self) -> None:
         raw = definition(
             http("a", headers={"Authorization": "Bearer {{ secrets.token }}"}),
             node("b", config={"value": "{{ secrets.token }}"}),
             node("c", when="secrets.flag"),
             {**http("d"), "output": "{{ secrets.token }}"},
+            node(
+                "e", "webhook", config={"url": "https://h.example.com", "secret": "{{ secrets.k }}"}
+            ),
+            node("f", "log", config={"message": "token {{ secrets.token }}"}),
+            node("g", "validate", config={"data": "{{ secrets.token }}", "schema": {}}),
             output="{{ secrets.token }}",
         )
-        assert codes(raw) == {
+        found = issues(raw)
+        assert {(issue.path, issue.code) for issue in found} == {
             ("/nodes/1/config/value", "misplaced_name"),
             ("/nodes/2/when", "misplaced_name"),
             ("/nodes/3/output", "misplaced_name"),
+            ("/nodes/5/config/message", "misplaced_name"),
+            ("/nodes/6/config/data", "misplaced_name"),
             ("/output", "misplaced_name"),
         }
+        log_issue = next(i for i in found if i.path == "/nodes/5/config/message")
+        assert "only inside the config of an http or webhook node" in log_issue.message
 
     def test_a_hole_reading_secrets_reads_nothing_else(self) -> None:
         raw = definition(

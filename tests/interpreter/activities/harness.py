@@ -24,6 +24,8 @@ def node_request(
     retry: RetrySpec | None = None,
     idempotency_key: str | None = None,
     context: dict[str, Any] | None = None,
+    owner: str = "user-1",
+    circuit_breaker: str | None = None,
 ) -> ActivityRequest:
     return ActivityRequest(
         run_id="run-1",
@@ -34,6 +36,8 @@ def node_request(
         retry=retry or RetrySpec(),
         idempotency_key=idempotency_key,
         context=context or {},
+        owner=owner,
+        circuit_breaker=circuit_breaker,
     )
 
 

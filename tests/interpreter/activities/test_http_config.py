@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import httpx
 import pytest
 
 from interpreter.activities import HttpActivity, HttpConfig, HttpSettings
-from interpreter.templates import render
 from tests.interpreter.activities.harness import fail, node_request, run
 from tests.support.peer import Peer
 
@@ -107,26 +107,31 @@ async def test_secret_holes_need_a_resolver(http: HttpActivity, peer: Peer) -> N
 class StaticSecrets:
     """A SecretResolver over a fixed dict, standing in for the encrypted store."""
 
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
+    def __init__(self, stored: dict[str, str]) -> None:
+        self.stored = stored
+        self.asked: list[tuple[str, frozenset[str] | None]] = []
 
-    async def render(self, value: Any) -> Any:
-        return render(value, {"secrets": self.values}, where="config")
+    async def values(self, owner: str, names: Collection[str] | None) -> dict[str, str]:
+        self.asked.append((owner, None if names is None else frozenset(names)))
+        return {k: v for k, v in self.stored.items() if names is None or k in names}
 
 
 async def test_secret_holes_are_rendered_by_the_resolver(
     http_client: httpx.AsyncClient, peer: Peer
 ) -> None:
-    http = HttpActivity(http_client, secrets=StaticSecrets({"crm": "tok-9"}))
+    secrets = StaticSecrets({"crm": "tok-9", "other": "unused"})
+    http = HttpActivity(http_client, secrets=secrets)
     config = {"url": peer.url + "/s", "auth": {"type": "bearer", "token": "{{ secrets.crm }}"}}
 
     await run(http.http, node_request(config))
 
     assert peer.hits("/s")[0].headers["authorization"] == "Bearer tok-9"
+    assert secrets.asked == [("user-1", frozenset({"crm"}))]
 
 
 async def test_literal_braces_are_not_secret_holes(http: HttpActivity, peer: Peer) -> None:
-    config = {"url": peer.url + "/s", "headers": {"X-Template": "{{ unclosed"}}
+    # The config is a template: braces that are data come escaped from the workflow.
+    config = {"url": peer.url + "/s", "headers": {"X-Template": "\\{{ unclosed"}}
 
     await run(http.http, node_request(config))
 
@@ -136,7 +141,7 @@ async def test_literal_braces_are_not_secret_holes(http: HttpActivity, peer: Pee
 async def test_literal_braces_do_not_hide_a_secret_hole(http: HttpActivity, peer: Peer) -> None:
     config = {
         "url": peer.url + "/s",
-        "headers": {"X-Template": "{{ unclosed"},
+        "headers": {"X-Template": "\\{{ unclosed"},
         "auth": {"type": "bearer", "token": "{{ secrets.crm }}"},
     }
 
