@@ -12,6 +12,7 @@ from app.api.routes import (
     run_nodes,
     run_signals,
     runs,
+    schedules,
     users,
     versions,
     workflow_runs,
@@ -23,4 +24,7 @@ for module in (auth, users, api_keys, workflows, versions, workflow_runs, runs, 
     api_router.include_router(module.router)
 # Operator actions on one run: signals, and retrying or skipping a suspended node.
 for module in (run_signals, run_nodes):
+    api_router.include_router(module.router)
+# Triggers: schedules, inbound webhooks, events.
+for module in (schedules,):
     api_router.include_router(module.router)

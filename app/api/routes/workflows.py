@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.api.access import EditableWorkflow, ReadableWorkflow
 from app.api.child_refs import reference_errors
 from app.api.definitions import definition_errors, valid_definition
-from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep
+from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep, TemporalDep
 from app.api.errors import ApiError, ErrorItem
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud import workflows as crud
@@ -25,6 +25,7 @@ from app.db.models.workflow import (
     WorkflowPublic,
     WorkflowUpdate,
 )
+from app.triggers.schedules import pause_schedules
 from interpreter.definition import Definition
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -131,7 +132,18 @@ async def update(
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(workflow: EditableWorkflow, session: SessionDep) -> Response:
-    """Delete (softly): the workflow disappears; its running runs continue."""
+async def delete(
+    workflow: EditableWorkflow, session: SessionDep, state: StateDep, temporal: TemporalDep
+) -> Response:
+    """Delete (softly): the workflow disappears; its running runs continue, its
+    schedules are paused and its inbound webhooks refuse calls."""
+    # Schedules first: if Temporal is down the delete fails whole, rather than
+    # leaving a deleted workflow whose schedules still fire.
+    await pause_schedules(
+        temporal,
+        workflow.id,
+        note=f"paused: workflow {workflow.id} was deleted",
+        rpc_timeout=state.temporal.rpc_timeout,
+    )
     await crud.delete_workflow(session=session, workflow=workflow)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

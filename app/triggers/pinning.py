@@ -1,0 +1,75 @@
+"""A run input pinned to one version of a workflow, for starts that Temporal makes later.
+
+A schedule's action carries a complete :class:`RunInput`, so every run it
+starts uses the definition (and ``sub_workflow`` targets) pinned when the
+schedule was created or last changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.api.children import children_of_run
+from app.api.errors import ApiError, ErrorItem
+from app.api.run_inputs import input_errors
+from app.db.crud.workflows import get_version
+from app.db.models.workflow import Workflow
+from app.settings import Settings
+from interpreter.definition import Definition
+from interpreter.run import RunInput, RunMeta, RunOptions
+
+
+async def pinned_run_input(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    workflow: Workflow,
+    version: int | None,
+    run_input: Any,
+    trigger: str,
+    input_path: str = "/body/input",
+) -> RunInput:
+    """The input of a run of ``workflow`` at ``version`` (its active one if None).
+
+    Raises:
+        ApiError: 422 for a version that does not exist, an input that breaks
+            the definition's ``input_schema`` (paths under ``input_path``), or
+            a ``sub_workflow`` target that cannot be pinned.
+    """
+    number = version or workflow.active_version
+    row = await get_version(session=session, workflow_id=workflow.id, version=number)
+    if row is None:
+        raise ApiError(
+            422,
+            f"workflow {workflow.id} has no version {number}",
+            errors=[ErrorItem(path="/body/version", code="unknown_version", message="no such")],
+        )
+    definition = Definition.model_validate(row.definition)
+    errors = input_errors(definition.input_schema, run_input)
+    if errors:
+        for error in errors:
+            error.path = input_path + error.path
+        raise ApiError(
+            422,
+            f"the input does not match the workflow's input_schema ({len(errors)} problem(s))",
+            errors=errors,
+        )
+    children = await children_of_run(
+        session=session,
+        workflow=workflow,
+        version=number,
+        definition=definition,
+        max_depth=settings.max_sub_workflow_depth,
+    )
+    meta = RunMeta(
+        workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id), trigger=trigger
+    )
+    return RunInput(
+        definition=definition,
+        input=run_input,
+        meta=meta,
+        options=RunOptions(max_sub_workflow_depth=settings.max_sub_workflow_depth),
+        children=children,
+    )
