@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from interpreter.secret_box import KEY_HELP, parse_key
+
 
 class Settings(BaseSettings):
     """Read from the environment (``FLOWFORGE_*``, plus the unprefixed names below).
@@ -22,6 +24,10 @@ class Settings(BaseSettings):
         jwt_secret: HMAC key of access tokens. Empty in dev/test means: use the random
             key persisted in ``<data_dir>/jwt_secret`` (created on first start, mode 0600),
             so every API process of one checkout agrees. Required (32+ chars) in prod.
+        secrets_key: Key of the secrets store (32 bytes, URL-safe base64), the same
+            for the API and every worker. Empty in dev/test means: use the random key
+            persisted in ``<data_dir>/secrets_key`` (created on first use, mode 0600),
+            which workers with the same ``data_dir`` read too. Required in prod.
         admin_username: With ``admin_password``, the admin created at API start if no
             user has that name (an existing user is never changed).
         db_connect_timeout: Seconds to wait for a PostgreSQL connection before 503.
@@ -53,6 +59,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     jwt_secret: str = ""
+    secrets_key: str = ""
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
 
@@ -84,6 +91,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "FLOWFORGE_JWT_SECRET must be set to at least 32 characters outside dev"
             )
+        if self.secrets_key:
+            parse_key(self.secrets_key)  # a bad key stops startup, not the first secret use
+        elif self.environment == "prod":
+            raise ValueError("FLOWFORGE_SECRETS_KEY must be set outside dev. " + KEY_HELP)
         return self
 
 

@@ -7,7 +7,7 @@ import logging
 import signal
 
 from interpreter.client import connect
-from worker.deliveries import delivery_recorder
+from worker.database import database_pool, stores
 from worker.runtime import create_worker, http_client
 from worker.settings import WorkerSettings
 from worker.telemetry import metrics_runtime
@@ -21,8 +21,16 @@ async def serve(settings: WorkerSettings) -> None:
     client = await connect(
         settings.temporal_address, settings.temporal_namespace, metrics_runtime(settings)
     )
-    async with http_client(settings) as http, delivery_recorder(settings) as recorder:
-        worker = create_worker(client, settings, http=http, recorder=recorder)
+    async with http_client(settings) as http, database_pool(settings) as pool:
+        kept = stores(settings, pool)
+        worker = create_worker(
+            client,
+            settings,
+            http=http,
+            recorder=kept.recorder,
+            secrets=kept.secrets,
+            breakers=kept.breakers,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -41,4 +49,6 @@ async def serve(settings: WorkerSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request's full URL at INFO; a query string may hold a secret.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(serve(WorkerSettings()))

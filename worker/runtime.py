@@ -21,6 +21,8 @@ from interpreter.activities import (
     WebhookActivity,
     build_http_client,
 )
+from interpreter.activities.circuit import CircuitBreakers
+from interpreter.activities.secrets import SecretResolver
 from interpreter.activities.webhook import DeliveryRecorder
 from interpreter.egress.policy import EgressPolicy
 from interpreter.workflow import InterpreterWorkflow
@@ -51,6 +53,8 @@ def node_activities(
     client: httpx.AsyncClient,
     *,
     recorder: DeliveryRecorder | None = None,
+    secrets: SecretResolver | None = None,
+    breakers: CircuitBreakers | None = None,
 ) -> list[Callable[..., Any]]:
     limits = HttpSettings(
         max_response_bytes=settings.max_response_bytes, max_redirects=settings.http_max_redirects
@@ -63,10 +67,10 @@ def node_activities(
         require_network_isolation=settings.script_require_network_isolation,
     )
     return [
-        HttpActivity(client, limits).http,
+        HttpActivity(client, limits, secrets=secrets, breakers=breakers).http,
         LogActivity().log,
         ValidateActivity().validate,
-        WebhookActivity(client, recorder=recorder).webhook,
+        WebhookActivity(client, recorder=recorder, secrets=secrets, breakers=breakers).webhook,
         ScriptActivity(scripts).script,
     ]
 
@@ -80,6 +84,8 @@ def create_worker(
     workflows: Sequence[type] = (),
     http: httpx.AsyncClient | None = None,
     recorder: DeliveryRecorder | None = None,
+    secrets: SecretResolver | None = None,
+    breakers: CircuitBreakers | None = None,
 ) -> Worker:
     """A worker running the interpreter and the node activities.
 
@@ -93,9 +99,19 @@ def create_worker(
             (the caller then owns closing it via ``worker`` shutdown).
         recorder: Where webhook nodes record their delivery attempts
             (``worker.deliveries``); nowhere if None.
+        secrets: Fills the secret holes of http and webhook nodes
+            (``worker.secrets``); without it those nodes fail.
+        breakers: Circuit breakers of http and webhook calls
+            (``worker.circuit_breakers``); calls are unguarded if None.
     """
     if activities is None:
-        activities = node_activities(settings, http or http_client(settings), recorder=recorder)
+        activities = node_activities(
+            settings,
+            http or http_client(settings),
+            recorder=recorder,
+            secrets=secrets,
+            breakers=breakers,
+        )
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from interpreter.secret_box import KEY_HELP, parse_key
 
 
 class WorkerSettings(BaseSettings):
@@ -30,6 +32,12 @@ class WorkerSettings(BaseSettings):
     database_url: PostgreSQL where webhook delivery attempts are recorded
         (``postgresql://`` or ``postgresql+asyncpg://``, kept in the plain form
         asyncpg takes); empty: they are not recorded. Env: ``DATABASE_URL``.
+        Secrets and circuit breakers live there too: without it, nodes that
+        read secrets fail and calls run without circuit breakers.
+    environment: ``dev``/``test`` allow the generated secrets key; ``prod`` refuses it.
+    data_dir: Where the dev/test secrets key is kept (the API's ``data_dir``).
+    secrets_key: The API's ``FLOWFORGE_SECRETS_KEY``; required in prod when
+        ``database_url`` is set.
     """
 
     model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
@@ -53,6 +61,9 @@ class WorkerSettings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    environment: Literal["dev", "test", "prod"] = "dev"
+    data_dir: str = ".data"
+    secrets_key: str = ""
 
     @field_validator("egress_allow", mode="before")
     @classmethod
@@ -73,3 +84,13 @@ class WorkerSettings(BaseSettings):
                 "postgresql://user:password@host:5432/flowforge"
             )
         return value
+
+    @model_validator(mode="after")
+    def _secrets_key_outside_dev(self) -> WorkerSettings:
+        if self.secrets_key:
+            parse_key(self.secrets_key)  # a bad key stops startup, not the first secret use
+        elif self.environment == "prod" and self.database_url:
+            raise ValueError(
+                "FLOWFORGE_SECRETS_KEY must be set outside dev (the API's key). " + KEY_HELP
+            )
+        return self

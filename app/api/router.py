@@ -8,11 +8,13 @@ from app.api.errors import ERROR_RESPONSES
 from app.api.routes import (
     api_keys,
     auth,
+    circuit_breakers,
     run_control,
     run_nodes,
     run_signals,
     runs,
     schedules,
+    secrets,
     users,
     versions,
     workflow_runs,
@@ -27,4 +29,7 @@ for module in (run_signals, run_nodes):
     api_router.include_router(module.router)
 # Triggers: schedules, inbound webhooks, events.
 for module in (schedules,):
+    api_router.include_router(module.router)
+# Operations: the secrets nodes read, the circuit breakers their calls go through.
+for module in (secrets, circuit_breakers):
     api_router.include_router(module.router)

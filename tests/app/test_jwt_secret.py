@@ -10,10 +10,14 @@ import pytest
 from app.core.jwt_secret import SECRET_FILE, resolve_jwt_secret
 from app.settings import Settings
 
+SECRETS_KEY = "A" * 43 + "="  # prod needs one; its value does not matter here
+
 
 def test_configured_secret_is_used_as_is(tmp_path: Path) -> None:
     secret = "s" * 40
-    settings = Settings(environment="prod", jwt_secret=secret, data_dir=str(tmp_path))
+    settings = Settings(
+        environment="prod", jwt_secret=secret, secrets_key=SECRETS_KEY, data_dir=str(tmp_path)
+    )
     assert resolve_jwt_secret(settings) == secret
     assert not (tmp_path / SECRET_FILE).exists()
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from app.db.models.api_key import ApiKey
+from app.db.models.circuit_breaker import CircuitBreaker
 from app.db.models.delivery import WebhookDelivery
 from app.db.models.run import RunRecord
+from app.db.models.secret import Secret
 from app.db.models.user import Role, User
 from app.db.models.workflow import Workflow, WorkflowVersion
 
 __all__ = [
     "ApiKey",
+    "CircuitBreaker",
     "Role",
     "RunRecord",
+    "Secret",
     "User",
     "WebhookDelivery",
     "Workflow",

@@ -1,0 +1,107 @@
+"""Circuit breakers: one row per service key, shared by every worker.
+
+Workers change rows only with single atomic statements (``worker.circuit_breakers``);
+a service that never failed and was never configured has no row (it is closed
+with the default config).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, DateTime, String, text
+from sqlmodel import Field, SQLModel
+
+from app.db.models.common import timestamp, utcnow
+
+DEFAULT_FAILURE_THRESHOLD = 5
+DEFAULT_RESET_TIMEOUT = 30.0
+DEFAULT_HALF_OPEN_MAX_CALLS = 1
+
+
+def _now_column() -> Any:
+    # Workers insert rows with plain SQL: the database fills what they leave out.
+    return Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": text("now()")},
+    )
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreakerConfig(SQLModel):
+    """How a breaker trips and recovers.
+
+    Attributes:
+        failure_threshold: Consecutive failures that open the breaker.
+        reset_timeout: Seconds an open breaker refuses calls before it lets probes through.
+        half_open_max_calls: Probes allowed at once while half-open.
+    """
+
+    failure_threshold: int = Field(default=DEFAULT_FAILURE_THRESHOLD, ge=1, le=1_000_000)
+    reset_timeout: float = Field(default=DEFAULT_RESET_TIMEOUT, gt=0, le=86_400 * 7)
+    half_open_max_calls: int = Field(default=DEFAULT_HALF_OPEN_MAX_CALLS, ge=1, le=10_000)
+
+
+class CircuitBreaker(SQLModel, table=True):
+    __tablename__ = "circuit_breakers"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('closed', 'open', 'half_open')", name="ck_circuit_breakers_state"
+        ),
+    )
+
+    id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        primary_key=True,
+        sa_column_kwargs={"server_default": text("gen_random_uuid()")},
+    )
+    service: str = Field(max_length=255, unique=True)
+    state: BreakerState = Field(
+        default=BreakerState.CLOSED,
+        sa_type=String(16),
+        sa_column_kwargs={"server_default": "closed"},
+    )
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    opened_at: datetime | None = timestamp(nullable=True)
+    half_open_calls: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    failure_threshold: int = Field(
+        default=DEFAULT_FAILURE_THRESHOLD,
+        sa_column_kwargs={"server_default": str(DEFAULT_FAILURE_THRESHOLD)},
+    )
+    reset_timeout: float = Field(
+        default=DEFAULT_RESET_TIMEOUT,
+        sa_column_kwargs={"server_default": str(DEFAULT_RESET_TIMEOUT)},
+    )
+    half_open_max_calls: int = Field(
+        default=DEFAULT_HALF_OPEN_MAX_CALLS,
+        sa_column_kwargs={"server_default": str(DEFAULT_HALF_OPEN_MAX_CALLS)},
+    )
+    created_at: datetime = _now_column()
+    updated_at: datetime = _now_column()
+
+
+class CircuitBreakerPublic(SQLModel):
+    """A breaker's state and config.
+
+    Attributes:
+        failures: Consecutive failures counted since the last success.
+        opened_at: When it last opened; None while it has not.
+        half_open_calls: Probes in flight while half-open.
+    """
+
+    service: str
+    state: BreakerState
+    failures: int
+    opened_at: datetime | None
+    half_open_calls: int
+    config: CircuitBreakerConfig
+    updated_at: datetime
