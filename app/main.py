@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.router import api_router
-from app.api.routes import health
+from app.api.routes import health, hook_receiver
 from app.core.bootstrap import ensure_first_admin
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(health.router)
+    # The contract's short form of the URL handed out under /api/v1/hooks.
+    app.include_router(hook_receiver.router, include_in_schema=False)
     return app
 
 

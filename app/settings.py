@@ -38,6 +38,16 @@ class Settings(BaseSettings):
         max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
             start resolves the targets this many levels down, and the run
             refuses to go deeper.
+        public_url: The API's base URL as callers outside reach it (for the ``url`` of
+            inbound webhooks); empty means the base URL of the request that created it.
+        hook_max_body_bytes: Largest body an inbound webhook accepts (413 past it).
+        hook_max_clock_skew: Seconds an inbound webhook's ``X-Timestamp`` may differ
+            from the API's clock before the call is refused as a replay.
+        metrics_max_runs: Workflow metrics read at most this many of the newest runs.
+        run_events_poll_interval: Seconds between two status queries of a run whose
+            events a client follows (``GET /runs/{id}/events``).
+        run_events_max_seconds: An event stream ends after this long even if the run
+            goes on; clients reconnect with ``Last-Event-ID``.
         api_url: Where the ``flowforge`` CLI sends API calls. Env: ``FLOWFORGE_API_URL``.
         token: Bearer token for the CLI; if empty, the one ``flowforge login`` stored
             under ``cli_config_dir`` is used. Env: ``FLOWFORGE_TOKEN``.
@@ -79,6 +89,14 @@ class Settings(BaseSettings):
     temporal_rpc_timeout: float = Field(default=10.0, gt=0)
     status_query_timeout: float = Field(default=3.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Triggers (schedules, inbound webhooks, events) and run insights (metrics, live events).
+    public_url: str = ""
+    hook_max_body_bytes: int = Field(default=262_144, ge=1024)
+    hook_max_clock_skew: float = Field(default=300.0, gt=0)
+    metrics_max_runs: int = Field(default=500, ge=1, le=10_000)
+    run_events_poll_interval: float = Field(default=0.5, gt=0)
+    run_events_max_seconds: float = Field(default=300.0, gt=0)
 
     # The ``flowforge`` CLI's API client.
     api_url: str = "http://127.0.0.1:8000"

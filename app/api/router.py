@@ -8,6 +8,9 @@ from app.api.errors import ERROR_RESPONSES
 from app.api.routes import (
     api_keys,
     auth,
+    events,
+    hook_receiver,
+    hooks,
     circuit_breakers,
     run_control,
     run_nodes,
@@ -28,7 +31,7 @@ for module in (auth, users, api_keys, workflows, versions, workflow_runs, runs, 
 for module in (run_signals, run_nodes):
     api_router.include_router(module.router)
 # Triggers: schedules, inbound webhooks, events.
-for module in (schedules,):
+for module in (schedules, hooks, hook_receiver, events):
     api_router.include_router(module.router)
 # Operations: the secrets nodes read, the circuit breakers their calls go through.
 for module in (secrets, circuit_breakers):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from app.db.models.api_key import ApiKey
 from app.db.models.circuit_breaker import CircuitBreaker
 from app.db.models.delivery import WebhookDelivery
+from app.db.models.hook import WebhookHook
 from app.db.models.run import RunRecord
 from app.db.models.secret import Secret
+from app.db.models.template import WorkflowTemplate
 from app.db.models.user import Role, User
 from app.db.models.workflow import Workflow, WorkflowVersion
 
@@ -18,6 +20,8 @@ __all__ = [
     "Secret",
     "User",
     "WebhookDelivery",
+    "WebhookHook",
     "Workflow",
+    "WorkflowTemplate",
     "WorkflowVersion",
 ]

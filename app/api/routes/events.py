@@ -1,0 +1,110 @@
+"""Events: one run of every workflow that declares an ``event`` trigger of the event's type."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import EditorUser, SessionDep, StateDep, TemporalDep
+from app.api.errors import ApiError
+from app.api.run_launch import launch_run
+from app.db.crud.event_targets import workflows_for_event
+from app.db.models.user import Role
+
+router = APIRouter(tags=["events"])
+
+EventKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=150,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Send an event safely again: the same key starts nothing new and "
+        "answers 200 with the runs the first send started.",
+    ),
+]
+
+
+class EventIn(BaseModel):
+    """An event. ``payload`` is the input of every run it starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(pattern=r"^[A-Za-z0-9_.:/-]{1,200}$")
+    payload: Any = Field(default_factory=dict)
+
+
+class EventRun(BaseModel):
+    run_id: str
+    workflow_id: str
+    version: int
+
+
+class EventSkip(BaseModel):
+    """A workflow the event matched but could not start (e.g. the payload breaks its
+    ``input_schema``)."""
+
+    workflow_id: str
+    detail: str
+
+
+class EventAccepted(BaseModel):
+    runs: list[EventRun]
+    skipped: list[EventSkip] = Field(default_factory=list)
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"model": EventAccepted, "description": "The runs this key started before"}},
+)
+async def send_event(
+    body: EventIn,
+    user: EditorUser,
+    state: StateDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    response: Response,
+    idempotency_key: EventKey = None,
+) -> EventAccepted:
+    """Start a run of each of the caller's live workflows (an admin's: everyone's) whose
+    active definition has the trigger ``{"type": "event", "event": <type>}``."""
+    workflows = await workflows_for_event(
+        session=session,
+        event_type=body.type,
+        owner_id=None if user.role == Role.ADMIN else user.id,
+    )
+    accepted = EventAccepted(runs=[])
+    created = False
+    for workflow in workflows:
+        try:
+            launched = await launch_run(
+                client=temporal,
+                session=session,
+                state=state,
+                workflow=workflow,
+                version=None,
+                run_input=body.payload,
+                # Prefixed: the same key sent to POST /workflows/{id}/runs is another start.
+                idempotency_key=f"event:{idempotency_key}" if idempotency_key else None,
+                trigger="event",
+            )
+        except ApiError as exc:
+            if exc.status_code != 422:  # the payload does not fit this workflow
+                raise
+            accepted.skipped.append(EventSkip(workflow_id=str(workflow.id), detail=exc.detail))
+            continue
+        created = created or launched.started.created
+        accepted.runs.append(
+            EventRun(
+                run_id=launched.started.run_id,
+                workflow_id=str(workflow.id),
+                version=launched.version,
+            )
+        )
+    if idempotency_key and accepted.runs and not created:
+        response.status_code = status.HTTP_200_OK
+    return accepted

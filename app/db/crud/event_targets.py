@@ -1,0 +1,36 @@
+"""Which workflows an event starts: live ones whose active definition has an ``event`` trigger."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import and_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.models.workflow import Workflow, WorkflowVersion
+
+
+async def workflows_for_event(
+    *, session: AsyncSession, event_type: str, owner_id: uuid.UUID | None
+) -> Sequence[Workflow]:
+    """Live workflows (of ``owner_id``, or everyone's if None) whose active version
+    declares the trigger ``{"type": "event", "event": event_type}``, oldest first."""
+    trigger = [{"type": "event", "event": event_type}]
+    active = and_(
+        col(WorkflowVersion.workflow_id) == col(Workflow.id),
+        col(WorkflowVersion.version) == col(Workflow.active_version),
+    )
+    statement = (
+        select(Workflow)
+        .join(WorkflowVersion, active)
+        .where(col(Workflow.deleted_at).is_(None))
+        # JSONB containment (@>): a trigger with more keys still matches.
+        .where(col(WorkflowVersion.definition)["triggers"].contains(trigger))
+        .order_by(col(Workflow.created_at), col(Workflow.id))
+    )
+    if owner_id is not None:
+        statement = statement.where(Workflow.owner_id == owner_id)
+    result = await session.exec(statement)
+    return result.all()
