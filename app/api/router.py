@@ -11,8 +11,11 @@ from app.api.routes import (
     events,
     hook_receiver,
     hooks,
+    metrics,
+    rerun,
     circuit_breakers,
     run_control,
+    run_events,
     run_nodes,
     run_signals,
     runs,
@@ -35,4 +38,7 @@ for module in (schedules, hooks, hook_receiver, events):
     api_router.include_router(module.router)
 # Operations: the secrets nodes read, the circuit breakers their calls go through.
 for module in (secrets, circuit_breakers):
+    api_router.include_router(module.router)
+# What runs tell: workflow metrics, live run events; and rerunning a run.
+for module in (metrics, run_events, rerun):
     api_router.include_router(module.router)

@@ -53,6 +53,8 @@ def make_settings(
         "temporal_connect_timeout": 2.0,
         "temporal_rpc_timeout": 5.0,
         "db_connect_timeout": 2.0,
+        # Event streams of runs that go on for long end soon (clients reconnect).
+        "run_events_max_seconds": 3.0,
         **extra,
     }
     return Settings(**values)

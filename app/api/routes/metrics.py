@@ -1,0 +1,29 @@
+"""A workflow's run metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.access import ReadableWorkflow
+from app.api.deps import StateDep, TemporalDep
+from app.runs.workflow_metrics import WorkflowMetrics, workflow_metrics
+
+router = APIRouter(tags=["workflows"])
+
+
+@router.get("/workflows/{workflow_id}/metrics")
+async def read_metrics(
+    workflow: ReadableWorkflow, state: StateDep, temporal: TemporalDep
+) -> WorkflowMetrics:
+    """Run counts and success rate over every run; durations and per-node failures,
+    retries and p95 over the newest finished runs (at most ``FLOWFORGE_METRICS_MAX_RUNS``).
+
+    Temporal's visibility is eventually consistent: a run that just ended may
+    take a moment to be counted.
+    """
+    return await workflow_metrics(
+        temporal,
+        workflow.id,
+        max_runs=state.settings.metrics_max_runs,
+        rpc_timeout=state.temporal.rpc_timeout,
+    )

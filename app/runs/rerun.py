@@ -1,0 +1,64 @@
+"""What a rerun starts from: the old run's own input, and the outputs it may reuse."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError
+
+from interpreter.client import OUTPUTS_QUERY
+from interpreter.definition import Definition
+from interpreter.graph import Graph
+from interpreter.run import RunInput
+
+
+async def original_input(client: Client, handle: WorkflowHandle[Any, Any]) -> RunInput | None:
+    """The :class:`RunInput` the run's newest execution started with.
+
+    After a continue-as-new that input also carries the run's progress
+    (``carry``); the definition, input and pins are those of the first one.
+    """
+    async for event in handle.fetch_history_events(page_size=1):
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        values = await client.data_converter.decode(payloads, [RunInput]) if payloads else []
+        return values[0] if values and isinstance(values[0], RunInput) else None
+    return None
+
+
+def upstream_of(definition: Definition, node_id: str) -> list[str] | None:
+    """The ids of every node with a path to ``node_id`` (None if there is no such node)."""
+    graph = Graph.build(
+        [node.id for node in definition.nodes],
+        [(edge.source, edge.target) for edge in definition.edges],
+    )
+    if node_id not in graph.parents:
+        return None
+    return sorted(graph.ancestors()[node_id])
+
+
+async def node_outputs(
+    handle: WorkflowHandle[Any, Any], node_ids: list[str], wait: timedelta
+) -> dict[str, Any] | None:
+    """Full outputs of those of ``node_ids`` that succeeded; None if no worker answered."""
+    if not node_ids:
+        return {}
+    try:
+        result: dict[str, Any] = await handle.query(
+            OUTPUTS_QUERY, node_ids, result_type=dict[str, Any], rpc_timeout=wait
+        )
+    except (WorkflowQueryFailedError, RPCError):
+        return None
+    return result
+
+
+def rerun_input(old: RunInput, reuse: dict[str, Any]) -> RunInput:
+    """A fresh run of the same pinned definition and input, taking ``reuse`` as given."""
+    return old.model_copy(
+        update={
+            "meta": old.meta.model_copy(update={"trigger": "rerun"}),
+            "reuse": reuse,
+            "carry": None,
+        }
+    )

@@ -1,0 +1,156 @@
+"""A workflow's run metrics: Temporal visibility, and the node stats runs leave in their memo."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio.client import Client, WorkflowExecution
+
+from app.runs.reading import visibility_query
+from interpreter.client import NODE_STATS_MEMO
+
+# Visibility names of each count's execution status (None: every run).
+_COUNTED = {
+    "total": None,
+    "running": "Running",
+    "succeeded": "Completed",
+    "failed": "Failed",
+    "cancelled": "Canceled",
+    "terminated": "Terminated",
+    "timed_out": "TimedOut",
+}
+
+
+class RunCounts(BaseModel):
+    total: int
+    succeeded: int
+    failed: int
+    cancelled: int
+    running: int
+    terminated: int
+    timed_out: int
+
+
+class Durations(BaseModel):
+    p50: int | None = None
+    p95: int | None = None
+    max: int | None = None
+
+
+class NodeMetrics(BaseModel):
+    """One node over the runs scanned.
+
+    Attributes:
+        failures: Runs in which the node ended failed.
+        retries: Attempts beyond the first, added up.
+        p95_ms: 95th percentile of its duration (first start to end).
+    """
+
+    failures: int = 0
+    retries: int = 0
+    p95_ms: int | None = None
+
+
+class WorkflowMetrics(BaseModel):
+    """Counts cover every run; durations and nodes the newest ``scanned`` finished runs.
+
+    ``success_rate`` is succeeded / finished runs (None before any finished).
+    """
+
+    runs: RunCounts
+    success_rate: float | None
+    duration_ms: Durations
+    nodes: dict[str, NodeMetrics] = Field(default_factory=dict)
+    scanned: int
+
+
+def percentile(values: Sequence[int], p: float) -> int | None:
+    """The nearest-rank ``p``-th percentile, None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+
+async def _count(client: Client, query: str, rpc_timeout: timedelta) -> int:
+    return (await client.count_workflows(query, rpc_timeout=rpc_timeout)).count
+
+
+async def _counts(client: Client, base: str, rpc_timeout: timedelta) -> RunCounts:
+    queries = [
+        base if status is None else f"{base} AND ExecutionStatus = '{status}'"
+        for status in _COUNTED.values()
+    ]
+    numbers = await asyncio.gather(*(_count(client, q, rpc_timeout) for q in queries))
+    return RunCounts(**dict(zip(_COUNTED, numbers, strict=True)))
+
+
+async def _finished(
+    client: Client, base: str, limit: int, rpc_timeout: timedelta
+) -> list[WorkflowExecution]:
+    query = f"{base} AND ExecutionStatus != 'Running'"
+    listing = client.list_workflows(
+        query, limit=limit, page_size=min(limit, 1000), rpc_timeout=rpc_timeout
+    )
+    return [execution async for execution in listing]
+
+
+def _node_metrics(stats: list[dict[str, Any]]) -> dict[str, NodeMetrics]:
+    failures: dict[str, int] = {}
+    retries: dict[str, int] = {}
+    durations: dict[str, list[int]] = {}
+    for run in stats:
+        for node_id, entry in run.items():
+            if not isinstance(entry, dict):
+                continue
+            failures[node_id] = failures.get(node_id, 0) + (entry.get("s") == "failed")
+            retries[node_id] = retries.get(node_id, 0) + max(int(entry.get("a", 0)) - 1, 0)
+            if isinstance(entry.get("ms"), int):
+                durations.setdefault(node_id, []).append(entry["ms"])
+    return {
+        node_id: NodeMetrics(
+            failures=failures[node_id],
+            retries=retries[node_id],
+            p95_ms=percentile(durations.get(node_id, []), 95),
+        )
+        for node_id in failures
+    }
+
+
+async def workflow_metrics(
+    client: Client, workflow_id: uuid.UUID, *, max_runs: int, rpc_timeout: timedelta
+) -> WorkflowMetrics:
+    """Metrics of every run of ``workflow_id``, scanning at most ``max_runs`` finished ones."""
+    base = visibility_query(workflow_id=workflow_id, status=None, owner_id=None)
+    counts, finished = await asyncio.gather(
+        _counts(client, base, rpc_timeout), _finished(client, base, max_runs, rpc_timeout)
+    )
+    durations = [
+        int((run.close_time - run.start_time).total_seconds() * 1000)
+        for run in finished
+        if run.close_time is not None
+    ]
+    stats = []
+    for run in finished:
+        memo = await run.memo()
+        entry = memo.get(NODE_STATS_MEMO)
+        if isinstance(entry, dict):
+            stats.append(entry)
+    closed = counts.total - counts.running
+    return WorkflowMetrics(
+        runs=counts,
+        success_rate=round(counts.succeeded / closed, 4) if closed else None,
+        duration_ms=Durations(
+            p50=percentile(durations, 50),
+            p95=percentile(durations, 95),
+            max=max(durations, default=None),
+        ),
+        nodes=_node_metrics(stats),
+        scanned=len(finished),
+    )
