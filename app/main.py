@@ -20,6 +20,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
 from app.settings import Settings, get_settings
+from app.templates.builtin import seed_builtin_templates
 
 API_PREFIX = "/api/v1"
 
@@ -33,6 +34,7 @@ def _lifespan(
         state = AppState.build(settings, metrics)
         app.state.flowforge = state
         await ensure_first_admin(settings, state.sessions)
+        await seed_builtin_templates(state.sessions)
         try:
             yield
         finally:

@@ -8,12 +8,12 @@ from app.api.errors import ERROR_RESPONSES
 from app.api.routes import (
     api_keys,
     auth,
+    circuit_breakers,
     events,
     hook_receiver,
     hooks,
     metrics,
     rerun,
-    circuit_breakers,
     run_control,
     run_events,
     run_nodes,
@@ -21,6 +21,7 @@ from app.api.routes import (
     runs,
     schedules,
     secrets,
+    templates,
     users,
     versions,
     workflow_runs,
@@ -42,3 +43,5 @@ for module in (secrets, circuit_breakers):
 # What runs tell: workflow metrics, live run events; and rerunning a run.
 for module in (metrics, run_events, rerun):
     api_router.include_router(module.router)
+# Templates: ready-made definitions, instantiated into workflows.
+api_router.include_router(templates.router)

@@ -1,0 +1,1 @@
+"""Workflow templates: placeholders, parameters, and the built-in templates."""
