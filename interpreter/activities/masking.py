@@ -19,6 +19,8 @@ from interpreter.errors import NodeFailure
 
 MASK = "***"
 
+_URL_SAFE = "!$&'()*+,;=:@/?~"
+
 
 class Masker:
     """Replaces every occurrence of some secret values with :data:`MASK`.
@@ -42,6 +44,8 @@ class Masker:
                     json.dumps(value, ensure_ascii=False)[1:-1],
                     quote(value, safe=""),
                     quote_plus(value),
+                    # As httpx writes it into a URL: only what a URL cannot hold is encoded.
+                    quote(value, safe=_URL_SAFE),
                 }
         # Longest first, so a value that contains another is masked whole.
         alternatives = sorted(forms, key=len, reverse=True)

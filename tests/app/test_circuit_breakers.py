@@ -26,7 +26,9 @@ def service() -> str:
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[PostgresCircuitBreakers]:
     """The workers' store on the session's database, to trip breakers as calls would."""
-    pool = await asyncpg.create_pool(settings.database_url.replace("+asyncpg", ""), min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(
+        settings.database_url.replace("+asyncpg", ""), min_size=1, max_size=2
+    )
     try:
         yield PostgresCircuitBreakers(pool)
     finally:

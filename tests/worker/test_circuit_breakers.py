@@ -1,0 +1,269 @@
+"""Circuit breakers in PostgreSQL around real http and webhook calls to a local peer."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from app.db.migrations import upgrade_to_head
+from interpreter.activities import HttpActivity, WebhookActivity, build_http_client
+from interpreter.activities.circuit import Permit
+from interpreter.egress import EgressPolicy
+from interpreter.errors import CircuitOpen
+from tests.interpreter.activities.harness import fail, node_request, run
+from tests.interpreter.activities.test_webhook import MemoryRecorder
+from tests.support.peer import Peer, Reply
+from worker.circuit_breakers import PostgresCircuitBreakers
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[Any]:
+    upgrade_to_head(database_url)  # a no-op when another test already migrated it
+    connections = await asyncpg.create_pool(
+        database_url.replace("+asyncpg", ""), min_size=1, max_size=10
+    )
+    try:
+        yield connections
+    finally:
+        await connections.close()
+
+
+@pytest.fixture
+def breakers(pool: Any) -> PostgresCircuitBreakers:
+    return PostgresCircuitBreakers(pool)
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with build_http_client(EgressPolicy(allow=["127.0.0.1/32"]), max_connections=20) as c:
+        yield c
+
+
+@pytest.fixture
+def service() -> str:
+    return f"svc-{uuid.uuid4().hex[:10]}"
+
+
+async def configure(pool: Any, service: str, **config: Any) -> None:
+    columns = ", ".join(["service", *config])
+    marks = ", ".join(f"${i}" for i in range(1, len(config) + 2))
+    await pool.execute(
+        f"INSERT INTO circuit_breakers ({columns}) VALUES ({marks})", service, *config.values()
+    )
+
+
+async def breaker(pool: Any, service: str) -> dict[str, Any]:
+    row = await pool.fetchrow("SELECT * FROM circuit_breakers WHERE service = $1", service)
+    return dict(row) if row is not None else {}
+
+
+async def eventually_allowed(breakers: PostgresCircuitBreakers, service: str) -> Permit:
+    """The first permit once the reset timeout has passed (polled with a deadline)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return await breakers.allow(service)
+        except CircuitOpen:
+            assert time.monotonic() < deadline, "the breaker never let a probe through"
+            await asyncio.sleep(0.05)
+
+
+def call(peer: Peer, path: str, service: str) -> Any:
+    return node_request({"url": f"{peer.url}{path}"}, circuit_breaker=service)
+
+
+async def test_opens_after_the_threshold_then_fails_fast_without_calling(
+    http_client: httpx.AsyncClient,
+    breakers: PostgresCircuitBreakers,
+    pool: Any,
+    peer: Peer,
+    service: str,
+) -> None:
+    await configure(pool, service, failure_threshold=3, reset_timeout=60.0)
+    peer.route("/down", Reply(status=503))
+    http = HttpActivity(http_client, breakers=breakers)
+
+    failures = [await fail(http.http, call(peer, "/down", service)) for _ in range(3)]
+    refused = await fail(http.http, call(peer, "/down", service))
+
+    assert [error.type for error in failures] == ["HttpStatusError"] * 3
+    assert len(peer.hits("/down")) == 3
+    assert refused.type == "CircuitOpen"
+    assert not refused.non_retryable
+    assert refused.next_retry_delay is not None
+    assert 50 < refused.next_retry_delay.total_seconds() <= 60
+    assert f"circuit breaker {service!r} is open after 3 consecutive" in refused.message
+    state = await breaker(pool, service)
+    assert (state["state"], state["failures"]) == ("open", 3)
+
+
+async def test_half_opens_after_the_reset_timeout_and_a_good_probe_closes_it(
+    http_client: httpx.AsyncClient,
+    breakers: PostgresCircuitBreakers,
+    pool: Any,
+    peer: Peer,
+    service: str,
+) -> None:
+    await configure(pool, service, failure_threshold=1, reset_timeout=0.3)
+    peer.script("/flaky", [Reply(status=500), Reply(status=200, body={"ok": True})])
+    http = HttpActivity(http_client, breakers=breakers)
+    await fail(http.http, call(peer, "/flaky", service))
+    assert (await breaker(pool, service))["state"] == "open"
+
+    permit = await eventually_allowed(breakers, service)
+    assert permit == Permit(service, probe=True)
+    assert (await breaker(pool, service))["state"] == "half_open"
+    await breakers.report(permit, "neither")  # give the probe slot back to the node below
+
+    output = await run(http.http, call(peer, "/flaky", service))
+
+    assert output["body"] == {"ok": True}
+    state = await breaker(pool, service)
+    assert (state["state"], state["failures"], state["opened_at"]) == ("closed", 0, None)
+    assert len(peer.hits("/flaky")) == 2
+
+
+async def test_a_failed_probe_opens_it_again(
+    http_client: httpx.AsyncClient,
+    breakers: PostgresCircuitBreakers,
+    pool: Any,
+    peer: Peer,
+    service: str,
+) -> None:
+    await configure(pool, service, failure_threshold=1, reset_timeout=0.3)
+    peer.route("/down", Reply(status=502))
+    http = HttpActivity(http_client, breakers=breakers)
+    await fail(http.http, call(peer, "/down", service))
+    first_opened = (await breaker(pool, service))["opened_at"]
+    await breakers.report(await eventually_allowed(breakers, service), "neither")
+
+    probe = await fail(http.http, call(peer, "/down", service))
+    refused = await fail(http.http, call(peer, "/down", service))
+
+    assert (probe.type, refused.type) == ("HttpStatusError", "CircuitOpen")
+    state = await breaker(pool, service)
+    assert state["state"] == "open" and state["opened_at"] > first_opened
+    assert len(peer.hits("/down")) == 2
+
+
+async def test_half_open_lets_through_only_half_open_max_calls_probes_at_once(
+    breakers: PostgresCircuitBreakers, pool: Any, service: str
+) -> None:
+    await configure(pool, service, failure_threshold=1, reset_timeout=0.2, half_open_max_calls=2)
+    await breakers.report(Permit(service), "failure")
+    await eventually_allowed(breakers, service)  # the first probe, kept in flight
+
+    outcomes = await asyncio.gather(
+        *(breakers.allow(service) for _ in range(6)), return_exceptions=True
+    )
+
+    assert outcomes.count(Permit(service, probe=True)) == 1
+    assert sum(isinstance(o, CircuitOpen) for o in outcomes) == 5
+    assert (await breaker(pool, service))["half_open_calls"] == 2
+
+
+async def test_concurrent_failures_are_all_counted(
+    breakers: PostgresCircuitBreakers, pool: Any, service: str
+) -> None:
+    await configure(pool, service, failure_threshold=1000)
+
+    await asyncio.gather(*(breakers.report(Permit(service), "failure") for _ in range(40)))
+
+    assert (await breaker(pool, service))["failures"] == 40
+
+
+@pytest.mark.parametrize(("status", "counted"), [(404, 0), (400, 0), (429, 1), (504, 1)])
+async def test_only_answers_that_say_the_service_is_unwell_count(
+    http_client: httpx.AsyncClient,
+    breakers: PostgresCircuitBreakers,
+    pool: Any,
+    peer: Peer,
+    service: str,
+    status: int,
+    counted: int,
+) -> None:
+    await configure(pool, service, failure_threshold=5)
+    peer.route("/x", Reply(status=status))
+    http = HttpActivity(http_client, breakers=breakers)
+
+    await fail(http.http, node_request({"url": f"{peer.url}/x"}, circuit_breaker=service))
+
+    assert (await breaker(pool, service))["failures"] == counted
+
+
+async def test_without_a_key_the_breaker_is_the_destination_host(
+    http_client: httpx.AsyncClient, breakers: PostgresCircuitBreakers, pool: Any
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    before = (await breaker(pool, "127.0.0.1")).get("failures", 0)
+    try:
+        refused = await fail(
+            HttpActivity(http_client, breakers=breakers).http,
+            node_request({"url": f"http://127.0.0.1:{port}/x"}),
+        )
+        assert refused.type == "HttpNetworkError"
+        assert (await breaker(pool, "127.0.0.1"))["failures"] == before + 1
+    finally:
+        await pool.execute("DELETE FROM circuit_breakers WHERE service = '127.0.0.1'")
+
+
+async def test_a_call_the_egress_guard_refuses_is_not_counted(
+    http_client: httpx.AsyncClient, breakers: PostgresCircuitBreakers, pool: Any, service: str
+) -> None:
+    await configure(pool, service, failure_threshold=1)
+    http = HttpActivity(http_client, breakers=breakers)
+
+    denied = await fail(
+        http.http, node_request({"url": "http://127.0.0.3:9/"}, circuit_breaker=service)
+    )
+
+    assert denied.type == "EgressDenied"
+    assert (await breaker(pool, service))["failures"] == 0
+
+
+async def test_a_breaker_store_that_fails_never_fails_the_call(
+    http_client: httpx.AsyncClient, database_url: str, peer: Peer, service: str
+) -> None:
+    closed = await asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=1)
+    await closed.close()
+    http = HttpActivity(http_client, breakers=PostgresCircuitBreakers(closed))
+
+    output = await run(http.http, call(peer, "/ok", service))
+
+    assert output["status"] == 200
+
+
+async def test_webhook_attempts_refused_by_the_breaker_are_recorded(
+    http_client: httpx.AsyncClient,
+    breakers: PostgresCircuitBreakers,
+    pool: Any,
+    peer: Peer,
+    service: str,
+) -> None:
+    await configure(pool, service, failure_threshold=1, reset_timeout=60.0)
+    peer.route("/hook", Reply(status=503))
+    recorder = MemoryRecorder()
+    hook = WebhookActivity(http_client, recorder=recorder, breakers=breakers)
+    request = node_request(
+        {"url": f"{peer.url}/hook", "payload": {"a": 1}},
+        node_type="webhook",
+        circuit_breaker=service,
+    )
+
+    first = await fail(hook.webhook, request)
+    second = await fail(hook.webhook, request)
+
+    assert (first.type, second.type) == ("HttpStatusError", "CircuitOpen")
+    assert [r.error_type for r in recorder.records] == ["HttpStatusError", "CircuitOpen"]
+    assert recorder.records[1].status is None
+    assert len(peer.hits("/hook")) == 1

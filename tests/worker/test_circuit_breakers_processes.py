@@ -1,0 +1,173 @@
+"""Two ``python -m worker`` processes on one task queue share their circuit breakers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.api.enums.v1 import EventType, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+
+from app.db.migrations import upgrade_to_head
+from interpreter.client import DATA_CONVERTER, start_run
+from interpreter.run import RunInput, RunMeta
+from interpreter.validation import validate_definition
+from tests.support.peer import Peer, Reply, Seen
+
+SERVICE_DOWN_FOR = 1.0
+"""Seconds the failing upstream holds each request: long enough that both workers,
+one activity slot each, must take one of two calls started together."""
+
+
+@pytest.fixture
+def plain_url(database_url: str) -> str:
+    upgrade_to_head(database_url)  # a no-op when another test already migrated it
+    return database_url.replace("+asyncpg", "")
+
+
+@pytest.fixture
+def workers(
+    temporal_client: Client, plain_url: str, task_queue: str, tmp_path: Path
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+        "FLOWFORGE_TASK_QUEUE": task_queue,
+        "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
+        "DATABASE_URL": plain_url,
+        "FLOWFORGE_DATA_DIR": str(tmp_path),
+        "FLOWFORGE_MAX_CONCURRENT_ACTIVITIES": "1",
+        "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "0",
+        "FLOWFORGE_METRICS_PORT": "0",
+    }
+    processes = [subprocess.Popen([sys.executable, "-m", "worker"], env=env) for _ in range(2)]
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def activity_pollers(client: Client, queue: str) -> set[str]:
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        )
+    )
+    return {poller.identity for poller in response.pollers}
+
+
+async def both_polling(client: Client, queue: str) -> None:
+    deadline = time.monotonic() + 30
+    while len(await activity_pollers(client, queue)) < 2:
+        assert time.monotonic() < deadline, "the two workers never both polled"
+        await asyncio.sleep(0.1)
+
+
+def definition(url: str, service: str, attempts: int) -> Any:
+    parsed, issues = validate_definition(
+        {
+            "name": "guarded",
+            "nodes": [
+                {
+                    "id": "call",
+                    "type": "http",
+                    "circuit_breaker": service,
+                    "retry": {"max_attempts": attempts, "initial_interval": "100ms"},
+                    "config": {"url": url},
+                }
+            ],
+            "output": "{{ nodes.call.output.body }}",
+        }
+    )
+    assert parsed is not None, issues
+    return parsed
+
+
+async def start(client: Client, queue: str, url: str, service: str, attempts: int = 1) -> Any:
+    meta = RunMeta(workflow_id="w", version=1)
+    run = RunInput(definition=definition(url, service, attempts), meta=meta)
+    return await start_run(client, run, id=f"run-{uuid.uuid4().hex[:10]}", task_queue=queue)
+
+
+async def failure_of(handle: WorkflowHandle[Any, Any]) -> str:
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(handle.result(), 30)
+    return str(failed.value.cause)
+
+
+async def worker_that_ran(handle: WorkflowHandle[Any, Any]) -> str:
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            return event.activity_task_started_event_attributes.identity
+    raise AssertionError("no activity started")
+
+
+async def test_workers_share_one_breaker_through_postgres(
+    temporal_client: Client,
+    workers: list[subprocess.Popen[bytes]],
+    task_queue: str,
+    plain_url: str,
+    peer: Peer,
+) -> None:
+    service = f"svc-{uuid.uuid4().hex[:10]}"
+    database = await asyncpg.connect(plain_url)
+    try:
+        await database.execute(
+            "INSERT INTO circuit_breakers (service, failure_threshold, reset_timeout) "
+            "VALUES ($1, 2, 3.0)",
+            service,
+        )
+        up = asyncio.Event()
+
+        def upstream(_seen: Seen) -> Reply:
+            return Reply(body={"ok": True}) if up.is_set() else Reply(503, delay=SERVICE_DOWN_FOR)
+
+        peer.route("/api", upstream)
+        url = f"{peer.url}/api"
+        client = Client(**{**temporal_client.config(), "data_converter": DATA_CONVERTER})
+        await both_polling(client, task_queue)
+
+        # One failure on each worker: together they reach the threshold of 2.
+        failing = [await start(client, task_queue, url, service) for _ in range(2)]
+        for handle in failing:
+            assert "503" in await failure_of(handle)
+        assert len({await worker_that_ran(handle) for handle in failing}) == 2
+        row = await database.fetchrow("SELECT * FROM circuit_breakers WHERE service = $1", service)
+        assert (row["state"], row["failures"]) == ("open", 2)
+
+        # Whichever worker takes them now, the breaker is open: no call goes out.
+        refused = [await start(client, task_queue, url, service) for _ in range(2)]
+        for handle in refused:
+            assert "circuit breaker" in await failure_of(handle)
+        assert len(peer.hits("/api")) == 2
+
+        # Recovered: an attempt refused while open is retried when the breaker may
+        # half-open (CircuitOpen's retry_after); its probe succeeds and closes it.
+        up.set()
+        recovering = await start(client, task_queue, url, service, attempts=5)
+        assert await asyncio.wait_for(recovering.result(), 30) == {"ok": True}
+        row = await database.fetchrow("SELECT * FROM circuit_breakers WHERE service = $1", service)
+        assert (row["state"], row["failures"], row["half_open_calls"]) == ("closed", 0, 0)
+        assert len(peer.hits("/api")) == 3
+    finally:
+        await database.close()
