@@ -48,6 +48,8 @@ class Settings(BaseSettings):
             events a client follows (``GET /runs/{id}/events``).
         run_events_max_seconds: An event stream ends after this long even if the run
             goes on; clients reconnect with ``Last-Event-ID``.
+        worker_metrics_port: Where ``flowforge dev``'s worker serves its SDK metrics.
+            Env: ``FLOWFORGE_METRICS_PORT`` (the worker's own setting of that name).
         api_url: Where the ``flowforge`` CLI sends API calls. Env: ``FLOWFORGE_API_URL``.
         token: Bearer token for the CLI; if empty, the one ``flowforge login`` stored
             under ``cli_config_dir`` is used. Env: ``FLOWFORGE_TOKEN``.
@@ -67,6 +69,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    worker_metrics_port: int = Field(
+        default=9464, ge=0, le=65535, validation_alias="FLOWFORGE_METRICS_PORT"
+    )
 
     jwt_secret: str = ""
     secrets_key: str = ""
