@@ -109,3 +109,12 @@ def test_setup_registers_exactly_the_interpreters_search_attributes() -> None:
     expected = dict(flag.split("=") for flag in search_attributes.dev_server_flags()[1::2])
     assert registered == expected
     assert set(registered) == {key.name for key in search_attributes.ALL}
+
+
+def test_api_and_workers_share_the_store_and_its_key(services: dict[str, Any]) -> None:
+    api, worker = services["api"]["environment"], services["worker"]["environment"]
+    for name in ("DATABASE_URL", "FLOWFORGE_SECRETS_KEY", "FLOWFORGE_ENVIRONMENT"):
+        assert api[name] == worker[name], name
+    assert worker["FLOWFORGE_ENVIRONMENT"] == "prod"
+    assert services["worker"]["depends_on"]["api"] == {"condition": "service_healthy"}
+    assert "ports" not in services["worker"]
