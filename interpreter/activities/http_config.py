@@ -88,6 +88,14 @@ class HttpConfig(_Config):
     max_response_bytes: int | None = Field(default=None, ge=1)
     follow_redirects: bool = True
 
+    @field_validator("url", mode="before")
+    @classmethod
+    def _http_url(cls, url: object) -> object:
+        # A number would otherwise be coerced to a string and fail only at run time.
+        if not isinstance(url, str):
+            raise ValueError("must be a string: an http:// or https:// URL")
+        return url
+
     @field_validator("headers")
     @classmethod
     def _plain_headers(cls, headers: dict[str, str]) -> dict[str, str]:

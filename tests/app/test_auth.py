@@ -129,6 +129,16 @@ async def test_invalid_user_lists_every_problem(http: httpx.AsyncClient, admin: 
     assert paths == {"/body/username", "/body/password", "/body/role"}
 
 
+async def test_username_with_spaces_is_422(http: httpx.AsyncClient, admin: Actor) -> None:
+    response = await http.post(
+        f"{API}/users",
+        json={"username": "bad name", "password": "long-enough-pw", "role": "editor"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json()["errors"]] == ["/body/username"]
+
+
 async def test_only_admins_create_users(
     http: httpx.AsyncClient, editor: Actor, viewer: Actor
 ) -> None:

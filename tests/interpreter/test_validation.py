@@ -958,3 +958,11 @@ class TestDurations:
         issue = only(definition(node("a"), timeout="9" * 5000))
         assert issue.code == "bad_duration"
         assert len(issue.message) < 200
+
+
+def test_http_url_must_be_a_string() -> None:
+    definition, issues = validate_definition(
+        {"name": "n", "nodes": [{"id": "a", "type": "http", "config": {"url": 5}}]}
+    )
+    assert definition is None
+    assert [(i.path, i.code) for i in issues] == [("/nodes/0/config/url", "invalid_config")]

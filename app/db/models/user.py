@@ -27,7 +27,8 @@ class Role(StrEnum):
 
 
 class UserBase(SQLModel):
-    username: str = Field(min_length=3, max_length=64, regex=USERNAME_PATTERN)
+    # schema_extra, not regex=: SQLModel does not enforce its regex argument.
+    username: str = Field(min_length=3, max_length=64, schema_extra={"pattern": USERNAME_PATTERN})
     role: Role = Role.VIEWER
 
 
