@@ -35,6 +35,8 @@ class Settings(BaseSettings):
         temporal_rpc_timeout: Seconds for one Temporal call (start, describe, signal...).
         status_query_timeout: Seconds a run's worker has to answer its status query; past
             it, run details come from Temporal alone (no worker is polling).
+        run_*, for_each_*, continue_as_new_after_events: The limits every run is
+            started with (see ``interpreter.run.RunOptions`` for each one's meaning).
         max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
             start resolves the targets this many levels down, and the run
             refuses to go deeper.
@@ -84,6 +86,16 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     max_definition_bytes: int = Field(default=262_144, ge=1024)
     max_nodes: int = Field(default=500, ge=1)
+    run_default_max_concurrency: int = Field(default=100, ge=1)
+    run_max_attempts_cap: int = Field(default=20, ge=1)
+    run_max_snapshot_output_bytes: int = Field(default=16_384, ge=256)
+    run_heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    for_each_max_items: int = Field(default=1_000_000, ge=0)
+    for_each_default_concurrency: int = Field(default=10, ge=1)
+    for_each_batch_threshold: int = Field(default=200, ge=1)
+    for_each_batch_size: int = Field(default=500, ge=1)
+    for_each_parallel_batches: int = Field(default=4, ge=1)
+    continue_as_new_after_events: int = Field(default=0, ge=0)
     max_sub_workflow_depth: int = Field(default=5, ge=1, le=50)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)

@@ -8,18 +8,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from app.api.children import children_of_run
-from app.api.errors import ApiError, ErrorItem
-from app.api.run_inputs import input_errors
 from app.core.state import AppState
 from app.db.crud.runs import record_run
-from app.db.crud.workflows import get_version
 from app.db.models.run import RunRecord
 from app.db.models.workflow import Workflow
 from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.start import Started, start_once
-from interpreter.definition import Definition
-from interpreter.run import RunInput, RunMeta, RunOptions
+from app.triggers.pinning import pinned_run_input
 
 
 @dataclass(frozen=True)
@@ -53,42 +48,21 @@ async def launch_run(
             or a ``sub_workflow`` target that cannot be pinned (see
             :func:`app.api.children.pin_children`).
     """
-    number = version or workflow.active_version
-    row = await get_version(session=session, workflow_id=workflow.id, version=number)
-    if row is None:
-        raise ApiError(
-            422,
-            f"workflow {workflow.id} has no version {number}",
-            errors=[ErrorItem(path="/version", code="unknown_version", message="no such version")],
-        )
-    definition = Definition.model_validate(row.definition)
-    errors = input_errors(definition.input_schema, run_input)
-    if errors:
-        raise ApiError(
-            422,
-            f"the input does not match the workflow's input_schema ({len(errors)} problem(s))",
-            errors=errors,
-        )
-    children = await children_of_run(
+    run = await pinned_run_input(
         session=session,
+        settings=state.settings,
         workflow=workflow,
-        version=number,
-        definition=definition,
-        max_depth=state.settings.max_sub_workflow_depth,
+        version=version,
+        run_input=run_input,
+        trigger=trigger,
+        input_path="",
+        version_path="/version",
     )
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
-    meta = RunMeta(
-        workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id), trigger=trigger
-    )
+    number = run.meta.version
     started = await start_once(
         client,
-        RunInput(
-            definition=definition,
-            input=run_input,
-            meta=meta,
-            options=RunOptions(max_sub_workflow_depth=state.settings.max_sub_workflow_depth),
-            children=children,
-        ),
+        run,
         run_id=run_id,
         task_queue=state.settings.task_queue,
         idempotent=idempotency_key is not None,

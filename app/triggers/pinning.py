@@ -1,6 +1,6 @@
-"""A run input pinned to one version of a workflow, for starts that Temporal makes later.
+"""A run input pinned to one version of a workflow: every way of starting a run builds it here.
 
-A schedule's action carries a complete :class:`RunInput`, so every run it
+A schedule's action carries a complete :class:`RunInput` too, so every run it
 starts uses the definition (and ``sub_workflow`` targets) pinned when the
 schedule was created or last changed.
 """
@@ -30,6 +30,7 @@ async def pinned_run_input(
     run_input: Any,
     trigger: str,
     input_path: str = "/body/input",
+    version_path: str = "/body/version",
 ) -> RunInput:
     """The input of a run of ``workflow`` at ``version`` (its active one if None).
 
@@ -44,7 +45,9 @@ async def pinned_run_input(
         raise ApiError(
             422,
             f"workflow {workflow.id} has no version {number}",
-            errors=[ErrorItem(path="/body/version", code="unknown_version", message="no such")],
+            errors=[
+                ErrorItem(path=version_path, code="unknown_version", message="no such version")
+            ],
         )
     definition = Definition.model_validate(row.definition)
     errors = input_errors(definition.input_schema, run_input)
@@ -70,6 +73,23 @@ async def pinned_run_input(
         definition=definition,
         input=run_input,
         meta=meta,
-        options=RunOptions(max_sub_workflow_depth=settings.max_sub_workflow_depth),
+        options=run_options(settings),
         children=children,
+    )
+
+
+def run_options(settings: Settings) -> RunOptions:
+    """The server limits a run is started with (fixed for its whole life)."""
+    return RunOptions(
+        default_max_concurrency=settings.run_default_max_concurrency,
+        max_attempts_cap=settings.run_max_attempts_cap,
+        max_snapshot_output_bytes=settings.run_max_snapshot_output_bytes,
+        heartbeat_timeout_seconds=settings.run_heartbeat_timeout_seconds,
+        for_each_max_items=settings.for_each_max_items,
+        for_each_default_concurrency=settings.for_each_default_concurrency,
+        for_each_batch_threshold=settings.for_each_batch_threshold,
+        for_each_batch_size=settings.for_each_batch_size,
+        for_each_parallel_batches=settings.for_each_parallel_batches,
+        continue_as_new_after_events=settings.continue_as_new_after_events,
+        max_sub_workflow_depth=settings.max_sub_workflow_depth,
     )
