@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,11 @@ class ForEachRunner:
                 )
                 if failures and config.fail_fast:
                     break
+                if position and position % self.run.options.for_each_items_per_task == 0:
+                    # Items whose body is pure all run inside one workflow task;
+                    # a short timer ends the task so no task nears the SDK's
+                    # 2-second deadlock limit, however heavy the body.
+                    await workflow.sleep(timedelta(milliseconds=1))
                 slots.active += 1
                 tasks.append(asyncio.create_task(one(position)))
             if config.fail_fast:

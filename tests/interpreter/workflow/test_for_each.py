@@ -133,3 +133,23 @@ async def test_batched_failures_name_the_global_indexes(start: Start) -> None:
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     assert "1 of 10 items failed (indexes 7)" in str(info.value.cause)
+
+
+async def test_a_heavy_pure_body_is_spread_over_several_workflow_tasks(start: Start) -> None:
+    chain = [
+        {"id": f"s{i}", "type": "transform", "config": {"value": "{{ item + 1 }}"}}
+        for i in range(8)
+    ]
+    edges = [{"from": f"s{i}", "to": f"s{i + 1}"} for i in range(7)]
+    body = {"nodes": chain, "edges": edges, "output": "{{ nodes.s7.output }}"}
+    handle = await start(
+        loop(body, max_concurrency=50),
+        {"items": list(range(120))},
+        activities=[],
+        for_each_batch_threshold=1000,
+        for_each_items_per_task=40,
+    )
+    assert await handle.result() == [i + 1 for i in range(120)]
+    history = await handle.fetch_history()
+    timers = [e for e in history.events if e.HasField("timer_started_event_attributes")]
+    assert len(timers) == 2
