@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
