@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     for_each_batch_threshold: int = Field(default=200, ge=1)
     for_each_batch_size: int = Field(default=500, ge=1)
     for_each_parallel_batches: int = Field(default=4, ge=1)
-    for_each_items_per_task: int = Field(default=100, ge=1)
+    for_each_nodes_per_task: int = Field(default=2000, ge=1)
     continue_as_new_after_events: int = Field(default=0, ge=0)
     max_sub_workflow_depth: int = Field(default=5, ge=1, le=50)
     page_size_default: int = Field(default=50, ge=1)

@@ -100,6 +100,8 @@ class ForEachRunner:
     ) -> list[Any]:
         """Run every item inline; outputs in item order, or NodeFailed naming failed indexes."""
         limit = config.max_concurrency or self.run.options.for_each_default_concurrency
+        budget = self.run.options.for_each_nodes_per_task
+        per_task = max(1, budget // len(config.body.nodes))
         outputs: list[Any] = [None] * len(items)
         failures: dict[int, NodeError] = {}
         tasks: list[asyncio.Task[None]] = []
@@ -158,10 +160,11 @@ class ForEachRunner:
                 )
                 if failures and config.fail_fast:
                     break
-                if position and position % self.run.options.for_each_items_per_task == 0:
+                if position and position % per_task == 0:
                     # Items whose body is pure all run inside one workflow task;
                     # a short timer ends the task so no task nears the SDK's
-                    # 2-second deadlock limit, however heavy the body.
+                    # 2-second deadlock limit, however heavy the body. Timers
+                    # cost a round trip, so light bodies never need one.
                     await workflow.sleep(timedelta(milliseconds=1))
                 slots.active += 1
                 tasks.append(asyncio.create_task(one(position)))

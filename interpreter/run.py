@@ -78,8 +78,9 @@ class RunOptions(BaseModel):
             single history approaches Temporal's limits.
         for_each_batch_size: Items per child workflow.
         for_each_parallel_batches: Child workflows of one for_each in flight.
-        for_each_items_per_task: Items started in one workflow task before the
-            loop yields to a new one (bounds the CPU time of a task).
+        for_each_nodes_per_task: Body nodes (items x body size) a for_each
+            starts in one workflow task before it yields to a new one, which
+            bounds the CPU time of a task.
         continue_as_new_after_events: Continue-as-new once the history is this
             long (0: only when Temporal suggests it).
         max_sub_workflow_depth: sub_workflow nesting limit.
@@ -95,7 +96,7 @@ class RunOptions(BaseModel):
     for_each_batch_threshold: int = Field(default=200, ge=1)
     for_each_batch_size: int = Field(default=500, ge=1)
     for_each_parallel_batches: int = Field(default=4, ge=1)
-    for_each_items_per_task: int = Field(default=100, ge=1)
+    for_each_nodes_per_task: int = Field(default=2000, ge=1)
     continue_as_new_after_events: int = Field(default=0, ge=0)
     max_sub_workflow_depth: int = Field(default=5, ge=1)
 

@@ -90,7 +90,7 @@ def run_options(settings: Settings) -> RunOptions:
         for_each_batch_threshold=settings.for_each_batch_threshold,
         for_each_batch_size=settings.for_each_batch_size,
         for_each_parallel_batches=settings.for_each_parallel_batches,
-        for_each_items_per_task=settings.for_each_items_per_task,
+        for_each_nodes_per_task=settings.for_each_nodes_per_task,
         continue_as_new_after_events=settings.continue_as_new_after_events,
         max_sub_workflow_depth=settings.max_sub_workflow_depth,
     )

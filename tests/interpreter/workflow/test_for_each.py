@@ -147,7 +147,7 @@ async def test_a_heavy_pure_body_is_spread_over_several_workflow_tasks(start: St
         {"items": list(range(120))},
         activities=[],
         for_each_batch_threshold=1000,
-        for_each_items_per_task=40,
+        for_each_nodes_per_task=320,
     )
     assert await handle.result() == [i + 1 for i in range(120)]
     history = await handle.fetch_history()
