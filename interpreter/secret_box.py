@@ -13,6 +13,7 @@ import binascii
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -64,25 +65,33 @@ def resolve_key(configured: str, *, data_dir: str, allow_generated: bool) -> byt
         return parse_key(configured)
     if not allow_generated:
         raise ValueError("FLOWFORGE_SECRETS_KEY must be set outside dev. " + KEY_HELP)
-    path = Path(data_dir) / KEY_FILE
+    generated = shared_key_file(
+        Path(data_dir) / KEY_FILE,
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).decode(),
+    )
+    return parse_key(generated)
+
+
+def shared_key_file(path: Path, make: Callable[[], str]) -> str:
+    """The key kept in ``path``, written (mode 0600) from ``make()`` by whoever needs it first.
+
+    Processes of one checkout (API processes, workers) must agree on a dev key,
+    so a random key per process will not do.
+    """
     if not path.exists():
-        _create(path)
-    return parse_key(path.read_text())
-
-
-def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secrets_key.")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).decode())
-        # link() never replaces: when processes start together, the first one
-        # wins and the file is complete the moment it appears.
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(draft)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+            # link() never replaces: when processes start together, the first
+            # one wins and the file is complete the moment it appears.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
 
 
 class SecretBox:

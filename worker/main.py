@@ -22,15 +22,7 @@ async def serve(settings: WorkerSettings) -> None:
         settings.temporal_address, settings.temporal_namespace, metrics_runtime(settings)
     )
     async with http_client(settings) as http, database_pool(settings) as pool:
-        kept = stores(settings, pool)
-        worker = create_worker(
-            client,
-            settings,
-            http=http,
-            recorder=kept.recorder,
-            secrets=kept.secrets,
-            breakers=kept.breakers,
-        )
+        worker = create_worker(client, settings, http=http, stores=stores(settings, pool))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -21,11 +21,9 @@ from interpreter.activities import (
     WebhookActivity,
     build_http_client,
 )
-from interpreter.activities.circuit import CircuitBreakers
-from interpreter.activities.secrets import SecretResolver
-from interpreter.activities.webhook import DeliveryRecorder
 from interpreter.egress.policy import EgressPolicy
 from interpreter.workflow import InterpreterWorkflow
+from worker.database import Stores
 from worker.settings import WorkerSettings
 
 # Pure, deterministic libraries the workflow uses: loading them once outside the
@@ -51,11 +49,10 @@ def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
 def node_activities(
     settings: WorkerSettings,
     client: httpx.AsyncClient,
-    *,
-    recorder: DeliveryRecorder | None = None,
-    secrets: SecretResolver | None = None,
-    breakers: CircuitBreakers | None = None,
+    stores: Stores | None = None,
 ) -> list[Callable[..., Any]]:
+    """Every node activity; ``stores`` (PostgreSQL) adds delivery records, secrets, breakers."""
+    kept = stores or Stores()
     limits = HttpSettings(
         max_response_bytes=settings.max_response_bytes, max_redirects=settings.http_max_redirects
     )
@@ -67,10 +64,12 @@ def node_activities(
         require_network_isolation=settings.script_require_network_isolation,
     )
     return [
-        HttpActivity(client, limits, secrets=secrets, breakers=breakers).http,
+        HttpActivity(client, limits, secrets=kept.secrets, breakers=kept.breakers).http,
         LogActivity().log,
         ValidateActivity().validate,
-        WebhookActivity(client, recorder=recorder, secrets=secrets, breakers=breakers).webhook,
+        WebhookActivity(
+            client, recorder=kept.recorder, secrets=kept.secrets, breakers=kept.breakers
+        ).webhook,
         ScriptActivity(scripts).script,
     ]
 
@@ -83,9 +82,7 @@ def create_worker(
     activities: Sequence[Callable[..., Any]] | None = None,
     workflows: Sequence[type] = (),
     http: httpx.AsyncClient | None = None,
-    recorder: DeliveryRecorder | None = None,
-    secrets: SecretResolver | None = None,
-    breakers: CircuitBreakers | None = None,
+    stores: Stores | None = None,
 ) -> Worker:
     """A worker running the interpreter and the node activities.
 
@@ -97,21 +94,12 @@ def create_worker(
         workflows: Extra workflow classes (benchmarks add hand-written ones).
         http: The pooled HTTP client; one is built from settings if omitted
             (the caller then owns closing it via ``worker`` shutdown).
-        recorder: Where webhook nodes record their delivery attempts
-            (``worker.deliveries``); nowhere if None.
-        secrets: Fills the secret holes of http and webhook nodes
-            (``worker.secrets``); without it those nodes fail.
-        breakers: Circuit breakers of http and webhook calls
-            (``worker.circuit_breakers``); calls are unguarded if None.
+        stores: What lives in PostgreSQL (``worker.database.stores``): webhook
+            delivery records, secrets (nodes reading one fail without them)
+            and circuit breakers (calls are unguarded without them).
     """
     if activities is None:
-        activities = node_activities(
-            settings,
-            http or http_client(settings),
-            recorder=recorder,
-            secrets=secrets,
-            breakers=breakers,
-        )
+        activities = node_activities(settings, http or http_client(settings), stores)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

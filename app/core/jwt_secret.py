@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 from pathlib import Path
 
 from app.settings import Settings
+from interpreter.secret_box import shared_key_file
 
 SECRET_FILE = "jwt_secret"
 
@@ -27,22 +26,4 @@ def resolve_jwt_secret(settings: Settings) -> str:
         return settings.jwt_secret
     if settings.environment == "prod":
         raise ValueError("FLOWFORGE_JWT_SECRET must be set outside dev")
-    path = Path(settings.data_dir) / SECRET_FILE
-    if not path.exists():
-        _create(path)
-    return path.read_text().strip()
-
-
-def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".jwt_secret.")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        # link() never replaces: when workers start together, the first one wins
-        # and the file is complete the moment it appears.
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(draft)
+    return shared_key_file(Path(settings.data_dir) / SECRET_FILE, lambda: secrets.token_hex(32))

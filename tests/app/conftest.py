@@ -135,7 +135,7 @@ async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[W
     peers on 127.0.0.1, and webhook deliveries are recorded in the session's
     database as a deployed worker records them.
     """
-    from worker.deliveries import delivery_recorder
+    from worker.database import database_pool, stores
     from worker.runtime import create_worker, http_client
     from worker.settings import WorkerSettings
 
@@ -147,13 +147,13 @@ async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[W
         egress_allow=["127.0.0.1/32"],
         DATABASE_URL=settings.database_url,
     )
-    async with http_client(worker_settings) as client, delivery_recorder(worker_settings) as rec:
+    async with http_client(worker_settings) as client, database_pool(worker_settings) as pool:
         running = create_worker(
             Client(**config),
             worker_settings,
             task_queue=settings.task_queue,
             http=client,
-            recorder=rec,
+            stores=stores(worker_settings, pool),
         )
         async with running:
             yield running

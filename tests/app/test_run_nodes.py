@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 from tests.app.support import API, Actor, definition, run_becomes
 from tests.app.test_run_signals import start
 from tests.support.peer import Peer, Reply
-from worker.deliveries import delivery_recorder
+from worker.database import database_pool
 from worker.settings import WorkerSettings
 
 
@@ -107,7 +107,7 @@ async def test_an_unreachable_delivery_database_stops_the_worker_at_start() -> N
         port = probe.getsockname()[1]
     settings = WorkerSettings(DATABASE_URL=f"postgresql://flowforge@127.0.0.1:{port}/flowforge")
     with pytest.raises(RuntimeError, match="check DATABASE_URL"):
-        async with delivery_recorder(settings):
+        async with database_pool(settings):
             pass
-    async with delivery_recorder(WorkerSettings(DATABASE_URL="")) as nothing:
+    async with database_pool(WorkerSettings(DATABASE_URL="")) as nothing:
         assert nothing is None

@@ -179,9 +179,7 @@ async def secrets_worker(
         database_pool(worker_settings) as pool,
     ):
         kept = stores(worker_settings, pool)
-        activities = node_activities(
-            worker_settings, client_pool, secrets=kept.secrets, breakers=kept.breakers
-        )
+        activities = node_activities(worker_settings, client_pool, kept)
         async with create_worker(
             client, worker_settings, task_queue=task_queue, activities=activities
         ):
