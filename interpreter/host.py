@@ -113,6 +113,11 @@ class RunHost(Executor):
         for dag in list(self.for_each.live):
             dag.pump()
 
+    def unsuspend(self) -> None:
+        """An operator dealt with the failed node: scheduling may go on."""
+        self.suspended = None
+        self.set_status(self.run_status())
+
     def set_status(self, status: RunStatus) -> None:
         workflow.upsert_search_attributes([sa.STATUS.value_set(status.value)])
 

@@ -115,11 +115,9 @@ class InterpreterWorkflow:
 
     @workflow.update(name=RETRY_NODE_UPDATE)
     def retry_node(self, request: NodeRetry) -> str:
-        host = self._host
-        host.suspended = None
-        host.set_status(host.run_status())
-        host.dag.retry(request.node_id, request.config)
-        return host.run_status().value
+        self._host.unsuspend()
+        self._host.dag.retry(request.node_id, request.config)
+        return self._host.run_status().value
 
     @retry_node.validator
     def _validate_retry(self, request: NodeRetry) -> None:
@@ -127,11 +125,9 @@ class InterpreterWorkflow:
 
     @workflow.update(name=SKIP_NODE_UPDATE)
     def skip_node(self, request: NodeSkip) -> str:
-        host = self._host
-        host.suspended = None
-        host.set_status(host.run_status())
-        host.dag.skip_with(request.node_id, request.output)
-        return host.run_status().value
+        self._host.unsuspend()
+        self._host.dag.skip_with(request.node_id, request.output)
+        return self._host.run_status().value
 
     @skip_node.validator
     def _validate_skip(self, request: NodeSkip) -> None:
