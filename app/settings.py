@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         status_query_timeout: Seconds a run's worker has to answer its status query; past
             it, run details come from Temporal alone (no worker is polling).
         run_*, for_each_*, continue_as_new_after_events: The limits every run is
-            started with (see ``interpreter.run.RunOptions`` for each one's meaning).
+            started with (see ``interpreter.contract.run.RunOptions`` for each one's meaning).
         max_sub_workflow_depth: How deep ``sub_workflow`` nodes may nest: a run
             start resolves the targets this many levels down, and the run
             refuses to go deeper.

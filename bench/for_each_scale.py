@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
-from interpreter import search_attributes
-from interpreter.client import connect, start_run
-from interpreter.run import RunInput, RunMeta, RunOptions
-from interpreter.validation import validate_definition
+from interpreter.contract import search_attributes
+from interpreter.contract.client import connect, start_run
+from interpreter.contract.run import RunInput, RunMeta, RunOptions
+from interpreter.validation.definition import validate_definition
 
 QUEUE = "bench-for-each"
 

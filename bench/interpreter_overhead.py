@@ -25,10 +25,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
 from bench.handwritten import Diamond, FanOutJoin, SequentialCalls
-from interpreter import search_attributes
-from interpreter.client import DATA_CONVERTER, start_run
-from interpreter.run import RunInput, RunMeta
-from interpreter.validation import validate_definition
+from interpreter.contract import search_attributes
+from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.run import RunInput, RunMeta
+from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer
 from worker.runtime import create_worker
 from worker.settings import WorkerSettings

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
-from interpreter import search_attributes
+from interpreter.contract import search_attributes
 from tests.support.peer import Peer
 
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from app.settings import Settings
-from interpreter import search_attributes
+from interpreter.contract import search_attributes
 from worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[1]

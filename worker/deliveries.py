@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interpreter.activities.webhook import DeliveryRecord
+from interpreter.activities.webhook.activity import DeliveryRecord
 
 _INSERT = """
 INSERT INTO webhook_deliveries
@@ -20,7 +20,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 
 
 class PostgresDeliveryRecorder:
-    """A :class:`~interpreter.activities.webhook.DeliveryRecorder` writing one row per attempt.
+    """A webhook :class:`~interpreter.activities.webhook.DeliveryRecorder`: one row per attempt.
 
     Args:
         pool: An open asyncpg pool (``worker.database.database_pool``).

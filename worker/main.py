@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 
-from interpreter.client import connect
+from interpreter.contract.client import connect
 from worker.database import database_pool, stores
 from worker.runtime import create_worker, http_client
 from worker.settings import WorkerSettings

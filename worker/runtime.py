@@ -22,7 +22,7 @@ from interpreter.activities import (
     build_http_client,
 )
 from interpreter.egress.policy import EgressPolicy
-from interpreter.workflow import InterpreterWorkflow
+from interpreter.runtime.workflow import InterpreterWorkflow
 from worker.database import Stores
 from worker.settings import WorkerSettings
 
@@ -87,7 +87,7 @@ def create_worker(
     """A worker running the interpreter and the node activities.
 
     Args:
-        client: Connected with ``interpreter.client.DATA_CONVERTER``.
+        client: Connected with ``interpreter.contract.client.DATA_CONVERTER``.
         settings: Concurrency, queue and egress settings.
         task_queue: Overrides ``settings.task_queue`` (tests use their own).
         activities: Overrides the node activities.

@@ -1,7 +1,6 @@
-"""Object-level access: owners and admins see an object; anyone else gets 404.
+"""Route dependencies that load a workflow the caller may read or edit (see ``app.ownership``).
 
-404 rather than 403 so that ids of other users' objects reveal nothing. Write
-dependencies check the role first, so a viewer gets 403 whoever owns the object.
+Write dependencies check the role first, so a viewer gets 403 whoever owns the object.
 """
 
 from __future__ import annotations
@@ -12,18 +11,10 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.api.deps import CurrentUser, EditorUser, SessionDep
-from app.api.errors import ApiError
 from app.db.crud.workflows import get_workflow
-from app.db.models.user import Role, User
+from app.db.models.user import User
 from app.db.models.workflow import Workflow
-
-
-def may_access(user: User, owner_id: uuid.UUID | str | None) -> bool:
-    return user.role == Role.ADMIN or str(owner_id) == str(user.id)
-
-
-def workflow_not_found(workflow_id: uuid.UUID) -> ApiError:
-    return ApiError(404, f"workflow {workflow_id} not found")
+from app.ownership import may_access, workflow_not_found
 
 
 async def _visible_workflow(session: SessionDep, workflow_id: uuid.UUID, user: User) -> Workflow:

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from app.api.errors import ApiError
 from app.core.security import API_KEY_PREFIX
 from app.core.state import AppState
 from app.db.crud.api_keys import user_for_api_key
 from app.db.crud.users import get_user
 from app.db.models.user import Role, User
+from app.errors import ApiError
 
 TOKEN_URL = "/api/v1/auth/token"
+
+RunId = Annotated[str, Path(min_length=1, max_length=200, description="The run id (run-...).")]
+
+
+def idempotency_key(description: str, *, alias: str | None = None) -> Any:
+    """An ``Idempotency-Key`` header (or another name via ``alias``): 1-200 visible ASCII.
+
+    Every route that starts runs takes its key through this one declaration; keys
+    are hashed into run ids, so a prefix added per trigger costs no length.
+    """
+    return Header(
+        alias=alias,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description=description,
+    )
+
 
 # auto_error=False: a missing token gets our own 401 body, not FastAPI's.
 _bearer = OAuth2PasswordBearer(

@@ -8,7 +8,7 @@ the request (``/body/...``, ``/query/limit``) for malformed requests.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,14 +20,9 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
 
 from app.core.temporal import TemporalUnavailable, is_unreachable
+from app.errors import ApiError, ErrorItem, pointer
 
 logger = logging.getLogger(__name__)
-
-
-class ErrorItem(BaseModel):
-    path: str
-    code: str
-    message: str
 
 
 class ErrorBody(BaseModel):
@@ -51,26 +46,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 """The error answers every API route may give, for the OpenAPI document."""
 
 
-class ApiError(HTTPException):
-    """An HTTP error with an optional list of itemised problems."""
-
-    def __init__(
-        self,
-        status_code: int,
-        detail: str,
-        *,
-        errors: Sequence[ErrorItem] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(status_code=status_code, detail=detail, headers=headers)
-        self.errors = list(errors) if errors is not None else None
-
-
-def pointer(parts: Iterable[Any]) -> str:
-    """A JSON pointer (RFC 6901) to ``parts``."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def error_response(
     status_code: int,
     detail: str,
@@ -84,10 +59,9 @@ def error_response(
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
-    return error_response(
-        exc.status_code, str(exc.detail), getattr(exc, "errors", None), exc.headers
-    )
+    assert isinstance(exc, HTTPException | ApiError)
+    errors = exc.errors if isinstance(exc, ApiError) else None
+    return error_response(exc.status_code, str(exc.detail), errors, exc.headers)
 
 
 async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
@@ -115,6 +89,7 @@ async def _temporal_down(_request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ApiError, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # asyncpg raises socket errors (refused, timed out, DNS) unwrapped when it cannot
     # connect; within a request only the database does such I/O (Temporal's client

@@ -21,8 +21,8 @@ from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from app.api.deps import StateDep
-from app.api.errors import ApiError
 from app.db.crud.pages import Position
+from app.errors import ApiError
 
 T = TypeVar("T")
 

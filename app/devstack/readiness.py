@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
-from interpreter import search_attributes
+from interpreter.contract import search_attributes
 
 _INTERVAL = 0.25
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from app.settings import Settings
-from interpreter import search_attributes
+from interpreter.contract import search_attributes
 
 
 def temporal_cli_path() -> str:

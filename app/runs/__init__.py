@@ -1,1 +1,1 @@
-"""Runs through Temporal: starting, reading, listing and controlling them."""
+"""Runs as services, free of HTTP: pinning, starting, reading, access, operator updates."""

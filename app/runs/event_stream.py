@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from interpreter.run import NodeSnapshot, NodeStatus, RunStatus
+from interpreter.contract.run import NodeSnapshot, NodeStatus, RunStatus
 
 IDS_PER_OBSERVATION = 1000
 """Room for every event of one observation (a definition has at most a few hundred nodes)."""

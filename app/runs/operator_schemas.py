@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interpreter.run import NodeSnapshot
+from interpreter.contract.run import NodeSnapshot
 
 
 class SignalIn(BaseModel):

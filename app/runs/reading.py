@@ -20,9 +20,9 @@ from app.runs.links import temporal_link
 from app.runs.schemas import RunSummary
 from app.runs.status import run_status, status_filter
 from app.settings import Settings
-from interpreter import search_attributes as sa
-from interpreter.client import STATUS_QUERY, WORKFLOW_TYPE
-from interpreter.run import RunSnapshot, RunStatus
+from interpreter.contract import search_attributes as sa
+from interpreter.contract.client import STATUS_QUERY, WORKFLOW_TYPE
+from interpreter.contract.run import RunSnapshot, RunStatus
 
 logger = logging.getLogger(__name__)
 

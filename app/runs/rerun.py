@@ -8,10 +8,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from interpreter.client import OUTPUTS_QUERY
-from interpreter.definition import Definition
-from interpreter.graph import Graph
-from interpreter.run import RunInput
+from interpreter.contract.client import OUTPUTS_QUERY
+from interpreter.contract.run import RunInput
+from interpreter.dsl.definition import Definition
+from interpreter.dsl.graph import Graph
 
 
 async def original_input(client: Client, handle: WorkflowHandle[Any, Any]) -> RunInput | None:

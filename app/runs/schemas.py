@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interpreter.run import NodeError, NodeSnapshot, RunStatus
+from interpreter.contract.run import NodeError, NodeSnapshot, RunStatus
 
 
 class RunCreate(BaseModel):

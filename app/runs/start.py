@@ -9,8 +9,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from interpreter.client import start_run
-from interpreter.run import RunInput
+from interpreter.contract.client import start_run
+from interpreter.contract.run import RunInput
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from temporalio.client import WorkflowExecutionStatus as Exec
 
-from interpreter.run import RunStatus
+from interpreter.contract.run import RunStatus
 
 _CLOSED = {
     Exec.COMPLETED: RunStatus.SUCCEEDED,

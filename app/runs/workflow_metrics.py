@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution
 
 from app.runs.reading import visibility_query
-from interpreter.client import NODE_STATS_MEMO
+from interpreter.contract.client import NODE_STATS_MEMO
 
 # Visibility names of each count's execution status (None: every run).
 _COUNTED = {

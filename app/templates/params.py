@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.api.errors import ErrorItem
 from app.db.models.template import TemplateParameter
+from app.errors import ErrorItem
 
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{param\.([a-z][a-z0-9_]{0,62})\}")
 _WHOLE = re.compile(r"^\$\{param\.([a-z][a-z0-9_]{0,62})\}$")

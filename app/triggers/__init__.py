@@ -1,1 +1,1 @@
-"""What starts runs besides a direct API call: schedules, inbound webhooks, events, reruns."""
+"""What starts runs besides a direct API call: schedules, inbound webhooks, events."""

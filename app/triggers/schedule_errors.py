@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from app.api.errors import ApiError, ErrorItem
+from app.errors import ApiError, ErrorItem
 
 
 def _field(message: str) -> str:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from temporalio.client import ScheduleIntervalSpec, ScheduleOverlapPolicy, ScheduleSpec
 
-from interpreter.durations import parse_duration
+from interpreter.dsl.durations import parse_duration
 
 Overlap = Literal[
     "skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"

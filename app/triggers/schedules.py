@@ -30,9 +30,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from app.triggers.schedule_schemas import ScheduledRun, SchedulePublic
 from app.triggers.schedule_spec import OVERLAP_NAMES, OVERLAP_POLICIES, Overlap, temporal_spec
-from interpreter import search_attributes as sa
-from interpreter.client import WORKFLOW_TYPE, execution_timeout, run_search_attributes
-from interpreter.run import RunInput
+from interpreter.contract import search_attributes as sa
+from interpreter.contract.client import WORKFLOW_TYPE, execution_timeout, run_search_attributes
+from interpreter.contract.run import RunInput
 
 SCHEDULE_MEMO = "flowforge_schedule"
 """Memo key of every scheduled run: ``{schedule_id, cron, interval}``."""

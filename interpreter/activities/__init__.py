@@ -26,22 +26,22 @@ from interpreter.activities.base import (
     node_activity,
     to_application_error,
 )
-from interpreter.activities.http import HttpActivity, HttpSettings
-from interpreter.activities.http_client import build_http_client
-from interpreter.activities.http_config import ApiKeyAuth, BasicAuth, BearerAuth, HttpConfig
+from interpreter.activities.http.activity import HttpActivity, HttpSettings
+from interpreter.activities.http.client import build_http_client
+from interpreter.activities.http.config import ApiKeyAuth, BasicAuth, BearerAuth, HttpConfig
 from interpreter.activities.log import LogActivity, LogConfig
-from interpreter.activities.script import ScriptActivity, ScriptSettings
-from interpreter.activities.script_config import ScriptConfig
-from interpreter.activities.script_sandbox import ScriptIsolation
+from interpreter.activities.script.activity import ScriptActivity, ScriptSettings
+from interpreter.activities.script.config import ScriptConfig
+from interpreter.activities.script.sandbox import ScriptIsolation
 from interpreter.activities.secrets import SecretResolver
-from interpreter.activities.validate import Rule, ValidateActivity, ValidateConfig
-from interpreter.activities.webhook import (
+from interpreter.activities.validate.activity import Rule, ValidateActivity, ValidateConfig
+from interpreter.activities.webhook.activity import (
     DeliveryRecord,
     DeliveryRecorder,
     WebhookActivity,
     WebhookSettings,
 )
-from interpreter.activities.webhook_config import WebhookConfig
+from interpreter.activities.webhook.config import WebhookConfig
 
 __all__ = [
     "ActivityRequest",

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from interpreter.definition import RetrySpec
+from interpreter.dsl.definition import RetrySpec
 from interpreter.errors import NodeFailure
 
 MAX_RETRY_AFTER = timedelta(hours=1)

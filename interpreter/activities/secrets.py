@@ -1,7 +1,7 @@
 """How ``{{ secrets.NAME }}`` holes are filled inside an activity, and values kept out of results.
 
 The workflow leaves these holes unrendered so secret values never enter
-Temporal history (see :func:`interpreter.templates.render`'s ``defer``): the
+Temporal history (see :func:`interpreter.dsl.holes.render`'s ``defer``): the
 config an http or webhook activity gets is a template, which
 :func:`reveal_secrets` renders with the run owner's secrets from the worker's
 :class:`SecretResolver`. What the activity then returns or raises goes
@@ -17,9 +17,9 @@ from typing import Any, Protocol
 from interpreter.activities.base import ActivityRequest
 from interpreter.activities.config import config_error
 from interpreter.activities.masking import Masker
+from interpreter.dsl.expressions import cel_tokens, root_names
+from interpreter.dsl.holes import iter_holes, render
 from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
-from interpreter.expressions import cel_tokens, root_names
-from interpreter.templates import iter_holes, render
 
 SECRET_READERS = frozenset({"http", "webhook"})
 """Node types whose config may read ``secrets``: their activities resolve and mask them."""

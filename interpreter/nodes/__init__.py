@@ -1,1 +1,1 @@
-"""Node types: their config models and, for pure nodes, their evaluation."""
+"""Node types: one unit per type (config model, checks, evaluation), and the registry."""

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interpreter.definition import Edge, Node
-from interpreter.durations import Duration
+from interpreter.dsl.definition import Edge, Node
+from interpreter.dsl.durations import Duration
 
 
 class _Config(BaseModel):

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from interpreter.durations import Duration
-from interpreter.expressions import evaluate_bool
-from interpreter.templates import render
+from interpreter.dsl.durations import Duration
+from interpreter.dsl.expressions import evaluate_bool
+from interpreter.dsl.holes import render
 
 Variables = Mapping[str, Any]
 

@@ -8,11 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from interpreter.activities.http_config import HttpConfig
+from interpreter.activities.http.config import HttpConfig
 from interpreter.activities.log import LogConfig
-from interpreter.activities.script_config import ScriptConfig
-from interpreter.activities.validate import ValidateConfig
-from interpreter.activities.webhook_config import WebhookConfig
+from interpreter.activities.script.config import ScriptConfig
+from interpreter.activities.validate.activity import ValidateConfig
+from interpreter.activities.webhook.config import WebhookConfig
 from interpreter.nodes import control, pure
 
 

@@ -21,7 +21,7 @@ from app.core.state import AppState
 from app.db.migrations import upgrade_to_head
 from app.main import create_app
 from app.settings import Settings
-from interpreter.client import DATA_CONVERTER
+from interpreter.contract.client import DATA_CONVERTER
 from tests.app.support import ADMIN_PASSWORD, ADMIN_USERNAME, API, Actor, login
 
 MakeUser = Callable[[str], Awaitable[Actor]]

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from app.settings import Settings
-from interpreter.client import DATA_CONVERTER
+from interpreter.contract.client import DATA_CONVERTER
 from interpreter.secret_box import KEY_FILE, SecretBox, parse_key
 from tests.app.support import API, Actor, definition, run_becomes
 from tests.app.test_run_signals import start

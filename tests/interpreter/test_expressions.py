@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.errors import EvaluationError, ExpressionError, ExpressionSyntaxError
-from interpreter.expressions import (
+from interpreter.dsl.expressions import (
     ROOT_NAMES,
     compile_expression,
     evaluate,
@@ -18,6 +17,7 @@ from interpreter.expressions import (
     root_names,
     to_json,
 )
+from interpreter.errors import EvaluationError, ExpressionError, ExpressionSyntaxError
 
 
 def test_compiled_programs_are_cached_by_source() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from interpreter.graph import Graph
+from interpreter.dsl.graph import Graph
 
 
 def _graph(nodes: str, edges: str) -> Graph:

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.errors import EvaluationError, ExpressionSyntaxError
-from interpreter.templates import (
+from interpreter.dsl.holes import (
     Hole,
     as_text,
     has_holes,
@@ -15,6 +14,7 @@ from interpreter.templates import (
     parse_template,
     render,
 )
+from interpreter.errors import EvaluationError, ExpressionSyntaxError
 
 VARIABLES: dict[str, Any] = {
     "input": {

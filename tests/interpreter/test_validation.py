@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from interpreter.definition import Definition
-from interpreter.durations import parse_duration
-from interpreter.issues import ValidationIssue
+from interpreter.dsl.definition import Definition
+from interpreter.dsl.durations import parse_duration
 from interpreter.nodes.registry import kind_of
-from interpreter.validation import Limits, validate_definition
+from interpreter.validation.definition import Limits, validate_definition
+from interpreter.validation.issues import ValidationIssue
 
 _ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = _ROOT / "docs" / "examples"

@@ -20,9 +20,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from app.db.migrations import upgrade_to_head
-from interpreter.client import DATA_CONVERTER, start_run
-from interpreter.run import RunInput, RunMeta
-from interpreter.validation import validate_definition
+from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.run import RunInput, RunMeta
+from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer, Reply, Seen
 
 SERVICE_DOWN_FOR = 1.0

@@ -13,9 +13,9 @@ import uuid
 import httpx
 from temporalio.client import Client
 
-from interpreter.client import DATA_CONVERTER, start_run
-from interpreter.run import RunInput, RunMeta
-from interpreter.validation import validate_definition
+from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.run import RunInput, RunMeta
+from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer, Reply
 
 

@@ -7,12 +7,12 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import CurrentUser, SessionDep
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud.api_keys import create_api_key, delete_api_key, get_api_key, list_api_keys
 from app.db.crud.pages import split_page
 from app.db.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.db.models.user import Role
+from app.errors import ApiError
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser, SessionDep, StateDep
-from app.api.errors import ApiError
 from app.db.crud.users import authenticate
 from app.db.models.user import UserPublic
+from app.errors import ApiError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

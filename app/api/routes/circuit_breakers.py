@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.api.deps import AdminUser, CurrentUser, SessionDep
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud import circuit_breakers as crud
 from app.db.crud.pages import split_page
@@ -19,6 +18,7 @@ from app.db.models.circuit_breaker import (
     CircuitBreakerConfig,
     CircuitBreakerPublic,
 )
+from app.errors import ApiError
 
 router = APIRouter(prefix="/circuit-breakers", tags=["circuit-breakers"])
 

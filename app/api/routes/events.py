@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import EditorUser, SessionDep, StateDep, TemporalDep
-from app.api.errors import ApiError
-from app.api.run_launch import launch_run
+from app.api.deps import EditorUser, SessionDep, StateDep, TemporalDep, idempotency_key
 from app.db.crud.event_targets import workflows_for_event
 from app.db.models.user import Role
+from app.errors import ApiError
+from app.runs.launch import launch_run
 
 router = APIRouter(tags=["events"])
 
 EventKey = Annotated[
     str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=150,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Send an event safely again: the same key starts nothing new and "
+    idempotency_key(
+        "Send an event safely again: the same key starts nothing new and "
         "answers 200 with the runs the first send started.",
+        alias="Idempotency-Key",
     ),
 ]
 

@@ -9,10 +9,11 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.api.deps import StateDep
-from app.api.errors import ErrorItem, error_response
+from app.api.errors import error_response
 from app.core.metrics import CONTENT_TYPE
 from app.core.state import AppState
 from app.core.temporal import TemporalUnavailable
+from app.errors import ErrorItem
 
 router = APIRouter(tags=["health"])
 

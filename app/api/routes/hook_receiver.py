@@ -14,11 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel
 
-from app.api.deps import SessionDep, StateDep, TemporalDep
-from app.api.errors import ApiError
-from app.api.run_launch import launch_run
+from app.api.deps import SessionDep, StateDep, TemporalDep, idempotency_key
 from app.db.crud.hooks import get_hook
 from app.db.crud.workflows import get_workflow
+from app.errors import ApiError
+from app.runs.launch import launch_run
 from app.triggers.hook_secrets import open_hook_secret
 from app.triggers.hook_signature import signature_problem
 
@@ -26,12 +26,9 @@ router = APIRouter(tags=["webhooks"])
 
 DeliveryKey = Annotated[
     str | None,
-    Header(
-        min_length=1,
-        max_length=150,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Repeat a call safely: the same key for the same hook returns the "
-        "run it started (200). ``X-Delivery-Id`` (sent by FlowForge's webhook node) counts too.",
+    idempotency_key(
+        "Repeat a call safely: the same key for the same hook returns the "
+        "run it started (200). ``X-Delivery-Id`` (sent by FlowForge's webhook node) counts too."
     ),
 ]
 

@@ -7,14 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from app.api.access import EditableWorkflow, ReadableWorkflow, may_access
+from app.api.access import EditableWorkflow, ReadableWorkflow
 from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud import hooks as crud
 from app.db.crud.pages import split_page
 from app.db.models.hook import HookCreated, HookPublic, HookUpdate, WebhookHook
 from app.db.models.user import User
+from app.errors import ApiError
+from app.ownership import may_access
 from app.settings import Settings
 from app.triggers.hook_secrets import new_hook_secret, seal_hook_secret
 

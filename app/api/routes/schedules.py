@@ -20,14 +20,15 @@ from temporalio.client import (
     ScheduleUpdate as TemporalUpdate,
 )
 
-from app.api.access import EditableWorkflow, ReadableWorkflow, may_access
+from app.api.access import EditableWorkflow, ReadableWorkflow
 from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep, TemporalDep
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.core.state import AppState
 from app.db.crud.workflows import get_workflow
 from app.db.models.user import User
-from app.triggers.pinning import pinned_run_input
+from app.errors import ApiError
+from app.ownership import may_access
+from app.runs.pinning import pinned_run_input
 from app.triggers.schedule_errors import refused_spec
 from app.triggers.schedule_schemas import (
     ScheduleCreate,

@@ -11,9 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.api.access import may_access
 from app.api.deps import CurrentUser, SessionDep, StateDep, require_editor
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.core.secrets_key import secret_box
 from app.db.crud import secrets as crud
@@ -21,6 +19,8 @@ from app.db.crud.pages import split_page
 from app.db.crud.users import get_user
 from app.db.models.secret import SecretCreate, SecretPublic
 from app.db.models.user import User
+from app.errors import ApiError
+from app.ownership import may_access
 
 router = APIRouter(prefix="/secrets", tags=["secrets"])
 

@@ -10,11 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.api.access import may_access
-from app.api.child_refs import reference_errors
-from app.api.definitions import valid_definition
 from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud import templates as crud
 from app.db.crud.pages import split_page
@@ -30,7 +26,11 @@ from app.db.models.template import (
 )
 from app.db.models.user import Role, User
 from app.db.models.workflow import WorkflowPublic
+from app.errors import ApiError
+from app.ownership import may_access
 from app.templates.params import declaration_errors, parameter_values, substitute
+from app.workflows.definitions import valid_definition
+from app.workflows.sub_workflows import reference_errors
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminUser, SessionDep
-from app.api.errors import ApiError
 from app.db.crud.users import create_user
 from app.db.errors import AlreadyExists
 from app.db.models.user import UserCreate, UserPublic
+from app.errors import ApiError
 
 router = APIRouter(prefix="/users", tags=["users"])
 

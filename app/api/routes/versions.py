@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path
 
 from app.api.access import EditableWorkflow, ReadableWorkflow
 from app.api.deps import SessionDep
-from app.api.errors import ApiError
 from app.api.pagination import Cursor, Page, PageSize
 from app.db.crud import workflows as crud
 from app.db.models.workflow import (
@@ -18,6 +17,7 @@ from app.db.models.workflow import (
     WorkflowVersionDetail,
     WorkflowVersionPublic,
 )
+from app.errors import ApiError
 
 router = APIRouter(prefix="/workflows/{workflow_id}/versions", tags=["workflows"])
 

@@ -9,10 +9,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.access import EditableWorkflow, ReadableWorkflow
-from app.api.child_refs import reference_errors
-from app.api.definitions import definition_errors, valid_definition
 from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep, TemporalDep
-from app.api.errors import ApiError, ErrorItem
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud import workflows as crud
 from app.db.crud.pages import split_page
@@ -25,8 +22,11 @@ from app.db.models.workflow import (
     WorkflowPublic,
     WorkflowUpdate,
 )
+from app.errors import ApiError, ErrorItem
 from app.triggers.schedules import pause_schedules
-from interpreter.definition import Definition
+from app.workflows.definitions import definition_errors, valid_definition
+from app.workflows.sub_workflows import reference_errors
+from interpreter.dsl.definition import Definition
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 

@@ -21,7 +21,7 @@ from app.db.errors import AlreadyExists
 from app.db.models.common import utcnow
 from app.db.models.user import User
 from app.db.models.workflow import Workflow, WorkflowVersion
-from interpreter.definition import Definition
+from interpreter.dsl.definition import Definition
 
 
 def content_hash(definition: dict[str, Any]) -> str:

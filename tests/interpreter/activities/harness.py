@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from interpreter.activities import ActivityRequest, ActivityResult
-from interpreter.definition import RetrySpec
+from interpreter.dsl.definition import RetrySpec
 
 Activity = Callable[[ActivityRequest], Awaitable[ActivityResult]]
 

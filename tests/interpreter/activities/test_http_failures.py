@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import pytest
 
 from interpreter.activities import HttpActivity
-from interpreter.definition import RetrySpec
+from interpreter.dsl.definition import RetrySpec
 from tests.interpreter.activities.harness import fail, node_request, run
 from tests.support.peer import Peer, Reply
 

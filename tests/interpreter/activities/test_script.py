@@ -60,7 +60,7 @@ async def test_exception_is_reported_with_the_users_frames_only(script: ScriptAc
     assert 'File "<script>", line 5, in main' in traceback
     assert 'File "<script>", line 2, in parse' in traceback
     assert "return int(value)" in traceback
-    assert "script_runner" not in traceback
+    assert "runner.py" not in traceback
     assert traceback in error.message
 
 

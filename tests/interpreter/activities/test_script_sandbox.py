@@ -85,7 +85,7 @@ async def bystander() -> AsyncIterator[int]:
         sys.executable,
         "-c",
         "import os\n"
-        "from interpreter.activities.script_runner import drop_privileges\n"
+        "from interpreter.activities.script.runner import drop_privileges\n"
         "drop_privileges()\n"
         "os.execvp('sleep', ['sleep', '60'])\n",
         env={**os.environ, "FLOWFORGE_CANARY": CANARY},

@@ -10,9 +10,9 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from interpreter.client import DATA_CONVERTER, start_run
-from interpreter.run import PinnedWorkflow, RunInput, RunMeta, RunOptions
-from interpreter.validation import validate_definition
+from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.run import PinnedWorkflow, RunInput, RunMeta, RunOptions
+from interpreter.validation.definition import validate_definition
 
 Start = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
 

@@ -10,9 +10,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, Wor
 from temporalio.exceptions import CancelledError, TimeoutError
 from temporalio.service import RPCError
 
-from interpreter import search_attributes as sa
-from interpreter.client import PAUSE_SIGNAL, RESUME_SIGNAL, STATUS_QUERY
-from interpreter.run import RunSnapshot
+from interpreter.contract import search_attributes as sa
+from interpreter.contract.client import PAUSE_SIGNAL, RESUME_SIGNAL, STATUS_QUERY
+from interpreter.contract.run import RunSnapshot
 from tests.interpreter.workflow.conftest import Start
 
 CHAIN = {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from interpreter.client import PAUSE_SIGNAL, RESUME_SIGNAL
+from interpreter.contract.client import PAUSE_SIGNAL, RESUME_SIGNAL
 from tests.interpreter.workflow.conftest import Start
 from tests.interpreter.workflow.test_control import eventually, snapshot
 from tests.support.peer import Peer, Reply

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
-from interpreter.client import RETRY_NODE_UPDATE, SIGNAL_UPDATE, SKIP_NODE_UPDATE
-from interpreter.control import NodeRetry, NodeSkip, SignalDelivery
-from interpreter.run import PinnedWorkflow, child_key
-from interpreter.validation import validate_definition
+from interpreter.contract.client import RETRY_NODE_UPDATE, SIGNAL_UPDATE, SKIP_NODE_UPDATE
+from interpreter.contract.run import PinnedWorkflow, child_key
+from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery
+from interpreter.validation.definition import validate_definition
 from tests.interpreter.workflow.conftest import Start
 from tests.interpreter.workflow.test_control import eventually, snapshot
 from tests.support.peer import Peer, Reply

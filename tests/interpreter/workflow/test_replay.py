@@ -12,17 +12,17 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
-from interpreter.client import (
+from interpreter.contract.client import (
     DATA_CONVERTER,
     PAUSE_SIGNAL,
     RESUME_SIGNAL,
     SIGNAL_UPDATE,
     SKIP_NODE_UPDATE,
 )
-from interpreter.control import NodeSkip, SignalDelivery
-from interpreter.run import PinnedWorkflow, child_key
-from interpreter.validation import validate_definition
-from interpreter.workflow import InterpreterWorkflow
+from interpreter.contract.run import PinnedWorkflow, child_key
+from interpreter.runtime.operator import NodeSkip, SignalDelivery
+from interpreter.runtime.workflow import InterpreterWorkflow
+from interpreter.validation.definition import validate_definition
 from tests.interpreter.workflow.conftest import Start
 from tests.interpreter.workflow.test_control import eventually, snapshot
 from tests.support.peer import Peer, Reply

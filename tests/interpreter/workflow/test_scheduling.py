@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from interpreter.client import STATUS_QUERY
-from interpreter.run import RunSnapshot
+from interpreter.contract.client import STATUS_QUERY
+from interpreter.contract.run import RunSnapshot
 from tests.interpreter.workflow.conftest import Start
 
 

@@ -1,0 +1,20 @@
+"""Every route about runs, one module per concern, merged into one router.
+
+- ``start``: starting a run of a workflow (``POST /workflows/{id}/runs``).
+- ``read``: the run list (Temporal visibility) and one run in detail.
+- ``lifecycle``: pause, resume, cancel, terminate.
+- ``signals``: payloads for ``wait_for_signal`` nodes.
+- ``nodes``: one node's detail; retry or skip it when the run is suspended on it.
+- ``stream``: live status changes as Server-Sent Events.
+- ``rerun``: the same pinned definition and input again, optionally from one node on.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.routes.runs import lifecycle, nodes, read, rerun, signals, start, stream
+
+router = APIRouter()
+for module in (start, read, lifecycle, signals, nodes, stream, rerun):
+    router.include_router(module.router)

@@ -1,0 +1,109 @@
+"""One node of a run: its detail, and retrying or skipping it when the run is suspended on it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from app.api.deps import CurrentUser, EditorUser, RunId, SessionDep, StateDep, TemporalDep
+from app.db.crud.deliveries import list_deliveries
+from app.errors import ApiError
+from app.runs.access import visible_run
+from app.runs.operator_schemas import DeliveryAttempt, NodeDetail, NodeRetryIn, NodeSkipIn
+from app.runs.reading import snapshot
+from app.runs.schemas import RunAction
+from app.runs.updates import send_update
+from interpreter.contract.client import RETRY_NODE_UPDATE, SKIP_NODE_UPDATE
+from interpreter.contract.run import RunStatus
+from interpreter.nodes.registry import kind_of
+from interpreter.runtime.operator import NodeRetry, NodeSkip
+
+router = APIRouter(prefix="/runs/{run_id}/nodes/{node_id}", tags=["runs"])
+
+# No id pattern: an id no node could have is simply not found (404).
+NodeId = Annotated[str, Path(min_length=1, max_length=200, description="The node's id.")]
+
+
+@router.get("")
+async def read_node(
+    run_id: RunId,
+    node_id: NodeId,
+    user: CurrentUser,
+    state: StateDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> NodeDetail:
+    """The node's status, attempts, timestamps, output, error and progress; for a
+    ``webhook`` node also every delivery attempt (``deliveries``, oldest first)."""
+    await visible_run(temporal, state, run_id, user)
+    snap = await snapshot(temporal.get_workflow_handle(run_id), state.temporal.query_timeout)
+    if snap is None:
+        raise ApiError(
+            503,
+            f"no worker answered the status query of run {run_id}; "
+            f"check that a worker polls task queue {state.settings.task_queue!r} and retry",
+        )
+    node = next((n for n in snap.nodes if n.id == node_id), None)
+    if node is None:
+        raise ApiError(404, f"run {run_id} has no node {node_id!r}")
+    detail = NodeDetail.model_validate(node.model_dump())
+    kind = kind_of(node.type)
+    if kind is not None and kind.name == "webhook":
+        rows = await list_deliveries(session=session, run_id=run_id, node_id=node_id)
+        detail.deliveries = [DeliveryAttempt.model_validate(row) for row in rows]
+    return detail
+
+
+@router.post("/retry", status_code=status.HTTP_202_ACCEPTED)
+async def retry_node(
+    run_id: RunId,
+    node_id: NodeId,
+    user: EditorUser,
+    state: StateDep,
+    temporal: TemporalDep,
+    body: NodeRetryIn | None = None,
+) -> RunAction:
+    """Run the failed node again (``config`` keys replace its config's); the run goes on.
+
+    409 unless the run is suspended on this node.
+    """
+    new_status = await send_update(
+        temporal,
+        state,
+        run_id,
+        user,
+        update=RETRY_NODE_UPDATE,
+        argument=NodeRetry(node_id=node_id, config=body.config if body else None),
+        result_type=str,
+        what=f"retry of node {node_id!r}",
+        refused_status=409,
+    )
+    return RunAction(run_id=run_id, status=RunStatus(new_status))
+
+
+@router.post("/skip", status_code=status.HTTP_202_ACCEPTED)
+async def skip_node(
+    run_id: RunId,
+    node_id: NodeId,
+    user: EditorUser,
+    state: StateDep,
+    temporal: TemporalDep,
+    body: NodeSkipIn | None = None,
+) -> RunAction:
+    """Mark the failed node skipped with ``output`` as what downstream nodes see; the run goes on.
+
+    409 unless the run is suspended on this node.
+    """
+    new_status = await send_update(
+        temporal,
+        state,
+        run_id,
+        user,
+        update=SKIP_NODE_UPDATE,
+        argument=NodeSkip(node_id=node_id, output=body.output if body else None),
+        result_type=str,
+        what=f"skip of node {node_id!r}",
+        refused_status=409,
+    )
+    return RunAction(run_id=run_id, status=RunStatus(new_status))

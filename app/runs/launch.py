@@ -1,0 +1,82 @@
+"""Starting a run of a workflow: shared by every route that starts runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from app.core.state import AppState
+from app.db.crud.runs import record_run
+from app.db.models.run import RunRecord
+from app.db.models.workflow import Workflow
+from app.runs.ids import idempotent_run_id, new_run_id
+from app.runs.pinning import pinned_run_input
+from app.runs.start import Started, start_once
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A run that was started (or found again by its idempotency key)."""
+
+    version: int
+    started: Started
+
+
+async def launch_run(
+    *,
+    client: Client,
+    session: AsyncSession,
+    state: AppState,
+    workflow: Workflow,
+    version: int | None,
+    run_input: Any,
+    idempotency_key: str | None,
+    trigger: str,
+) -> Launched:
+    """Start ``workflow`` at ``version`` (its active one if None) with ``run_input``.
+
+    The run belongs to the workflow's owner whoever starts it, and is indexed
+    in PostgreSQL once Temporal has it (a repeat with the same key indexes it
+    if an earlier attempt could not).
+
+    Raises:
+        ApiError: 422 for a version that does not exist, an input that
+            breaks the definition's ``input_schema`` (every violation listed),
+            or a ``sub_workflow`` target that cannot be pinned (see
+            :func:`app.runs.children.pin_children`).
+    """
+    run = await pinned_run_input(
+        session=session,
+        settings=state.settings,
+        workflow=workflow,
+        version=version,
+        run_input=run_input,
+        trigger=trigger,
+        input_path="",
+        version_path="/version",
+    )
+    run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
+    number = run.meta.version
+    started = await start_once(
+        client,
+        run,
+        run_id=run_id,
+        task_queue=state.settings.task_queue,
+        idempotent=idempotency_key is not None,
+        rpc_timeout=state.temporal.rpc_timeout,
+    )
+    record = RunRecord(
+        run_id=run_id,
+        workflow_id=workflow.id,
+        version=number,
+        owner_id=workflow.owner_id,
+        trigger=trigger,
+        idempotency_key=idempotency_key,
+    )
+    await record_run(session=session, record=record)
+    if started.created:
+        state.metrics.runs_started.labels(str(workflow.id), trigger).inc()
+    return Launched(version=number, started=started)

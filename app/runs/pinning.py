@@ -1,0 +1,96 @@
+"""A run input pinned to one version of a workflow: every way of starting a run builds it here.
+
+A schedule's action carries a complete :class:`RunInput` too, so every run it
+starts uses the definition (and ``sub_workflow`` targets) pinned when the
+schedule was created or last changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.crud.workflows import get_version
+from app.db.models.workflow import Workflow
+from app.errors import ApiError, ErrorItem
+from app.runs.children import children_of_run
+from app.runs.inputs import input_errors
+from app.settings import Settings
+from interpreter.contract.run import RunInput, RunMeta, RunOptions
+from interpreter.dsl.definition import Definition
+
+
+async def pinned_run_input(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    workflow: Workflow,
+    version: int | None,
+    run_input: Any,
+    trigger: str,
+    input_path: str = "/body/input",
+    version_path: str = "/body/version",
+) -> RunInput:
+    """The input of a run of ``workflow`` at ``version`` (its active one if None).
+
+    Raises:
+        ApiError: 422 for a version that does not exist, an input that breaks
+            the definition's ``input_schema`` (paths under ``input_path``), or
+            a ``sub_workflow`` target that cannot be pinned.
+    """
+    number = version or workflow.active_version
+    row = await get_version(session=session, workflow_id=workflow.id, version=number)
+    if row is None:
+        raise ApiError(
+            422,
+            f"workflow {workflow.id} has no version {number}",
+            errors=[
+                ErrorItem(path=version_path, code="unknown_version", message="no such version")
+            ],
+        )
+    definition = Definition.model_validate(row.definition)
+    errors = input_errors(definition.input_schema, run_input)
+    if errors:
+        for error in errors:
+            error.path = input_path + error.path
+        raise ApiError(
+            422,
+            f"the input does not match the workflow's input_schema ({len(errors)} problem(s))",
+            errors=errors,
+        )
+    children = await children_of_run(
+        session=session,
+        workflow=workflow,
+        version=number,
+        definition=definition,
+        max_depth=settings.max_sub_workflow_depth,
+    )
+    meta = RunMeta(
+        workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id), trigger=trigger
+    )
+    return RunInput(
+        definition=definition,
+        input=run_input,
+        meta=meta,
+        options=run_options(settings),
+        children=children,
+    )
+
+
+def run_options(settings: Settings) -> RunOptions:
+    """The server limits a run is started with (fixed for its whole life)."""
+    return RunOptions(
+        default_max_concurrency=settings.run_default_max_concurrency,
+        max_attempts_cap=settings.run_max_attempts_cap,
+        max_snapshot_output_bytes=settings.run_max_snapshot_output_bytes,
+        heartbeat_timeout_seconds=settings.run_heartbeat_timeout_seconds,
+        for_each_max_items=settings.for_each_max_items,
+        for_each_default_concurrency=settings.for_each_default_concurrency,
+        for_each_batch_threshold=settings.for_each_batch_threshold,
+        for_each_batch_size=settings.for_each_batch_size,
+        for_each_parallel_batches=settings.for_each_parallel_batches,
+        for_each_nodes_per_task=settings.for_each_nodes_per_task,
+        continue_as_new_after_events=settings.continue_as_new_after_events,
+        max_sub_workflow_depth=settings.max_sub_workflow_depth,
+    )

@@ -1,0 +1,1 @@
+"""Services about workflow definitions: validation, and the workflows sub_workflow nodes name."""

@@ -1,0 +1,99 @@
+"""Follow redirects one hop at a time.
+
+httpx could follow them itself, but it only strips ``Authorization`` when a
+redirect leaves the origin; an API key in a custom header would travel on to
+whatever host the redirect names. Each hop is a fresh request through the
+guarded transport, so every destination is checked again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from urllib.parse import urljoin
+
+import httpx
+
+from interpreter.activities.http.request import parse_url, redacted
+from interpreter.errors import HttpStatusError
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+ALWAYS_CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_BODY_HEADERS = ("content-length", "content-type", "transfer-encoding")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def next_request(
+    request: httpx.Request, response: httpx.Response, credentials: Collection[str]
+) -> httpx.Request:
+    """The request a redirect ``response`` asks for (same rules as browsers and httpx).
+
+    Raises:
+        HttpStatusError: the ``Location`` is not a valid URL (not retryable).
+        EgressDenied: the ``Location`` uses a scheme other than http or https.
+    """
+    location = response.headers["location"]
+    try:
+        url = parse_url(urljoin(str(request.url), location))
+    except ValueError as exc:
+        raise HttpStatusError(
+            f"{redacted(request.url)} redirected to an invalid URL: {exc}",
+            status=response.status_code,
+            retryable=False,
+            details={"status": response.status_code},
+        ) from None
+    method = request.method
+    if (response.status_code == 303 and method != "HEAD") or (
+        response.status_code in (301, 302) and method == "POST"
+    ):
+        method = "GET"
+    headers = httpx.Headers(request.headers)
+    headers.pop("host", None)
+    if _origin(url) != _origin(request.url):
+        for name in ALWAYS_CREDENTIALS | {name.lower() for name in credentials}:
+            headers.pop(name, None)
+    content: bytes | None = request.content
+    if method != request.method:
+        content = None
+        for name in _BODY_HEADERS:
+            headers.pop(name, None)
+    return httpx.Request(
+        method, url, headers=headers, content=content, extensions=request.extensions
+    )
+
+
+async def send_following(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    follow: bool,
+    max_redirects: int,
+    credentials: Collection[str],
+) -> httpx.Response:
+    """Send ``request``; return the final response with its body still unread.
+
+    Raises:
+        HttpStatusError: more than ``max_redirects`` hops (not retryable).
+    """
+    hops = 0
+    while True:
+        response = await client.send(request, stream=True, follow_redirects=False)
+        if (
+            not follow
+            or response.status_code not in REDIRECTS
+            or "location" not in response.headers
+        ):
+            return response
+        await response.aclose()
+        if hops == max_redirects:
+            raise HttpStatusError(
+                f"{redacted(request.url)} redirected more than {max_redirects} times",
+                status=response.status_code,
+                retryable=False,
+                details={"status": response.status_code},
+            )
+        hops += 1
+        request = next_request(request, response, credentials)

@@ -1,0 +1,62 @@
+"""Collect and report what a ``validate`` node found wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NotRequired, TypedDict
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+
+from interpreter.dsl.pointer import pointer
+from interpreter.errors import ValidationFailed
+
+MAX_LISTED = 100
+"""Violations listed in one failure; more are counted, not listed (history size)."""
+
+
+class Violation(TypedDict):
+    path: str
+    """JSON pointer into ``data`` (``""`` is the whole value)."""
+    message: str
+    rule: NotRequired[str]
+
+
+def _refuse(uri: str) -> Resource[Any]:
+    # Fetching a schema named by user input would be an SSRF path around the
+    # egress guard, and makes validation depend on a third party.
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+
+
+# referencing's attrs-generated initialisers are invisible to mypy, hence the ignores.
+_NO_REMOTE: Registry[Any] = Registry(retrieve=_refuse)  # type: ignore[call-arg]
+
+
+def _sort_key(path: Iterable[Any]) -> list[tuple[int, int, str]]:
+    # Array indexes sort numerically (2 before 10), keys alphabetically.
+    return [(0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path]
+
+
+def schema_violations(schema: dict[str, Any] | bool, data: Any) -> list[Violation]:
+    """Every schema error in ``data``, in document order.
+
+    Raises:
+        referencing.exceptions.Unresolvable: a ``$ref`` that is not local.
+    """
+    validator = Draft202012Validator(
+        schema, registry=_NO_REMOTE, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=lambda e: _sort_key(e.absolute_path))
+    return [{"path": pointer(error.absolute_path), "message": error.message} for error in errors]
+
+
+def failure(violations: list[Violation]) -> ValidationFailed:
+    listed = violations[:MAX_LISTED]
+    text = "; ".join(f"{v['path'] or '(root)'}: {v['message']}" for v in listed)
+    if len(violations) > len(listed):
+        text += f"; and {len(violations) - len(listed)} more"
+    return ValidationFailed(
+        f"data is invalid ({len(violations)} violation(s)): {text}",
+        details={"violations": listed, "count": len(violations)},
+    )

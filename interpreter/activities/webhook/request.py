@@ -1,0 +1,53 @@
+"""Build a ``webhook`` node's request: the exact body, its signature, its delivery id."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+
+from interpreter.activities.http.request import parse_url
+from interpreter.activities.webhook.config import WebhookConfig
+
+
+def delivery_id(run_id: str, node_path: str) -> str:
+    """The id of one node's delivery in one run: the same on every attempt."""
+    return hashlib.sha256(f"{run_id}:{node_path}".encode()).hexdigest()
+
+
+def body_bytes(payload: object) -> bytes:
+    """The bytes sent and signed: compact JSON, UTF-8."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Signature`` value: ``sha256=`` and the hex HMAC-SHA256 of ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def build_request(
+    client: httpx.AsyncClient,
+    config: WebhookConfig,
+    *,
+    delivery: str,
+    idempotency_key: str | None,
+    timeout: float,
+) -> httpx.Request:
+    """The POST ``config`` describes.
+
+    Raises:
+        ValueError: the URL is malformed.
+        EgressDenied: the scheme is not http or https.
+    """
+    url = parse_url(config.url)
+    body = body_bytes(config.payload)
+    headers = httpx.Headers(config.headers)
+    headers.setdefault("Content-Type", "application/json")
+    headers["X-Delivery-Id"] = delivery
+    if config.secret is not None:
+        headers["X-Signature"] = signature(config.secret, body)
+    if idempotency_key is not None and "idempotency-key" not in headers:
+        headers["Idempotency-Key"] = idempotency_key
+    return client.build_request("POST", url, headers=headers, content=body, timeout=timeout)

@@ -1,0 +1,84 @@
+"""What a Temporal client needs to start and control interpreter runs.
+
+The API and the tests start runs only through :func:`start_run`, so the
+workflow type, timeouts and search attributes are set in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
+
+from interpreter.contract import search_attributes as sa
+from interpreter.contract.run import RunInput, RunStatus
+from interpreter.dsl.durations import parse_duration
+
+WORKFLOW_TYPE = "InterpreterWorkflow"
+STATUS_QUERY = "status"
+PAUSE_SIGNAL = "pause"
+RESUME_SIGNAL = "resume"
+NODE_STATS_MEMO = "flowforge_nodes"
+"""Memo key a finished run leaves: ``{node_id: {"s": status, "a": attempts, "ms": duration}}``.
+Also the ``workflow.patched`` id that introduced it."""
+OUTPUTS_QUERY = "node_outputs"
+"""Full (untruncated) outputs of the given top-level nodes; takes a list of node ids."""
+SIGNAL_UPDATE = "signal"
+"""Update delivering a payload to wait_for_signal nodes (``control.SignalDelivery``)."""
+RETRY_NODE_UPDATE = "retry_node"
+"""Update re-running a suspended run's failed node (``control.NodeRetry``)."""
+SKIP_NODE_UPDATE = "skip_node"
+"""Update skipping a suspended run's failed node with an output (``control.NodeSkip``)."""
+
+
+DATA_CONVERTER: DataConverter = pydantic_data_converter
+"""Every FlowForge client and worker uses this converter (pydantic models as JSON)."""
+
+
+async def connect(
+    address: str, namespace: str = "default", runtime: Runtime | None = None
+) -> Client:
+    """A Temporal client with FlowForge's data converter (and a telemetry runtime, if given)."""
+    return await Client.connect(
+        address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime
+    )
+
+
+def run_search_attributes(run: RunInput) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.WORKFLOW_ID, run.meta.workflow_id),
+            SearchAttributePair(sa.VERSION, run.meta.version),
+            SearchAttributePair(sa.OWNER, run.meta.owner),
+            SearchAttributePair(sa.STATUS, RunStatus.RUNNING.value),
+            SearchAttributePair(sa.TRIGGER, run.meta.trigger),
+        ]
+    )
+
+
+def execution_timeout(run: RunInput) -> timedelta | None:
+    """The run's ``timeout`` as Temporal's workflow execution timeout."""
+    timeout = run.definition.timeout
+    return parse_duration(timeout) if timeout else None
+
+
+async def start_run(
+    client: Client, run: RunInput, *, id: str, task_queue: str, **options: Any
+) -> WorkflowHandle[Any, Any]:
+    """Start an interpreter run. ``options`` go to ``Client.start_workflow``
+    (e.g. ``id_conflict_policy`` for idempotent starts)."""
+    return await client.start_workflow(
+        WORKFLOW_TYPE,
+        run,
+        id=id,
+        task_queue=task_queue,
+        execution_timeout=execution_timeout(run),
+        search_attributes=run_search_attributes(run),
+        static_summary=f"{run.definition.name} v{run.meta.version}",
+        **options,
+    )

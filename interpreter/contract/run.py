@@ -1,0 +1,206 @@
+"""What a run is made of: the workflow input, and the status snapshot it answers.
+
+:class:`RunInput` is the single, versionable input of ``InterpreterWorkflow``:
+fields may be added with defaults, never removed or retyped, so histories
+recorded by older versions still replay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from interpreter.dsl.definition import Definition
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TERMINATED = "terminated"
+    TIMED_OUT = "timed_out"
+
+
+class NodeStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    WAITING = "waiting"
+
+
+SETTLED = frozenset(
+    {NodeStatus.SUCCEEDED, NodeStatus.FAILED, NodeStatus.SKIPPED, NodeStatus.CANCELLED}
+)
+
+
+class RunMeta(BaseModel):
+    """Who and what started the run.
+
+    Attributes:
+        workflow_id: The FlowForge workflow (definition) id.
+        version: The pinned definition version.
+        owner: The owning user's id or name, for visibility filters.
+        trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``.
+    """
+
+    workflow_id: str = Field(max_length=200)
+    version: int = Field(ge=1)
+    owner: str = Field(default="", max_length=200)
+    trigger: str = Field(default="api", max_length=50)
+
+
+class RunOptions(BaseModel):
+    """Server-side limits, fixed at start so a run never depends on worker settings.
+
+    Attributes:
+        default_max_concurrency: Used when the definition sets no ``max_concurrency``.
+        max_attempts_cap: Upper bound on any node's ``retry.max_attempts``.
+        max_snapshot_output_bytes: Node outputs larger than this (as JSON) are
+            truncated in the status query; the full value stays usable by
+            expressions.
+        activity_task_queue: Task queue for activities; empty means the
+            workflow's own queue.
+        heartbeat_timeout_seconds: Heartbeat timeout of activity nodes.
+        for_each_max_items: A for_each over more items fails (0: no limit).
+        for_each_default_concurrency: Items in flight when a for_each sets none.
+        for_each_batch_threshold: Past this many items a for_each runs its
+            items in child workflows, ``for_each_batch_size`` items each, so no
+            single history approaches Temporal's limits.
+        for_each_batch_size: Items per child workflow.
+        for_each_parallel_batches: Child workflows of one for_each in flight.
+        for_each_nodes_per_task: Body nodes (items x body size) a for_each
+            starts in one workflow task before it yields to a new one, which
+            bounds the CPU time of a task.
+        continue_as_new_after_events: Continue-as-new once the history is this
+            long (0: only when Temporal suggests it).
+        max_sub_workflow_depth: sub_workflow nesting limit.
+    """
+
+    default_max_concurrency: int = Field(default=100, ge=1)
+    max_attempts_cap: int = Field(default=20, ge=1)
+    max_snapshot_output_bytes: int = Field(default=16_384, ge=256)
+    activity_task_queue: str = ""
+    heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    for_each_max_items: int = Field(default=1_000_000, ge=0)
+    for_each_default_concurrency: int = Field(default=10, ge=1)
+    for_each_batch_threshold: int = Field(default=200, ge=1)
+    for_each_batch_size: int = Field(default=500, ge=1)
+    for_each_parallel_batches: int = Field(default=4, ge=1)
+    for_each_nodes_per_task: int = Field(default=2000, ge=1)
+    continue_as_new_after_events: int = Field(default=0, ge=0)
+    max_sub_workflow_depth: int = Field(default=5, ge=1)
+
+
+class PinnedWorkflow(BaseModel):
+    """A workflow a ``sub_workflow`` node runs, pinned when the parent run started."""
+
+    workflow_id: str
+    version: int
+    definition: Definition
+
+
+class RunInput(BaseModel):
+    """Input of ``InterpreterWorkflow``: the pinned definition, the run input, metadata.
+
+    Attributes:
+        children: Definitions of ``sub_workflow`` targets (transitively), keyed
+            by :func:`child_key`; resolved by the starter so runs never read a
+            store.
+        carry: State carried over by continue-as-new; None on a fresh run.
+        batch: Set when this run executes one batch of a parent's for_each.
+        depth: sub_workflow nesting depth of this run.
+        reuse: Outputs of a previous run's nodes, by node id, that this run
+            takes as given instead of running those nodes again (a rerun from
+            a node reuses everything upstream of it).
+    """
+
+    schema_version: int = 1
+    definition: Definition
+    input: Any = None
+    meta: RunMeta
+    options: RunOptions = Field(default_factory=RunOptions)
+    children: dict[str, PinnedWorkflow] = Field(default_factory=dict)
+    carry: Carry | None = None
+    batch: Batch | None = None
+    depth: int = 0
+    reuse: dict[str, Any] = Field(default_factory=dict)
+
+
+def child_key(workflow_id: str, version: int | None) -> str:
+    """How ``RunInput.children`` names a sub_workflow target (``active`` if no version)."""
+    return f"{workflow_id}@{version if version is not None else 'active'}"
+
+
+class NodeError(BaseModel):
+    type: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Carry(BaseModel):
+    """A run's state at continue-as-new: enough to go on exactly where it was."""
+
+    nodes: list[NodeSnapshot]
+    values: dict[str, dict[str, Any]]
+    taken: list[bool | None]
+    queue: list[str]
+    paused: bool = False
+    suspended: str | None = None
+    unhandled: NodeError | None = None
+    signals: dict[str, list[Any]] = Field(default_factory=dict)
+    started_at: datetime
+    continued: int = 0
+
+
+class Batch(BaseModel):
+    """One batch of a for_each run as a child workflow.
+
+    Attributes:
+        node_id: The parent's for_each node id (for paths and errors).
+        items: This batch's items.
+        first_index: ``index`` of the first item.
+        outer: ``{output, status, error}`` of the parent's nodes the body reads.
+    """
+
+    node_id: str
+    items: list[Any]
+    first_index: int
+    outer: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class NodeSnapshot(BaseModel):
+    id: str
+    type: str
+    status: NodeStatus = NodeStatus.PENDING
+    attempts: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    output: Any = None
+    error: NodeError | None = None
+    progress: dict[str, Any] | None = None
+    reused: bool = False
+
+
+class RunSnapshot(BaseModel):
+    """The answer of the ``status`` query."""
+
+    status: RunStatus
+    paused: bool = False
+    workflow_id: str
+    version: int
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    output: Any = None
+    error: NodeError | None = None
+    suspended_on: str | None = None
+    nodes: list[NodeSnapshot] = Field(default_factory=list)

@@ -1,0 +1,164 @@
+"""The interpreter's book-keeping of node states, and what its status query shows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from interpreter.contract.run import (
+    NodeError,
+    NodeSnapshot,
+    NodeStatus,
+    RunMeta,
+    RunSnapshot,
+    RunStatus,
+)
+from interpreter.dsl.definition import Edge, Node
+
+
+@dataclass
+class Stop:
+    """Why the run stopped scheduling before the DAG was exhausted."""
+
+    reason: Literal["failed", "succeeded", "cancelled"]
+    error: NodeError | None = None
+    node: str | None = None
+    output: Any = None
+
+
+class NodeBook:
+    """Every node's status, attempts, timestamps, output and error."""
+
+    def __init__(self, nodes: Sequence[Node], edges: Sequence[Edge], max_output_bytes: int) -> None:
+        self._nodes = {n.id: NodeSnapshot(id=n.id, type=n.type) for n in nodes}
+        sources = {edge.source for edge in edges}
+        self._sinks = [n.id for n in nodes if n.id not in sources]
+        self._cap = max_output_bytes
+        self.ended_at: datetime | None = None
+
+    def start(self, node_id: str, now: datetime) -> None:
+        node = self._nodes[node_id]
+        node.status = NodeStatus.RUNNING
+        node.started_at = now
+
+    def reset(self, node_id: str) -> None:
+        """Back to pending, for a retry of a suspended run's failed node."""
+        node = self._nodes[node_id]
+        self._nodes[node_id] = NodeSnapshot(id=node.id, type=node.type, attempts=node.attempts)
+
+    def skip_with(self, node_id: str, output: Any, now: datetime) -> None:
+        """An operator skipped a failed node and supplied its output."""
+        self._end(node_id, NodeStatus.SKIPPED, 0, now, output=output)
+
+    def progress(self, node_id: str, progress: dict[str, Any]) -> None:
+        self._nodes[node_id].progress = progress
+
+    def export(self) -> list[NodeSnapshot]:
+        return list(self._nodes.values())
+
+    def restore(self, nodes: list[NodeSnapshot]) -> None:
+        for node in nodes:
+            self._nodes[node.id] = node
+
+    def get(self, node_id: str) -> NodeSnapshot:
+        return self._nodes[node_id]
+
+    def is_active(self, node_id: str) -> bool:
+        return self._nodes[node_id].status in (NodeStatus.RUNNING, NodeStatus.WAITING)
+
+    def reused(self, node_id: str) -> None:
+        self._nodes[node_id].reused = True
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Compact per-node outcome for the run's memo (metrics read it from visibility)."""
+        out: dict[str, dict[str, Any]] = {}
+        for node in self._nodes.values():
+            entry: dict[str, Any] = {"s": node.status.value, "a": node.attempts}
+            if node.started_at and node.ended_at:
+                entry["ms"] = int((node.ended_at - node.started_at).total_seconds() * 1000)
+            out[node.id] = entry
+        return out
+
+    def waiting(self, node_id: str) -> None:
+        self._nodes[node_id].status = NodeStatus.WAITING
+
+    def succeed(self, node_id: str, output: Any, attempts: int, now: datetime) -> None:
+        self._end(node_id, NodeStatus.SUCCEEDED, attempts, now, output=output)
+
+    def fail(self, node_id: str, error: NodeError, attempts: int, now: datetime) -> None:
+        self._end(node_id, NodeStatus.FAILED, attempts, now, error=error)
+
+    def cancel(self, node_id: str, now: datetime) -> None:
+        self._end(node_id, NodeStatus.CANCELLED, 0, now)
+
+    def skip(self, node_id: str) -> None:
+        self._nodes[node_id].status = NodeStatus.SKIPPED
+
+    def _end(
+        self,
+        node_id: str,
+        status: NodeStatus,
+        attempts: int,
+        now: datetime,
+        output: Any = None,
+        error: NodeError | None = None,
+    ) -> None:
+        node = self._nodes[node_id]
+        node.status = status
+        # Attempts add up across operator retries of a suspended node.
+        node.attempts += attempts
+        node.ended_at = now
+        node.output = output
+        node.error = error
+
+    def close_pending(self, *, skipped: bool) -> None:
+        """Nodes that never started when the run ended: skipped (by a succeed node) or cancelled."""
+        for node in self._nodes.values():
+            if node.status == NodeStatus.PENDING:
+                node.status = NodeStatus.SKIPPED if skipped else NodeStatus.CANCELLED
+
+    def sink_outputs(self) -> dict[str, Any]:
+        """The default run output: each succeeded node without outgoing edges."""
+        return {
+            node_id: self._nodes[node_id].output
+            for node_id in self._sinks
+            if self._nodes[node_id].status == NodeStatus.SUCCEEDED
+        }
+
+    def snapshot(
+        self,
+        *,
+        status: RunStatus,
+        paused: bool,
+        meta: RunMeta,
+        started_at: datetime,
+        output: Any,
+        error: NodeError | None,
+        suspended_on: str | None = None,
+    ) -> RunSnapshot:
+        return RunSnapshot(
+            status=status,
+            paused=paused,
+            workflow_id=meta.workflow_id,
+            version=meta.version,
+            started_at=started_at,
+            ended_at=self.ended_at,
+            output=self._capped(output),
+            error=error,
+            suspended_on=suspended_on,
+            nodes=[
+                node.model_copy(update={"output": self._capped(node.output)})
+                for node in self._nodes.values()
+            ],
+        )
+
+    def _capped(self, value: Any) -> Any:
+        if value is None:
+            return None
+        text = json.dumps(value, separators=(",", ":"), default=str)
+        if len(text) <= self._cap:
+            return value
+        return {"truncated": True, "bytes": len(text), "preview": text[: self._cap // 2]}

@@ -1,0 +1,284 @@
+"""The DAG engine: runs one graph of nodes (the whole run, or one for_each item).
+
+It owns scheduling and node book-keeping; everything that needs Temporal
+(activities, timers, child workflows) or a run-level policy (pause, suspend,
+continue-as-new) is asked of its :class:`Host`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from temporalio import workflow
+
+from interpreter.contract.run import NodeError, NodeStatus
+from interpreter.dsl.definition import Edge, Node
+from interpreter.dsl.expressions import evaluate_bool
+from interpreter.dsl.holes import render
+from interpreter.errors import ExpressionError
+from interpreter.nodes.registry import NodeKind, kind_of
+from interpreter.runtime.book import NodeBook, Stop
+from interpreter.runtime.scheduler import Scheduler
+from interpreter.runtime.scope import Scope, expression_references, node_reads, template_references
+from interpreter.runtime.steps import PureOutcome, run_pure
+
+
+class NodeFailed(Exception):
+    """Raised by a host's executor when a node failed (after its retries)."""
+
+    def __init__(self, error: NodeError, attempts: int = 1) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class NodeDone:
+    output: Any
+    attempts: int = 1
+
+
+class Host(Protocol):
+    def may_start(self) -> bool:
+        """False while the run is paused, suspended or draining."""
+        ...
+
+    async def execute(
+        self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
+    ) -> NodeDone:
+        """Run a node that needs Temporal; raise NodeFailed or ExpressionError."""
+        ...
+
+    def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
+        """Apply the failure policy; True to settle the node's edges now."""
+        ...
+
+    def changed(self) -> None:
+        """Something was scheduled or settled."""
+        ...
+
+
+class Dag:
+    def __init__(
+        self,
+        host: Host,
+        nodes: Sequence[Node],
+        edges: Sequence[Edge],
+        *,
+        scope: Scope,
+        limit: int,
+        max_output_bytes: int,
+        prefix: str = "",
+        reuse: dict[str, Any] | None = None,
+    ) -> None:
+        self.host = host
+        self.reuse = reuse or {}
+        self.scope = scope
+        self.prefix = prefix
+        self.limit = limit
+        self.nodes = {node.id: node for node in nodes}
+        self.kinds: dict[str, NodeKind] = {}
+        for node in nodes:
+            kind = kind_of(node.type)
+            if kind is None:  # the API validates first; this guards direct starts
+                raise ValueError(f"node {node.id!r}: unknown type {node.type!r}")
+            self.kinds[node.id] = kind
+        self.reads = {
+            node.id: node_reads(
+                node, [src for _, src in self.kinds[node.id].cel_fields(node.config)]
+            )
+            for node in nodes
+        }
+        self.scheduler = Scheduler(nodes, edges)
+        self.book = NodeBook(nodes, edges, max_output_bytes)
+        self.queue: deque[str] = deque()
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.stop: Stop | None = None
+        self.unhandled: NodeError | None = None
+
+    def _reads_of(self, node: Node) -> frozenset[str]:
+        cel = [source for _, source in self.kinds[node.id].cel_fields(node.config)]
+        return node_reads(node, cel)
+
+    def path(self, node_id: str) -> str:
+        return f"{self.prefix}{node_id}"
+
+    def start(self) -> None:
+        self.queue.extend(self.scheduler.roots())
+        self.pump()
+
+    def drained(self) -> bool:
+        return not self.tasks and (self.stop is not None or not self.queue)
+
+    def error(self) -> NodeError | None:
+        if self.stop is not None and self.stop.error is not None:
+            return self.stop.error
+        return self.unhandled
+
+    def pump(self) -> None:
+        while self.queue and self.stop is None and self.host.may_start():
+            if len(self.tasks) >= self.limit:
+                break
+            self._begin(self.queue.popleft())
+        self.host.changed()
+
+    def halt(self, stop: Stop) -> None:
+        """Stop scheduling; cancel what runs. The first reason to stop wins."""
+        if self.stop is None:
+            self.stop = stop
+        for task in self.tasks.values():
+            task.cancel()
+
+    def _begin(self, node_id: str, *, skip_guards: bool = False) -> None:
+        node = self.nodes[node_id]
+        if not skip_guards and not self.scheduler.join_holds(node_id):
+            self._skip(node_id)
+            return
+        variables = self.scope.variables(self.reads[node_id])
+        if node.when is not None and not skip_guards:
+            try:
+                if not evaluate_bool(node.when, variables):
+                    self._skip(node_id)
+                    return
+            except ExpressionError as exc:
+                self.failed(node_id, NodeError(type="ExpressionError", message=f"when: {exc}"), 0)
+                return
+        kind = self.kinds[node_id]
+        self.book.start(node_id, workflow.now())
+        if node_id in self.reuse:
+            self.book.reused(node_id)
+            self.succeeded(node_id, self.reuse[node_id], variables, 0, mapped=True)
+            return
+        if kind.runs_as == "interpreter" and kind.name in PURE:
+            try:
+                outcome = run_pure(kind.name, node.config, variables)
+            except ExpressionError as exc:
+                self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), 1)
+                return
+            self._pure_outcome(node_id, outcome, variables)
+            return
+        task = asyncio.create_task(self._run_task(node_id, node, kind, variables))
+        self.tasks[node_id] = task
+        # A done-callback (not try/finally in the task) also sees tasks that
+        # were cancelled before they ever started running.
+        task.add_done_callback(lambda _task: self._task_done(node_id))
+
+    def _pure_outcome(self, node_id: str, outcome: PureOutcome, variables: dict[str, Any]) -> None:
+        if outcome.fail is not None:
+            error = NodeError(type="Fail", message=outcome.fail)
+            self.book.fail(node_id, error, 1, workflow.now())
+            self.halt(Stop("failed", error=error, node=node_id))
+            return
+        self.succeeded(node_id, outcome.output, variables, 1)
+        if outcome.succeed:
+            self.halt(Stop("succeeded", output=outcome.output))
+
+    async def _run_task(
+        self, node_id: str, node: Node, kind: NodeKind, variables: dict[str, Any]
+    ) -> None:
+        try:
+            done = await self.host.execute(self, node, kind, variables)
+        except NodeFailed as failure:
+            self.failed(node_id, failure.error, failure.attempts)
+            return
+        except ExpressionError as exc:
+            self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), 0)
+            return
+        self.succeeded(node_id, done.output, variables, done.attempts)
+
+    def _task_done(self, node_id: str) -> None:
+        del self.tasks[node_id]
+        if self.book.is_active(node_id):
+            self.book.cancel(node_id, workflow.now())
+        self.pump()
+
+    def succeeded(
+        self,
+        node_id: str,
+        raw: Any,
+        variables: dict[str, Any],
+        attempts: int,
+        *,
+        mapped: bool = False,
+    ) -> None:
+        node = self.nodes[node_id]
+        output = raw
+        if node.output is not None and not mapped:
+            try:
+                output = render(node.output, {**variables, "result": raw}, where="output")
+            except ExpressionError as exc:
+                self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), attempts)
+                return
+        self.book.succeed(node_id, output, attempts, workflow.now())
+        self.scope.record(node_id, NodeStatus.SUCCEEDED.value, output, None)
+        self._settle(node_id, NodeStatus.SUCCEEDED)
+
+    def failed(self, node_id: str, error: NodeError, attempts: int) -> None:
+        where = f"node {self.path(node_id)!r}"
+        if not error.message.startswith(where):
+            error = error.model_copy(update={"message": f"{where}: {error.message}"})
+        self.book.fail(node_id, error, attempts, workflow.now())
+        self.scope.record(
+            node_id, NodeStatus.FAILED.value, None, {"type": error.type, "message": error.message}
+        )
+        if self.scheduler.handles_failure(node_id) or self.host.unhandled(self, node_id, error):
+            self._settle(node_id, NodeStatus.FAILED)
+
+    def _skip(self, node_id: str) -> None:
+        self.book.skip(node_id)
+        self.scope.record(node_id, NodeStatus.SKIPPED.value, None, None)
+        self._settle(node_id, NodeStatus.SKIPPED)
+
+    def _settle(self, node_id: str, status: NodeStatus) -> None:
+        self.queue.extend(self.scheduler.settle(node_id, status, self._edge_taken))
+
+    def _edge_taken(self, edge: Edge) -> bool:
+        assert edge.when is not None
+        reads = expression_references([edge.when])
+        try:
+            return evaluate_bool(edge.when, self.scope.variables(reads))
+        except ExpressionError as exc:
+            error = NodeError(
+                type="ExpressionError", message=f"edge {edge.source} -> {edge.target}: {exc}"
+            )
+            self.halt(Stop("failed", error=error, node=edge.source))
+            return False
+
+    # -- operator actions on a suspended node ------------------------------------
+
+    def retry(self, node_id: str, config: dict[str, Any] | None) -> None:
+        """Run a failed (held) node again, optionally with a patched config."""
+        if config:
+            node = self.nodes[node_id]
+            self.nodes[node_id] = node.model_copy(update={"config": {**node.config, **config}})
+            self.reads[node_id] = self._reads_of(self.nodes[node_id])
+        self.book.reset(node_id)
+        self.scope.forget(node_id)
+        self._begin(node_id, skip_guards=True)
+        self.pump()
+
+    def skip_with(self, node_id: str, output: Any) -> None:
+        """Mark a failed (held) node skipped with ``output``; downstream goes on as on success."""
+        self.book.skip_with(node_id, output, workflow.now())
+        self.scope.record(node_id, NodeStatus.SKIPPED.value, output, None)
+        self._settle(node_id, NodeStatus.SUCCEEDED)
+        self.pump()
+
+    # -- the end -------------------------------------------------------------------
+
+    def output(self, template: Any) -> Any:
+        """The DAG's output: ``template`` rendered, else every succeeded sink's output."""
+        if self.stop is not None and self.stop.reason == "succeeded":
+            return self.stop.output
+        if template is None:
+            return self.book.sink_outputs()
+        reads = template_references(template)
+        return render(template, self.scope.variables(reads), where="output")
+
+
+PURE = frozenset({"transform", "condition", "switch", "fail", "succeed"})
+"""Interpreter-side nodes evaluated synchronously (no timer, no child, no wait)."""

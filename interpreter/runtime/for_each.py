@@ -1,0 +1,290 @@
+"""for_each: a sub-DAG per item, inline below a threshold, in child-workflow batches above.
+
+Inline, each item is a :class:`Dag` in this workflow. Past
+``for_each_batch_threshold`` items, batches of ``for_each_batch_size`` run as
+child interpreter runs (``RunInput.batch``), a few at a time, so no single
+history approaches Temporal's event, size or pending-activity limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
+
+from interpreter.contract import search_attributes as sa
+from interpreter.contract.client import WORKFLOW_TYPE
+from interpreter.contract.run import Batch, NodeError, RunInput
+from interpreter.dsl.definition import Definition, Node
+from interpreter.dsl.expressions import evaluate
+from interpreter.errors import ExpressionError
+from interpreter.nodes.control import ForEachBody, ForEachConfig
+from interpreter.nodes.registry import NodeKind
+from interpreter.runtime.book import Stop
+from interpreter.runtime.dag import Dag, Host, NodeDone, NodeFailed
+from interpreter.runtime.scope import Scope, node_reads, template_references
+
+
+class ItemHost:
+    """Host of one item's DAG: an unhandled failure fails the item."""
+
+    def __init__(self, host: Host) -> None:
+        self._host = host
+
+    def may_start(self) -> bool:
+        return self._host.may_start()
+
+    async def execute(
+        self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
+    ) -> NodeDone:
+        return await self._host.execute(dag, node, kind, variables)
+
+    def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
+        dag.halt(Stop("failed", error=error, node=node_id))
+        return True
+
+    def changed(self) -> None:
+        pass
+
+
+@dataclass
+class _Slots:
+    active: int = 0
+    finished: int = 0
+
+
+class ForEachRunner:
+    def __init__(self, host: Host, run: RunInput) -> None:
+        self.host = host
+        self.run = run
+        self.live: set[Dag] = set()
+        self._item_host = ItemHost(host)
+
+    async def execute(self, dag: Dag, node: Node, variables: dict[str, Any]) -> NodeDone:
+        config = ForEachConfig.model_validate(node.config)
+        items = evaluate(config.items, variables)
+        if not isinstance(items, list):
+            raise NodeFailed(
+                NodeError(
+                    type="ConfigError", message=f"items must be a list, got {type(items).__name__}"
+                )
+            )
+        options = self.run.options
+        if options.for_each_max_items and len(items) > options.for_each_max_items:
+            raise NodeFailed(
+                NodeError(
+                    type="ConfigError",
+                    message=f"{len(items)} items; the limit is {options.for_each_max_items}",
+                )
+            )
+        if len(items) > options.for_each_batch_threshold and self.run.batch is None:
+            outputs = await self._batched(dag, node, config, items)
+        else:
+            outputs = await self.items(dag, node.id, config, items, 0, dag.scope)
+        return NodeDone(outputs)
+
+    async def items(
+        self,
+        dag: Dag,
+        node_id: str,
+        config: ForEachConfig,
+        items: list[Any],
+        first_index: int,
+        parent_scope: Scope,
+    ) -> list[Any]:
+        """Run every item inline; outputs in item order, or NodeFailed naming failed indexes."""
+        limit = config.max_concurrency or self.run.options.for_each_default_concurrency
+        budget = self.run.options.for_each_nodes_per_task
+        per_task = max(1, budget // len(config.body.nodes))
+        outputs: list[Any] = [None] * len(items)
+        failures: dict[int, NodeError] = {}
+        tasks: list[asyncio.Task[None]] = []
+        slots = _Slots()
+
+        async def one(position: int) -> None:
+            index = first_index + position
+            item_dag = Dag(
+                self._item_host,
+                config.body.nodes,
+                config.body.edges,
+                scope=Scope(
+                    self.run.input,
+                    parent_scope.run,
+                    parent=parent_scope,
+                    extra={"item": items[position], "index": index},
+                ),
+                limit=len(config.body.nodes),
+                max_output_bytes=self.run.options.max_snapshot_output_bytes,
+                prefix=f"{dag.path(node_id)}[{index}].",
+            )
+            self.live.add(item_dag)
+            try:
+                item_dag.start()
+                await workflow.wait_condition(item_dag.drained)
+                error = item_dag.error()
+                if error is None:
+                    try:
+                        outputs[position] = item_dag.output(config.body.output)
+                    except ExpressionError as exc:
+                        error = NodeError(
+                            type="ExpressionError", message=f"item {index} output: {exc}"
+                        )
+                if error is not None:
+                    failures[index] = error
+            except asyncio.CancelledError:
+                item_dag.halt(Stop("cancelled"))
+                await workflow.wait_condition(lambda: not item_dag.tasks)
+                raise
+            finally:
+                self.live.discard(item_dag)
+                slots.active -= 1
+                slots.finished += 1
+                dag.book.progress(
+                    node_id,
+                    {"done": slots.finished, "total": len(items), "failed": len(failures)},
+                )
+
+        try:
+            for position in range(len(items)):
+                await workflow.wait_condition(
+                    lambda: (
+                        (slots.active < limit and self.host.may_start())
+                        or bool(failures and config.fail_fast)
+                    )
+                )
+                if failures and config.fail_fast:
+                    break
+                if position and position % per_task == 0:
+                    # Items whose body is pure all run inside one workflow task;
+                    # a short timer ends the task so no task nears the SDK's
+                    # 2-second deadlock limit, however heavy the body. Timers
+                    # cost a round trip, so light bodies never need one.
+                    await workflow.sleep(timedelta(milliseconds=1))
+                slots.active += 1
+                tasks.append(asyncio.create_task(one(position)))
+            if config.fail_fast:
+                await workflow.wait_condition(lambda: slots.active == 0 or bool(failures))
+                if failures:
+                    for task in tasks:
+                        task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        if failures:
+            raise NodeFailed(_summarise(failures, len(items)))
+        return outputs
+
+    async def _batched(
+        self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
+    ) -> list[Any]:
+        size = self.run.options.for_each_batch_size
+        starts = list(range(0, len(items), size))
+        outputs: list[Any] = [None] * len(items)
+        failures: dict[int, NodeError] = {}
+        outer = _outer_reads(config.body)
+        outer_values = {node_id: dag.scope.lookup(node_id) for node_id in outer}
+        # Each batch carries the run input only if the body may read it: a large
+        # input (often the item list itself) would otherwise be copied per batch.
+        run_input = self.run.input if _may_read_input(config.body) else None
+        slots = _Slots()
+        tasks: list[asyncio.Task[None]] = []
+
+        async def batch(first: int) -> None:
+            chunk = items[first : first + size]
+            child = RunInput(
+                definition=Definition(name=f"{self.run.definition.name}/{node.id}", nodes=[node]),
+                input=run_input,
+                meta=self.run.meta,
+                options=self.run.options,
+                children=self.run.children,
+                depth=self.run.depth,
+                batch=Batch(node_id=node.id, items=chunk, first_index=first, outer=outer_values),
+            )
+            try:
+                result: list[Any] = await workflow.execute_child_workflow(
+                    WORKFLOW_TYPE,
+                    child,
+                    id=f"{workflow.info().workflow_id}/{dag.path(node.id)}/{first}",
+                    search_attributes=TypedSearchAttributes(
+                        [SearchAttributePair(sa.TRIGGER, "for_each_batch")]
+                    ),
+                    cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+                    static_summary=f"{node.id} items {first}..{first + len(chunk) - 1}",
+                )
+                outputs[first : first + len(chunk)] = result
+            except ChildWorkflowError as err:
+                failures.update(_batch_failures(err, first))
+            finally:
+                slots.active -= 1
+                slots.finished += len(chunk)
+                dag.book.progress(
+                    node.id, {"done": slots.finished, "total": len(items), "failed": len(failures)}
+                )
+
+        try:
+            for first in starts:
+                await workflow.wait_condition(
+                    lambda: (
+                        slots.active < self.run.options.for_each_parallel_batches
+                        and self.host.may_start()
+                    )
+                )
+                if failures and config.fail_fast:
+                    break
+                slots.active += 1
+                tasks.append(asyncio.create_task(batch(first)))
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        if failures:
+            raise NodeFailed(_summarise(failures, len(items)))
+        return outputs
+
+
+def _outer_reads(body: ForEachBody) -> set[str]:
+    inner = {n.id for n in body.nodes}
+    reads: set[str] = set(template_references(body.output))
+    for node in body.nodes:
+        reads |= node_reads(node, [])
+    return reads - inner
+
+
+def _may_read_input(body: ForEachBody) -> bool:
+    return re.search(r"\binput\b", body.model_dump_json()) is not None
+
+
+def _summarise(failures: dict[int, NodeError], total: int) -> NodeError:
+    indexes = sorted(failures)
+    first = failures[indexes[0]]
+    shown = ", ".join(str(i) for i in indexes[:20]) + (" ..." if len(indexes) > 20 else "")
+    return NodeError(
+        type="ItemsFailed",
+        message=f"{len(indexes)} of {total} items failed (indexes {shown}); first: {first.message}",
+        details={
+            "failed": indexes[:1000],
+            "errors": {str(i): failures[i].model_dump(mode="json") for i in indexes[:20]},
+        },
+    )
+
+
+def _batch_failures(err: ChildWorkflowError, first: int) -> dict[int, NodeError]:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        details = cause.details[0].get("details", {})
+        known = {int(i): NodeError.model_validate(e) for i, e in details.get("errors", {}).items()}
+        if known:
+            fallback = next(iter(known.values()))
+            return {int(i): known.get(int(i), fallback) for i in details.get("failed", known)}
+    return {first: NodeError(type="ChildFailed", message=str(cause or err))}

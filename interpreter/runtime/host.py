@@ -1,0 +1,146 @@
+"""The run-level policies around the top DAG: pause, suspend, failure mode, continue-as-new."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from temporalio import workflow
+
+from interpreter.contract import search_attributes as sa
+from interpreter.contract.run import Carry, NodeError, RunInput, RunStatus
+from interpreter.runtime.book import Stop
+from interpreter.runtime.dag import Dag
+from interpreter.runtime.executor import Executor
+from interpreter.runtime.for_each import ForEachRunner
+from interpreter.runtime.scope import Scope
+
+
+class RunHost(Executor):
+    """Hosts the run's top-level DAG and answers for the run as a whole."""
+
+    def __init__(self, run: RunInput) -> None:
+        super().__init__(run)
+        info = workflow.info()
+        carry = run.carry
+        self.started_at = carry.started_at if carry else info.start_time
+        self.continued = carry.continued if carry else 0
+        self.for_each = ForEachRunner(self, run)
+        self.scope = Scope(
+            run.input,
+            {
+                "id": info.workflow_id,
+                "workflow_id": run.meta.workflow_id,
+                "version": run.meta.version,
+                "started_at": self.started_at.isoformat(),
+                "attempt": info.attempt,
+            },
+            outer=run.batch.outer if run.batch else None,
+        )
+        definition = run.definition
+        self.dag = Dag(
+            self,
+            definition.nodes,
+            definition.edges,
+            scope=self.scope,
+            limit=definition.max_concurrency or run.options.default_max_concurrency,
+            max_output_bytes=run.options.max_snapshot_output_bytes,
+            reuse=run.reuse,
+        )
+        self.paused = carry.paused if carry else False
+        self.suspended: str | None = carry.suspended if carry else None
+        self.draining = False
+        self.status = RunStatus.RUNNING
+        self.output: Any = None
+        if carry is not None:
+            self._restore(carry)
+
+    # -- Host ------------------------------------------------------------------
+
+    def may_start(self) -> bool:
+        return not (self.paused or self.suspended or self.draining)
+
+    def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
+        mode = self.run.definition.on_failure
+        if dag is not self.dag or mode == "fail":
+            dag.halt(Stop("failed", error=error, node=node_id))
+            return True
+        if mode == "continue":
+            dag.unhandled = dag.unhandled or error
+            return True
+        self.suspended = node_id
+        workflow.upsert_search_attributes([sa.STATUS.value_set(RunStatus.SUSPENDED.value)])
+        return False
+
+    def changed(self) -> None:
+        limit = self.run.options.continue_as_new_after_events
+        info = workflow.info()
+        if (
+            not self.draining
+            and self.run.batch is None
+            and (
+                info.is_continue_as_new_suggested()
+                or (limit and info.get_current_history_length() >= limit)
+            )
+        ):
+            self.draining = True
+        running = ", ".join(f"{n} ({self.dag.nodes[n].type})" for n in self.dag.tasks)
+        state = self.run_status().value
+        workflow.set_current_details(f"{state}: {running}" if running else state)
+
+    # -- run state -------------------------------------------------------------
+
+    def run_status(self) -> RunStatus:
+        if self.status != RunStatus.RUNNING:
+            return self.status
+        if self.suspended:
+            return RunStatus.SUSPENDED
+        return RunStatus.PAUSED if self.paused else RunStatus.RUNNING
+
+    def finished(self) -> bool:
+        """The run can end (or continue as new, if draining)."""
+        if self.dag.tasks:
+            return False
+        if self.dag.stop is not None:
+            return True
+        if self.suspended:
+            return False
+        return self.draining or not self.dag.queue
+
+    def pump_all(self) -> None:
+        self.dag.pump()
+        assert self.for_each is not None
+        for dag in list(self.for_each.live):
+            dag.pump()
+
+    def unsuspend(self) -> None:
+        """An operator dealt with the failed node: scheduling may go on."""
+        self.suspended = None
+        self.set_status(self.run_status())
+
+    def set_status(self, status: RunStatus) -> None:
+        workflow.upsert_search_attributes([sa.STATUS.value_set(status.value)])
+
+    # -- continue-as-new -----------------------------------------------------------
+
+    def carry(self) -> Carry:
+        return Carry(
+            nodes=self.dag.book.export(),
+            values=self.scope.nodes,
+            taken=self.dag.scheduler.taken,
+            queue=list(self.dag.queue),
+            paused=self.paused,
+            suspended=self.suspended,
+            unhandled=self.dag.unhandled,
+            signals={name: list(box) for name, box in self.signals.items() if box},
+            started_at=self.started_at,
+            continued=self.continued + 1,
+        )
+
+    def _restore(self, carry: Carry) -> None:
+        self.dag.book.restore(carry.nodes)
+        self.scope.nodes.update(carry.values)
+        self.dag.scheduler.taken = list(carry.taken)
+        self.dag.queue.extend(carry.queue)
+        self.dag.unhandled = carry.unhandled
+        self.signals = {name: deque(values) for name, values in carry.signals.items()}

@@ -1,0 +1,62 @@
+"""Payloads of the operator updates, and the checks run before they are accepted.
+
+Update validators run before anything is written to history, so a refused
+payload leaves the run exactly as it was and the caller learns why at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, Field
+
+from interpreter.dsl.definition import Definition, Node
+from interpreter.nodes.control import ForEachConfig, WaitForSignalConfig
+
+
+class SignalDelivery(BaseModel):
+    name: str = Field(max_length=100)
+    payload: Any = None
+
+
+class NodeRetry(BaseModel):
+    """Re-run the failed node; ``config`` keys replace the node's config keys."""
+
+    node_id: str
+    config: dict[str, Any] | None = None
+
+
+class NodeSkip(BaseModel):
+    """Skip the failed node; downstream nodes see ``output`` as its output."""
+
+    node_id: str
+    output: Any = None
+
+
+def signal_listeners(nodes: list[Node]) -> Iterator[WaitForSignalConfig]:
+    """Every wait_for_signal config, including those inside for_each bodies."""
+    for node in nodes:
+        if node.type == "wait_for_signal":
+            yield WaitForSignalConfig.model_validate(node.config)
+        elif node.type == "for_each":
+            yield from signal_listeners(ForEachConfig.model_validate(node.config).body.nodes)
+
+
+def check_signal(definition: Definition, delivery: SignalDelivery) -> None:
+    """Raise ValueError naming the problem if no node takes this signal or the payload is bad."""
+    listeners = [c for c in signal_listeners(definition.nodes) if c.signal == delivery.name]
+    if not listeners:
+        raise ValueError(f"no wait_for_signal node of this run waits for {delivery.name!r}")
+    problems: list[str] = []
+    for config in listeners:
+        if config.schema_ is None:
+            return
+        errors = list(Draft202012Validator(config.schema_).iter_errors(delivery.payload))
+        if not errors:
+            return
+        problems = [
+            f"{'/' + '/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors
+        ]
+    raise ValueError("payload does not match the signal's schema: " + "; ".join(problems))

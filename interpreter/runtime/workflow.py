@@ -1,0 +1,195 @@
+"""``InterpreterWorkflow``: one Temporal workflow that runs any definition.
+
+Pure nodes are evaluated here (deterministic CEL); nodes that touch the
+outside world are activities; for_each batches and sub_workflows are child
+runs of this same workflow type. See :mod:`interpreter.runtime.dag` for scheduling
+and :mod:`interpreter.runtime.host` for run-level policies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from interpreter.contract.client import (
+        NODE_STATS_MEMO,
+        OUTPUTS_QUERY,
+        PAUSE_SIGNAL,
+        RESUME_SIGNAL,
+        RETRY_NODE_UPDATE,
+        SIGNAL_UPDATE,
+        SKIP_NODE_UPDATE,
+        STATUS_QUERY,
+        WORKFLOW_TYPE,
+    )
+    from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
+    from interpreter.errors import ExpressionError
+    from interpreter.nodes.control import ForEachConfig
+    from interpreter.runtime.book import Stop
+    from interpreter.runtime.dag import NodeFailed
+    from interpreter.runtime.host import RunHost
+    from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery, check_signal
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class InterpreterWorkflow:
+    @workflow.init
+    def __init__(self, run: RunInput) -> None:
+        self._run = run
+        self._host = RunHost(run)
+
+    @workflow.run
+    async def run(self, run: RunInput) -> Any:
+        host = self._host
+        if run.batch is not None:
+            return await self._run_batch()
+        if run.carry is None:
+            host.dag.start()
+        else:
+            host.pump_all()
+        try:
+            await workflow.wait_condition(host.finished)
+        except asyncio.CancelledError:
+            host.dag.halt(Stop("cancelled"))
+            await workflow.wait_condition(lambda: not host.dag.tasks)
+            self._finish(RunStatus.CANCELLED)
+            raise
+        if host.draining and host.dag.stop is None and (host.dag.queue or host.suspended):
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(run.model_copy(update={"carry": host.carry()}))
+        return self._conclude()
+
+    async def _run_batch(self) -> Any:
+        batch = self._run.batch
+        assert batch is not None
+        host = self._host
+        node = host.dag.nodes[batch.node_id]
+        config = ForEachConfig.model_validate(node.config)
+        assert host.for_each is not None
+        try:
+            return await host.for_each.items(
+                host.dag, node.id, config, batch.items, batch.first_index, host.scope
+            )
+        except NodeFailed as failure:
+            raise ApplicationError(
+                failure.error.message,
+                failure.error.model_dump(mode="json"),
+                type=failure.error.type,
+                non_retryable=True,
+            ) from None
+
+    # -- control -----------------------------------------------------------------
+
+    @workflow.signal(name=PAUSE_SIGNAL)
+    def pause(self) -> None:
+        """No new node starts until resumed; running nodes finish."""
+        host = self._host
+        if not host.paused and host.status == RunStatus.RUNNING:
+            host.paused = True
+            host.set_status(host.run_status())
+            host.changed()
+
+    @workflow.signal(name=RESUME_SIGNAL)
+    def resume(self) -> None:
+        host = self._host
+        if host.paused:
+            host.paused = False
+            if host.status == RunStatus.RUNNING:
+                host.set_status(host.run_status())
+            host.pump_all()
+
+    @workflow.update(name=SIGNAL_UPDATE)
+    def deliver(self, delivery: SignalDelivery) -> dict[str, Any]:
+        """Hand a payload to the wait_for_signal node(s) waiting for it."""
+        self._host.signals.setdefault(delivery.name, deque()).append(delivery.payload)
+        return {"accepted": True, "signal": delivery.name}
+
+    @deliver.validator
+    def _validate_delivery(self, delivery: SignalDelivery) -> None:
+        check_signal(self._run.definition, delivery)
+
+    @workflow.update(name=RETRY_NODE_UPDATE)
+    def retry_node(self, request: NodeRetry) -> str:
+        self._host.unsuspend()
+        self._host.dag.retry(request.node_id, request.config)
+        return self._host.run_status().value
+
+    @retry_node.validator
+    def _validate_retry(self, request: NodeRetry) -> None:
+        self._check_suspended_on(request.node_id)
+
+    @workflow.update(name=SKIP_NODE_UPDATE)
+    def skip_node(self, request: NodeSkip) -> str:
+        self._host.unsuspend()
+        self._host.dag.skip_with(request.node_id, request.output)
+        return self._host.run_status().value
+
+    @skip_node.validator
+    def _validate_skip(self, request: NodeSkip) -> None:
+        self._check_suspended_on(request.node_id)
+
+    def _check_suspended_on(self, node_id: str) -> None:
+        suspended = self._host.suspended
+        if suspended is None:
+            raise ValueError("the run is not suspended")
+        if node_id != suspended:
+            raise ValueError(f"the run is suspended on node {suspended!r}, not {node_id!r}")
+
+    @workflow.query(name=OUTPUTS_QUERY)
+    def node_outputs(self, node_ids: list[str]) -> dict[str, Any]:
+        """Full outputs of succeeded top-level nodes (for reruns); unknown ids are left out."""
+        values = self._host.scope.nodes
+        return {
+            node_id: values[node_id]["output"]
+            for node_id in node_ids
+            if node_id in values and values[node_id]["status"] == "succeeded"
+        }
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> RunSnapshot:
+        host = self._host
+        return host.dag.book.snapshot(
+            status=host.run_status(),
+            paused=host.paused,
+            meta=self._run.meta,
+            started_at=host.started_at,
+            output=host.output,
+            error=host.dag.error(),
+            suspended_on=host.suspended,
+        )
+
+    # -- the end -----------------------------------------------------------------
+
+    def _conclude(self) -> Any:
+        host = self._host
+        dag = host.dag
+        dag.book.close_pending(skipped=dag.stop is not None and dag.stop.reason == "succeeded")
+        error = dag.error()
+        if error is None:
+            try:
+                host.output = dag.output(self._run.definition.output)
+            except ExpressionError as exc:
+                error = NodeError(type="ExpressionError", message=f"run output: {exc}")
+                dag.unhandled = error
+        if error is not None:
+            self._finish(RunStatus.FAILED)
+            raise ApplicationError(
+                error.message, error.model_dump(mode="json"), type="RunFailed", non_retryable=True
+            )
+        self._finish(RunStatus.SUCCEEDED)
+        return host.output
+
+    def _finish(self, status: RunStatus) -> None:
+        host = self._host
+        host.status = status
+        host.dag.book.close_pending(skipped=False)
+        host.dag.book.ended_at = workflow.now()
+        host.set_status(status)
+        if workflow.patched(NODE_STATS_MEMO):
+            workflow.upsert_memo({NODE_STATS_MEMO: host.dag.book.stats()})
+        workflow.set_current_details("")
