@@ -1,4 +1,4 @@
-"""Starting a run of a workflow: shared by every route that starts runs."""
+"""Starting a run of a workflow: every way of starting one ends here."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.db.models.workflow import Workflow
 from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.pinning import pinned_run_input
 from app.runs.start import Started, start_once
+from interpreter.contract.run import RunInput
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,32 @@ async def launch_run(
         input_path="",
         version_path="/version",
     )
+    return await start_and_index(
+        client=client,
+        session=session,
+        state=state,
+        workflow=workflow,
+        run=run,
+        idempotency_key=idempotency_key,
+    )
+
+
+async def start_and_index(
+    *,
+    client: Client,
+    session: AsyncSession,
+    state: AppState,
+    workflow: Workflow,
+    run: RunInput,
+    idempotency_key: str | None = None,
+) -> Launched:
+    """Start a run input that is already pinned, index it and count it.
+
+    Every start goes through here (API starts, triggers, reruns), so each run
+    is indexed in PostgreSQL and counted in ``runs_started`` exactly once.
+    """
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
-    number = run.meta.version
+    trigger = run.meta.trigger
     started = await start_once(
         client,
         run,
@@ -71,7 +96,7 @@ async def launch_run(
     record = RunRecord(
         run_id=run_id,
         workflow_id=workflow.id,
-        version=number,
+        version=run.meta.version,
         owner_id=workflow.owner_id,
         trigger=trigger,
         idempotency_key=idempotency_key,
@@ -79,4 +104,4 @@ async def launch_run(
     await record_run(session=session, record=record)
     if started.created:
         state.metrics.runs_started.labels(str(workflow.id), trigger).inc()
-    return Launched(version=number, started=started)
+    return Launched(version=run.meta.version, started=started)

@@ -8,16 +8,13 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import EditorUser, RunId, SessionDep, StateDep, TemporalDep
-from app.db.crud.runs import record_run
 from app.db.crud.workflows import get_workflow
-from app.db.models.run import RunRecord
 from app.errors import ApiError, ErrorItem
 from app.runs.access import visible_run
-from app.runs.ids import new_run_id
+from app.runs.launch import start_and_index
 from app.runs.links import temporal_link
 from app.runs.rerun import node_outputs, original_input, rerun_input, upstream_of
 from app.runs.schemas import RunAccepted
-from app.runs.start import start_once
 from interpreter.contract.run import RunStatus
 
 router = APIRouter(tags=["runs"])
@@ -73,28 +70,18 @@ async def rerun(
                 f"polls task queue {state.settings.task_queue!r} and retry",
             )
         reuse = outputs
-    new_id = new_run_id()
-    started = await start_once(
-        temporal,
-        rerun_input(old, reuse),
-        run_id=new_id,
-        task_queue=state.settings.task_queue,
-        idempotent=False,
-        rpc_timeout=state.temporal.rpc_timeout,
+    launched = await start_and_index(
+        client=temporal,
+        session=session,
+        state=state,
+        workflow=workflow,
+        run=rerun_input(old, reuse),
     )
-    record = RunRecord(
-        run_id=new_id,
-        workflow_id=workflow.id,
-        version=old.meta.version,
-        owner_id=workflow.owner_id,
-        trigger="rerun",
-    )
-    await record_run(session=session, record=record)
-    state.metrics.runs_started.labels(str(workflow.id), "rerun").inc()
+    new_id = launched.started.run_id
     return RunAccepted(
         run_id=new_id,
         workflow_id=str(workflow.id),
         version=old.meta.version,
         status=RunStatus.RUNNING,
-        temporal=temporal_link(state.settings, new_id, started.temporal_run_id),
+        temporal=temporal_link(state.settings, new_id, launched.started.temporal_run_id),
     )
