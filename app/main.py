@@ -15,10 +15,10 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.router import api_router
 from app.api.routes import health, hook_receiver
-from app.core.bootstrap import ensure_first_admin
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
+from app.db.first_admin import ensure_first_admin
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
 

@@ -10,12 +10,12 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from app.core.security import API_KEY_PREFIX
 from app.core.state import AppState
 from app.db.crud.api_keys import user_for_api_key
 from app.db.crud.users import get_user
 from app.db.models.user import Role, User
 from app.errors import ApiError
+from app.security import API_KEY_PREFIX
 
 TOKEN_URL = "/api/v1/auth/token"
 

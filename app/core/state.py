@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.jwt_secret import resolve_jwt_secret
 from app.core.metrics import Metrics
-from app.core.security import TokenSigner
 from app.core.temporal import TemporalConnector
 from app.db.engine import make_engine, make_sessionmaker
+from app.security import TokenSigner
 from app.settings import Settings
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from sqlmodel import select
 
-from app.core.security import hash_api_key
 from app.core.state import AppState
 from app.db.models.api_key import ApiKey
+from app.security import hash_api_key
 from tests.app.support import API, Actor
 
 

@@ -9,9 +9,9 @@ import httpx
 import jwt
 import pytest
 
-from app.core.bootstrap import ensure_first_admin
-from app.core.security import TokenSigner
 from app.core.state import AppState
+from app.db.first_admin import ensure_first_admin
+from app.security import TokenSigner
 from tests.app.conftest import MakeUser
 from tests.app.support import ADMIN_USERNAME, API, Actor, login
 

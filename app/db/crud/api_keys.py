@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.security import hash_api_key, new_api_key
 from app.db.crud.pages import Position, newest_first
 from app.db.models.api_key import ApiKey, ApiKeyCreate
 from app.db.models.user import User
+from app.security import hash_api_key, new_api_key
 
 _SHOWN_PREFIX = 12
 

@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.security import hash_password, verify_password
 from app.db.errors import AlreadyExists
 from app.db.models.user import User, UserCreate
+from app.security import hash_password, verify_password
 
 
 async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
