@@ -105,6 +105,7 @@ class SecretBox:
         self._aead = AESGCM(key)
 
     def seal(self, owner: str, name: str, value: str) -> bytes:
+        """``value`` encrypted and bound to its owner and name, so it opens nowhere else."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, value.encode(), _bound_to(owner, name))
         return _VERSION + nonce + sealed

@@ -50,6 +50,7 @@ async def connect(
 
 
 def run_search_attributes(run: RunInput) -> TypedSearchAttributes:
+    """The attributes a run starts with, so visibility lists it by workflow, owner and trigger."""
     return TypedSearchAttributes(
         [
             SearchAttributePair(sa.WORKFLOW_ID, run.meta.workflow_id),
@@ -70,8 +71,11 @@ def execution_timeout(run: RunInput) -> timedelta | None:
 async def start_run(
     client: Client, run: RunInput, *, id: str, task_queue: str, **options: Any
 ) -> WorkflowHandle[Any, Any]:
-    """Start an interpreter run. ``options`` go to ``Client.start_workflow``
-    (e.g. ``id_conflict_policy`` for idempotent starts)."""
+    """Start an interpreter run.
+
+    ``options`` go to ``Client.start_workflow`` (e.g. ``id_conflict_policy``
+    for idempotent starts).
+    """
     return await client.start_workflow(
         WORKFLOW_TYPE,
         run,

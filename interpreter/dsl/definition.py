@@ -55,6 +55,7 @@ class RetrySpec(_Strict):
 
     @property
     def attempts(self) -> int:
+        """How many attempts the spec allows in all (1 for ``strategy: none``)."""
         return 1 if self.strategy == "none" else self.max_attempts
 
     def delay_before(self, attempt: int) -> timedelta:
@@ -71,6 +72,8 @@ class RetrySpec(_Strict):
 
 
 class Defaults(_Strict):
+    """What a node that sets no ``timeout`` or ``retry`` of its own gets."""
+
     timeout: Duration = "30s"
     retry: RetrySpec = Field(default_factory=RetrySpec)
 
@@ -94,6 +97,8 @@ class Node(_Strict):
 
 
 class Edge(_Strict):
+    """``from`` -> ``to``, taken on the source's outcome (``on``) when ``when`` holds."""
+
     source: str = Field(alias="from", max_length=63)
     target: str = Field(alias="to", max_length=63)
     on: EdgeOn = "success"

@@ -44,8 +44,11 @@ _MESSAGE_SOURCE_CHARS = 120
 
 
 def cel_tokens(text: str, start: int = 0) -> Iterator[tuple[str, str, int]]:
-    """Lex CEL from ``start``: ``(kind, text, offset)`` with kind string, name,
-    number, space or other (one character). Lenient: never fails."""
+    """Lex CEL from ``start`` into ``(kind, text, offset)`` tokens.
+
+    ``kind`` is string, name, number, space or other (one character).
+    Lenient: never fails.
+    """
     position = start
     while position < len(text):
         match = _TOKENS.match(text, position)

@@ -16,6 +16,7 @@ class Graph:
 
     @classmethod
     def build(cls, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> Graph:
+        """The graph of ``nodes`` (duplicates once) and ``edges`` between known nodes."""
         graph = cls(list(dict.fromkeys(nodes)))
         for node in graph.nodes:
             graph.parents[node] = []
@@ -27,6 +28,7 @@ class Graph:
         return graph
 
     def roots(self) -> list[str]:
+        """Nodes without incoming edges, in definition order."""
         return [n for n in self.nodes if not self.parents[n]]
 
     def cycles(self) -> list[list[str]]:
@@ -90,6 +92,7 @@ class Graph:
             node = nxt
 
     def reachable_from_roots(self) -> set[str]:
+        """Every node some root leads to (nodes on a cycle with no way in are missing)."""
         seen: set[str] = set()
         todo = self.roots()
         while todo:

@@ -1,4 +1,4 @@
-"""``{{ cel }}`` templates inside JSON values.
+r"""``{{ cel }}`` holes inside JSON values.
 
 A string that is exactly one hole yields the hole's native value; any other
 string renders every hole as text (strings as-is, everything else as JSON).
@@ -20,6 +20,8 @@ from interpreter.errors import EvaluationError, ExpressionError, ExpressionSynta
 
 @dataclass(frozen=True)
 class Hole:
+    """One ``{{ cel }}`` hole of a string."""
+
     source: str
     offset: int
     """0-based offset of the hole's expression within the template string."""

@@ -1,5 +1,7 @@
-"""The SSRF guard for outbound HTTP: which destinations may be reached, and a
-transport that only ever connects to a destination it has checked.
+"""The SSRF guard for outbound HTTP.
+
+Which destinations may be reached, and a transport that only ever connects
+to a destination it has checked.
 
 Refusals raise :class:`interpreter.errors.EgressDenied` (not retryable).
 """

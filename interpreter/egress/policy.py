@@ -120,6 +120,7 @@ class EgressPolicy:
             self.hosts.add(host)
 
     def allows_address(self, address: IPAddress) -> bool:
+        """True if ``address`` (or the IPv4 address it embeds) is public or allow-listed."""
         candidates = [address]
         inner = embedded_ipv4(address)
         if inner is not None:

@@ -46,6 +46,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        """Resolve ``host``, check every address against the policy, connect to a checked one."""
         try:
             with anyio.fail_after(timeout):
                 addresses = await self._resolve(host, port)
@@ -77,9 +78,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 (httpcore's backend interface)
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        """Refuse: a unix socket is never an egress destination."""
         raise httpcore.ConnectError("unix sockets are not an allowed egress destination")
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep as the wrapped backend does."""
         await self._inner.sleep(seconds)
 
 
@@ -115,6 +118,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through checked connections; a redirect's target is checked too."""
         check_scheme(request.url.scheme)
         response = await super().handle_async_request(request)
         location = response.headers.get("location")
