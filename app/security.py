@@ -21,6 +21,7 @@ _DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
+    """The hash to store for ``password`` (argon2, salted)."""
     return _password_hash.hash(password)
 
 
@@ -41,6 +42,7 @@ class TokenSigner:
     lifetime: timedelta
 
     def issue(self, user_id: uuid.UUID) -> str:
+        """An access token for ``user_id`` that expires after ``lifetime``."""
         now = datetime.now(UTC)
         claims = {"sub": str(user_id), "iat": now, "exp": now + self.lifetime}
         return jwt.encode(claims, self.secret, algorithm=self.algorithm)

@@ -27,12 +27,14 @@ async def _visible_workflow(session: SessionDep, workflow_id: uuid.UUID, user: U
 async def readable_workflow(
     workflow_id: uuid.UUID, session: SessionDep, user: CurrentUser
 ) -> Workflow:
+    """The path's workflow, if the caller owns it or is an admin (404 otherwise)."""
     return await _visible_workflow(session, workflow_id, user)
 
 
 async def editable_workflow(
     workflow_id: uuid.UUID, session: SessionDep, user: EditorUser
 ) -> Workflow:
+    """The path's workflow for a change: 403 for a viewer, then as :func:`readable_workflow`."""
     return await _visible_workflow(session, workflow_id, user)
 
 

@@ -46,6 +46,7 @@ _bearer = OAuth2PasswordBearer(
 
 
 def get_state(request: Request) -> AppState:
+    """The process's :class:`AppState`, built at startup."""
     return cast(AppState, request.app.state.flowforge)
 
 
@@ -53,6 +54,7 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A database session for the request, closed when the request is done."""
     async with state.sessions() as session:
         yield session
 
@@ -61,6 +63,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_temporal(state: StateDep) -> Client:
+    """The API's one Temporal client, connected on first use (503 while Temporal is away)."""
     return await state.temporal.client()
 
 
@@ -91,12 +94,14 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def require_editor(user: CurrentUser) -> User:
+    """The signed-in user, if an editor or admin (403 for a viewer)."""
     if user.role == Role.VIEWER:
         raise ApiError(403, "viewers may only read: this needs the editor or admin role")
     return user
 
 
 def require_admin(user: CurrentUser) -> User:
+    """The signed-in user, if an admin (403 otherwise)."""
     if user.role != Role.ADMIN:
         raise ApiError(403, "this needs the admin role")
     return user

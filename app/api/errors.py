@@ -26,6 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
+    """The body of every error answer.
+
+    Attributes:
+        detail: What went wrong and what to do about it.
+        errors: Every problem found, each with a JSON pointer into the definition,
+            the run input or the request; absent when ``detail`` says it all.
+    """
+
     detail: str
     errors: list[ErrorItem] | None = None
 
@@ -52,6 +60,7 @@ def error_response(
     errors: Sequence[ErrorItem] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    """An answer of ``status_code`` with the one error body (``errors`` left out when None)."""
     body = ErrorBody(detail=detail, errors=list(errors) if errors is not None else None)
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status_code, headers=headers
@@ -88,6 +97,12 @@ async def _temporal_down(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Make every failure in ``app`` answer with the one error body.
+
+    HTTP and API errors keep their status; a malformed request is a 422 listing
+    every field; PostgreSQL or Temporal out of reach is a 503, a call Temporal
+    refuses a 502.
+    """
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ApiError, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

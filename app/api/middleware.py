@@ -25,6 +25,8 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class BodyTooLarge(HTTPException):
+    """The 413 for a request body over the limit, raised as the body streams in."""
+
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body is larger than {limit} bytes")
 
@@ -37,6 +39,7 @@ class BodyLimitMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass an HTTP request on with its body counted, or answer 413 once it is too large."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -95,6 +98,7 @@ class RequestContextMiddleware:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve an HTTP request with its id set for the logs, then log and measure it."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -40,6 +40,7 @@ def page_size(
         int | None, Query(ge=1, le=MAX_LIMIT, description="Page size (1-200, default 50).")
     ] = None,
 ) -> int:
+    """``limit``, else the configured default; never over the configured maximum or 200."""
     settings = state.settings
     return min(limit or settings.page_size_default, settings.page_size_max, MAX_LIMIT)
 
@@ -48,6 +49,12 @@ PageSize = Annotated[int, Depends(page_size)]
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list.
+
+    Attributes:
+        next_cursor: Pass it as ``cursor`` for the next page; null at the end of the list.
+    """
+
     items: list[T]
     next_cursor: str | None = None
 
@@ -95,6 +102,7 @@ def unseal_token(cursor: str | None, *, key: bytes, scope: str) -> bytes | None:
 
 
 def encode_position(position: Position | None) -> str | None:
+    """The cursor of the page after ``position`` (None when there is no next page)."""
     if position is None:
         return None
     raw = json.dumps({"t": position.created_at.isoformat(), "i": str(position.id)})
@@ -102,6 +110,11 @@ def encode_position(position: Position | None) -> str | None:
 
 
 def decode_position(cursor: str | None) -> Position | None:
+    """The keyset position inside ``cursor`` (None for the first page).
+
+    Raises:
+        ApiError: 400 for a cursor that is not a ``next_cursor`` handed out here.
+    """
     if not cursor:
         return None
     try:

@@ -39,4 +39,5 @@ def make_engine(database_url: str, *, connect_timeout: float = 5.0) -> AsyncEngi
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` whose objects stay readable after a commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

@@ -12,6 +12,7 @@ from app.runs.reading import describe, owner_of
 
 
 def run_not_found(run_id: str) -> ApiError:
+    """The answer for a run that does not exist or is not the caller's."""
     return ApiError(404, f"run {run_id} not found")
 
 

@@ -104,6 +104,8 @@ async def pin_children(
     """Every sub_workflow target reachable from ``definition``, keyed for ``RunInput.children``.
 
     Args:
+        session: Where the target workflows and their versions are read.
+        definition: The definition being started; its targets' sub_workflows are followed too.
         root: The version being started (so a child calling it back is a cycle).
         reader: Whose rights decide which workflows may be called (the run's owner).
         max_depth: How deep sub_workflows may nest.

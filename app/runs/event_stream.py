@@ -29,6 +29,14 @@ IDS_PER_OBSERVATION = 1000
 
 @dataclass(frozen=True)
 class RunEvent:
+    """One server-sent event of the stream.
+
+    Attributes:
+        id: See the module docstring; a client resumes with it as ``Last-Event-ID``.
+        kind: ``node`` for a node's change, ``run`` for the run's.
+        data: The node's (or the run's) full status, as JSON.
+    """
+
     id: int
     kind: Literal["node", "run"]
     data: dict[str, Any]

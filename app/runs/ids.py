@@ -9,6 +9,7 @@ _PREFIX = "run-"
 
 
 def new_run_id() -> str:
+    """A fresh run id, for a start without an idempotency key."""
     return _PREFIX + uuid.uuid4().hex
 
 

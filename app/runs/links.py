@@ -9,6 +9,7 @@ from app.settings import Settings
 
 
 def temporal_link(settings: Settings, workflow_id: str, run_id: str | None) -> TemporalLink:
+    """The Temporal Web UI page of ``workflow_id``: ``run_id``'s history, else its newest run."""
     base = settings.temporal_ui_url.rstrip("/")
     url = f"{base}/namespaces/{quote(settings.temporal_namespace, safe='')}/workflows/"
     url += quote(workflow_id, safe="")

@@ -19,6 +19,8 @@ class SignalIn(BaseModel):
 
 
 class SignalAccepted(BaseModel):
+    """The run took the signal: the node(s) waiting for it have its payload."""
+
     run_id: str
     signal: str
     accepted: bool = True

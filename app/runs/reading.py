@@ -41,10 +41,12 @@ async def describe(
 
 
 def owner_of(execution: WorkflowExecution) -> str | None:
+    """The id of the user who owns the run (its owner search attribute); None if unset."""
     return execution.typed_search_attributes.get(sa.OWNER)
 
 
 def summary(execution: WorkflowExecution, settings: Settings) -> RunSummary:
+    """A run as lists show it, from its visibility record alone (no status query)."""
     attrs = execution.typed_search_attributes
     return RunSummary(
         run_id=execution.id,

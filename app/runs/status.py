@@ -41,6 +41,7 @@ def run_status(execution: Exec | None, reported: str | None) -> RunStatus:
 
 
 def is_open(status: RunStatus) -> bool:
+    """Whether a run in ``status`` has not finished (running, paused or suspended)."""
     return status in _OPEN
 
 

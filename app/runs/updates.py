@@ -54,6 +54,13 @@ async def send_update(
     """Run ``update`` with ``argument`` on the run and return its result.
 
     Args:
+        client: The API's Temporal client.
+        state: This process's settings and Temporal timeouts.
+        run_id: The run to update.
+        user: The caller; the run must be theirs, or they an admin.
+        update: The interpreter's update name (see ``interpreter.contract.client``).
+        argument: The update's argument, as the interpreter's model of it.
+        result_type: What the update returns, for the data converter.
         what: Names the update in error messages (``signal 'approval'``).
         refused_status: The HTTP status of a refusal by the run's validator.
 

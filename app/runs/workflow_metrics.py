@@ -28,6 +28,12 @@ _COUNTED = {
 
 
 class RunCounts(BaseModel):
+    """How many of the workflow's runs are in each status.
+
+    Attributes:
+        running: Runs not finished yet, paused and suspended ones included.
+    """
+
     total: int
     succeeded: int
     failed: int
@@ -38,6 +44,8 @@ class RunCounts(BaseModel):
 
 
 class Durations(BaseModel):
+    """Run durations in milliseconds, start to close, of the scanned runs (None: no runs)."""
+
     p50: int | None = None
     p95: int | None = None
     max: int | None = None

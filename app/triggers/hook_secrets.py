@@ -23,6 +23,7 @@ def new_hook_secret() -> str:
 
 
 def seal_hook_secret(settings: Settings, hook_id: uuid.UUID, secret: str) -> str:
+    """How hook ``hook_id``'s ``secret`` is stored: sealed, bound to the hook id, in base64."""
     sealed = secret_box(settings).seal(str(hook_id), _BOUND_NAME, secret)
     return base64.b64encode(sealed).decode("ascii")
 

@@ -85,6 +85,8 @@ class ScheduleUpdate(_Timing):
 
 
 class ScheduledRun(BaseModel):
+    """A run the schedule started: when it was due, and when it started."""
+
     run_id: str
     scheduled_at: datetime
     started_at: datetime
@@ -115,5 +117,7 @@ class SchedulePublic(BaseModel):
 
 
 class ScheduleTriggered(BaseModel):
+    """The schedule was told to start a run now; it shows in ``recent_runs`` once started."""
+
     schedule_id: str
     triggered: bool = True

@@ -53,6 +53,7 @@ class ScheduleParams:
 
 
 def new_schedule_id() -> str:
+    """A fresh schedule id; its prefix tells FlowForge's schedules from any others."""
     return _PREFIX + uuid.uuid4().hex
 
 
@@ -124,6 +125,7 @@ async def read_params(client: Client, description: ScheduleDescription) -> Sched
 def public(
     schedule_id: str, description: ScheduleDescription, params: ScheduleParams
 ) -> SchedulePublic:
+    """The schedule as the API shows it; ``next_runs`` is empty while it is paused."""
     info = description.info
     meta = params.run.meta
     return SchedulePublic(
@@ -171,6 +173,7 @@ async def describe_schedule(
 
 
 def workflow_query(workflow_id: uuid.UUID) -> str:
+    """The visibility query that finds the schedules of ``workflow_id``."""
     # Only a UUID is interpolated: nothing can inject query syntax.
     return f"{sa.WORKFLOW_ID.name} = '{workflow_id}'"
 

@@ -16,6 +16,8 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class Token(BaseModel):
+    """An access token: send it as ``Authorization: Bearer <access_token>``."""
+
     access_token: str
     token_type: str = "bearer"
 
@@ -39,4 +41,5 @@ async def login(
 
 @router.get("/me")
 async def read_me(user: CurrentUser) -> UserPublic:
+    """The user behind the bearer credential (access token or API key)."""
     return UserPublic.model_validate(user)

@@ -33,6 +33,7 @@ Service = Annotated[
 
 
 def public(row: CircuitBreaker) -> CircuitBreakerPublic:
+    """How the API shows a breaker row, its settings grouped under ``config``."""
     return CircuitBreakerPublic(
         service=row.service,
         state=row.state,

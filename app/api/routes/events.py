@@ -35,20 +35,27 @@ class EventIn(BaseModel):
 
 
 class EventRun(BaseModel):
+    """A run the event started (for a repeated key: the run the first send started)."""
+
     run_id: str
     workflow_id: str
     version: int
 
 
 class EventSkip(BaseModel):
-    """A workflow the event matched but could not start (e.g. the payload breaks its
-    ``input_schema``)."""
+    """A workflow the event matched but could not start.
+
+    Attributes:
+        detail: Why, e.g. the payload breaks the workflow's ``input_schema``.
+    """
 
     workflow_id: str
     detail: str
 
 
 class EventAccepted(BaseModel):
+    """What an event did: the runs it started, and the matching workflows it could not start."""
+
     runs: list[EventRun]
     skipped: list[EventSkip] = Field(default_factory=list)
 
@@ -67,8 +74,12 @@ async def send_event(
     response: Response,
     idempotency_key: EventKey = None,
 ) -> EventAccepted:
-    """Start a run of each of the caller's live workflows (an admin's: everyone's) whose
-    active definition has the trigger ``{"type": "event", "event": <type>}``."""
+    """Start a run of every workflow that listens for the event's type, with its payload as input.
+
+    A workflow listens when its active definition has the trigger
+    ``{"type": "event", "event": <type>}``. Only the caller's live workflows
+    count; an admin's event reaches everyone's.
+    """
     workflows = await workflows_for_event(
         session=session,
         event_type=body.type,

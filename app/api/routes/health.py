@@ -19,6 +19,8 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
+    """A passed check: ``ok`` from ``/healthz``, ``ready`` from ``/readyz``."""
+
     status: str
 
 

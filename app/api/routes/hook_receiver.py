@@ -34,6 +34,8 @@ DeliveryKey = Annotated[
 
 
 class HookAccepted(BaseModel):
+    """The run a webhook call started."""
+
     run_id: str
 
 

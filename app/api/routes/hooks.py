@@ -25,6 +25,7 @@ HOOK_PATH = "/api/v1/hooks/"
 
 
 def hook_url(settings: Settings, request: Request, hook_id: uuid.UUID) -> str:
+    """The URL handed out for hook ``hook_id``: on the public URL if set, else the request's."""
     base = settings.public_url or str(request.base_url)
     return base.rstrip("/") + HOOK_PATH + str(hook_id)
 
@@ -48,10 +49,12 @@ async def _visible_hook(hook_id: uuid.UUID, session: SessionDep, user: User) -> 
 
 
 async def readable_hook(hook_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> WebhookHook:
+    """The path's webhook, if the caller owns it or is an admin (404 otherwise)."""
     return await _visible_hook(hook_id, session, user)
 
 
 async def editable_hook(hook_id: uuid.UUID, session: SessionDep, user: EditorUser) -> WebhookHook:
+    """The path's webhook for a change: 403 for a viewer, then as :func:`readable_hook`."""
     return await _visible_hook(hook_id, session, user)
 
 
@@ -104,6 +107,7 @@ async def list_for_workflow(
 
 @router.get("/webhooks/{hook_id}")
 async def read(hook: ReadableHook, state: StateDep, request: Request) -> HookPublic:
+    """One webhook: its URL, its workflow and whether it is enabled (never its secret)."""
     return _public(hook, state.settings, request)
 
 
@@ -118,5 +122,6 @@ async def update(
 
 @router.delete("/webhooks/{hook_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete(hook: EditableHook, session: SessionDep) -> Response:
+    """Delete the webhook: its URL answers 404 from now on."""
     await crud.delete_hook(session=session, hook=hook)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,8 +15,11 @@ router = APIRouter(tags=["workflows"])
 async def read_metrics(
     workflow: ReadableWorkflow, state: StateDep, temporal: TemporalDep
 ) -> WorkflowMetrics:
-    """Run counts and success rate over every run; durations and per-node failures,
-    retries and p95 over the newest finished runs (at most ``FLOWFORGE_METRICS_MAX_RUNS``).
+    """Run counts and success rate, with durations and per-node figures of recent runs.
+
+    Counts and success rate cover every run; durations and per-node failures,
+    retries and p95 cover the newest finished runs (at most
+    ``FLOWFORGE_METRICS_MAX_RUNS``).
 
     Temporal's visibility is eventually consistent: a run that just ended may
     take a moment to be counted.

@@ -109,8 +109,11 @@ async def list_for_workflow(
     limit: PageSize,
     cursor: Cursor = None,
 ) -> Page[SchedulePublic]:
-    """The workflow's schedules (Temporal's list is eventually consistent: a schedule
-    created a moment ago may take a moment to appear)."""
+    """The workflow's schedules.
+
+    Temporal's list is eventually consistent: a schedule created a moment ago
+    may take a moment to appear.
+    """
     scope = workflow_query(workflow.id)
     ids, token = await schedule_ids(
         temporal,
@@ -131,6 +134,7 @@ async def list_for_workflow(
 async def read(
     schedule_id: ScheduleId, user: CurrentUser, state: StateDep, temporal: TemporalDep
 ) -> SchedulePublic:
+    """One schedule: its timing, pinned version, input, whether paused, next and recent runs."""
     return await _visible(temporal, state, schedule_id, user)
 
 

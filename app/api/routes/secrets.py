@@ -42,6 +42,7 @@ async def _owner(session: SessionDep, user: User, owner_id: uuid.UUID | None) ->
 async def readable_owner(
     session: SessionDep, user: CurrentUser, owner_id: OwnerQuery = None
 ) -> uuid.UUID:
+    """Whose secrets a read acts on: the caller's, or ``owner_id``'s for an admin (else 404)."""
     return await _owner(session, user, owner_id)
 
 
@@ -50,6 +51,7 @@ async def writable_owner(
     user: Annotated[User, Depends(require_editor)],
     owner_id: OwnerQuery = None,
 ) -> uuid.UUID:
+    """Whose secrets a change acts on: 403 for a viewer, then as :func:`readable_owner`."""
     return await _owner(session, user, owner_id)
 
 

@@ -65,12 +65,14 @@ async def _visible_template(
 async def readable_template(
     template_id: uuid.UUID, session: SessionDep, user: CurrentUser
 ) -> WorkflowTemplate:
+    """The path's template, if built in, the caller's, or the caller is an admin (else 404)."""
     return await _visible_template(template_id, session, user)
 
 
 async def usable_template(
     template_id: uuid.UUID, session: SessionDep, user: EditorUser
 ) -> WorkflowTemplate:
+    """The path's template to use or delete: 403 for a viewer, then as :func:`readable_template`."""
     return await _visible_template(template_id, session, user)
 
 
@@ -113,6 +115,7 @@ async def list_templates(
 
 @router.get("/{template_id}")
 async def read_template(template: ReadableTemplate) -> TemplateDetail:
+    """One template: its definition and the parameters it takes."""
     return TemplateDetail(**_summary(template).model_dump(), definition=template.definition)
 
 
@@ -146,6 +149,7 @@ async def save_template(
 
 @router.delete("/{template_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_template(template: UsableTemplate, session: SessionDep) -> Response:
+    """Delete a saved template; built-in ones cannot be deleted (403)."""
     if template.owner_id is None:
         raise ApiError(403, "built-in templates cannot be deleted")
     await crud.delete_template(session=session, template=template)

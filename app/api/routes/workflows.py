@@ -32,6 +32,8 @@ router = APIRouter(prefix="/workflows", tags=["workflows"])
 
 
 class ValidationReport(BaseModel):
+    """Whether a definition is valid; if not, every problem with its JSON pointer."""
+
     valid: bool
     errors: list[ErrorItem]
 
@@ -135,8 +137,11 @@ async def update(
 async def delete(
     workflow: EditableWorkflow, session: SessionDep, state: StateDep, temporal: TemporalDep
 ) -> Response:
-    """Delete (softly): the workflow disappears; its running runs continue, its
-    schedules are paused and its inbound webhooks refuse calls."""
+    """Delete the workflow (softly): it disappears from the API.
+
+    Its running runs continue, its schedules are paused and its inbound
+    webhooks refuse calls.
+    """
     # Schedules first: if Temporal is down the delete fails whole, rather than
     # leaving a deleted workflow whose schedules still fire.
     await pause_schedules(

@@ -43,10 +43,12 @@ async def list_api_keys(
 
 
 async def get_api_key(*, session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
+    """The key ``key_id``, whoever owns it; None if there is none."""
     return await session.get(ApiKey, key_id)
 
 
 async def delete_api_key(*, session: AsyncSession, api_key: ApiKey) -> None:
+    """Revoke ``api_key``: it authenticates nobody from now on."""
     await session.delete(api_key)
     await session.commit()
 

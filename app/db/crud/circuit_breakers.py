@@ -28,6 +28,7 @@ async def list_breakers(
 
 
 async def get_breaker(*, session: AsyncSession, service: str) -> CircuitBreaker | None:
+    """``service``'s breaker as the database has it now (workers change it too); None if none."""
     result = await session.exec(
         select(CircuitBreaker)
         .where(CircuitBreaker.service == service)

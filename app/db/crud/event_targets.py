@@ -15,8 +15,11 @@ from app.db.models.workflow import Workflow, WorkflowVersion
 async def workflows_for_event(
     *, session: AsyncSession, event_type: str, owner_id: uuid.UUID | None
 ) -> Sequence[Workflow]:
-    """Live workflows (of ``owner_id``, or everyone's if None) whose active version
-    declares the trigger ``{"type": "event", "event": event_type}``, oldest first."""
+    """Live workflows whose active version declares the event trigger, oldest first.
+
+    The trigger is ``{"type": "event", "event": event_type}``; the workflows are
+    ``owner_id``'s, or everyone's if None.
+    """
     trigger = [{"type": "event", "event": event_type}]
     active = and_(
         col(WorkflowVersion.workflow_id) == col(Workflow.id),

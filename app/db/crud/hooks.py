@@ -13,6 +13,7 @@ from app.db.models.hook import WebhookHook
 
 
 async def create_hook(*, session: AsyncSession, hook: WebhookHook) -> WebhookHook:
+    """Insert ``hook`` and return it as stored."""
     session.add(hook)
     await session.commit()
     await session.refresh(hook)
@@ -20,6 +21,7 @@ async def create_hook(*, session: AsyncSession, hook: WebhookHook) -> WebhookHoo
 
 
 async def get_hook(*, session: AsyncSession, hook_id: uuid.UUID) -> WebhookHook | None:
+    """The hook ``hook_id``, whoever owns it, enabled or not; None if there is none."""
     return await session.get(WebhookHook, hook_id)
 
 
@@ -33,6 +35,7 @@ async def list_hooks(
 
 
 async def set_enabled(*, session: AsyncSession, hook: WebhookHook, enabled: bool) -> WebhookHook:
+    """Enable or disable ``hook`` and return it as stored."""
     hook.enabled = enabled
     session.add(hook)
     await session.commit()
@@ -41,5 +44,6 @@ async def set_enabled(*, session: AsyncSession, hook: WebhookHook, enabled: bool
 
 
 async def delete_hook(*, session: AsyncSession, hook: WebhookHook) -> None:
+    """Delete ``hook``: its URL starts nothing from now on."""
     await session.delete(hook)
     await session.commit()

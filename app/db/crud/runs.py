@@ -16,4 +16,5 @@ async def record_run(*, session: AsyncSession, record: RunRecord) -> None:
 
 
 async def get_run_record(*, session: AsyncSession, run_id: str) -> RunRecord | None:
+    """The index row of run ``run_id``; None if the API has not indexed it."""
     return await session.get(RunRecord, run_id)

@@ -14,6 +14,7 @@ from app.db.models.template import WorkflowTemplate
 
 
 async def create_template(*, session: AsyncSession, template: WorkflowTemplate) -> WorkflowTemplate:
+    """Insert ``template`` and return it as stored."""
     session.add(template)
     await session.commit()
     await session.refresh(template)
@@ -21,14 +22,14 @@ async def create_template(*, session: AsyncSession, template: WorkflowTemplate) 
 
 
 async def get_template(*, session: AsyncSession, template_id: uuid.UUID) -> WorkflowTemplate | None:
+    """The template ``template_id``, built in or anyone's; None if there is none."""
     return await session.get(WorkflowTemplate, template_id)
 
 
 async def list_templates(
     *, session: AsyncSession, owner_id: uuid.UUID | None, limit: int, after: Position | None
 ) -> Sequence[WorkflowTemplate]:
-    """Up to ``limit`` templates newest first: the built-in ones and ``owner_id``'s
-    (everyone's if None)."""
+    """Up to ``limit`` templates newest first: built-in ones and ``owner_id``'s (all if None)."""
     statement = select(WorkflowTemplate)
     if owner_id is not None:
         statement = statement.where(
@@ -41,5 +42,6 @@ async def list_templates(
 
 
 async def delete_template(*, session: AsyncSession, template: WorkflowTemplate) -> None:
+    """Delete ``template``; workflows made from it keep their definitions."""
     await session.delete(template)
     await session.commit()

@@ -33,10 +33,12 @@ async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User
 
 
 async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The user ``user_id``, active or not; None if there is none."""
     return await session.get(User, user_id)
 
 
 async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
+    """The user named ``username``, active or not; None if there is none."""
     result = await session.exec(select(User).where(User.username == username))
     return result.first()
 

@@ -91,6 +91,7 @@ async def list_workflows(
 async def get_version(
     *, session: AsyncSession, workflow_id: uuid.UUID, version: int
 ) -> WorkflowVersion | None:
+    """Version ``version`` of workflow ``workflow_id``, deleted or not; None if there is none."""
     return await session.get(WorkflowVersion, (workflow_id, version))
 
 

@@ -11,14 +11,23 @@ from app.db.models.common import timestamp
 
 
 class ApiKeyBase(SQLModel):
+    """What an API key's owner chooses: its name."""
+
     name: str = Field(default="", max_length=100)
 
 
 class ApiKeyCreate(ApiKeyBase):
-    pass
+    """A new API key: an optional name; the key itself is generated."""
 
 
 class ApiKey(ApiKeyBase, table=True):
+    """An API key of a user, the key itself kept only as a hash.
+
+    Attributes:
+        key_hash: See :func:`app.security.hash_api_key`.
+        prefix: The key's first characters, so that its owner can tell keys apart.
+    """
+
     __tablename__ = "api_keys"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -29,6 +38,8 @@ class ApiKey(ApiKeyBase, table=True):
 
 
 class ApiKeyPublic(ApiKeyBase):
+    """An API key as the API shows it: of the key itself only its first characters."""
+
     id: uuid.UUID
     prefix: str = Field(max_length=16)
     created_at: datetime

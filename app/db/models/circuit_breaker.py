@@ -32,6 +32,13 @@ def _now_column() -> Any:
 
 
 class BreakerState(StrEnum):
+    """Where a breaker stands.
+
+    ``closed`` lets calls through; ``open`` refuses them for ``reset_timeout``
+    seconds; ``half_open`` then lets up to ``half_open_max_calls`` probes
+    through, whose outcome closes or reopens it.
+    """
+
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
@@ -52,6 +59,8 @@ class CircuitBreakerConfig(SQLModel):
 
 
 class CircuitBreaker(SQLModel, table=True):
+    """One service's breaker: its state, counters and config, updated in place by workers."""
+
     __tablename__ = "circuit_breakers"
     __table_args__ = (
         CheckConstraint(

@@ -10,6 +10,7 @@ from sqlmodel import Field
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
 
 

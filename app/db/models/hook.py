@@ -48,4 +48,6 @@ class HookCreated(HookPublic):
 
 
 class HookUpdate(SQLModel):
+    """A change to a webhook: enable or disable it."""
+
     enabled: bool

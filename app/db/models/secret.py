@@ -17,6 +17,8 @@ MAX_SECRET_BYTES = 65_536
 
 
 class SecretBase(SQLModel):
+    """What every form of a secret has: a name that ``{{ secrets.NAME }}`` can use."""
+
     # schema_extra, not regex=: SQLModel does not enforce its regex argument.
     name: str = Field(min_length=1, max_length=100, schema_extra={"pattern": SECRET_NAME_PATTERN})
 
@@ -28,6 +30,12 @@ class SecretCreate(SecretBase):
 
 
 class Secret(SecretBase, table=True):
+    """One of a user's secrets, its value sealed.
+
+    Attributes:
+        ciphertext: The value, sealed with the secrets key; only a worker opens it.
+    """
+
     __tablename__ = "secrets"
     __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_secrets_owner_name"),)
 

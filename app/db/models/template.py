@@ -33,6 +33,8 @@ class TemplateParameter(BaseModel):
 
 
 class TemplateBase(SQLModel):
+    """What every form of a template has: its name and description."""
+
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
 
@@ -57,6 +59,13 @@ class WorkflowTemplate(TemplateBase, table=True):
 
 
 class TemplateSummary(TemplateBase):
+    """A template without its definition.
+
+    Attributes:
+        owner_id: None for a built-in template.
+        builtin: A built-in template is visible to everyone and cannot be deleted.
+    """
+
     id: uuid.UUID
     owner_id: uuid.UUID | None
     builtin: bool
@@ -65,6 +74,8 @@ class TemplateSummary(TemplateBase):
 
 
 class TemplateDetail(TemplateSummary):
+    """A template with its definition, ``${param.NAME}`` placeholders as saved."""
+
     definition: dict[str, Any]
 
 

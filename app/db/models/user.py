@@ -27,16 +27,26 @@ class Role(StrEnum):
 
 
 class UserBase(SQLModel):
+    """What every form of a user has: a username and a role."""
+
     # schema_extra, not regex=: SQLModel does not enforce its regex argument.
     username: str = Field(min_length=3, max_length=64, schema_extra={"pattern": USERNAME_PATTERN})
     role: Role = Role.VIEWER
 
 
 class UserCreate(UserBase):
+    """A new user: a username no one has, a role (``viewer`` if omitted) and a password."""
+
     password: str = Field(min_length=8, max_length=128)
 
 
 class User(UserBase, table=True):
+    """A user, the password kept only as a hash.
+
+    Attributes:
+        is_active: An inactive user can neither log in nor use an access token or API key.
+    """
+
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="ck_users_role"),
@@ -52,6 +62,8 @@ class User(UserBase, table=True):
 
 
 class UserPublic(UserBase):
+    """A user as the API shows it (never the password hash)."""
+
     id: uuid.UUID
     is_active: bool
     created_at: datetime

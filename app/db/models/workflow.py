@@ -20,14 +20,16 @@ class DefinitionIn(SQLModel):
 
 
 class WorkflowCreate(DefinitionIn):
-    pass
+    """A new workflow: its definition becomes version 1."""
 
 
 class WorkflowUpdate(DefinitionIn):
-    pass
+    """A workflow's next version; a definition equal to the newest one adds none."""
 
 
 class WorkflowBase(SQLModel):
+    """What every form of a workflow has: its name and description."""
+
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=4000)
 
@@ -64,6 +66,13 @@ class Workflow(WorkflowBase, table=True):
 
 
 class WorkflowPublic(WorkflowBase):
+    """A workflow as the API shows it, without a definition.
+
+    Attributes:
+        version: The newest version number.
+        active_version: The version new runs use unless they ask for another.
+    """
+
     id: uuid.UUID
     owner_id: uuid.UUID
     version: int
@@ -79,6 +88,13 @@ class WorkflowDetail(WorkflowPublic):
 
 
 class WorkflowVersionBase(SQLModel):
+    """What every form of a workflow version has.
+
+    Attributes:
+        content_hash: The sha256 of the definition's canonical JSON.
+        created_by: The id of the user who saved the version.
+    """
+
     workflow_id: uuid.UUID
     version: int
     content_hash: str = Field(max_length=64)
@@ -102,8 +118,16 @@ class WorkflowVersion(WorkflowVersionBase, table=True):
 
 
 class WorkflowVersionPublic(WorkflowVersionBase):
+    """A workflow version as the API shows it, without its definition.
+
+    Attributes:
+        active: New runs of the workflow use this version.
+    """
+
     active: bool
 
 
 class WorkflowVersionDetail(WorkflowVersionPublic):
+    """A workflow version with its definition."""
+
     definition: dict[str, Any]

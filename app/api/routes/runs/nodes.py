@@ -34,8 +34,10 @@ async def read_node(
     session: SessionDep,
     temporal: TemporalDep,
 ) -> NodeDetail:
-    """The node's status, attempts, timestamps, output, error and progress; for a
-    ``webhook`` node also every delivery attempt (``deliveries``, oldest first)."""
+    """The node's status, attempts, timestamps, output, error and progress.
+
+    A ``webhook`` node also lists every delivery attempt (``deliveries``, oldest first).
+    """
     await visible_run(temporal, state, run_id, user)
     snap = await snapshot(temporal.get_workflow_handle(run_id), state.temporal.query_timeout)
     if snap is None:

@@ -66,9 +66,12 @@ async def follow_run(
     temporal: TemporalDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> EventSourceResponse:
-    """``event: node`` for every node status change and ``event: run`` for the run's,
-    until the run ends (or ``FLOWFORGE_RUN_EVENTS_MAX_SECONDS`` pass: reconnect then).
-    Reconnect with ``Last-Event-ID`` to skip what was seen."""
+    """Follow the run as server-sent events, until it ends.
+
+    ``event: node`` for every node status change and ``event: run`` for the
+    run's. The stream also ends once ``FLOWFORGE_RUN_EVENTS_MAX_SECONDS`` pass:
+    reconnect then. Reconnect with ``Last-Event-ID`` to skip what was seen.
+    """
     await visible_run(temporal, state, run_id, user)
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     return EventSourceResponse(_events(temporal, state, run_id, after), ping=_PING_SECONDS)
