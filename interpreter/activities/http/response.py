@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from interpreter.activities.http.request import redacted
+from interpreter.activities.outbound import redacted
 from interpreter.dsl.definition import RetrySpec
 from interpreter.errors import HttpStatusError, ResponseInvalid, ResponseTooLarge
 

@@ -8,7 +8,7 @@ import json
 
 import httpx
 
-from interpreter.activities.http.request import parse_url
+from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.activities.webhook.config import WebhookConfig
 
 
@@ -48,6 +48,5 @@ def build_request(
     headers["X-Delivery-Id"] = delivery
     if config.secret is not None:
         headers["X-Signature"] = signature(config.secret, body)
-    if idempotency_key is not None and "idempotency-key" not in headers:
-        headers["Idempotency-Key"] = idempotency_key
+    add_idempotency_key(headers, idempotency_key)
     return client.build_request("POST", url, headers=headers, content=body, timeout=timeout)
