@@ -22,7 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from interpreter.dsl.definition import RetrySpec
-from interpreter.errors import NodeFailure
+from interpreter.errors import HttpStatusError, NodeFailure
 
 MAX_RETRY_AFTER = timedelta(hours=1)
 """An upstream's ``Retry-After`` is honoured up to this long; longer asks are clamped."""
@@ -92,18 +92,28 @@ def next_retry_delay(
     return delay
 
 
-def to_application_error(
-    failure: NodeFailure, spec: RetrySpec, attempt: int, retry_after: float | None = None
-) -> ApplicationError:
-    """Convert a node failure into the error Temporal sees, with the right retry delay."""
+def to_application_error(failure: NodeFailure, spec: RetrySpec, attempt: int) -> ApplicationError:
+    """Convert a node failure into the error Temporal sees: whether and when it is retried.
+
+    A failure is retried unless its class says it cannot help
+    (``failure.retryable``), the spec names its type in
+    ``non_retryable_errors``, or it is an unexpected HTTP status outside
+    ``retry_on_status``. The delay is :func:`next_retry_delay`'s, with the
+    failure's ``retry_after`` (an upstream's ``Retry-After``, a circuit
+    breaker's reset time) first.
+    """
     retryable = failure.retryable and type(failure).__name__ not in spec.non_retryable_errors
+    if isinstance(failure, HttpStatusError) and failure.status not in spec.retry_on_status:
+        retryable = False
     details = {**failure.details, "attempt": attempt}
     return ApplicationError(
         str(failure),
         details,
         type=type(failure).__name__,
         non_retryable=not retryable,
-        next_retry_delay=next_retry_delay(spec, attempt, retry_after) if retryable else None,
+        next_retry_delay=next_retry_delay(spec, attempt, failure.retry_after)
+        if retryable
+        else None,
     )
 
 
@@ -138,8 +148,7 @@ def node_activity(
     """Wrap an activity method: heartbeats, result envelope, error conversion.
 
     The wrapped method returns the node's raw output or raises
-    :class:`NodeFailure`; the failure's ``retry_after`` (seconds), when set,
-    overrides the next delay.
+    :class:`NodeFailure`, which :func:`to_application_error` converts.
     """
 
     @functools.wraps(fn)
@@ -149,9 +158,7 @@ def node_activity(
             async with heartbeating():
                 output = await fn(self, request)
         except NodeFailure as failure:
-            raise to_application_error(
-                failure, request.retry, attempt, failure.retry_after
-            ) from None
+            raise to_application_error(failure, request.retry, attempt) from None
         return ActivityResult(output=output, attempt=attempt)
 
     # functools.wraps copied the raw output's return hint; Temporal reads hints

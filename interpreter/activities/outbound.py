@@ -12,7 +12,7 @@ its circuit breakers, and gives each attempt:
   breaker, within the deadline, its transport failures as ``HttpNetworkError``.
 
 What a node sends and how it reads the answer stays in its own package; both
-read statuses with :mod:`interpreter.activities.http.response`.
+check statuses with :func:`interpreter.activities.http.response.check_status`.
 """
 
 from __future__ import annotations

@@ -12,12 +12,7 @@ from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.http.config import HttpConfig
 from interpreter.activities.http.redirects import send_following
 from interpreter.activities.http.request import Outgoing, build_request
-from interpreter.activities.http.response import (
-    is_expected,
-    parse_body,
-    read_capped,
-    status_error,
-)
+from interpreter.activities.http.response import check_status, parse_body, read_capped
 from interpreter.activities.outbound import OutboundActivity, building
 
 MIB = 1024 * 1024
@@ -61,14 +56,12 @@ class HttpActivity(OutboundActivity[HttpSettings]):
                     self._client, config, idempotency_key=request.idempotency_key, timeout=timeout
                 )
             async with self.calling(request, outgoing.request, timeout):
-                output = await self._exchange(outgoing, config, request, limit)
+                output = await self._exchange(outgoing, config, limit)
             # An upstream may echo a credential back in a header or the body.
             masked: dict[str, Any] = revealed.masker.value(output)
             return masked
 
-    async def _exchange(
-        self, outgoing: Outgoing, config: HttpConfig, request: ActivityRequest, limit: int
-    ) -> dict[str, Any]:
+    async def _exchange(self, outgoing: Outgoing, config: HttpConfig, limit: int) -> dict[str, Any]:
         response = await send_following(
             self._client,
             outgoing.request,
@@ -77,8 +70,7 @@ class HttpActivity(OutboundActivity[HttpSettings]):
             credentials=outgoing.credential_headers,
         )
         try:
-            if not is_expected(response.status_code, config.expect_status):
-                raise await status_error(response, request.retry)
+            await check_status(response, config.expect_status)
             raw = await read_capped(response, limit)
             return {
                 "status": response.status_code,

@@ -21,7 +21,7 @@ from temporalio import activity
 from interpreter.activities.base import ActivityRequest, node_activity
 from interpreter.activities.circuit import CircuitBreakers
 from interpreter.activities.config import parse_config
-from interpreter.activities.http.response import is_expected, read_capped, status_error
+from interpreter.activities.http.response import check_status, read_capped
 from interpreter.activities.outbound import OutboundActivity, building, redacted
 from interpreter.activities.secrets import SecretResolver
 from interpreter.activities.webhook.config import WebhookConfig
@@ -106,7 +106,7 @@ class WebhookActivity(OutboundActivity[WebhookSettings]):
                 # Masked here already: the record must not keep a secret either.
                 with revealed.masker.failures():
                     async with self.calling(request, outgoing, timeout):
-                        status = await self._send(outgoing, config, request)
+                        status = await self._send(outgoing, config)
             except NodeFailure as failure:
                 await self._record(finished(record, started, failure=failure))
                 raise
@@ -116,13 +116,10 @@ class WebhookActivity(OutboundActivity[WebhookSettings]):
             await self._record(finished(record, started, status=status))
             return {"status": status, "delivery_id": delivery}
 
-    async def _send(
-        self, outgoing: httpx.Request, config: WebhookConfig, request: ActivityRequest
-    ) -> int:
+    async def _send(self, outgoing: httpx.Request, config: WebhookConfig) -> int:
         response = await self._client.send(outgoing, stream=True, follow_redirects=False)
         try:
-            if not is_expected(response.status_code, config.expect_status):
-                raise await status_error(response, request.retry)
+            await check_status(response, config.expect_status)
             await read_capped(response, _DRAINED_BYTES, truncate=True)
             return response.status_code
         finally:
