@@ -2,9 +2,10 @@
 
 Each activity takes one :class:`ActivityRequest` and returns one
 :class:`ActivityResult`. Failures are raised as :class:`NodeFailure`
-subclasses and turned into Temporal ``ApplicationError`` by :func:`node_activity`,
-which also decides the delay before the next attempt when Temporal's own
-RetryPolicy cannot express it (linear backoff, jitter, ``Retry-After``).
+subclasses; :func:`node_activity` turns them into Temporal ``ApplicationError``
+through :func:`to_application_error`, the one place that decides whether a
+failure is retried and, when Temporal's own RetryPolicy cannot express it
+(linear backoff, jitter, ``Retry-After``), after how long.
 """
 
 from __future__ import annotations
