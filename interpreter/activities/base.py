@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -44,7 +45,7 @@ class ActivityRequest(BaseModel):
             every ``{{`` of data comes escaped (``\\{{``), so the activity
             renders it once more.
         retry: The effective retry spec (node's, else the definition default).
-        idempotency_key: ``sha256(run_id:node_path)`` when the node sets
+        idempotency_key: :func:`execution_key` when the node sets
             ``idempotency: true``, else None.
         context: Expression variables (``input``, ``run``, referenced ``nodes``,
             ``item``/``index``) for node types that evaluate bare CEL inside the
@@ -64,6 +65,12 @@ class ActivityRequest(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     owner: str = ""
     circuit_breaker: str | None = None
+
+
+def execution_key(run_id: str, node_path: str) -> str:
+    """``sha256(run_id:node_path)``: the same on every attempt of one node execution
+    in one run, so a receiver can drop repeats (``Idempotency-Key``, ``X-Delivery-Id``)."""
+    return hashlib.sha256(f"{run_id}:{node_path}".encode()).hexdigest()
 
 
 class ActivityResult(BaseModel):

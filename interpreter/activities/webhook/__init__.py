@@ -2,7 +2,7 @@
 
 - ``activity``: :class:`WebhookActivity`, one attempt per Temporal attempt.
 - ``config``: the node's rendered config.
-- ``request``: the exact body, its signature and its delivery id.
+- ``request``: the exact body and its signature.
 - ``record``: what is kept of each attempt, and the recorder the worker provides.
 
 What it shares with ``http`` (client, secrets, breaker, timeouts, network

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from interpreter.activities.base import ActivityRequest, node_activity
+from interpreter.activities.base import ActivityRequest, execution_key, node_activity
 from interpreter.activities.circuit import CircuitBreakers
 from interpreter.activities.config import parse_config
 from interpreter.activities.http.response import check_status, read_capped
@@ -31,7 +31,7 @@ from interpreter.activities.webhook.record import (
     finished,
     record_attempt,
 )
-from interpreter.activities.webhook.request import build_request, delivery_id
+from interpreter.activities.webhook.request import build_request
 from interpreter.errors import NodeFailure
 
 _DRAINED_BYTES = 65_536
@@ -81,7 +81,7 @@ class WebhookActivity(OutboundActivity[WebhookSettings]):
         """POST the payload; output ``{status, delivery_id}``."""
         async with self.revealed(request) as revealed:
             config = parse_config(WebhookConfig, revealed.config, request.node_id)
-            delivery = delivery_id(request.run_id, request.node_path)
+            delivery = execution_key(request.run_id, request.node_path)
             timeout = self.timeout(config.timeout)
             with building(request.node_id):
                 outgoing = build_request(

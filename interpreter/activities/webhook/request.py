@@ -1,4 +1,4 @@
-"""Build a ``webhook`` node's request: the exact body, its signature, its delivery id."""
+"""Build a ``webhook`` node's request: the exact body and its signature."""
 
 from __future__ import annotations
 
@@ -10,11 +10,6 @@ import httpx
 
 from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.activities.webhook.config import WebhookConfig
-
-
-def delivery_id(run_id: str, node_path: str) -> str:
-    """The id of one node's delivery in one run: the same on every attempt."""
-    return hashlib.sha256(f"{run_id}:{node_path}".encode()).hexdigest()
 
 
 def body_bytes(payload: object) -> bytes:
