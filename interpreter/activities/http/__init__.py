@@ -2,7 +2,7 @@
 
 - ``activity``: :class:`HttpActivity`, the request/response cycle and its failures.
 - ``config``: the node's rendered config (:class:`HttpConfig`, auth blocks).
-- ``request``: the config as the request to send (URL checks, auth, body).
+- ``request``: the config as the request to send (auth, query, body).
 - ``redirects``: one hop at a time, credentials dropped across origins.
 - ``response``: status check (``expect_status``), ``Retry-After``, capped body,
   parsing; shared with ``webhook``.
