@@ -103,7 +103,8 @@ async def check_status(response: httpx.Response, expect_status: list[int] | None
             429 and 503 with the seconds ``Retry-After`` asks to wait.
     """
     status = response.status_code
-    if status in expect_status if expect_status else 200 <= status < 300:
+    expected = status in expect_status if expect_status else 200 <= status < 300
+    if expected:
         return
     excerpt = _text(await read_capped(response, _EXCERPT_BYTES, truncate=True), response)
     excerpt = excerpt[:EXCERPT_CHARS]
