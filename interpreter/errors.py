@@ -91,7 +91,12 @@ class EgressDenied(NodeFailure):
 
 
 class HttpStatusError(NodeFailure):
-    """An unexpected HTTP status; ``retryable`` is decided per status by the caller."""
+    """An unexpected HTTP status.
+
+    Whether it is retried is the node's ``retry.retry_on_status``'s to say (see
+    :func:`interpreter.activities.base.to_application_error`); ``retryable=False``
+    marks one no retry can fix, such as a redirect loop.
+    """
 
     def __init__(
         self,

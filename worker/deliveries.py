@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interpreter.activities.webhook.activity import DeliveryRecord
+from interpreter.activities.webhook import DeliveryRecord
 
 _INSERT = """
 INSERT INTO webhook_deliveries

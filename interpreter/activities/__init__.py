@@ -15,6 +15,15 @@ the bound activity methods::
 The config models (``HttpConfig``, ``LogConfig``, ``ValidateConfig``,
 ``ScriptConfig``, ``WebhookConfig``) check a node's rendered config at run
 time and can check a definition at save time.
+
+Where to look:
+
+- ``base``: the request/result contract, and how a failure becomes Temporal's
+  error: retried or not, after how long.
+- ``outbound``: what the nodes that call another service share (the client,
+  secrets revealed and masked, circuit breaker, timeouts, network errors);
+  ``circuit``, ``secrets`` and ``masking`` are its parts.
+- ``http``, ``webhook``, ``script``, ``validate``, ``log``: one node type each.
 """
 
 from __future__ import annotations
@@ -27,21 +36,17 @@ from interpreter.activities.base import (
     to_application_error,
 )
 from interpreter.activities.http.activity import HttpActivity, HttpSettings
-from interpreter.activities.http.client import build_http_client
 from interpreter.activities.http.config import ApiKeyAuth, BasicAuth, BearerAuth, HttpConfig
 from interpreter.activities.log import LogActivity, LogConfig
+from interpreter.activities.outbound import build_http_client
 from interpreter.activities.script.activity import ScriptActivity, ScriptSettings
 from interpreter.activities.script.config import ScriptConfig
 from interpreter.activities.script.sandbox import ScriptIsolation
 from interpreter.activities.secrets import SecretResolver
 from interpreter.activities.validate.activity import Rule, ValidateActivity, ValidateConfig
-from interpreter.activities.webhook.activity import (
-    DeliveryRecord,
-    DeliveryRecorder,
-    WebhookActivity,
-    WebhookSettings,
-)
+from interpreter.activities.webhook.activity import WebhookActivity, WebhookSettings
 from interpreter.activities.webhook.config import WebhookConfig
+from interpreter.activities.webhook.record import DeliveryRecord, DeliveryRecorder
 
 __all__ = [
     "ActivityRequest",

@@ -2,9 +2,10 @@
 
 Each activity takes one :class:`ActivityRequest` and returns one
 :class:`ActivityResult`. Failures are raised as :class:`NodeFailure`
-subclasses and turned into Temporal ``ApplicationError`` by :func:`node_activity`,
-which also decides the delay before the next attempt when Temporal's own
-RetryPolicy cannot express it (linear backoff, jitter, ``Retry-After``).
+subclasses; :func:`node_activity` turns them into Temporal ``ApplicationError``
+through :func:`to_application_error`, the one place that decides whether a
+failure is retried and, when Temporal's own RetryPolicy cannot express it
+(linear backoff, jitter, ``Retry-After``), after how long.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -22,7 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from interpreter.dsl.definition import RetrySpec
-from interpreter.errors import NodeFailure
+from interpreter.errors import HttpStatusError, NodeFailure
 
 MAX_RETRY_AFTER = timedelta(hours=1)
 """An upstream's ``Retry-After`` is honoured up to this long; longer asks are clamped."""
@@ -43,7 +45,7 @@ class ActivityRequest(BaseModel):
             every ``{{`` of data comes escaped (``\\{{``), so the activity
             renders it once more.
         retry: The effective retry spec (node's, else the definition default).
-        idempotency_key: ``sha256(run_id:node_path)`` when the node sets
+        idempotency_key: :func:`execution_key` when the node sets
             ``idempotency: true``, else None.
         context: Expression variables (``input``, ``run``, referenced ``nodes``,
             ``item``/``index``) for node types that evaluate bare CEL inside the
@@ -63,6 +65,12 @@ class ActivityRequest(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     owner: str = ""
     circuit_breaker: str | None = None
+
+
+def execution_key(run_id: str, node_path: str) -> str:
+    """``sha256(run_id:node_path)``: the same on every attempt of one node execution
+    in one run, so a receiver can drop repeats (``Idempotency-Key``, ``X-Delivery-Id``)."""
+    return hashlib.sha256(f"{run_id}:{node_path}".encode()).hexdigest()
 
 
 class ActivityResult(BaseModel):
@@ -92,18 +100,28 @@ def next_retry_delay(
     return delay
 
 
-def to_application_error(
-    failure: NodeFailure, spec: RetrySpec, attempt: int, retry_after: float | None = None
-) -> ApplicationError:
-    """Convert a node failure into the error Temporal sees, with the right retry delay."""
+def to_application_error(failure: NodeFailure, spec: RetrySpec, attempt: int) -> ApplicationError:
+    """Convert a node failure into the error Temporal sees: whether and when it is retried.
+
+    A failure is retried unless its class says it cannot help
+    (``failure.retryable``), the spec names its type in
+    ``non_retryable_errors``, or it is an unexpected HTTP status outside
+    ``retry_on_status``. The delay is :func:`next_retry_delay`'s, with the
+    failure's ``retry_after`` (an upstream's ``Retry-After``, a circuit
+    breaker's reset time) first.
+    """
     retryable = failure.retryable and type(failure).__name__ not in spec.non_retryable_errors
+    if isinstance(failure, HttpStatusError) and failure.status not in spec.retry_on_status:
+        retryable = False
     details = {**failure.details, "attempt": attempt}
     return ApplicationError(
         str(failure),
         details,
         type=type(failure).__name__,
         non_retryable=not retryable,
-        next_retry_delay=next_retry_delay(spec, attempt, retry_after) if retryable else None,
+        next_retry_delay=next_retry_delay(spec, attempt, failure.retry_after)
+        if retryable
+        else None,
     )
 
 
@@ -138,8 +156,7 @@ def node_activity(
     """Wrap an activity method: heartbeats, result envelope, error conversion.
 
     The wrapped method returns the node's raw output or raises
-    :class:`NodeFailure`; the failure's ``retry_after`` (seconds), when set,
-    overrides the next delay.
+    :class:`NodeFailure`, which :func:`to_application_error` converts.
     """
 
     @functools.wraps(fn)
@@ -149,9 +166,7 @@ def node_activity(
             async with heartbeating():
                 output = await fn(self, request)
         except NodeFailure as failure:
-            raise to_application_error(
-                failure, request.retry, attempt, failure.retry_after
-            ) from None
+            raise to_application_error(failure, request.retry, attempt) from None
         return ActivityResult(output=output, attempt=attempt)
 
     # functools.wraps copied the raw output's return hint; Temporal reads hints

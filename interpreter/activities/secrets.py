@@ -61,7 +61,7 @@ async def reveal_secrets(resolver: SecretResolver | None, request: ActivityReque
     try:
         names = secret_names(request.config)
     except ExpressionError as exc:
-        raise ConfigError(f"node {node!r}: config: {exc}", details={"field": "config"}) from None
+        raise config_error(node, "config", str(exc)) from None
     values: Mapping[str, str] = {}
     if names is None or names:
         if resolver is None:

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from interpreter.activities.http.request import parse_url, redacted
+from interpreter.activities.outbound import parse_url, redacted
 from interpreter.errors import HttpStatusError
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

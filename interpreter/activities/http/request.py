@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
-import re
 from dataclasses import dataclass
 
 import httpx
 
 from interpreter.activities.http.config import ApiKeyAuth, BasicAuth, HttpConfig
-from interpreter.egress import canonical_ipv4_url, check_scheme
-
-_HOST = re.compile(r"^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$", re.IGNORECASE)
+from interpreter.activities.outbound import add_idempotency_key, parse_url
 
 
 @dataclass(frozen=True)
@@ -21,50 +17,6 @@ class Outgoing:
 
     request: httpx.Request
     credential_headers: frozenset[str]
-
-
-def parse_url(text: str) -> httpx.URL:
-    """Parse an absolute http(s) URL.
-
-    Raises:
-        ValueError: the URL is malformed (message says why).
-        EgressDenied: the scheme is not http or https.
-    """
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
-        canonical = canonical_ipv4_url(text)
-        if canonical is None:
-            raise ValueError(str(exc)) from None
-        try:
-            url = httpx.URL(canonical)
-        except httpx.InvalidURL as again:
-            raise ValueError(str(again)) from None
-    if url.scheme:
-        check_scheme(url.scheme)
-    if not url.scheme or not url.host:
-        raise ValueError(f"{text!r} is not an absolute URL (http://host/...)")
-    host = url.raw_host.decode("ascii")
-    # httpx percent-encodes junk into the host; refuse it here rather than send
-    # a DNS query for a name that cannot exist.
-    if not (_HOST.match(host) or _is_ip(host)):
-        raise ValueError(f"{url.host!r} is not a valid host name")
-    if url.port is not None and not 0 < url.port < 65536:
-        raise ValueError(f"port {url.port} is out of range")
-    return url
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def redacted(url: httpx.URL) -> str:
-    """``url`` without credentials or query, which may hold secrets; for messages."""
-    return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
 
 
 def build_request(
@@ -97,8 +49,7 @@ def build_request(
             credentials.add(name.lower())
     elif auth is not None:
         headers["Authorization"] = f"Bearer {auth.token}"
-    if idempotency_key is not None and "idempotency-key" not in headers:
-        headers["Idempotency-Key"] = idempotency_key
+    add_idempotency_key(headers, idempotency_key)
     if query:
         # Passing `params` to httpx would replace a query already in the URL.
         url = url.copy_merge_params(query)

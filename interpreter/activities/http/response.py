@@ -1,4 +1,10 @@
-"""Read an ``http`` node's response: status check, capped body, parsing."""
+"""Read a response of an ``http`` or ``webhook`` node: status check, capped body, parsing.
+
+An unexpected status becomes an :class:`~interpreter.errors.HttpStatusError`
+carrying what the upstream said (status, body excerpt, ``Retry-After``);
+whether and when it is retried is decided by
+:func:`interpreter.activities.base.to_application_error`.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +15,12 @@ from typing import Any, Literal
 
 import httpx
 
-from interpreter.activities.http.request import redacted
-from interpreter.dsl.definition import RetrySpec
+from interpreter.activities.outbound import redacted
 from interpreter.errors import HttpStatusError, ResponseInvalid, ResponseTooLarge
 
 EXCERPT_CHARS = 512
 _EXCERPT_BYTES = 4 * EXCERPT_CHARS
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
-
-
-def is_expected(status: int, expect_status: list[int] | None) -> bool:
-    return status in expect_status if expect_status else 200 <= status < 300
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -94,22 +95,28 @@ def parse_body(raw: bytes, response: httpx.Response, mode: Literal["json", "text
         ) from None
 
 
-async def status_error(response: httpx.Response, retry: RetrySpec) -> HttpStatusError:
-    """The failure for an unexpected status; retryable only for ``retry.retry_on_status``."""
+async def check_status(response: httpx.Response, expect_status: list[int] | None) -> None:
+    """Accept a status in ``expect_status`` (any 2xx if unset).
+
+    Raises:
+        HttpStatusError: any other status, quoting the start of the body; on
+            429 and 503 with the seconds ``Retry-After`` asks to wait.
+    """
     status = response.status_code
+    expected = status in expect_status if expect_status else 200 <= status < 300
+    if expected:
+        return
     excerpt = _text(await read_capped(response, _EXCERPT_BYTES, truncate=True), response)
     excerpt = excerpt[:EXCERPT_CHARS]
-    retryable = status in retry.retry_on_status
     retry_after = (
         retry_after_seconds(response.headers.get("retry-after"))
-        if retryable and status in _RETRY_AFTER_STATUSES
+        if status in _RETRY_AFTER_STATUSES
         else None
     )
     request = response.request
-    return HttpStatusError(
+    raise HttpStatusError(
         f"{request.method} {redacted(request.url)} answered {status}: {excerpt}",
         status=status,
-        retryable=retryable,
         retry_after=retry_after,
         details={"status": status, "body": excerpt, "url": redacted(request.url)},
     )

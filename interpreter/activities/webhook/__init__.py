@@ -2,8 +2,12 @@
 
 - ``activity``: :class:`WebhookActivity`, one attempt per Temporal attempt.
 - ``config``: the node's rendered config.
-- ``request``: the exact body, its signature and its delivery id.
+- ``request``: the exact body and its signature.
 - ``record``: what is kept of each attempt, and the recorder the worker provides.
+
+What it shares with ``http`` (client, secrets, breaker, timeouts, network
+errors) is :mod:`interpreter.activities.outbound`; its status rules are
+:mod:`interpreter.activities.http.response`'s.
 """
 
 from __future__ import annotations

@@ -18,13 +18,12 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from interpreter.activities.base import ActivityRequest, node_activity
-from interpreter.activities.circuit import CircuitBreakers, guarded
-from interpreter.activities.config import config_error, parse_config
-from interpreter.activities.http.request import redacted
-from interpreter.activities.http.response import is_expected, read_capped, status_error
-from interpreter.activities.masking import Masker
-from interpreter.activities.secrets import SecretResolver, reveal_secrets
+from interpreter.activities.base import ActivityRequest, execution_key, node_activity
+from interpreter.activities.circuit import CircuitBreakers
+from interpreter.activities.config import parse_config
+from interpreter.activities.http.response import check_status, read_capped
+from interpreter.activities.outbound import OutboundActivity, building, redacted
+from interpreter.activities.secrets import SecretResolver
 from interpreter.activities.webhook.config import WebhookConfig
 from interpreter.activities.webhook.record import (
     DeliveryRecord,
@@ -32,11 +31,8 @@ from interpreter.activities.webhook.record import (
     finished,
     record_attempt,
 )
-from interpreter.activities.webhook.request import build_request, delivery_id
-from interpreter.dsl.durations import parse_duration
-from interpreter.errors import HttpNetworkError, NodeFailure
-
-__all__ = ["DeliveryRecord", "DeliveryRecorder", "WebhookActivity", "WebhookSettings"]
+from interpreter.activities.webhook.request import build_request
+from interpreter.errors import NodeFailure
 
 _DRAINED_BYTES = 65_536
 """A delivered response's body is read up to this much, so its connection can be reused."""
@@ -57,17 +53,15 @@ class WebhookSettings:
     record_timeout: float = 5.0
 
 
-class WebhookActivity:
-    """Holds the worker's pooled client and recorder; see :meth:`webhook`.
+class WebhookActivity(OutboundActivity[WebhookSettings]):
+    """See :meth:`webhook`.
 
     Args:
-        client: From :func:`interpreter.activities.build_http_client`.
-        settings: Worker-wide settings.
-        recorder: Where attempts are recorded; nowhere if None.
-        secrets: Fills ``{{ secrets.NAME }}`` holes; without it a config that
-            holds one fails.
-        breakers: The shared circuit breakers; without them calls are unguarded.
+        recorder: Where attempts are recorded; nowhere if None. The other
+            arguments are :class:`~interpreter.activities.outbound.OutboundActivity`'s.
     """
+
+    settings_type = WebhookSettings
 
     def __init__(
         self,
@@ -78,97 +72,59 @@ class WebhookActivity:
         secrets: SecretResolver | None = None,
         breakers: CircuitBreakers | None = None,
     ) -> None:
-        self._client = client
-        self._settings = settings or WebhookSettings()
+        super().__init__(client, settings, secrets=secrets, breakers=breakers)
         self._recorder = recorder
-        self._secrets = secrets
-        self._breakers = breakers
 
     @activity.defn(name="webhook")
     @node_activity
     async def webhook(self, request: ActivityRequest) -> dict[str, Any]:
         """POST the payload; output ``{status, delivery_id}``."""
-        revealed = await reveal_secrets(self._secrets, request)
-        with revealed.masker.failures():
-            return await self._deliver(revealed.config, revealed.masker, request)
-
-    async def _deliver(
-        self, rendered: dict[str, Any], masker: Masker, request: ActivityRequest
-    ) -> dict[str, Any]:
-        config = parse_config(WebhookConfig, rendered, request.node_id)
-        delivery = delivery_id(request.run_id, request.node_path)
-        timeout = self._timeout(config)
-        try:
-            outgoing = build_request(
-                self._client,
-                config,
-                delivery=delivery,
-                idempotency_key=request.idempotency_key,
-                timeout=timeout,
+        async with self.revealed(request) as revealed:
+            config = parse_config(WebhookConfig, revealed.config, request.node_id)
+            delivery = execution_key(request.run_id, request.node_path)
+            timeout = self.timeout(config.timeout)
+            with building(request.node_id):
+                outgoing = build_request(
+                    self._client,
+                    config,
+                    delivery=delivery,
+                    idempotency_key=request.idempotency_key,
+                    timeout=timeout,
+                )
+            record = DeliveryRecord(
+                delivery_id=delivery,
+                run_id=request.run_id,
+                node_id=request.node_id,
+                node_path=request.node_path,
+                attempt=activity.info().attempt,
+                url=revealed.masker.text(redacted(outgoing.url)),
+                latency_ms=0.0,
+                at=datetime.now(UTC),
             )
-        except ValueError as exc:
-            raise config_error(request.node_id, "config.url", str(exc)) from None
-        record = DeliveryRecord(
-            delivery_id=delivery,
-            run_id=request.run_id,
-            node_id=request.node_id,
-            node_path=request.node_path,
-            attempt=activity.info().attempt,
-            url=masker.text(redacted(outgoing.url)),
-            latency_ms=0.0,
-            at=datetime.now(UTC),
-        )
-        started = time.monotonic()
-        service = request.circuit_breaker or outgoing.url.host
+            started = time.monotonic()
+            try:
+                # Masked here already: the record must not keep a secret either.
+                with revealed.masker.failures():
+                    async with self.calling(request, outgoing, timeout):
+                        status = await self._send(outgoing, config)
+            except NodeFailure as failure:
+                await self._record(finished(record, started, failure=failure))
+                raise
+            except asyncio.CancelledError:
+                await asyncio.shield(self._record(finished(record, started, cancelled=True)))
+                raise
+            await self._record(finished(record, started, status=status))
+            return {"status": status, "delivery_id": delivery}
+
+    async def _send(self, outgoing: httpx.Request, config: WebhookConfig) -> int:
+        response = await self._client.send(outgoing, stream=True, follow_redirects=False)
         try:
-            # Masked here already: the record must not keep a secret either.
-            with masker.failures():
-                async with guarded(self._breakers, service):
-                    status = await self._send(outgoing, config, request, timeout)
-        except NodeFailure as failure:
-            await self._record(finished(record, started, failure=failure))
-            raise
-        except asyncio.CancelledError:
-            await asyncio.shield(self._record(finished(record, started, cancelled=True)))
-            raise
-        await self._record(finished(record, started, status=status))
-        return {"status": status, "delivery_id": delivery}
+            await check_status(response, config.expect_status)
+            await read_capped(response, _DRAINED_BYTES, truncate=True)
+            return response.status_code
+        finally:
+            await response.aclose()
 
     async def _record(self, record: DeliveryRecord) -> None:
         if self._recorder is not None:
             await record_attempt(self._recorder, record, self._settings.record_timeout)
-
-    async def _send(
-        self,
-        outgoing: httpx.Request,
-        config: WebhookConfig,
-        request: ActivityRequest,
-        seconds: float,
-    ) -> int:
-        try:
-            async with asyncio.timeout(seconds):
-                response = await self._client.send(outgoing, stream=True, follow_redirects=False)
-                try:
-                    if not is_expected(response.status_code, config.expect_status):
-                        raise await status_error(response, request.retry)
-                    await read_capped(response, _DRAINED_BYTES, truncate=True)
-                    return response.status_code
-                finally:
-                    await response.aclose()
-        except (TimeoutError, httpx.TimeoutException):
-            raise _network_error(outgoing, f"no response within {seconds:g}s") from None
-        except httpx.HTTPError as exc:
-            raise _network_error(outgoing, f"{type(exc).__name__}: {exc}") from None
-
-    def _timeout(self, config: WebhookConfig) -> float:
-        if config.timeout is not None:
-            return parse_duration(config.timeout).total_seconds()
-        node_timeout = activity.info().start_to_close_timeout
-        if node_timeout:
-            return node_timeout.total_seconds()
-        return self._settings.default_timeout
-
-
-def _network_error(outgoing: httpx.Request, reason: str) -> HttpNetworkError:
-    url = redacted(outgoing.url)
-    return HttpNetworkError(f"POST {url}: {reason}", details={"url": url})

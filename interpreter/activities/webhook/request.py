@@ -1,4 +1,4 @@
-"""Build a ``webhook`` node's request: the exact body, its signature, its delivery id."""
+"""Build a ``webhook`` node's request: the exact body and its signature."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ import json
 
 import httpx
 
-from interpreter.activities.http.request import parse_url
+from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.activities.webhook.config import WebhookConfig
-
-
-def delivery_id(run_id: str, node_path: str) -> str:
-    """The id of one node's delivery in one run: the same on every attempt."""
-    return hashlib.sha256(f"{run_id}:{node_path}".encode()).hexdigest()
 
 
 def body_bytes(payload: object) -> bytes:
@@ -48,6 +43,5 @@ def build_request(
     headers["X-Delivery-Id"] = delivery
     if config.secret is not None:
         headers["X-Signature"] = signature(config.secret, body)
-    if idempotency_key is not None and "idempotency-key" not in headers:
-        headers["Idempotency-Key"] = idempotency_key
+    add_idempotency_key(headers, idempotency_key)
     return client.build_request("POST", url, headers=headers, content=body, timeout=timeout)
