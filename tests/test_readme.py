@@ -7,14 +7,17 @@ from pathlib import Path
 import pytest
 from pydantic_settings import BaseSettings
 
+from app.cli.settings import CliSettings
+from app.devstack.settings import DevSettings
 from app.settings import Settings
-from tests.test_compose import env_names
+from interpreter.settings import CommonSettings, variables
 from worker.settings import WorkerSettings
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
+PROCESSES = [CommonSettings, Settings, WorkerSettings, DevSettings, CliSettings]
 
 
-@pytest.mark.parametrize("settings", [Settings, WorkerSettings], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("settings", PROCESSES, ids=lambda s: s.__name__)
 def test_every_setting_is_in_the_readme(settings: type[BaseSettings]) -> None:
-    missing = sorted(name for name in env_names(settings) if f"`{name}`" not in README)
+    missing = sorted(name for name in variables(settings) if f"`{name}`" not in README)
     assert not missing, f"document these in README.md's configuration table: {missing}"
