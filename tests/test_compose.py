@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings
 
 from app.settings import Settings
 from interpreter.contract import search_attributes
+from interpreter.settings import variables
 from worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,16 +28,6 @@ SETUP_SCRIPT = ROOT / "temporal-config/register-search-attributes.sh"
 def services() -> dict[str, Any]:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return dict(compose["services"])
-
-
-def env_names(settings: type[BaseSettings]) -> set[str]:
-    """The environment variables a Settings class reads."""
-    prefix = settings.model_config.get("env_prefix", "")
-    names = set()
-    for name, field in settings.model_fields.items():
-        alias = field.validation_alias
-        names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
-    return names
 
 
 def host_ports(service: dict[str, Any]) -> set[str]:
@@ -79,7 +70,7 @@ def test_temporal_persists_and_searches_on_postgres(services: dict[str, Any]) ->
 def test_env_names_are_read_by_settings(
     services: dict[str, Any], service: str, settings: type[BaseSettings]
 ) -> None:
-    unknown = set(services[service]["environment"]) - env_names(settings)
+    unknown = set(services[service]["environment"]) - variables(settings)
     assert not unknown, f"{service} sets variables its Settings never read: {sorted(unknown)}"
 
 

@@ -6,11 +6,15 @@ import asyncio
 import logging
 import signal
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
 from interpreter.contract.client import connect
+from interpreter.logs import TemporalContextFilter, configure_logging
 from worker.database import database_pool, stores
 from worker.runtime import create_worker, http_client
 from worker.settings import WorkerSettings
-from worker.telemetry import metrics_runtime
+from worker.telemetry import worker_runtime
 
 log = logging.getLogger("flowforge.worker")
 
@@ -19,7 +23,7 @@ async def serve(settings: WorkerSettings) -> None:
     """Poll until a stop signal; then let running activities finish (up to
     ``graceful_shutdown_seconds``) before they are cancelled."""
     client = await connect(
-        settings.temporal_address, settings.temporal_namespace, metrics_runtime(settings)
+        settings.temporal_address, settings.temporal_namespace, worker_runtime(settings)
     )
     async with http_client(settings) as http, database_pool(settings) as pool:
         worker = create_worker(client, settings, http=http, stores=stores(settings, pool))
@@ -39,8 +43,26 @@ async def serve(settings: WorkerSettings) -> None:
         await runner
 
 
+def _problem(error: ErrorDetails) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "settings"
+    return f"{where}: {error['msg']}"
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """Run the worker; whatever stops it on an error is logged as a JSON line too."""
+    try:
+        settings = WorkerSettings()
+    except ValidationError as error:
+        configure_logging("INFO")
+        # Without the values given: a malformed key is still a secret.
+        problems = error.errors(include_url=False, include_input=False)
+        log.error("invalid settings: %s", "; ".join(_problem(p) for p in problems))
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level, TemporalContextFilter())
     # httpx logs every request's full URL at INFO; a query string may hold a secret.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    asyncio.run(serve(WorkerSettings()))
+    try:
+        asyncio.run(serve(settings))
+    except Exception:
+        log.exception("the worker stopped on an error")
+        raise SystemExit(1) from None

@@ -1,69 +1,93 @@
-"""The worker process's configuration: one Settings, read from the environment."""
+"""The worker process's settings: the common ones and those below, read from the environment."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
-from interpreter.secret_box import KEY_HELP, parse_key
+from interpreter.secret_box import KEY_HELP
+from interpreter.settings import CommonSettings
 
 
-class WorkerSettings(BaseSettings):
-    """Attributes:
-    temporal_address: ``host:port`` of the Temporal frontend. Env: ``TEMPORAL_ADDRESS``.
-    task_queue: The queue this worker polls (workflows and activities).
-    max_concurrent_activities: Activity slots of this process.
-    max_concurrent_workflow_tasks: Workflow task slots of this process.
-    egress_allow: CIDRs and host names the SSRF guard lets through although
-        they are not public (comma-separated), e.g. ``10.0.0.0/8,api.internal``.
-    http_max_connections: Size of the worker's shared HTTP connection pool.
-    max_response_bytes: Body cap of http nodes that set no ``max_response_bytes``.
-    script_*: Limits of ``script`` nodes (seconds, MiB); with
-        ``script_require_network_isolation`` scripts are refused on a machine
-        that cannot give them their own network namespace.
-    metrics_port: Serve the SDK's Prometheus metrics on ``metrics_host:metrics_port``
-        (0, the default, serves none; one port per worker process).
-    graceful_shutdown_seconds: On SIGTERM, how long running activities may
-        finish before they are cancelled.
-    heartbeat_throttle_seconds: Upper bound between two heartbeats sent to the
-        server; it bounds how long an activity takes to see a cancellation.
-    database_url: PostgreSQL where webhook delivery attempts are recorded
-        (``postgresql://`` or ``postgresql+asyncpg://``, kept in the plain form
-        asyncpg takes); empty: they are not recorded. Env: ``DATABASE_URL``.
-        Secrets and circuit breakers live there too: without it, nodes that
-        read secrets fail and calls run without circuit breakers.
-    environment: ``dev``/``test`` allow the generated secrets key; ``prod`` refuses it.
-    data_dir: Where the dev/test secrets key is kept (the API's ``data_dir``).
-    secrets_key: The API's ``FLOWFORGE_SECRETS_KEY``; required in prod when
-        ``database_url`` is set.
-    """
+class WorkerSettings(CommonSettings):
+    """What ``python -m worker`` reads (each field's ``description`` says what for)."""
 
-    model_config = SettingsConfigDict(env_prefix="FLOWFORGE_", extra="ignore")
-
-    temporal_address: str = Field(default="127.0.0.1:7233", validation_alias="TEMPORAL_ADDRESS")
-    temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
-    task_queue: str = "flowforge"
-    max_concurrent_activities: int = Field(default=200, ge=1)
-    max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
-    egress_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    http_max_connections: int = Field(default=200, ge=1)
-    http_max_redirects: int = Field(default=5, ge=0, le=20)
-    max_response_bytes: int = Field(default=1_048_576, ge=1024)
-    script_default_timeout: float = Field(default=10.0, gt=0)
-    script_max_timeout: float = Field(default=300.0, gt=0)
-    script_default_memory_mb: int = Field(default=256, ge=16)
-    script_max_memory_mb: int = Field(default=2048, ge=16)
-    script_require_network_isolation: bool = False
-    graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=0, ge=0, le=65535)
-    heartbeat_throttle_seconds: float = Field(default=2.0, gt=0)
-    database_url: str = Field(default="", validation_alias="DATABASE_URL")
-    environment: Literal["dev", "test", "prod"] = "dev"
-    data_dir: str = ".data"
-    secrets_key: str = ""
+    max_concurrent_activities: int = Field(
+        default=200, ge=1, description="Activity slots of this worker process."
+    )
+    max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=1, description="Workflow task slots of this worker process."
+    )
+    egress_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated CIDRs and host names the SSRF guard lets through although they "
+            "are not public, e.g. `10.0.0.0/8,api.internal`."
+        ),
+    )
+    http_max_connections: int = Field(
+        default=200, ge=1, description="Size of the worker's one outbound HTTP connection pool."
+    )
+    http_max_redirects: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="Redirects an http node follows per request, each hop checked again.",
+    )
+    max_response_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Body cap of http nodes that set no `max_response_bytes`.",
+    )
+    script_default_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a script node may run when it sets no timeout."
+    )
+    script_max_timeout: float = Field(
+        default=300.0, gt=0, description="The longest timeout a script node may set, in seconds."
+    )
+    script_default_memory_mb: int = Field(
+        default=256, ge=16, description="MiB a script node may use when it sets no limit."
+    )
+    script_max_memory_mb: int = Field(
+        default=2048, ge=16, description="The most MiB a script node may ask for."
+    )
+    script_require_network_isolation: bool = Field(
+        default=False,
+        description=(
+            "Refuse scripts on a machine that cannot give them a network namespace of "
+            "their own (instead of running them with the host's network)."
+        ),
+    )
+    graceful_shutdown_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "On SIGTERM, how long running activities may finish before they are cancelled "
+            "(`flowforge dev` gives its worker 3 unless this is set)."
+        ),
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the worker's Prometheus metrics listen on."
+    )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description=(
+            "Port of the worker's Prometheus SDK metrics (`/metrics`); 0: none. One port per "
+            "worker process."
+        ),
+    )
+    heartbeat_throttle_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description=(
+            "Longest gap between two heartbeats an activity sends to the server; it bounds "
+            "how long an activity takes to see a cancellation."
+        ),
+    )
 
     @field_validator("egress_allow", mode="before")
     @classmethod
@@ -75,6 +99,7 @@ class WorkerSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _plain_postgres_url(cls, value: str) -> str:
+        # asyncpg takes the plain form; the API's SQLAlchemy form names the same database.
         for prefix in ("postgresql+asyncpg://", "postgresql://"):
             if value.startswith(prefix):
                 return "postgresql://" + value.removeprefix(prefix)
@@ -87,9 +112,7 @@ class WorkerSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets_key_outside_dev(self) -> WorkerSettings:
-        if self.secrets_key:
-            parse_key(self.secrets_key)  # a bad key stops startup, not the first secret use
-        elif self.environment == "prod" and self.database_url:
+        if self.environment == "prod" and self.database_url and not self.secrets_key:
             raise ValueError(
                 "FLOWFORGE_SECRETS_KEY must be set outside dev (the API's key). " + KEY_HELP
             )

@@ -9,8 +9,8 @@ import typer
 
 from app.cli.client import Api
 from app.cli.output import show
+from app.cli.settings import CliSettings
 from app.cli.tokens import save_token
-from app.settings import Settings
 
 users = typer.Typer(help="Manage users (admin only).", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def login(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Your password.")],
 ) -> None:
     """Get a token from the API and store it for later commands."""
-    settings = Settings()
+    settings = CliSettings()
     answer = Api(settings, authenticated=False).call(
         "POST", "/auth/token", data={"username": username, "password": password}
     )
@@ -47,4 +47,4 @@ def create_user(
 ) -> None:
     """Create a user through the API (needs an admin's token)."""
     body = {"username": username, "password": password, "role": role.value}
-    show(Api(Settings()).call("POST", "/users", json=body))
+    show(Api(CliSettings()).call("POST", "/users", json=body))

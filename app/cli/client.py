@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 
 from app.cli.output import fail
+from app.cli.settings import CliSettings
 from app.cli.tokens import load_token
-from app.settings import Settings
 
 API_PREFIX = "/api/v1"
 _TIMEOUT = 30.0
@@ -22,7 +22,7 @@ class Api:
         authenticated: Send a bearer token; without one, fail before calling.
     """
 
-    def __init__(self, settings: Settings, *, authenticated: bool = True) -> None:
+    def __init__(self, settings: CliSettings, *, authenticated: bool = True) -> None:
         self.base_url = settings.api_url.rstrip("/")
         headers = {}
         if authenticated:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli.output import fail
-from app.settings import Settings
+from interpreter.settings import CommonSettings
 
 app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
@@ -13,7 +13,7 @@ app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 @app.command()
 def upgrade() -> None:
     """Apply every pending migration to the database at DATABASE_URL."""
-    settings = Settings()
+    settings = CommonSettings()
     if not settings.database_url:
         fail("DATABASE_URL is not set: point it at the PostgreSQL database to migrate")
     from app.db.migrations import upgrade_to_head  # heavy: only for this command

@@ -6,8 +6,8 @@ import asyncio
 
 import typer
 
+from app.devstack.settings import DevSettings
 from app.devstack.supervisor import supervise
-from app.settings import Settings
 
 
 def dev() -> None:
@@ -16,4 +16,4 @@ def dev() -> None:
     Data persists under FLOWFORGE_DATA_DIR (default .data). Set DATABASE_URL to
     use your own PostgreSQL instead of the embedded one.
     """
-    raise typer.Exit(asyncio.run(supervise(Settings())))
+    raise typer.Exit(asyncio.run(supervise(DevSettings())))

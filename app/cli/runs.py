@@ -10,8 +10,8 @@ import typer
 
 from app.cli.client import Api
 from app.cli.output import fail, show
+from app.cli.settings import CliSettings
 from app.cli.workflows import find_workflow
-from app.settings import Settings
 
 app = typer.Typer(help="Start, inspect and control runs.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def start(
     if version is not None:
         body["version"] = version
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-    api = Api(Settings())
+    api = Api(CliSettings())
     found = find_workflow(api, workflow)
     if found is None:
         fail(f"no workflow with id or name {workflow!r}: see `flowforge workflows list`")
@@ -49,11 +49,11 @@ def start(
 @app.command()
 def get(run: RunId) -> None:
     """A run's status, output, error and nodes."""
-    show(Api(Settings()).call("GET", f"/runs/{run}"))
+    show(Api(CliSettings()).call("GET", f"/runs/{run}"))
 
 
 def _control(action: str, run: str) -> None:
-    show(Api(Settings()).call("POST", f"/runs/{run}/{action}"))
+    show(Api(CliSettings()).call("POST", f"/runs/{run}/{action}"))
 
 
 @app.command()

@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from app.settings import Settings
+from app.cli.settings import CliSettings
 
 
-def token_file(settings: Settings) -> Path:
+def token_file(settings: CliSettings) -> Path:
     """``credentials.json`` under FLOWFORGE_CLI_CONFIG_DIR (default ~/.config/flowforge)."""
     return Path(settings.cli_config_dir).expanduser() / "credentials.json"
 
@@ -25,12 +25,12 @@ def _read(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in tokens.items()} if isinstance(tokens, dict) else {}
 
 
-def load_token(settings: Settings) -> str:
+def load_token(settings: CliSettings) -> str:
     """FLOWFORGE_TOKEN if set, else the token stored for FLOWFORGE_API_URL, else ``""``."""
     return settings.token or _read(token_file(settings)).get(settings.api_url.rstrip("/"), "")
 
 
-def save_token(settings: Settings, token: str) -> Path:
+def save_token(settings: CliSettings, token: str) -> Path:
     """Store ``token`` for FLOWFORGE_API_URL (0600 file in a 0700 directory); return the path."""
     path = token_file(settings)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

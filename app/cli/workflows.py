@@ -11,7 +11,7 @@ import typer
 
 from app.cli.client import Api
 from app.cli.output import fail, show
-from app.settings import Settings
+from app.cli.settings import CliSettings
 
 app = typer.Typer(help="Store and list workflow definitions.", no_args_is_help=True)
 
@@ -46,7 +46,7 @@ def apply(
 ) -> None:
     """Create the workflow, or add a new version if one with that name exists."""
     definition = _read_definition(file)
-    api = Api(Settings())
+    api = Api(CliSettings())
     existing = find_workflow(api, definition["name"])
     if existing is None:
         show(api.call("POST", "/workflows", json={"definition": definition}))
@@ -63,4 +63,4 @@ def list_workflows(
 ) -> None:
     """List your workflows, one page at a time."""
     params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-    show(Api(Settings()).call("GET", "/workflows", params=params))
+    show(Api(CliSettings()).call("GET", "/workflows", params=params))

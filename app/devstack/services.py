@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.devstack.credentials import DEFAULT_ADMIN, DevSecret, persistent_secret
+from app.devstack.settings import DevSettings
 from app.devstack.temporal import split_address
-from app.settings import Settings
 
 MIGRATE = [sys.executable, "-m", "app.cli", "db", "upgrade"]
 WORKER = [sys.executable, "-m", "worker"]
 
 
-def api_argv(settings: Settings) -> list[str]:
+def api_argv(settings: DevSettings) -> list[str]:
     """Uvicorn serving the API where FLOWFORGE_API_HOST/FLOWFORGE_API_PORT say."""
     return [
         *(sys.executable, "-m", "uvicorn", "app.main:app"),
@@ -40,13 +40,13 @@ class Admin:
     password: DevSecret
 
 
-def admin(settings: Settings, data_dir: Path) -> Admin:
+def admin(settings: DevSettings, data_dir: Path) -> Admin:
     """FLOWFORGE_ADMIN_USERNAME/PASSWORD, else ``admin`` with a password kept in the data dir."""
     password = persistent_secret(data_dir / "admin_password", settings.admin_password)
     return Admin(settings.admin_username or DEFAULT_ADMIN, password)
 
 
-def ui_url(settings: Settings) -> str:
+def ui_url(settings: DevSettings) -> str:
     """FLOWFORGE_TEMPORAL_UI_URL if given, else the dev server's UI address."""
     if "temporal_ui_url" in settings.model_fields_set:
         return settings.temporal_ui_url
@@ -56,12 +56,12 @@ def ui_url(settings: Settings) -> str:
 
 def inherited_env() -> dict[str, str]:
     """Our environment, for children: PATH, plus any FLOWFORGE_* the API or worker reads
-    (FLOWFORGE_EGRESS_ALLOW, for one) that this process's Settings do not know."""
+    (FLOWFORGE_EGRESS_ALLOW, for one) that this process's settings do not know."""
     return dict(os.environ)
 
 
 def child_env(
-    settings: Settings, data_dir: Path, database_url: str, first: Admin
+    settings: DevSettings, data_dir: Path, database_url: str, first: Admin
 ) -> dict[str, str]:
     """The environment of the migration, worker and API processes.
 
@@ -88,11 +88,11 @@ def child_env(
     }
 
 
-def api_url(settings: Settings) -> str:
+def api_url(settings: DevSettings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
 
-def banner(settings: Settings, data_dir: Path, first: Admin) -> list[str]:
+def banner(settings: DevSettings, data_dir: Path, first: Admin) -> list[str]:
     """What to tell the developer once everything answers.
 
     A generated admin password is shown on the run that generated it only.

@@ -19,8 +19,8 @@ from app.devstack import services
 from app.devstack.postgres import EmbeddedPostgres, start_embedded
 from app.devstack.processes import Child, echo, spawn
 from app.devstack.readiness import NotReady, wait_for_http, wait_for_postgres, wait_for_temporal
+from app.devstack.settings import DevSettings
 from app.devstack.temporal import dev_server_argv
-from app.settings import Settings
 
 T = TypeVar("T")
 _GRACE = 4.0
@@ -35,7 +35,7 @@ class _Stopped(Exception):
 class DevStack:
     """The dev stack's children and the state of its run."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DevSettings) -> None:
         self.settings = settings
         self.data_dir = Path(settings.data_dir).resolve()
         self.children: list[Child] = []
@@ -145,7 +145,7 @@ def _quiet_when_stopping(
         loop.default_exception_handler(context)
 
 
-async def supervise(settings: Settings) -> int:
+async def supervise(settings: DevSettings) -> int:
     """Run the dev stack until SIGINT/SIGTERM/SIGHUP; 0 on a requested stop, 1 on a failure."""
     stack = DevStack(settings)
     loop = asyncio.get_running_loop()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from app.settings import Settings
+from app.devstack.settings import DevSettings
 from interpreter.contract import search_attributes
 
 
@@ -70,7 +70,7 @@ def dynamic_config_flags(path: Path = DYNAMIC_CONFIG) -> list[str]:
     return flags
 
 
-def dev_server_argv(settings: Settings, db_file: Path) -> list[str]:
+def dev_server_argv(settings: DevSettings, db_file: Path) -> list[str]:
     """The command line of the dev server the dev stack runs.
 
     It persists to ``db_file``, listens where TEMPORAL_ADDRESS says, serves the

@@ -17,7 +17,7 @@ from app.errors import ApiError, ErrorItem
 from app.runs.children import children_of_run
 from app.runs.inputs import input_errors
 from app.settings import Settings
-from interpreter.contract.run import RunInput, RunMeta, RunOptions
+from interpreter.contract.run import RunInput, RunMeta
 from interpreter.dsl.definition import Definition
 
 
@@ -64,7 +64,7 @@ async def pinned_run_input(
         workflow=workflow,
         version=number,
         definition=definition,
-        max_depth=settings.max_sub_workflow_depth,
+        max_depth=settings.run.max_sub_workflow_depth,
     )
     meta = RunMeta(
         workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id), trigger=trigger
@@ -73,24 +73,6 @@ async def pinned_run_input(
         definition=definition,
         input=run_input,
         meta=meta,
-        options=run_options(settings),
+        options=settings.run,
         children=children,
-    )
-
-
-def run_options(settings: Settings) -> RunOptions:
-    """The server limits a run is started with (fixed for its whole life)."""
-    return RunOptions(
-        default_max_concurrency=settings.run_default_max_concurrency,
-        max_attempts_cap=settings.run_max_attempts_cap,
-        max_snapshot_output_bytes=settings.run_max_snapshot_output_bytes,
-        heartbeat_timeout_seconds=settings.run_heartbeat_timeout_seconds,
-        for_each_max_items=settings.for_each_max_items,
-        for_each_default_concurrency=settings.for_each_default_concurrency,
-        for_each_batch_threshold=settings.for_each_batch_threshold,
-        for_each_batch_size=settings.for_each_batch_size,
-        for_each_parallel_batches=settings.for_each_parallel_batches,
-        for_each_nodes_per_task=settings.for_each_nodes_per_task,
-        continue_as_new_after_events=settings.continue_as_new_after_events,
-        max_sub_workflow_depth=settings.max_sub_workflow_depth,
     )

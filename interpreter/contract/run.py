@@ -62,43 +62,83 @@ class RunMeta(BaseModel):
 class RunOptions(BaseModel):
     """Server-side limits, fixed at start so a run never depends on worker settings.
 
-    Attributes:
-        default_max_concurrency: Used when the definition sets no ``max_concurrency``.
-        max_attempts_cap: Upper bound on any node's ``retry.max_attempts``.
-        max_snapshot_output_bytes: Node outputs larger than this (as JSON) are
-            truncated in the status query; the full value stays usable by
-            expressions.
-        activity_task_queue: Task queue for activities; empty means the
-            workflow's own queue.
-        heartbeat_timeout_seconds: Heartbeat timeout of activity nodes.
-        for_each_max_items: A for_each over more items fails (0: no limit).
-        for_each_default_concurrency: Items in flight when a for_each sets none.
-        for_each_batch_threshold: Past this many items a for_each runs its
-            items in child workflows, ``for_each_batch_size`` items each, so no
-            single history approaches Temporal's limits.
-        for_each_batch_size: Items per child workflow.
-        for_each_parallel_batches: Child workflows of one for_each in flight.
-        for_each_nodes_per_task: Body nodes (items x body size) a for_each
-            starts in one workflow task before it yields to a new one, which
-            bounds the CPU time of a task.
-        continue_as_new_after_events: Continue-as-new once the history is this
-            long (0: only when Temporal suggests it).
-        max_sub_workflow_depth: sub_workflow nesting limit.
+    Each field's ``description`` says what it bounds; the API starts every run
+    with the values of its ``FLOWFORGE_*`` variables (``app.settings``), and the
+    README's configuration table shows the same descriptions. Names and
+    defaults never change: recorded histories carry them.
     """
 
-    default_max_concurrency: int = Field(default=100, ge=1)
-    max_attempts_cap: int = Field(default=20, ge=1)
-    max_snapshot_output_bytes: int = Field(default=16_384, ge=256)
-    activity_task_queue: str = ""
-    heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
-    for_each_max_items: int = Field(default=1_000_000, ge=0)
-    for_each_default_concurrency: int = Field(default=10, ge=1)
-    for_each_batch_threshold: int = Field(default=200, ge=1)
-    for_each_batch_size: int = Field(default=500, ge=1)
-    for_each_parallel_batches: int = Field(default=4, ge=1)
-    for_each_nodes_per_task: int = Field(default=2000, ge=1)
-    continue_as_new_after_events: int = Field(default=0, ge=0)
-    max_sub_workflow_depth: int = Field(default=5, ge=1)
+    default_max_concurrency: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "Nodes of a run in flight at once when its definition sets no `max_concurrency`."
+        ),
+    )
+    max_attempts_cap: int = Field(
+        default=20, ge=1, description="Upper bound on any node's `retry.max_attempts`."
+    )
+    max_snapshot_output_bytes: int = Field(
+        default=16_384,
+        ge=256,
+        description=(
+            "Node outputs larger than this (as JSON) are truncated in a run's status; "
+            "the full value stays usable by expressions."
+        ),
+    )
+    activity_task_queue: str = Field(
+        default="",
+        description="Task queue of the run's activities; empty: the workflow's own queue.",
+    )
+    heartbeat_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Heartbeat timeout of activity nodes, in seconds."
+    )
+    for_each_max_items: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="A for_each over more items than this fails (0: no limit).",
+    )
+    for_each_default_concurrency: int = Field(
+        default=10, ge=1, description="Items of a for_each in flight when it sets no concurrency."
+    )
+    for_each_batch_threshold: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "Past this many items a for_each runs its items in child workflows of "
+            "`for_each_batch_size` items each, so no history approaches Temporal's limits."
+        ),
+    )
+    for_each_batch_size: int = Field(
+        default=500, ge=1, description="Items per child workflow of a batched for_each."
+    )
+    for_each_parallel_batches: int = Field(
+        default=4, ge=1, description="Child workflows of one for_each in flight at once."
+    )
+    for_each_nodes_per_task: int = Field(
+        default=2000,
+        ge=1,
+        description=(
+            "Body nodes (items x body size) a for_each starts in one workflow task before "
+            "it yields to a new one, which bounds the CPU time of a task."
+        ),
+    )
+    continue_as_new_after_events: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Continue-as-new once the history is this long (0: only when Temporal suggests it)."
+        ),
+    )
+    max_sub_workflow_depth: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description=(
+            "How deep `sub_workflow` nodes may nest: a run start resolves the targets this "
+            "many levels down, and the run refuses to go deeper."
+        ),
+    )
 
 
 class PinnedWorkflow(BaseModel):

@@ -1,19 +1,29 @@
-"""The ``flowforge`` CLI against a real HTTP server on 127.0.0.1 that answers like the API."""
+"""The ``flowforge`` CLI against a real HTTP server on 127.0.0.1 that answers like the API,
+and against the real API where what matters is what the CLI does not read."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
+import uvicorn
+from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
 from app.cli.main import app
+from app.main import create_app
+from app.settings import Settings
+from tests.app.support import API, Actor, definition
 from tests.support.peer import Peer, Reply, Seen
 
 DEFINITION = {"dsl_version": 1, "name": "hello", "nodes": [{"id": "a", "type": "log"}]}
@@ -206,3 +216,58 @@ def test_an_unreachable_api_is_named() -> None:
     result = runner.invoke(app, ["runs", "get", "r1"], env=env)
     assert result.exit_code == 1
     assert f"cannot reach the API at http://127.0.0.1:{port}" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def served_api(settings: Settings) -> Iterator[str]:
+    """The session's app served by uvicorn on a free local port, on its own thread."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+async def test_a_prod_environment_without_the_apis_secrets_still_reads_runs(
+    served_api: str,
+    http: httpx.AsyncClient,
+    editor: Actor,
+    worker: Worker,
+    config_dir: Path,
+) -> None:
+    workflow = await http.post(
+        f"{API}/workflows", json={"definition": definition()}, headers=editor.headers
+    )
+    assert workflow.status_code == 201, workflow.text
+    started = await http.post(
+        f"{API}/workflows/{workflow.json()['id']}/runs", json={}, headers=editor.headers
+    )
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+    env = {
+        # The API's settings refuse to load like this; the CLI never builds them.
+        "FLOWFORGE_ENVIRONMENT": "prod",
+        "FLOWFORGE_JWT_SECRET": None,
+        "FLOWFORGE_SECRETS_KEY": None,
+        "FLOWFORGE_API_URL": served_api,
+        "FLOWFORGE_TOKEN": editor.headers["Authorization"].removeprefix("Bearer "),
+        "FLOWFORGE_CLI_CONFIG_DIR": str(config_dir),
+    }
+
+    # Off the event loop: the worker answering the API's status query runs on it.
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["runs", "get", run_id], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["run_id"] == run_id

@@ -1,0 +1,105 @@
+"""JSON log lines on stderr, one per record, the same for the API and the workers.
+
+A line is ``{"time", "level", "logger", "message", ...}`` plus whatever the
+record carries besides: ``extra=`` values, the API's ``request_id``, and in a
+worker the run and node a record was logged for (:class:`TemporalContextFilter`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity, workflow
+
+from interpreter.contract import search_attributes
+
+# Attributes every LogRecord has; anything else was passed with ``extra=``.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+# Core logs forwarded by the Temporal runtime carry their raw entry, whose
+# fields the SDK already appends to the message.
+_OMITTED = _STANDARD | {"temporal_log"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, then any extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        payload.update(
+            {k: v for k, v in vars(record).items() if k not in _OMITTED and v is not None}
+        )
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def _stamp(record: logging.LogRecord, **values: Any) -> None:
+    # What the caller passed with ``extra=`` (the log node's ids) wins.
+    for name, value in values.items():
+        if getattr(record, name, None) is None:
+            setattr(record, name, value)
+
+
+class TemporalContextFilter(logging.Filter):
+    """Stamps records logged in an activity or a workflow with the run they belong to.
+
+    In a node activity: ``flowforge_run_id`` (the workflow id of the execution),
+    ``flowforge_node_path`` (the activity id, e.g. ``enrich[3].profile``) and
+    ``flowforge_node_id`` (its last part, ``profile``). In the workflow:
+    ``flowforge_run_id`` and ``flowforge_workflow_id`` (the definition's id,
+    from the run's search attributes). Both come from what the SDK already
+    holds for the current task, so the filter costs no call.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if activity.in_activity():
+            task = activity.info()
+            # Node ids have no dots: the last part of a node path is the node's id.
+            _stamp(
+                record,
+                flowforge_run_id=task.workflow_id,
+                flowforge_node_path=task.activity_id,
+                flowforge_node_id=task.activity_id.rpartition(".")[2],
+            )
+        elif workflow.in_workflow():
+            run = workflow.info()
+            _stamp(
+                record,
+                flowforge_run_id=run.workflow_id,
+                flowforge_workflow_id=run.typed_search_attributes.get(
+                    search_attributes.WORKFLOW_ID
+                ),
+            )
+        return True
+
+
+class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler this module installed, so configuring twice adds nothing."""
+
+
+def configure_logging(level: str, *filters: logging.Filter) -> None:
+    """Send the root logger's records, and Python's warnings, to stderr as JSON lines.
+
+    Args:
+        level: The least severe level written (``DEBUG`` ... ``ERROR``).
+        filters: Filters that add fields to every record (the API's request id,
+            the worker's :class:`TemporalContextFilter`); used the first time only.
+    """
+    root = logging.getLogger()
+    if not any(isinstance(h, _JsonHandler) for h in root.handlers):
+        handler = _JsonHandler(sys.stderr)
+        for extra in filters:
+            handler.addFilter(extra)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)

@@ -1,0 +1,228 @@
+"""What every FlowForge process reads, and how a setting is declared once and documented.
+
+Each process has one settings class: the API's (``app.settings``), the
+worker's (``worker.settings``), the dev supervisor's (``app.devstack.settings``)
+and the CLI's (``app.cli.settings``). The first three extend
+:class:`CommonSettings`; all of them extend :class:`FlowForgeSettings`, which
+reads ``FLOWFORGE_*`` variables (a field's ``validation_alias`` names any other
+variable, e.g. ``DATABASE_URL``).
+
+A setting is declared once, as a field whose ``description`` is its
+documentation: :func:`declarations` lists every variable a class reads, and the
+README's configuration table is generated from it. A model that the settings
+hand on as a whole (the API's run limits are a ``RunOptions``) is one field
+marked :class:`FlatEnv`: its fields keep their own declarations (type, bounds,
+default, description) and are read from one variable each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from interpreter.secret_box import parse_key
+
+ENV_PREFIX = "FLOWFORGE_"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+@dataclass(frozen=True)
+class FlatEnv:
+    """Marks a field of a model type whose fields are read from flat variables.
+
+    ``run: Annotated[RunOptions, FlatEnv({"for_each_max_items": "FLOWFORGE_FOR_EACH_MAX_ITEMS"})]``
+    reads ``run.for_each_max_items`` from that variable; fields not named keep
+    their defaults and are no settings.
+
+    Attributes:
+        names: The variable of each field of the model that is a setting.
+    """
+
+    names: Mapping[str, str]
+
+
+def _flat_env(field: FieldInfo) -> FlatEnv | None:
+    return next((m for m in field.metadata if isinstance(m, FlatEnv)), None)
+
+
+class _FlatEnvSource(PydanticBaseSettingsSource):
+    """Values of :class:`FlatEnv` fields, gathered from their variables."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        # Unused: __call__ reads whole models at once.
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        sensitive = bool(self.config.get("case_sensitive"))
+        environ = os.environ if sensitive else {k.lower(): v for k, v in os.environ.items()}
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            flat = _flat_env(field)
+            if flat is None:
+                continue
+            found = {}
+            for key, variable in flat.names.items():
+                value = environ.get(variable if sensitive else variable.lower())
+                if value is not None:
+                    found[key] = value
+            if found:
+                values[name] = found
+        return values
+
+
+class FlowForgeSettings(BaseSettings):
+    """The base of every process's settings: ``FLOWFORGE_*`` variables, flat run limits."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The default sources plus :class:`FlatEnv` fields' variables, after the environment's.
+
+        Returns:
+            The sources, the first one winning.
+        """
+        flat = _FlatEnvSource(settings_cls)
+        return init_settings, env_settings, flat, dotenv_settings, file_secret_settings
+
+
+class CommonSettings(FlowForgeSettings):
+    """What the API, every worker and the dev supervisor share (see each field's description)."""
+
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="dev",
+        description=(
+            "`dev`, `test` or `prod`. `dev` and `test` make up the keys that are not set "
+            "and keep them under `FLOWFORGE_DATA_DIR`; `prod` refuses to start without them."
+        ),
+    )
+    data_dir: str = Field(
+        default=".data",
+        description=(
+            "Where dev and test keep their state: the Temporal dev server's file, the "
+            "embedded PostgreSQL and the generated keys, which workers with the same "
+            "directory read too."
+        ),
+    )
+    database_url: str = Field(
+        default="",
+        validation_alias="DATABASE_URL",
+        description=(
+            "PostgreSQL of definitions, users, secrets, triggers, circuit breakers and "
+            "webhook deliveries: `postgresql+asyncpg://user:pass@host:5432/db` (the worker "
+            "takes `postgresql://` too). Empty: `flowforge dev` starts an embedded "
+            "PostgreSQL; a worker without it records no deliveries, fails nodes that read "
+            "secrets and calls without circuit breakers."
+        ),
+    )
+    temporal_address: str = Field(
+        default="127.0.0.1:7233",
+        validation_alias="TEMPORAL_ADDRESS",
+        description="`host:port` of the Temporal frontend.",
+    )
+    temporal_namespace: str = Field(
+        default="default",
+        validation_alias="TEMPORAL_NAMESPACE",
+        description="The Temporal namespace of every run.",
+    )
+    task_queue: str = Field(
+        default="flowforge",
+        description="Task queue of the interpreter: the API starts runs on it, workers poll it.",
+    )
+    secrets_key: str = Field(
+        default="",
+        description=(
+            "Key of the secrets store (32 bytes, URL-safe base64), the same for the API and "
+            "every worker. Empty in dev/test: a random key kept in `<data_dir>/secrets_key`. "
+            "Required in prod (by a worker when it has a `DATABASE_URL`)."
+        ),
+    )
+    log_level: LogLevel = Field(
+        default="INFO",
+        description=(
+            "`DEBUG`, `INFO`, `WARNING` or `ERROR`: the least severe JSON log line the "
+            "API and the workers write to stderr."
+        ),
+    )
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _valid_secrets_key(cls, value: str) -> str:
+        if value:
+            parse_key(value)  # a bad key stops startup, not the first secret use
+        return value
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One variable a settings class reads, as the README documents it.
+
+    Attributes:
+        variable: The environment variable, e.g. ``FLOWFORGE_TASK_QUEUE``.
+        field: Where the value lands, e.g. ``task_queue`` or ``run.for_each_max_items``.
+        default: The value when the variable is not set.
+        description: What it means (the field's ``description``).
+    """
+
+    variable: str
+    field: str
+    default: Any
+    description: str
+
+
+def _default(field: FieldInfo) -> Any:
+    if field.default_factory is not None:
+        return field.default_factory()  # type: ignore[call-arg]
+    return None if field.default is PydanticUndefined else field.default
+
+
+def _declared(variable: str, path: str, field: FieldInfo) -> Declared:
+    if not field.description:
+        raise TypeError(f"setting {path} ({variable}) has no description")
+    return Declared(variable, path, _default(field), field.description)
+
+
+def declarations(settings: type[BaseSettings]) -> list[Declared]:
+    """Every variable ``settings`` reads, in declaration order.
+
+    Raises:
+        TypeError: a setting has no ``description``, or a :class:`FlatEnv`
+            field is not of a model type or names a field that model lacks.
+    """
+    prefix = settings.model_config.get("env_prefix", "")
+    found: list[Declared] = []
+    for name, field in settings.model_fields.items():
+        flat = _flat_env(field)
+        if flat is None:
+            alias = field.validation_alias
+            variable = alias if isinstance(alias, str) else f"{prefix}{name}".upper()
+            found.append(_declared(variable, name, field))
+            continue
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"FlatEnv field {name} is not of a model type")
+        for key, variable in flat.names.items():
+            if key not in model.model_fields:
+                raise TypeError(f"FlatEnv of {name} names {key}, which {model.__name__} lacks")
+            found.append(_declared(variable, f"{name}.{key}", model.model_fields[key]))
+    return found
+
+
+def variables(settings: type[BaseSettings]) -> set[str]:
+    """The environment variables ``settings`` reads."""
+    return {declared.variable for declared in declarations(settings)}

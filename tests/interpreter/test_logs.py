@@ -1,0 +1,97 @@
+"""JSON log lines: what a worker's records carry inside an activity and inside a workflow."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.worker import Worker
+
+from interpreter.contract import search_attributes
+from interpreter.logs import JsonFormatter, TemporalContextFilter
+
+
+@activity.defn(name="speak")
+async def speak() -> None:
+    # A module logger, as activities' helpers use: no extras of its own.
+    logging.getLogger("tests.speak").warning("from the activity")
+
+
+@workflow.defn(name="speaks")
+class Speaks:
+    @workflow.run
+    async def run(self) -> None:
+        workflow.logger.warning("from the workflow")
+        await workflow.execute_activity(
+            speak, activity_id="enrich[2].profile", start_to_close_timeout=timedelta(seconds=10)
+        )
+
+
+@pytest.fixture
+def json_lines() -> Iterator[io.StringIO]:
+    """Records of the root logger, as the worker formats them, one JSON object a line."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(TemporalContextFilter())
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger().addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def lines_saying(stream: io.StringIO, text: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [line for line in lines if line["message"].startswith(text)]
+
+
+async def test_records_carry_the_run_and_node_they_were_logged_for(
+    temporal_client: Client, task_queue: str, json_lines: io.StringIO
+) -> None:
+    from worker.runtime import workflow_runner
+
+    run_id = f"run-{uuid.uuid4().hex[:8]}"
+    attributes = TypedSearchAttributes([SearchAttributePair(search_attributes.WORKFLOW_ID, "wf-7")])
+    async with Worker(
+        temporal_client,
+        task_queue=task_queue,
+        workflows=[Speaks],
+        activities=[speak],
+        workflow_runner=workflow_runner(),
+    ):
+        await temporal_client.execute_workflow(
+            Speaks.run, id=run_id, task_queue=task_queue, search_attributes=attributes
+        )
+
+    [in_activity] = lines_saying(json_lines, "from the activity")
+    assert in_activity["logger"] == "tests.speak"
+    assert in_activity["flowforge_run_id"] == run_id
+    assert in_activity["flowforge_node_path"] == "enrich[2].profile"
+    assert in_activity["flowforge_node_id"] == "profile"
+    [in_workflow] = lines_saying(json_lines, "from the workflow")
+    assert in_workflow["flowforge_run_id"] == run_id
+    assert in_workflow["flowforge_workflow_id"] == "wf-7"
+
+
+def test_what_the_caller_passes_wins_and_outside_temporal_nothing_is_added(
+    json_lines: io.StringIO,
+) -> None:
+    log = logging.getLogger("tests.plain")
+    log.warning("plain")
+    log.warning("given", extra={"flowforge_run_id": "r-given"})
+
+    [plain] = lines_saying(json_lines, "plain")
+    assert not {key for key in plain if key.startswith("flowforge_")}
+    assert set(plain) >= {"time", "level", "logger", "message"}
+    [given] = lines_saying(json_lines, "given")
+    assert given["flowforge_run_id"] == "r-given"
