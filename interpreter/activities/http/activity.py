@@ -11,7 +11,6 @@ from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
 from interpreter.activities.circuit import CircuitBreakers, guarded
-from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.http.config import HttpConfig
 from interpreter.activities.http.redirects import send_following
 from interpreter.activities.http.request import Outgoing, build_request, redacted
@@ -23,6 +22,7 @@ from interpreter.activities.http.response import (
 )
 from interpreter.activities.secrets import SecretResolver, reveal_secrets
 from interpreter.dsl.durations import parse_duration
+from interpreter.dsl.node_config import config_error, parse_config
 from interpreter.errors import HttpNetworkError
 
 MIB = 1024 * 1024

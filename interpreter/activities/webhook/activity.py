@@ -20,7 +20,6 @@ from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
 from interpreter.activities.circuit import CircuitBreakers, guarded
-from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.http.request import redacted
 from interpreter.activities.http.response import is_expected, read_capped, status_error
 from interpreter.activities.masking import Masker
@@ -34,6 +33,7 @@ from interpreter.activities.webhook.record import (
 )
 from interpreter.activities.webhook.request import build_request, delivery_id
 from interpreter.dsl.durations import parse_duration
+from interpreter.dsl.node_config import config_error, parse_config
 from interpreter.errors import HttpNetworkError, NodeFailure
 
 __all__ = ["DeliveryRecord", "DeliveryRecorder", "WebhookActivity", "WebhookSettings"]
