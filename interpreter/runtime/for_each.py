@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,9 +192,7 @@ class ForEachRunner:
                         task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         except asyncio.CancelledError:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel_all(tasks)
             raise
         if failures:
             raise NodeFailed(_summarise(failures, len(items)))
@@ -262,13 +261,18 @@ class ForEachRunner:
                 tasks.append(asyncio.create_task(batch(first)))
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel_all(tasks)
             raise
         if failures:
             raise NodeFailed(_summarise(failures, len(items)))
         return outputs
+
+
+async def _cancel_all(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended (its cleanup included)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _outer_reads(body: ForEachBody) -> set[str]:
