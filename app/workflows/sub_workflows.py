@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.crud.workflows import get_version, get_workflow
@@ -20,8 +19,7 @@ from app.db.models.workflow import Workflow, WorkflowVersion
 from app.errors import ErrorItem
 from app.ownership import may_access
 from interpreter.dsl.definition import Node
-from interpreter.nodes.control import ForEachBody
-from interpreter.nodes.registry import kind_of
+from interpreter.nodes import SUB_WORKFLOW, walk
 
 UNKNOWN_REFERENCE = "unknown_reference"
 
@@ -62,24 +60,16 @@ class BadReference(Exception):
         return ErrorItem(path=self.pointer, code=self.code, message=self.message)
 
 
-def child_refs(nodes: list[Node], pointer: str = "/nodes", prefix: str = "") -> Iterator[ChildRef]:
+def child_refs(nodes: list[Node]) -> Iterator[ChildRef]:
     """Every sub_workflow node of ``nodes``, including those in for_each bodies."""
-    for index, node in enumerate(nodes):
-        kind = kind_of(node.type)
-        where = f"{pointer}/{index}/config"
-        if kind is not None and kind.name == "sub_workflow":
+    for placed in walk(nodes):
+        if placed.kind is SUB_WORKFLOW:
             yield ChildRef(
-                node_path=f"{prefix}{node.id}",
-                pointer=where,
-                workflow_id=node.config.get("workflow_id"),
-                version=node.config.get("version"),
+                node_path=placed.path,
+                pointer=f"{placed.pointer}/config",
+                workflow_id=placed.node.config.get("workflow_id"),
+                version=placed.node.config.get("version"),
             )
-        elif kind is not None and kind.name == "for_each":
-            try:
-                body = ForEachBody.model_validate(node.config.get("body"))
-            except ValidationError:  # the definition's validator reports it
-                continue
-            yield from child_refs(body.nodes, f"{where}/body/nodes", f"{prefix}{node.id}[*].")
 
 
 def _literal_id(ref: ChildRef) -> uuid.UUID | None:

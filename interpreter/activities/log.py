@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
-from interpreter.activities.config import NodeConfig, parse_config
+from interpreter.dsl.node_config import NodeConfig, parse_config
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 _LEVELS = {

@@ -30,9 +30,9 @@ from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest
 from interpreter.activities.circuit import CircuitBreakers, guarded
-from interpreter.activities.config import config_error
 from interpreter.activities.secrets import Revealed, SecretResolver, reveal_secrets
 from interpreter.dsl.durations import parse_duration
+from interpreter.dsl.node_config import config_error
 from interpreter.egress import (
     EgressPolicy,
     GuardedTransport,

@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from interpreter.activities.base import ActivityRequest
-from interpreter.activities.config import config_error
 from interpreter.activities.masking import Masker
 from interpreter.dsl.expressions import cel_tokens, root_names
 from interpreter.dsl.holes import iter_holes, render
+from interpreter.dsl.node_config import config_error
 from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
-
-SECRET_READERS = frozenset({"http", "webhook"})
-"""Node types whose config may read ``secrets``: their activities resolve and mask them."""
 
 SECRET_ROOT = "secrets"
 

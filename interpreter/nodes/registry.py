@@ -1,117 +1,103 @@
-"""Every node type the DSL knows: how it runs and how its config is checked."""
+"""Every node type the DSL knows, and the questions asked of all of them.
+
+This is the one dispatch point: the DAG engine, the executor, validation, the
+operator checks and the API find a node's type here and ask the
+:class:`~interpreter.nodes.kind.NodeKind` what to do. A new node type is a unit
+(module) in this package and one line in :data:`KINDS`; the kinds the API or
+the operator checks look for are exported by name (``SUB_WORKFLOW``, ...).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from pydantic import BaseModel
-
-from interpreter.activities.http.config import HttpConfig
-from interpreter.activities.log import LogConfig
-from interpreter.activities.script.config import ScriptConfig
-from interpreter.activities.validate.activity import ValidateConfig
-from interpreter.activities.webhook.config import WebhookConfig
-from interpreter.nodes import control, pure
-
-
-@dataclass(frozen=True)
-class NodeKind:
-    """What the interpreter needs to know about a node type.
-
-    Attributes:
-        runs_as: ``activity`` (touches the outside world) or ``interpreter``.
-        activity: The activity name, for activity nodes.
-        config_model: Checks the config at save time (templated values are
-            exempt from type checks) and, for activities, at run time.
-        cel_fields: Config fields holding bare CEL (not templates), as a
-            function returning ``(json_pointer, source)`` pairs.
-        context_in_activity: The activity evaluates bare CEL itself and needs
-            the expression variables (``ActivityRequest.context``).
-    """
-
-    name: str
-    runs_as: Literal["activity", "interpreter"]
-    config_model: type[BaseModel] | None = None
-    activity: str | None = None
-    cel_fields: Callable[[Mapping[str, Any]], list[tuple[str, str]]] = field(
-        default=lambda _config: []
-    )
-    context_in_activity: bool = False
-
-
-def _condition_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return pure.condition_expressions(config)
-
-
-def _switch_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    cases = config.get("cases")
-    if not isinstance(cases, list):
-        return []
-    return [
-        (f"/cases/{i}/when", case["when"])
-        for i, case in enumerate(cases)
-        if isinstance(case, Mapping) and isinstance(case.get("when"), str)
-    ]
-
-
-def _rules_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    rules = config.get("rules")
-    if not isinstance(rules, list):
-        return []
-    return [
-        (f"/rules/{i}/expr", rule["expr"])
-        for i, rule in enumerate(rules)
-        if isinstance(rule, Mapping) and isinstance(rule.get("expr"), str)
-    ]
-
-
-def _items_cel(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    items = config.get("items")
-    return [("/items", items)] if isinstance(items, str) else []
-
-
-def _activity_kinds() -> list[NodeKind]:
-    return [
-        NodeKind("http", "activity", HttpConfig, activity="http"),
-        NodeKind("log", "activity", LogConfig, activity="log"),
-        NodeKind("webhook", "activity", WebhookConfig, activity="webhook"),
-        NodeKind("script", "activity", ScriptConfig, activity="script"),
-        NodeKind(
-            "validate",
-            "activity",
-            ValidateConfig,
-            activity="validate",
-            cel_fields=_rules_cel,
-            context_in_activity=True,
-        ),
-    ]
-
+from interpreter.dsl.definition import Node
+from interpreter.nodes.condition import CONDITION
+from interpreter.nodes.fail import FAIL
+from interpreter.nodes.for_each import FOR_EACH
+from interpreter.nodes.http import HTTP
+from interpreter.nodes.kind import NodeKind
+from interpreter.nodes.log import LOG
+from interpreter.nodes.script import SCRIPT
+from interpreter.nodes.sub_workflow import SUB_WORKFLOW
+from interpreter.nodes.succeed import SUCCEED
+from interpreter.nodes.switch import SWITCH
+from interpreter.nodes.transform import TRANSFORM
+from interpreter.nodes.validate import VALIDATE
+from interpreter.nodes.wait import WAIT
+from interpreter.nodes.wait_for_signal import WAIT_FOR_SIGNAL
+from interpreter.nodes.webhook import WEBHOOK
 
 KINDS: dict[str, NodeKind] = {
     kind.name: kind
-    for kind in [
-        NodeKind("transform", "interpreter", pure.TransformConfig),
-        NodeKind("condition", "interpreter", pure.ConditionConfig, cel_fields=_condition_cel),
-        NodeKind("switch", "interpreter", pure.SwitchConfig, cel_fields=_switch_cel),
-        NodeKind("wait", "interpreter", pure.WaitConfig),
-        NodeKind("fail", "interpreter", pure.FailConfig),
-        NodeKind("succeed", "interpreter", pure.SucceedConfig),
-        NodeKind("for_each", "interpreter", control.ForEachConfig, cel_fields=_items_cel),
-        NodeKind("sub_workflow", "interpreter", control.SubWorkflowConfig),
-        NodeKind("wait_for_signal", "interpreter", control.WaitForSignalConfig),
-        *_activity_kinds(),
-    ]
+    for kind in (
+        TRANSFORM,
+        CONDITION,
+        SWITCH,
+        WAIT,
+        FAIL,
+        SUCCEED,
+        FOR_EACH,
+        SUB_WORKFLOW,
+        WAIT_FOR_SIGNAL,
+        HTTP,
+        LOG,
+        WEBHOOK,
+        SCRIPT,
+        VALIDATE,
+    )
 }
+"""Every node type by name; a new type is one more line here."""
 
-ALIASES = {"echo": "log", "set": "transform"}
+_BY_NAME: dict[str, NodeKind] = {
+    **{alias: kind for kind in KINDS.values() for alias in kind.aliases},
+    **KINDS,
+}
 
 
 def kind_of(node_type: str) -> NodeKind | None:
     """The kind for a type or alias, None if unknown."""
-    return KINDS.get(ALIASES.get(node_type, node_type))
+    return _BY_NAME.get(node_type)
 
 
 def known_types() -> list[str]:
-    return sorted([*KINDS, *ALIASES])
+    """Every type and alias, sorted (for the message naming an unknown type)."""
+    return sorted(_BY_NAME)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A node found by :func:`walk`, and where it sits.
+
+    Attributes:
+        node: The node.
+        kind: Its type.
+        pointer: JSON pointer of the node in the definition
+            (``/nodes/2/config/body/nodes/0``).
+        path: How the run names it: ``call``, or ``loop[*].call`` inside a
+            for_each body.
+    """
+
+    node: Node
+    kind: NodeKind
+    pointer: str
+    path: str
+
+
+def walk(nodes: Sequence[Node], pointer: str = "/nodes", prefix: str = "") -> Iterator[Placed]:
+    """Every node of a known type, each followed by those of its nested DAGs.
+
+    A nested DAG that does not parse is left out: the definition's validator
+    reports it, and such a definition never runs.
+    """
+    for index, node in enumerate(nodes):
+        kind = kind_of(node.type)
+        if kind is None:
+            continue
+        where = f"{pointer}/{index}"
+        yield Placed(node, kind, where, f"{prefix}{node.id}")
+        for sub, dag in kind.sub_dags(node.config):
+            yield from walk(
+                dag.nodes, f"{where}/config/{sub.field}/nodes", f"{prefix}{node.id}[*]."
+            )

@@ -1,8 +1,10 @@
 """The DAG engine: runs one graph of nodes (the whole run, or one for_each item).
 
-It owns scheduling and node book-keeping; everything that needs Temporal
-(activities, timers, child workflows) or a run-level policy (pause, suspend,
-continue-as-new) is asked of its :class:`Host`.
+It owns scheduling and node book-keeping, and evaluates pure nodes itself;
+everything that needs Temporal (activities, timers, child workflows), the
+clock, and a run-level policy (pause, suspend, continue-as-new) is asked of its
+:class:`Host`. Nothing here imports Temporal, so the engine also runs under a
+test's fake host and clock.
 """
 
 from __future__ import annotations
@@ -10,47 +12,41 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
-
-from temporalio import workflow
 
 from interpreter.contract.run import NodeError, NodeStatus
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import evaluate_bool
 from interpreter.dsl.holes import render
 from interpreter.errors import ExpressionError
-from interpreter.nodes.registry import NodeKind, kind_of
+from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind, Outcome, kind_of
 from interpreter.runtime.book import NodeBook, Stop
 from interpreter.runtime.scheduler import Scheduler
 from interpreter.runtime.scope import Scope, expression_references, node_reads, template_references
-from interpreter.runtime.steps import PureOutcome, run_pure
-
-
-class NodeFailed(Exception):
-    """Raised by a host's executor when a node failed (after its retries)."""
-
-    def __init__(self, error: NodeError, attempts: int = 1) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.attempts = attempts
-
-
-@dataclass(frozen=True)
-class NodeDone:
-    output: Any
-    attempts: int = 1
 
 
 class Host(Protocol):
+    """What a :class:`Dag` asks of whoever runs it (the run, or a for_each item)."""
+
     def may_start(self) -> bool:
         """False while the run is paused, suspended or draining."""
+        ...
+
+    def now(self) -> datetime:
+        """The time of node starts and ends (in the workflow: ``workflow.now()``)."""
         ...
 
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:
         """Run a node that needs Temporal; raise NodeFailed or ExpressionError."""
+        ...
+
+    async def run_items(
+        self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
+    ) -> list[Any]:
+        """Run a for_each node's body once per item (see :meth:`Dag.run_items`)."""
         ...
 
     def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
@@ -63,6 +59,16 @@ class Host(Protocol):
 
 
 class Dag:
+    """One graph being run: its queue of ready nodes, its running tasks, its book.
+
+    Attributes:
+        queue: Nodes whose incoming edges are settled, in the order they became ready.
+        tasks: Running nodes that need Temporal, by id.
+        stop: Why the DAG stopped scheduling early (a fail or succeed node, a
+            failure, a cancellation); None while it goes on.
+        unhandled: The first failure let through by ``on_failure: continue``.
+    """
+
     def __init__(
         self,
         host: Host,
@@ -87,12 +93,7 @@ class Dag:
             if kind is None:  # the API validates first; this guards direct starts
                 raise ValueError(f"node {node.id!r}: unknown type {node.type!r}")
             self.kinds[node.id] = kind
-        self.reads = {
-            node.id: node_reads(
-                node, [src for _, src in self.kinds[node.id].cel_fields(node.config)]
-            )
-            for node in nodes
-        }
+        self.reads = {node.id: self._reads_of(node) for node in nodes}
         self.scheduler = Scheduler(nodes, edges)
         self.book = NodeBook(nodes, edges, max_output_bytes)
         self.queue: deque[str] = deque()
@@ -106,6 +107,17 @@ class Dag:
 
     def path(self, node_id: str) -> str:
         return f"{self.prefix}{node_id}"
+
+    def waiting(self, node_id: str) -> None:
+        self.book.waiting(node_id)
+
+    async def run_items(self, node: Node, config: ForEachConfig, items: list[Any]) -> list[Any]:
+        """Run ``config.body`` once per item, each as a DAG of its own; outputs in item order.
+
+        Raises:
+            NodeFailed: naming the failed items.
+        """
+        return await self.host.run_items(self, node, config, items)
 
     def start(self) -> None:
         self.queue.extend(self.scheduler.roots())
@@ -148,14 +160,14 @@ class Dag:
                 self.failed(node_id, NodeError(type="ExpressionError", message=f"when: {exc}"), 0)
                 return
         kind = self.kinds[node_id]
-        self.book.start(node_id, workflow.now())
+        self.book.start(node_id, self.host.now())
         if node_id in self.reuse:
             self.book.reused(node_id)
             self.succeeded(node_id, self.reuse[node_id], variables, 0, mapped=True)
             return
-        if kind.runs_as == "interpreter" and kind.name in PURE:
+        if kind.evaluate is not None:
             try:
-                outcome = run_pure(kind.name, node.config, variables)
+                outcome = kind.evaluate(node.config, variables)
             except ExpressionError as exc:
                 self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), 1)
                 return
@@ -167,10 +179,10 @@ class Dag:
         # were cancelled before they ever started running.
         task.add_done_callback(lambda _task: self._task_done(node_id))
 
-    def _pure_outcome(self, node_id: str, outcome: PureOutcome, variables: dict[str, Any]) -> None:
+    def _pure_outcome(self, node_id: str, outcome: Outcome, variables: dict[str, Any]) -> None:
         if outcome.fail is not None:
             error = NodeError(type="Fail", message=outcome.fail)
-            self.book.fail(node_id, error, 1, workflow.now())
+            self.book.fail(node_id, error, 1, self.host.now())
             self.halt(Stop("failed", error=error, node=node_id))
             return
         self.succeeded(node_id, outcome.output, variables, 1)
@@ -193,7 +205,7 @@ class Dag:
     def _task_done(self, node_id: str) -> None:
         del self.tasks[node_id]
         if self.book.is_active(node_id):
-            self.book.cancel(node_id, workflow.now())
+            self.book.cancel(node_id, self.host.now())
         self.pump()
 
     def succeeded(
@@ -213,7 +225,7 @@ class Dag:
             except ExpressionError as exc:
                 self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), attempts)
                 return
-        self.book.succeed(node_id, output, attempts, workflow.now())
+        self.book.succeed(node_id, output, attempts, self.host.now())
         self.scope.record(node_id, NodeStatus.SUCCEEDED.value, output, None)
         self._settle(node_id, NodeStatus.SUCCEEDED)
 
@@ -221,7 +233,7 @@ class Dag:
         where = f"node {self.path(node_id)!r}"
         if not error.message.startswith(where):
             error = error.model_copy(update={"message": f"{where}: {error.message}"})
-        self.book.fail(node_id, error, attempts, workflow.now())
+        self.book.fail(node_id, error, attempts, self.host.now())
         self.scope.record(
             node_id, NodeStatus.FAILED.value, None, {"type": error.type, "message": error.message}
         )
@@ -263,7 +275,7 @@ class Dag:
 
     def skip_with(self, node_id: str, output: Any) -> None:
         """Mark a failed (held) node skipped with ``output``; downstream goes on as on success."""
-        self.book.skip_with(node_id, output, workflow.now())
+        self.book.skip_with(node_id, output, self.host.now())
         self.scope.record(node_id, NodeStatus.SKIPPED.value, output, None)
         self._settle(node_id, NodeStatus.SUCCEEDED)
         self.pump()
@@ -278,7 +290,3 @@ class Dag:
             return self.book.sink_outputs()
         reads = template_references(template)
         return render(template, self.scope.variables(reads), where="output")
-
-
-PURE = frozenset({"transform", "condition", "switch", "fail", "succeed"})
-"""Interpreter-side nodes evaluated synchronously (no timer, no child, no wait)."""

@@ -1,6 +1,8 @@
 """for_each: a sub-DAG per item, inline below a threshold, in child-workflow batches above.
 
-Inline, each item is a :class:`Dag` in this workflow. Past
+The for_each unit (:mod:`interpreter.nodes.for_each`) evaluates ``items`` and
+hands them to :meth:`ForEachRunner.run`. Inline, each item is a :class:`Dag` in
+this workflow. Past
 ``for_each_batch_threshold`` items, batches of ``for_each_batch_size`` run as
 child interpreter runs (``RunInput.batch``), a few at a time, so no single
 history approaches Temporal's event, size or pending-activity limits.
@@ -10,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -22,12 +25,10 @@ from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import WORKFLOW_TYPE
 from interpreter.contract.run import Batch, NodeError, RunInput
 from interpreter.dsl.definition import Definition, Node
-from interpreter.dsl.expressions import evaluate
 from interpreter.errors import ExpressionError
-from interpreter.nodes.control import ForEachBody, ForEachConfig
-from interpreter.nodes.registry import NodeKind
+from interpreter.nodes import ForEachBody, ForEachConfig, NodeDone, NodeFailed, NodeKind
 from interpreter.runtime.book import Stop
-from interpreter.runtime.dag import Dag, Host, NodeDone, NodeFailed
+from interpreter.runtime.dag import Dag, Host
 from interpreter.runtime.scope import Scope, node_reads, template_references
 
 
@@ -40,10 +41,18 @@ class ItemHost:
     def may_start(self) -> bool:
         return self._host.may_start()
 
+    def now(self) -> datetime:
+        return self._host.now()
+
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:
         return await self._host.execute(dag, node, kind, variables)
+
+    async def run_items(
+        self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
+    ) -> list[Any]:
+        return await self._host.run_items(dag, node, config, items)
 
     def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
         dag.halt(Stop("failed", error=error, node=node_id))
@@ -60,22 +69,25 @@ class _Slots:
 
 
 class ForEachRunner:
+    """Runs the for_each bodies of one workflow run.
+
+    Attributes:
+        live: The item DAGs running now (resume pumps them too).
+    """
+
     def __init__(self, host: Host, run: RunInput) -> None:
         self.host = host
-        self.run = run
+        self.run_input = run
         self.live: set[Dag] = set()
         self._item_host = ItemHost(host)
 
-    async def execute(self, dag: Dag, node: Node, variables: dict[str, Any]) -> NodeDone:
-        config = ForEachConfig.model_validate(node.config)
-        items = evaluate(config.items, variables)
-        if not isinstance(items, list):
-            raise NodeFailed(
-                NodeError(
-                    type="ConfigError", message=f"items must be a list, got {type(items).__name__}"
-                )
-            )
-        options = self.run.options
+    async def run(self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]) -> list[Any]:
+        """Every item of a for_each node, inline or in batches; outputs in item order.
+
+        Raises:
+            NodeFailed: too many items, or naming the failed items.
+        """
+        options = self.run_input.options
         if options.for_each_max_items and len(items) > options.for_each_max_items:
             raise NodeFailed(
                 NodeError(
@@ -83,13 +95,11 @@ class ForEachRunner:
                     message=f"{len(items)} items; the limit is {options.for_each_max_items}",
                 )
             )
-        if len(items) > options.for_each_batch_threshold and self.run.batch is None:
-            outputs = await self._batched(dag, node, config, items)
-        else:
-            outputs = await self.items(dag, node.id, config, items, 0, dag.scope)
-        return NodeDone(outputs)
+        if len(items) > options.for_each_batch_threshold and self.run_input.batch is None:
+            return await self._batched(dag, node, config, items)
+        return await self.run_inline(dag, node.id, config, items, 0, dag.scope)
 
-    async def items(
+    async def run_inline(
         self,
         dag: Dag,
         node_id: str,
@@ -98,9 +108,16 @@ class ForEachRunner:
         first_index: int,
         parent_scope: Scope,
     ) -> list[Any]:
-        """Run every item inline; outputs in item order, or NodeFailed naming failed indexes."""
-        limit = config.max_concurrency or self.run.options.for_each_default_concurrency
-        budget = self.run.options.for_each_nodes_per_task
+        """Run every item inline, as a DAG of this workflow; outputs in item order.
+
+        Also the whole work of a batch's child run (``first_index`` is the
+        batch's first item).
+
+        Raises:
+            NodeFailed: naming the failed indexes.
+        """
+        limit = config.max_concurrency or self.run_input.options.for_each_default_concurrency
+        budget = self.run_input.options.for_each_nodes_per_task
         per_task = max(1, budget // len(config.body.nodes))
         outputs: list[Any] = [None] * len(items)
         failures: dict[int, NodeError] = {}
@@ -114,13 +131,13 @@ class ForEachRunner:
                 config.body.nodes,
                 config.body.edges,
                 scope=Scope(
-                    self.run.input,
+                    self.run_input.input,
                     parent_scope.run,
                     parent=parent_scope,
                     extra={"item": items[position], "index": index},
                 ),
                 limit=len(config.body.nodes),
-                max_output_bytes=self.run.options.max_snapshot_output_bytes,
+                max_output_bytes=self.run_input.options.max_snapshot_output_bytes,
                 prefix=f"{dag.path(node_id)}[{index}].",
             )
             self.live.add(item_dag)
@@ -175,9 +192,7 @@ class ForEachRunner:
                         task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         except asyncio.CancelledError:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel_all(tasks)
             raise
         if failures:
             raise NodeFailed(_summarise(failures, len(items)))
@@ -186,7 +201,7 @@ class ForEachRunner:
     async def _batched(
         self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
     ) -> list[Any]:
-        size = self.run.options.for_each_batch_size
+        size = self.run_input.options.for_each_batch_size
         starts = list(range(0, len(items), size))
         outputs: list[Any] = [None] * len(items)
         failures: dict[int, NodeError] = {}
@@ -194,19 +209,21 @@ class ForEachRunner:
         outer_values = {node_id: dag.scope.lookup(node_id) for node_id in outer}
         # Each batch carries the run input only if the body may read it: a large
         # input (often the item list itself) would otherwise be copied per batch.
-        run_input = self.run.input if _may_read_input(config.body) else None
+        run_input = self.run_input.input if _may_read_input(config.body) else None
         slots = _Slots()
         tasks: list[asyncio.Task[None]] = []
 
         async def batch(first: int) -> None:
             chunk = items[first : first + size]
             child = RunInput(
-                definition=Definition(name=f"{self.run.definition.name}/{node.id}", nodes=[node]),
+                definition=Definition(
+                    name=f"{self.run_input.definition.name}/{node.id}", nodes=[node]
+                ),
                 input=run_input,
-                meta=self.run.meta,
-                options=self.run.options,
-                children=self.run.children,
-                depth=self.run.depth,
+                meta=self.run_input.meta,
+                options=self.run_input.options,
+                children=self.run_input.children,
+                depth=self.run_input.depth,
                 batch=Batch(node_id=node.id, items=chunk, first_index=first, outer=outer_values),
             )
             try:
@@ -234,7 +251,7 @@ class ForEachRunner:
             for first in starts:
                 await workflow.wait_condition(
                     lambda: (
-                        slots.active < self.run.options.for_each_parallel_batches
+                        slots.active < self.run_input.options.for_each_parallel_batches
                         and self.host.may_start()
                     )
                 )
@@ -244,13 +261,18 @@ class ForEachRunner:
                 tasks.append(asyncio.create_task(batch(first)))
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel_all(tasks)
             raise
         if failures:
             raise NodeFailed(_summarise(failures, len(items)))
         return outputs
+
+
+async def _cancel_all(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended (its cleanup included)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _outer_reads(body: ForEachBody) -> set[str]:

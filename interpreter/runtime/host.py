@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -59,6 +60,9 @@ class RunHost(Executor):
 
     def may_start(self) -> bool:
         return not (self.paused or self.suspended or self.draining)
+
+    def now(self) -> datetime:
+        return workflow.now()
 
     def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
         mode = self.run.definition.on_failure

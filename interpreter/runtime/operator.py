@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field
 
 from interpreter.dsl.definition import Definition, Node
-from interpreter.nodes.control import ForEachConfig, WaitForSignalConfig
+from interpreter.nodes import WAIT_FOR_SIGNAL, WaitForSignalConfig, walk
 
 
 class SignalDelivery(BaseModel):
@@ -37,11 +37,9 @@ class NodeSkip(BaseModel):
 
 def signal_listeners(nodes: list[Node]) -> Iterator[WaitForSignalConfig]:
     """Every wait_for_signal config, including those inside for_each bodies."""
-    for node in nodes:
-        if node.type == "wait_for_signal":
-            yield WaitForSignalConfig.model_validate(node.config)
-        elif node.type == "for_each":
-            yield from signal_listeners(ForEachConfig.model_validate(node.config).body.nodes)
+    for placed in walk(nodes):
+        if placed.kind is WAIT_FOR_SIGNAL:
+            yield WaitForSignalConfig.model_validate(placed.node.config)
 
 
 def check_signal(definition: Definition, delivery: SignalDelivery) -> None:

@@ -9,7 +9,6 @@ and :mod:`interpreter.runtime.host` for run-level policies.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from typing import Any
 
 from temporalio import workflow
@@ -29,9 +28,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
     from interpreter.errors import ExpressionError
-    from interpreter.nodes.control import ForEachConfig
+    from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
-    from interpreter.runtime.dag import NodeFailed
     from interpreter.runtime.host import RunHost
     from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery, check_signal
 
@@ -72,7 +70,7 @@ class InterpreterWorkflow:
         config = ForEachConfig.model_validate(node.config)
         assert host.for_each is not None
         try:
-            return await host.for_each.items(
+            return await host.for_each.run_inline(
                 host.dag, node.id, config, batch.items, batch.first_index, host.scope
             )
         except NodeFailed as failure:
@@ -106,7 +104,7 @@ class InterpreterWorkflow:
     @workflow.update(name=SIGNAL_UPDATE)
     def deliver(self, delivery: SignalDelivery) -> dict[str, Any]:
         """Hand a payload to the wait_for_signal node(s) waiting for it."""
-        self._host.signals.setdefault(delivery.name, deque()).append(delivery.payload)
+        self._host.signal_box(delivery.name).append(delivery.payload)
         return {"accepted": True, "signal": delivery.name}
 
     @deliver.validator

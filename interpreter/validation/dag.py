@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.graph import Graph
-from interpreter.nodes.registry import NodeKind, kind_of, known_types
-from interpreter.validation.configs import SUB_DAG_FIELDS, check_config, sub_dag_model
+from interpreter.nodes import NodeKind, SubDagField, kind_of, known_types
+from interpreter.validation.configs import check_config
 from interpreter.validation.expressions import ExpressionChecker
 from interpreter.validation.issues import ValidationIssue, pydantic_issues
 
@@ -134,29 +134,40 @@ def _body_issues(
     ids: dict[str, int],
     checker: ExpressionChecker,
 ) -> list[ValidationIssue]:
-    """A nested DAG (a for_each body): checked like the definition's, seeing ``item``,
-    ``index`` and the enclosing nodes that are done before the loop starts."""
-    model = sub_dag_model(kind)
-    body = node.config.get(SUB_DAG_FIELDS.get(kind.name, ""))
-    if model is None or not isinstance(body, dict):
+    """Each nested DAG of the node (a for_each body), checked like the definition's."""
+    issues: list[ValidationIssue] = []
+    for sub in kind.sub_dag_fields:
+        issues += _sub_dag_issues(sub, node, f"{frame.path}/nodes/{index}", frame, ids, checker)
+    return issues
+
+
+def _sub_dag_issues(
+    sub: SubDagField,
+    node: Node,
+    node_path: str,
+    frame: Frame,
+    ids: dict[str, int],
+    checker: ExpressionChecker,
+) -> list[ValidationIssue]:
+    """One nested DAG: its shape and limits, then its nodes, edges and output, seeing
+    ``sub.names`` and the enclosing nodes that are done before the node starts."""
+    body = node.config.get(sub.field)
+    if not isinstance(body, dict):
         return []  # absent or not an object: reported by the config check
-    path = f"{frame.path}/nodes/{index}/config/{SUB_DAG_FIELDS[kind.name]}"
+    path = f"{node_path}/config/{sub.field}"
     issues: list[ValidationIssue] = []
     try:
-        model.model_validate(body)
+        sub.model.model_validate(body)
     except ValidationError as exc:
         issues += pydantic_issues(exc, path, value=body)
     inner = Frame(
         path=path,
         outer_ids={**frame.outer_ids, **{i: f"{frame.path}/nodes/{n}" for i, n in ids.items()}},
         outer=checker.ready_before(node.id),
-        loop_names=frame.loop_names | _LOOP_NAMES,
+        loop_names=frame.loop_names | sub.names,
     )
     output = (body["output"],) if "output" in body else None
     return issues + dag_issues(body.get("nodes"), body.get("edges"), output, inner)
-
-
-_LOOP_NAMES = frozenset({"item", "index"})
 
 
 def _id_issues(raw_nodes: Any, ids: dict[str, int], frame: Frame) -> list[ValidationIssue]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from interpreter.activities.secrets import SECRET_READERS
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import (
     ROOT_NAMES,
@@ -17,13 +16,10 @@ from interpreter.dsl.expressions import (
 from interpreter.dsl.graph import Graph
 from interpreter.dsl.holes import Hole, iter_strings, line_and_column, parse_template
 from interpreter.errors import ExpressionSyntaxError
-from interpreter.nodes.registry import NodeKind
-from interpreter.validation.configs import SUB_DAG_FIELDS
+from interpreter.nodes import NodeKind
 from interpreter.validation.issues import ValidationIssue
 
 _BASE = frozenset({"input", "nodes", "run"})
-_CEL_FIELD_ROOTS = {"validate": frozenset({"data"})}
-"""Extra names the bare CEL fields of a node type may read (validate rules see ``data``)."""
 _WHERE_VISIBLE = {
     "result": "only in a node's own 'output' mapping",
     "secrets": "only inside the config of an http or webhook node",
@@ -74,13 +70,13 @@ class ExpressionChecker:
             issues += self.check_expression(node.when, f"{base}/when", self._base, visible)
         if kind is not None:
             cel_fields = kind.cel_fields(node.config)
-            cel_roots = self._base | _CEL_FIELD_ROOTS.get(kind.name, frozenset())
+            cel_roots = self._base | kind.cel_names
             for path, source in cel_fields:
                 issues += self.check_expression(source, f"{base}/config{path}", cel_roots, visible)
-            roots = self._base | {"secrets"} if kind.name in SECRET_READERS else self._base
+            roots = self._base | {"secrets"} if kind.reads_secrets else self._base
             skip = {f"{base}/config{path}" for path, _ in cel_fields}
-            if kind.name in SUB_DAG_FIELDS:  # checked as a DAG of its own
-                skip.add(f"{base}/config/{SUB_DAG_FIELDS[kind.name]}")
+            # A nested DAG is checked as a DAG of its own.
+            skip |= {f"{base}/config/{sub.field}" for sub in kind.sub_dag_fields}
             issues += self.check_template(node.config, f"{base}/config", roots, visible, skip)
         issues += self.check_template(
             node.output, f"{base}/output", self._base | {"result"}, visible

@@ -8,12 +8,12 @@ from typing import Any
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
-from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.http.config import HttpConfig
 from interpreter.activities.http.redirects import send_following
 from interpreter.activities.http.request import Outgoing, build_request
 from interpreter.activities.http.response import check_status, parse_body, read_capped
 from interpreter.activities.outbound import OutboundActivity, building
+from interpreter.dsl.node_config import config_error, parse_config
 
 MIB = 1024 * 1024
 

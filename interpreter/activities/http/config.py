@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from interpreter.activities.config import NodeConfig
 from interpreter.dsl.durations import Duration
+from interpreter.dsl.node_config import NodeConfig
 
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 Scalar = str | int | float | bool | None

@@ -22,7 +22,6 @@ from typing import Any
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
-from interpreter.activities.config import config_error, parse_config
 from interpreter.activities.script.config import ScriptConfig
 from interpreter.activities.script.outcome import read_outcome
 from interpreter.activities.script.process import run_child
@@ -33,6 +32,7 @@ from interpreter.activities.script.sandbox import (
     python_command,
 )
 from interpreter.dsl.durations import parse_duration
+from interpreter.dsl.node_config import config_error, parse_config
 from interpreter.errors import ScriptError
 
 log = logging.getLogger(__name__)

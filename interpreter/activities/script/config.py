@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from interpreter.activities.config import NodeConfig
 from interpreter.dsl.durations import Duration
+from interpreter.dsl.node_config import NodeConfig
 
 MIN_MEMORY_MB = 32
 """Below this the interpreter itself may not fit once the limit applies."""

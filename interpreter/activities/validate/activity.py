@@ -10,13 +10,13 @@ from referencing.exceptions import Unresolvable
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
-from interpreter.activities.config import NodeConfig, config_error, parse_config
 from interpreter.activities.validate.violations import (
     Violation,
     failure,
     schema_violations,
 )
 from interpreter.dsl.expressions import evaluate
+from interpreter.dsl.node_config import NodeConfig, config_error, parse_config
 from interpreter.dsl.pointer import pointer
 from interpreter.errors import EvaluationError, ExpressionSyntaxError
 

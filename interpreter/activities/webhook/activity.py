@@ -20,7 +20,6 @@ from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, execution_key, node_activity
 from interpreter.activities.circuit import CircuitBreakers
-from interpreter.activities.config import parse_config
 from interpreter.activities.http.response import check_status, read_capped
 from interpreter.activities.outbound import OutboundActivity, building, redacted
 from interpreter.activities.secrets import SecretResolver
@@ -32,6 +31,7 @@ from interpreter.activities.webhook.record import (
     record_attempt,
 )
 from interpreter.activities.webhook.request import build_request
+from interpreter.dsl.node_config import parse_config
 from interpreter.errors import NodeFailure
 
 _DRAINED_BYTES = 65_536

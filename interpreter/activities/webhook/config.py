@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from interpreter.activities.config import NodeConfig
 from interpreter.activities.http.config import HttpConfig
 from interpreter.dsl.durations import Duration
+from interpreter.dsl.node_config import NodeConfig
 
 NODE_HEADERS = frozenset({"x-signature", "x-delivery-id"})
 """Headers the node sets itself; a config may not override them."""

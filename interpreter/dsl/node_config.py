@@ -1,4 +1,9 @@
-"""Run-time checks of a node's rendered config against its type's model."""
+"""The base of every node config model, and run-time checks of a rendered config against one.
+
+Unknown keys are mistakes (a typo must not be ignored), so every config model
+derives from :class:`NodeConfig`; activities check the config they get with
+:func:`parse_config`, which names the node and each bad field.
+"""
 
 from __future__ import annotations
 

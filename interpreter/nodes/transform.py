@@ -1,0 +1,21 @@
+"""``transform`` (alias ``set``): its output is its ``value``, templates rendered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from interpreter.dsl.holes import render
+from interpreter.dsl.node_config import NodeConfig
+from interpreter.nodes.kind import NodeKind, Outcome, Variables
+
+
+class TransformConfig(NodeConfig):
+    value: Any = None
+
+
+def evaluate(config: Mapping[str, Any], variables: Variables) -> Outcome:
+    return Outcome(render(config.get("value"), variables, where="config/value"))
+
+
+TRANSFORM = NodeKind("transform", TransformConfig, aliases=("set",), evaluate=evaluate)
