@@ -6,7 +6,6 @@ left for the activity, so secret values never enter the run's history.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.workflow import ActivityCancellationType
 
-from interpreter.activities.base import ActivityRequest, ActivityResult
+from interpreter.activities.base import ActivityRequest, ActivityResult, execution_key
 from interpreter.activities.secrets import SECRET_ROOT
 from interpreter.contract.run import RunInput
 from interpreter.dsl.definition import Node, RetrySpec
@@ -53,9 +52,7 @@ def activity_call(
     retry = effective_retry(node.retry or defaults.retry, run.options.max_attempts_cap)
     defer = (SECRET_ROOT,) if kind.reads_secrets else ()
     config = render(node.config, variables, where="config", defer=defer)
-    key = None
-    if node.idempotency:
-        key = hashlib.sha256(f"{run_id}:{path}".encode()).hexdigest()
+    key = execution_key(run_id, path) if node.idempotency else None
     request = ActivityRequest(
         run_id=run_id,
         node_id=node.id,

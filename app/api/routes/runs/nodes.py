@@ -16,7 +16,7 @@ from app.runs.schemas import RunAction
 from app.runs.updates import send_update
 from interpreter.contract.client import RETRY_NODE_UPDATE, SKIP_NODE_UPDATE
 from interpreter.contract.run import RunStatus
-from interpreter.nodes.registry import kind_of
+from interpreter.nodes import WEBHOOK, kind_of
 from interpreter.runtime.operator import NodeRetry, NodeSkip
 
 router = APIRouter(prefix="/runs/{run_id}/nodes/{node_id}", tags=["runs"])
@@ -50,8 +50,7 @@ async def read_node(
     if node is None:
         raise ApiError(404, f"run {run_id} has no node {node_id!r}")
     detail = NodeDetail.model_validate(node.model_dump())
-    kind = kind_of(node.type)
-    if kind is not None and kind.name == "webhook":
+    if kind_of(node.type) is WEBHOOK:
         rows = await list_deliveries(session=session, run_id=run_id, node_id=node_id)
         detail.deliveries = [DeliveryAttempt.model_validate(row) for row in rows]
     return detail
