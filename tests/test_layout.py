@@ -118,6 +118,55 @@ def test_no_two_packages_import_each_other() -> None:
     assert _cycles(_unit_graph()) == []
 
 
+LAYERS: dict[str, frozenset[str]] = {
+    "interpreter.errors": frozenset(),
+    "interpreter.dsl": frozenset({"interpreter.errors"}),
+    "interpreter.contract": frozenset({"interpreter.dsl", "interpreter.errors"}),
+    "interpreter.egress": frozenset({"interpreter.errors"}),
+    "interpreter.secret_box": frozenset({"interpreter.errors"}),
+    "interpreter.settings": frozenset({"interpreter.secret_box", "interpreter.contract"}),
+    "interpreter.logs": frozenset({"interpreter.contract"}),
+    "interpreter.activities": frozenset(
+        {"interpreter.dsl", "interpreter.egress", "interpreter.errors"}
+    ),
+    "interpreter.nodes": frozenset(
+        {"interpreter.activities", "interpreter.contract", "interpreter.dsl", "interpreter.errors"}
+    ),
+    "interpreter.validation": frozenset(
+        {"interpreter.nodes", "interpreter.dsl", "interpreter.errors"}
+    ),
+    "interpreter.runtime": frozenset(
+        {
+            "interpreter.nodes",
+            "interpreter.activities",
+            "interpreter.contract",
+            "interpreter.dsl",
+            "interpreter.errors",
+        }
+    ),
+}
+"""Each part of the interpreter and what it may import, as docs/ARCHITECTURE.md lists them."""
+
+
+def _layer(unit: str) -> str | None:
+    matches = [key for key in LAYERS if unit == key or unit.startswith(key + ".")]
+    return max(matches, key=len) if matches else None
+
+
+def test_each_part_of_the_interpreter_imports_only_the_parts_below_it() -> None:
+    crossing = []
+    for source, targets in _unit_graph().items():
+        if not source.startswith("interpreter."):
+            continue
+        layer = _layer(source)
+        assert layer is not None, f"{source} is in no layer: add it to LAYERS and the docs"
+        for target in targets:
+            other = _layer(target)
+            if other is not None and other != layer and other not in LAYERS[layer]:
+                crossing.append(f"{source} -> {target}")
+    assert crossing == []
+
+
 def test_the_interpreter_imports_neither_the_api_nor_the_worker() -> None:
     assert _importers_of(("app", "worker"), ("interpreter",)) == []
 
