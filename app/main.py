@@ -44,6 +44,7 @@ def _lifespan(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API application for ``settings`` (read from the environment if None)."""
     settings = settings or get_settings()
     metrics = Metrics()
     app = FastAPI(

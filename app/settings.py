@@ -185,4 +185,5 @@ class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """The process's settings, read from the environment once and then cached."""
     return Settings()

@@ -83,15 +83,19 @@ class NodeFailure(FlowForgeError):
 
 
 class ConfigError(NodeFailure):
+    """A node's rendered config is not valid or names a missing secret; not retryable."""
+
     retryable = False
 
 
 class EgressDenied(NodeFailure):
+    """The SSRF guard refused the destination of an outbound request; not retryable."""
+
     retryable = False
 
 
 class HttpStatusError(NodeFailure):
-    """An unexpected HTTP status.
+    """A response came with a status the node does not expect; retryable per ``retry_on_status``.
 
     Whether it is retried is the node's ``retry.retry_on_status``'s to say (see
     :func:`interpreter.activities.base.to_application_error`); ``retryable=False``
@@ -114,11 +118,11 @@ class HttpStatusError(NodeFailure):
 
 
 class HttpNetworkError(NodeFailure):
-    pass
+    """An outbound request failed to connect, send or read, or timed out; retryable."""
 
 
 class CircuitOpen(NodeFailure):
-    """The service's circuit breaker is open, so the request was not sent.
+    """The service's circuit breaker is open, so the request was not sent; retryable.
 
     ``retry_after`` is the time left until the breaker lets a probe through,
     so the next attempt comes when it may succeed.
@@ -132,26 +136,35 @@ class CircuitOpen(NodeFailure):
 
 
 class ResponseTooLarge(NodeFailure):
+    """A response body is over ``max_response_bytes``; not retryable."""
+
     retryable = False
 
 
 class ResponseInvalid(NodeFailure):
+    """A response body is not what the node's ``response`` block asked for; not retryable."""
+
     retryable = False
 
 
 class ValidationFailed(NodeFailure):
+    """A ``validate`` node found violations in its data; not retryable."""
+
     retryable = False
 
 
 class ScriptError(NodeFailure):
-    """A ``script`` node failed; the same code on the same input would fail again."""
+    """A ``script`` node's code raised, returned a value that is not JSON, or could not run.
+
+    Not retryable: the same code on the same input would fail again.
+    """
 
     retryable = False
 
 
 class ScriptTimeout(ScriptError):
-    pass
+    """A ``script`` node's code ran past its ``timeout``; not retryable."""
 
 
 class ScriptMemoryExceeded(ScriptError):
-    pass
+    """A ``script`` node's code used more than ``memory_mb`` of memory; not retryable."""

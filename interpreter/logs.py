@@ -28,6 +28,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, then any extras."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON line; a traceback goes in ``exception``."""
         payload: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
@@ -61,6 +62,7 @@ class TemporalContextFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp the record with its run (and node), if logged in one; keeps every record."""
         if activity.in_activity():
             task = activity.info()
             # Node ids have no dots: the last part of a node path is the node's id.

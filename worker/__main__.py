@@ -1,3 +1,5 @@
+"""``python -m worker``: one worker process (see :mod:`worker.main`)."""
+
 from worker.main import main
 
 main()

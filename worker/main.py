@@ -20,8 +20,11 @@ log = logging.getLogger("flowforge.worker")
 
 
 async def serve(settings: WorkerSettings) -> None:
-    """Poll until a stop signal; then let running activities finish (up to
-    ``graceful_shutdown_seconds``) before they are cancelled."""
+    """Poll the task queue until a stop signal, then shut down gracefully.
+
+    Running activities get ``graceful_shutdown_seconds`` to finish before they
+    are cancelled.
+    """
     client = await connect(
         settings.temporal_address, settings.temporal_namespace, worker_runtime(settings)
     )

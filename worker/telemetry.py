@@ -20,8 +20,10 @@ _CORE_LEVELS = {"DEBUG": "DEBUG", "INFO": "WARN", "WARNING": "WARN", "ERROR": "E
 
 
 def worker_runtime(settings: WorkerSettings) -> Runtime:
-    """A Temporal runtime whose core logs go through Python logging (so stderr stays JSON),
-    serving ``/metrics`` on ``metrics_host:metrics_port`` unless that port is 0."""
+    """A Temporal runtime whose core logs go through Python logging, so stderr stays JSON.
+
+    It serves ``/metrics`` on ``metrics_host:metrics_port`` unless that port is 0.
+    """
     address = f"{settings.metrics_host}:{settings.metrics_port}"
     core = LoggingConfig(
         filter=TelemetryFilter(core_level=_CORE_LEVELS[settings.log_level], other_level="ERROR"),

@@ -1,0 +1,1 @@
+"""The ``flowforge`` command line: log in, manage users, store workflows, start and control runs."""

@@ -16,6 +16,8 @@ users = typer.Typer(help="Manage users (admin only).", no_args_is_help=True)
 
 
 class Role(StrEnum):
+    """A user's role: ``admin``, ``editor`` (defines and runs its own workflows) or ``viewer``."""
+
     admin = "admin"
     editor = "editor"
     viewer = "viewer"

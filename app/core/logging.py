@@ -14,6 +14,7 @@ class RequestIdFilter(logging.Filter):
     """Stamps records with the current request's id while still in the request's context."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp the record with the request's id unless it carries one; keeps every record."""
         if getattr(record, "request_id", None) is None:
             record.request_id = request_id_var.get()
         return True

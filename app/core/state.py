@@ -19,6 +19,8 @@ from app.settings import Settings
 
 @dataclass
 class AppState:
+    """The process's shared state: built once at startup (:meth:`build`), kept in ``app.state``."""
+
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]

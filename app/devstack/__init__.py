@@ -1,0 +1,1 @@
+"""``flowforge dev``: Temporal, PostgreSQL, a worker and the API in one command, for development."""

@@ -71,6 +71,7 @@ class Child:
 
     @property
     def pid(self) -> int:
+        """The child's process id, also its process group's (it leads a session of its own)."""
         return self.process.pid
 
     async def _forward(self) -> None:

@@ -55,8 +55,11 @@ def ui_url(settings: DevSettings) -> str:
 
 
 def inherited_env() -> dict[str, str]:
-    """Our environment, for children: PATH, plus any FLOWFORGE_* the API or worker reads
-    (FLOWFORGE_EGRESS_ALLOW, for one) that this process's settings do not know."""
+    """The supervisor's own environment, passed on whole to its children.
+
+    It carries PATH, and any FLOWFORGE_* the API or worker reads
+    (FLOWFORGE_EGRESS_ALLOW, for one) that this process's settings do not know.
+    """
     return dict(os.environ)
 
 
@@ -89,6 +92,7 @@ def child_env(
 
 
 def api_url(settings: DevSettings) -> str:
+    """Where the dev stack's API answers."""
     return f"http://{settings.api_host}:{settings.api_port}"
 
 

@@ -43,6 +43,8 @@ class ChildRef:
 
 @dataclass(frozen=True)
 class Target:
+    """A ``sub_workflow`` target as stored: the workflow and the version a run pins."""
+
     workflow: Workflow
     version: WorkflowVersion
 
@@ -57,6 +59,7 @@ class BadReference(Exception):
         self.code = code
 
     def item(self) -> ErrorItem:
+        """The problem as an item of the API's error answer."""
         return ErrorItem(path=self.pointer, code=self.code, message=self.message)
 
 
@@ -105,8 +108,7 @@ async def find_target(
 ) -> Target:
     """The workflow version ``ref`` names, if ``reader`` may read it.
 
-    Args:
-        node_path: How errors name the node (``ref.node_path`` if None).
+    Errors name the node by ``node_path`` if given, else by ``ref.node_path``.
 
     Raises:
         BadReference: a template, or no such workflow or version, or not readable.

@@ -31,7 +31,7 @@ MAX_RETRY_AFTER = timedelta(hours=1)
 
 
 class ActivityRequest(BaseModel):
-    """Input of a node activity.
+    r"""Input of a node activity.
 
     Attributes:
         run_id: The Temporal workflow id of the run.
@@ -42,7 +42,7 @@ class ActivityRequest(BaseModel):
         config: The node's config with every template rendered. For node types
             that read secrets (http, webhook) it is still a template: holes
             that read ``secrets`` are left for the activity to resolve and
-            every ``{{`` of data comes escaped (``\\{{``), so the activity
+            every ``{{`` of data comes escaped (``\{{``), so the activity
             renders it once more.
         retry: The effective retry spec (node's, else the definition default).
         idempotency_key: :func:`execution_key` when the node sets
@@ -68,8 +68,11 @@ class ActivityRequest(BaseModel):
 
 
 def execution_key(run_id: str, node_path: str) -> str:
-    """``sha256(run_id:node_path)``: the same on every attempt of one node execution
-    in one run, so a receiver can drop repeats (``Idempotency-Key``, ``X-Delivery-Id``)."""
+    """The idempotency key of one node execution in one run: the same on every attempt.
+
+    It is ``sha256(run_id:node_path)``; a receiver drops repeats by it
+    (``Idempotency-Key``, ``X-Delivery-Id``).
+    """
     return hashlib.sha256(f"{run_id}:{node_path}".encode()).hexdigest()
 
 

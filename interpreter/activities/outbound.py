@@ -51,8 +51,7 @@ class OutboundSettings(Protocol):
 
     @property
     def default_timeout(self) -> float:
-        """Seconds per attempt when neither the node's config nor the activity's
-        start-to-close timeout gives one."""
+        """Seconds per attempt when neither the node's config nor the activity sets a timeout."""
         ...
 
 
@@ -101,8 +100,11 @@ class OutboundActivity(Generic[SettingsT]):
             yield revealed
 
     def timeout(self, configured: str | None) -> float:
-        """Seconds one attempt may take: the node config's ``timeout``, else the
-        activity's start-to-close timeout, else the worker's default."""
+        """Seconds one attempt may take.
+
+        The node config's ``timeout`` if set, else the activity's
+        start-to-close timeout, else the worker's default.
+        """
         if configured is not None:
             return parse_duration(configured).total_seconds()
         node_timeout = activity.info().start_to_close_timeout

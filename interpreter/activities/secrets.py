@@ -87,8 +87,9 @@ async def reveal_secrets(resolver: SecretResolver | None, request: ActivityReque
 
 
 def secret_names(config: Any) -> frozenset[str] | None:
-    """The secret names the holes of ``config`` read; None if a hole names one
-    dynamically (then every secret of the owner is needed).
+    """The secret names the holes of ``config`` read.
+
+    None if a hole names one dynamically: then every secret of the owner is needed.
 
     Raises:
         ExpressionError: a hole does not parse or compile.

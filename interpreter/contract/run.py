@@ -17,6 +17,8 @@ from interpreter.dsl.definition import Definition
 
 
 class RunStatus(StrEnum):
+    """Where a run is: running (or paused, or suspended on a node), or how it ended."""
+
     RUNNING = "running"
     PAUSED = "paused"
     SUSPENDED = "suspended"
@@ -28,6 +30,8 @@ class RunStatus(StrEnum):
 
 
 class NodeStatus(StrEnum):
+    """Where a node is: pending, then running or waiting, then one of :data:`SETTLED`."""
+
     PENDING = "pending"
     RUNNING = "running"
     RETRYING = "retrying"
@@ -182,6 +186,15 @@ def child_key(workflow_id: str, version: int | None) -> str:
 
 
 class NodeError(BaseModel):
+    """Why a node, or the run, failed.
+
+    Attributes:
+        type: A class name of :mod:`interpreter.errors`, or one the runtime
+            gives (``Timeout``, ``Fail``, ``ItemsFailed``, ``SignalTimeout``, ...).
+        message: Names the node and what went wrong.
+        details: Facts for a program to read (``status``, ``field``, ...).
+    """
+
     type: str
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
@@ -219,6 +232,14 @@ class Batch(BaseModel):
 
 
 class NodeSnapshot(BaseModel):
+    """One node as the ``status`` query shows it.
+
+    Attributes:
+        attempts: Attempts made, added up across an operator's retries.
+        progress: How far a for_each has got (``done``, ``total``, ``failed``).
+        reused: The output was taken from a previous run (``RunInput.reuse``).
+    """
+
     id: str
     type: str
     status: NodeStatus = NodeStatus.PENDING

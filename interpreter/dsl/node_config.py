@@ -31,6 +31,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def config_error(node_id: str, field: str, message: str) -> ConfigError:
+    """A :class:`ConfigError` about one field of a node's config, naming both."""
     return ConfigError(f"node {node_id!r}: {field}: {message}", details={"field": field})
 
 

@@ -93,6 +93,7 @@ def _holds(group: Any, variables: Variables, where: str) -> bool:
 
 
 def evaluate(config: Mapping[str, Any], variables: Variables) -> Outcome:
+    """Whether the config's group holds for ``variables``, as ``{"result": bool}``."""
     return Outcome({"result": _holds(config, variables, "config")})
 
 

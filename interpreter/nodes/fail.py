@@ -13,10 +13,13 @@ from interpreter.nodes.kind import NodeKind, Outcome, Variables
 
 
 class FailConfig(NodeConfig):
+    """A ``fail`` node's config: ``message`` (templates rendered) becomes the DAG's error."""
+
     message: str = Field(default="the run was failed by a fail node", max_length=4096)
 
 
 def evaluate(config: Mapping[str, Any], variables: Variables) -> Outcome:
+    """End the DAG with the rendered ``message`` as its ``Fail`` error."""
     message = render(config.get("message", "failed by a fail node"), variables, where="config")
     return Outcome(fail=str(message))
 

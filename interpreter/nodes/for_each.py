@@ -38,11 +38,13 @@ class ForEachBody(SubDag):
 
 
 class ForEachConfig(NodeConfig):
-    """Attributes:
-    items: CEL giving the list to iterate over.
-    max_concurrency: Items in flight at once (server default if unset).
-    fail_fast: Cancel the remaining items at the first failed item; otherwise
-        every item runs and the node fails afterwards, naming the failed indexes.
+    """A for_each node's config: the list to iterate over and the body run per item.
+
+    Attributes:
+        items: CEL giving the list to iterate over.
+        max_concurrency: Items in flight at once (server default if unset).
+        fail_fast: Cancel the remaining items at the first failed item; otherwise
+            every item runs and the node fails afterwards, naming the failed indexes.
     """
 
     items: str = Field(max_length=4096)
@@ -57,6 +59,11 @@ def _cel_fields(config: Mapping[str, Any]) -> Located:
 
 
 async def execute(_host: NodeHost, dag: NodeDag, node: Node, variables: Variables) -> NodeDone:
+    """Evaluate ``items`` and run the body once per item; outputs in item order.
+
+    Raises:
+        NodeFailed: ``items`` is not a list, or items failed (naming them).
+    """
     config = ForEachConfig.model_validate(node.config)
     items = evaluate(config.items, variables)
     if not isinstance(items, list):

@@ -22,6 +22,8 @@ from interpreter.nodes.kind import NodeDag, NodeDone, NodeFailed, NodeHost, Node
 
 
 class SubWorkflowConfig(NodeConfig):
+    """The stored workflow to run (its active version unless ``version``) and its input."""
+
     workflow_id: str = Field(min_length=1, max_length=200)
     version: int | None = Field(default=None, ge=1)
     input: Any = None
@@ -32,6 +34,12 @@ def _config_error(message: str) -> NodeFailed:
 
 
 async def execute(host: NodeHost, dag: NodeDag, node: Node, variables: Variables) -> NodeDone:
+    """Run the pinned target as a child run and return the child's output.
+
+    Raises:
+        NodeFailed: the target was not pinned, nesting is too deep, or the child
+            failed (under its error's type).
+    """
     run = host.run
     rendered = render(node.config, variables, where="config")
     config = SubWorkflowConfig.model_validate(rendered)

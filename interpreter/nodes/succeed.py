@@ -11,10 +11,13 @@ from interpreter.nodes.kind import NodeKind, Outcome, Variables
 
 
 class SucceedConfig(NodeConfig):
+    """A ``succeed`` node's config: ``output`` (templates rendered) is the DAG's output."""
+
     output: Any = None
 
 
 def evaluate(config: Mapping[str, Any], variables: Variables) -> Outcome:
+    """End the DAG successfully with the rendered ``output``."""
     return Outcome(render(config.get("output"), variables, where="config/output"), succeed=True)
 
 

@@ -14,11 +14,15 @@ from interpreter.nodes.kind import Located, NodeKind, Outcome, Variables
 
 
 class SwitchCase(NodeConfig):
+    """One case: its ``value`` (templates rendered) is the output if ``when`` (CEL) holds."""
+
     when: str = Field(max_length=4096)
     value: Any = None
 
 
 class SwitchConfig(NodeConfig):
+    """Cases tried in order; ``default`` (templates rendered) if none holds."""
+
     cases: list[SwitchCase] = Field(min_length=1, max_length=200)
     default: Any = None
 
@@ -35,6 +39,7 @@ def _cel_fields(config: Mapping[str, Any]) -> Located:
 
 
 def evaluate(config: Mapping[str, Any], variables: Variables) -> Outcome:
+    """The rendered ``value`` of the first case whose ``when`` holds, else of ``default``."""
     for index, case in enumerate(config["cases"]):
         if evaluate_bool(case["when"], variables):
             value = render(case.get("value"), variables, where=f"config/cases/{index}")

@@ -11,10 +11,13 @@ from interpreter.nodes.kind import NodeKind, Outcome, Variables
 
 
 class TransformConfig(NodeConfig):
+    """A ``transform`` node's config: ``value``, any JSON whose templates are rendered."""
+
     value: Any = None
 
 
 def evaluate(config: Mapping[str, Any], variables: Variables) -> Outcome:
+    """The rendered ``value``, as the node's output."""
     return Outcome(render(config.get("value"), variables, where="config/value"))
 
 

@@ -26,6 +26,8 @@ from interpreter.nodes.kind import (
 
 
 class WaitConfig(NodeConfig):
+    """Exactly one of ``duration`` (e.g. ``30s``) or ``until`` (an RFC 3339 time)."""
+
     duration: Duration | None = None
     until: str | None = Field(default=None, max_length=100)
 
@@ -68,6 +70,7 @@ def wait_delay(config: Mapping[str, Any], variables: Variables, now: datetime) -
 
 
 async def execute(_host: NodeHost, dag: NodeDag, node: Node, variables: Variables) -> NodeDone:
+    """Sleep on a durable timer; the output says for how long (``{"waited": "30s"}``)."""
     dag.waiting(node.id)
     delay = wait_delay(node.config, variables, workflow.now())
     await workflow.sleep(delay, summary=f"{dag.path(node.id)}: wait")

@@ -30,6 +30,11 @@ class WaitForSignalConfig(NodeConfig):
 
 
 async def execute(host: NodeHost, dag: NodeDag, node: Node, _variables: Variables) -> NodeDone:
+    """Take the oldest payload delivered for the signal, waiting for one if none is there.
+
+    Raises:
+        NodeFailed: ``SignalTimeout``, no signal came within ``timeout``.
+    """
     config = WaitForSignalConfig.model_validate(node.config)
     dag.waiting(node.id)
     box = host.signal_box(config.signal)

@@ -33,6 +33,7 @@ class ActivityCall:
     options: dict[str, Any]
 
     async def execute(self) -> ActivityResult:
+        """Execute the activity with its retries; raises ActivityError once it fails for good."""
         result: ActivityResult = await workflow.execute_activity(
             self.activity, self.request, result_type=ActivityResult, **self.options
         )

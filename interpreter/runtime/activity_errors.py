@@ -20,6 +20,7 @@ from interpreter.contract.run import NodeError
 
 
 def is_cancellation(error: ActivityError) -> bool:
+    """Whether the activity ended because it was cancelled rather than because it failed."""
     return isinstance(error.cause, TemporalCancelled)
 
 

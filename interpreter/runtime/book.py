@@ -40,6 +40,7 @@ class NodeBook:
         self.ended_at: datetime | None = None
 
     def start(self, node_id: str, now: datetime) -> None:
+        """Mark the node running from ``now``."""
         node = self._nodes[node_id]
         node.status = NodeStatus.RUNNING
         node.started_at = now
@@ -54,22 +55,28 @@ class NodeBook:
         self._end(node_id, NodeStatus.SKIPPED, 0, now, output=output)
 
     def progress(self, node_id: str, progress: dict[str, Any]) -> None:
+        """Record how far a running node has got (a for_each's items done, total and failed)."""
         self._nodes[node_id].progress = progress
 
     def export(self) -> list[NodeSnapshot]:
+        """Every node's snapshot, for the state carried across continue-as-new."""
         return list(self._nodes.values())
 
     def restore(self, nodes: list[NodeSnapshot]) -> None:
+        """Take back the snapshots :meth:`export` gave the previous run."""
         for node in nodes:
             self._nodes[node.id] = node
 
     def get(self, node_id: str) -> NodeSnapshot:
+        """The node's snapshot as it is now."""
         return self._nodes[node_id]
 
     def is_active(self, node_id: str) -> bool:
+        """Whether the node has started and not ended yet (it runs or waits)."""
         return self._nodes[node_id].status in (NodeStatus.RUNNING, NodeStatus.WAITING)
 
     def reused(self, node_id: str) -> None:
+        """Mark the node's output as taken from a previous run (``RunInput.reuse``)."""
         self._nodes[node_id].reused = True
 
     def stats(self) -> dict[str, dict[str, Any]]:
@@ -83,18 +90,23 @@ class NodeBook:
         return out
 
     def waiting(self, node_id: str) -> None:
+        """Mark the node waiting (on a timer or a signal) rather than running."""
         self._nodes[node_id].status = NodeStatus.WAITING
 
     def succeed(self, node_id: str, output: Any, attempts: int, now: datetime) -> None:
+        """End the node succeeded with ``output``."""
         self._end(node_id, NodeStatus.SUCCEEDED, attempts, now, output=output)
 
     def fail(self, node_id: str, error: NodeError, attempts: int, now: datetime) -> None:
+        """End the node failed with ``error``."""
         self._end(node_id, NodeStatus.FAILED, attempts, now, error=error)
 
     def cancel(self, node_id: str, now: datetime) -> None:
+        """End the node cancelled: the run stopped it before it finished."""
         self._end(node_id, NodeStatus.CANCELLED, 0, now)
 
     def skip(self, node_id: str) -> None:
+        """Mark the node skipped: its ``when`` or its join did not hold."""
         self._nodes[node_id].status = NodeStatus.SKIPPED
 
     def _end(
@@ -139,6 +151,7 @@ class NodeBook:
         error: NodeError | None,
         suspended_on: str | None = None,
     ) -> RunSnapshot:
+        """The run as the ``status`` query shows it, every output capped at ``max_output_bytes``."""
         return RunSnapshot(
             status=status,
             paused=paused,

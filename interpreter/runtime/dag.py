@@ -106,9 +106,11 @@ class Dag:
         return node_reads(node, cel)
 
     def path(self, node_id: str) -> str:
+        """The node's path in the run (``loop[3].call`` inside a for_each item)."""
         return f"{self.prefix}{node_id}"
 
     def waiting(self, node_id: str) -> None:
+        """Show the node as waiting (on a timer or a signal) rather than running."""
         self.book.waiting(node_id)
 
     async def run_items(self, node: Node, config: ForEachConfig, items: list[Any]) -> list[Any]:
@@ -120,18 +122,22 @@ class Dag:
         return await self.host.run_items(self, node, config, items)
 
     def start(self) -> None:
+        """Queue the root nodes and start as many as the host and ``limit`` allow."""
         self.queue.extend(self.scheduler.roots())
         self.pump()
 
     def drained(self) -> bool:
+        """Whether the DAG is done: no task runs, and it stopped or has nothing left to start."""
         return not self.tasks and (self.stop is not None or not self.queue)
 
     def error(self) -> NodeError | None:
+        """The error the DAG ends with: what stopped it, else the first failure let through."""
         if self.stop is not None and self.stop.error is not None:
             return self.stop.error
         return self.unhandled
 
     def pump(self) -> None:
+        """Start queued nodes while the host allows it and ``limit`` leaves room."""
         while self.queue and self.stop is None and self.host.may_start():
             if len(self.tasks) >= self.limit:
                 break
@@ -217,6 +223,7 @@ class Dag:
         *,
         mapped: bool = False,
     ) -> None:
+        """Record the node's result, mapped by ``output`` unless ``mapped``; settle its edges."""
         node = self.nodes[node_id]
         output = raw
         if node.output is not None and not mapped:
@@ -230,6 +237,7 @@ class Dag:
         self._settle(node_id, NodeStatus.SUCCEEDED)
 
     def failed(self, node_id: str, error: NodeError, attempts: int) -> None:
+        """Record the node's failure; its edges settle if a failure edge or the host handles it."""
         where = f"node {self.path(node_id)!r}"
         if not error.message.startswith(where):
             error = error.model_copy(update={"message": f"{where}: {error.message}"})

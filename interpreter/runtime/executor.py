@@ -37,11 +37,13 @@ class Executor:
         self.for_each: ForEachRunner | None = None
 
     def signal_box(self, name: str) -> deque[Any]:
+        """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
         return self.signals.setdefault(name, deque())
 
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:
+        """Run a node that needs Temporal: by its unit's ``execute``, else as its activity."""
         if kind.execute is not None:
             return await kind.execute(self, dag, node, variables)
         return await self._activity(dag, node, kind, variables)
@@ -49,6 +51,7 @@ class Executor:
     async def run_items(
         self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
     ) -> list[Any]:
+        """Run a for_each node's body once per item, by the run's :class:`ForEachRunner`."""
         assert self.for_each is not None
         return await self.for_each.run(dag, node, config, items)
 

@@ -39,26 +39,32 @@ class ItemHost:
         self._host = host
 
     def may_start(self) -> bool:
+        """As for the run: false while it is paused, suspended or draining."""
         return self._host.may_start()
 
     def now(self) -> datetime:
+        """The run's clock."""
         return self._host.now()
 
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:
+        """Run the node as the run's host does."""
         return await self._host.execute(dag, node, kind, variables)
 
     async def run_items(
         self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
     ) -> list[Any]:
+        """Run a nested for_each's items as the run's host does."""
         return await self._host.run_items(dag, node, config, items)
 
     def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
+        """Halt the item's DAG, whatever the run's ``on_failure``: the failure fails the item."""
         dag.halt(Stop("failed", error=error, node=node_id))
         return True
 
     def changed(self) -> None:
+        """Nothing to do: continue-as-new and the run's details follow the top DAG only."""
         pass
 
 

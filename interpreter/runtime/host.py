@@ -59,12 +59,15 @@ class RunHost(Executor):
     # -- Host ------------------------------------------------------------------
 
     def may_start(self) -> bool:
+        """False while the run is paused, suspended or draining for continue-as-new."""
         return not (self.paused or self.suspended or self.draining)
 
     def now(self) -> datetime:
+        """The workflow's clock: the same instants on every replay."""
         return workflow.now()
 
     def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
+        """Apply the definition's ``on_failure``: fail the run, go on, or suspend on the node."""
         mode = self.run.definition.on_failure
         if dag is not self.dag or mode == "fail":
             dag.halt(Stop("failed", error=error, node=node_id))
@@ -77,6 +80,7 @@ class RunHost(Executor):
         return False
 
     def changed(self) -> None:
+        """Drain once continue-as-new is due, and show the running nodes in the run's details."""
         limit = self.run.options.continue_as_new_after_events
         info = workflow.info()
         if (
@@ -95,6 +99,7 @@ class RunHost(Executor):
     # -- run state -------------------------------------------------------------
 
     def run_status(self) -> RunStatus:
+        """The run's status now: paused or suspended while it runs, else how it ended."""
         if self.status != RunStatus.RUNNING:
             return self.status
         if self.suspended:
@@ -112,6 +117,7 @@ class RunHost(Executor):
         return self.draining or not self.dag.queue
 
     def pump_all(self) -> None:
+        """Start what may start, in the top DAG and in every live for_each item."""
         self.dag.pump()
         assert self.for_each is not None
         for dag in list(self.for_each.live):
@@ -123,11 +129,13 @@ class RunHost(Executor):
         self.set_status(self.run_status())
 
     def set_status(self, status: RunStatus) -> None:
+        """Show ``status`` in the run's ``FlowForgeStatus`` search attribute."""
         workflow.upsert_search_attributes([sa.STATUS.value_set(status.value)])
 
     # -- continue-as-new -----------------------------------------------------------
 
     def carry(self) -> Carry:
+        """The run's state for continue-as-new, to go on exactly where it is."""
         return Carry(
             nodes=self.dag.book.export(),
             values=self.scope.nodes,

@@ -17,6 +17,8 @@ from interpreter.nodes import WAIT_FOR_SIGNAL, WaitForSignalConfig, walk
 
 
 class SignalDelivery(BaseModel):
+    """A payload for the ``wait_for_signal`` nodes waiting for signal ``name``."""
+
     name: str = Field(max_length=100)
     payload: Any = None
 

@@ -37,6 +37,7 @@ class Scheduler:
             self._incoming[edge.target].append(index)
 
     def roots(self) -> list[str]:
+        """The nodes without incoming edges: ready as the DAG starts."""
         return [node for node, edges in self._incoming.items() if not edges]
 
     def handles_failure(self, node_id: str) -> bool:
@@ -56,6 +57,7 @@ class Scheduler:
         return ready
 
     def join_holds(self, node_id: str) -> bool:
+        """Whether the node's ``join`` holds for its taken edges (``all_success`` unless set)."""
         taken = [self.taken[i] for i in self._incoming[node_id]]
         if not taken:
             return True

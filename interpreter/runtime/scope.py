@@ -25,6 +25,7 @@ def template_references(value: Any) -> frozenset[str]:
 
 
 def expression_references(sources: Iterable[str | None]) -> frozenset[str]:
+    """Node ids read by any of these CEL expressions (None and empty ones read none)."""
     refs: set[str] = set()
     for source in sources:
         if source:
@@ -65,18 +66,22 @@ class Scope:
         self._outer = dict(outer or {})
 
     def record(self, node_id: str, status: str, output: Any, error: Any) -> None:
+        """Keep a settled node's ``{output, status, error}`` for the expressions that read it."""
         self.nodes[node_id] = {"output": output, "status": status, "error": error}
 
     def forget(self, node_id: str) -> None:
+        """Drop the node's entry, so it reads as pending again (an operator's retry)."""
         self.nodes.pop(node_id, None)
 
     def lookup(self, node_id: str) -> dict[str, Any]:
+        """The node's ``{output, status, error}``, here or outside the loop, else pending."""
         found = self.nodes.get(node_id) or self._outer.get(node_id)
         if found is not None:
             return found
         return self.parent.lookup(node_id) if self.parent is not None else PENDING
 
     def variables(self, reads: Iterable[str], **extra: Any) -> dict[str, Any]:
+        """What an expression reading the nodes ``reads`` sees, plus ``extra``."""
         return {
             "input": self.input,
             "run": self.run,

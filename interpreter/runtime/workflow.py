@@ -36,6 +36,8 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class InterpreterWorkflow:
+    """Runs the definition pinned in its input; operators steer it by signals and updates."""
+
     @workflow.init
     def __init__(self, run: RunInput) -> None:
         self._run = run
@@ -43,6 +45,15 @@ class InterpreterWorkflow:
 
     @workflow.run
     async def run(self, run: RunInput) -> Any:
+        """Run the definition to its end and return its output (a batch: its items' outputs).
+
+        Continues as new instead when Temporal suggests it and nodes are left to run.
+
+        Raises:
+            ApplicationError: ``RunFailed`` for a failure no edge or policy handled,
+                a ``fail`` node or a run output that does not render; for a batch,
+                ``ItemsFailed`` naming its failed items. Never retried.
+        """
         host = self._host
         if run.batch is not None:
             return await self._run_batch()
@@ -94,6 +105,7 @@ class InterpreterWorkflow:
 
     @workflow.signal(name=RESUME_SIGNAL)
     def resume(self) -> None:
+        """Let new nodes start again after :meth:`pause`."""
         host = self._host
         if host.paused:
             host.paused = False
@@ -113,6 +125,7 @@ class InterpreterWorkflow:
 
     @workflow.update(name=RETRY_NODE_UPDATE)
     def retry_node(self, request: NodeRetry) -> str:
+        """Run the node the run is suspended on again; returns the run's status."""
         self._host.unsuspend()
         self._host.dag.retry(request.node_id, request.config)
         return self._host.run_status().value
@@ -123,6 +136,7 @@ class InterpreterWorkflow:
 
     @workflow.update(name=SKIP_NODE_UPDATE)
     def skip_node(self, request: NodeSkip) -> str:
+        """Skip the node the run is suspended on, with the output given; returns the status."""
         self._host.unsuspend()
         self._host.dag.skip_with(request.node_id, request.output)
         return self._host.run_status().value
@@ -150,6 +164,7 @@ class InterpreterWorkflow:
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:
+        """The run and every node as they are now, large outputs cut to a preview."""
         host = self._host
         return host.dag.book.snapshot(
             status=host.run_status(),

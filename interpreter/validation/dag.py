@@ -1,5 +1,8 @@
-"""One DAG of a definition (the top level, or a for_each body) checked as a whole:
-ids, types, edges, shape, node configs and every expression, bodies included."""
+"""Checking one DAG of a definition (the top level, or a for_each body) as a whole.
+
+The checks cover ids, types, edges, shape, node configs and every expression,
+nested bodies included.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +23,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _parse_each(items: Any, model: type[M]) -> list[tuple[int, M]]:
-    """Each item parsed without its invalid fields (already reported), so one bad
-    field does not hide the item's other problems or make it look missing."""
+    """Each item parsed without its invalid fields, which are reported already.
+
+    One bad field then neither hides the item's other problems nor makes the
+    item look missing.
+    """
     if not isinstance(items, list):
         return []
     parsed: list[tuple[int, M]] = []
@@ -149,8 +155,11 @@ def _sub_dag_issues(
     ids: dict[str, int],
     checker: ExpressionChecker,
 ) -> list[ValidationIssue]:
-    """One nested DAG: its shape and limits, then its nodes, edges and output, seeing
-    ``sub.names`` and the enclosing nodes that are done before the node starts."""
+    """The issues of one nested DAG: its shape and limits, then its nodes, edges and output.
+
+    Its expressions may read ``sub.names`` and the enclosing nodes that are done
+    before the node holding it starts.
+    """
     body = node.config.get(sub.field)
     if not isinstance(body, dict):
         return []  # absent or not an object: reported by the config check

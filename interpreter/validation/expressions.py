@@ -104,8 +104,10 @@ class ExpressionChecker:
         visible: frozenset[str] | None = None,
         skip: Collection[str] = (),
     ) -> list[ValidationIssue]:
-        """Every hole of the JSON template ``value`` found at JSON pointer ``path``,
-        except in the strings at or under a pointer in ``skip``."""
+        """The issues of every hole of the JSON template ``value`` at JSON pointer ``path``.
+
+        Strings at or under a pointer in ``skip`` are not checked.
+        """
         issues: list[ValidationIssue] = []
         for where, text in iter_strings(value, path):
             if any(where == s or where.startswith(s + "/") for s in skip):

@@ -11,10 +11,12 @@ from interpreter.dsl.pointer import pointer
 
 
 class ValidationIssue(BaseModel):
-    """Attributes:
-    path: JSON pointer into the definition (``/nodes/2/config/url``).
-    code: Machine-readable kind of problem (see :mod:`interpreter.validation.definition`).
-    message: What is wrong and what to do, naming the node or field.
+    """One problem in a definition, located by a JSON pointer.
+
+    Attributes:
+        path: JSON pointer into the definition (``/nodes/2/config/url``).
+        code: Machine-readable kind of problem (see :mod:`interpreter.validation.definition`).
+        message: What is wrong and what to do, naming the node or field.
     """
 
     path: str

@@ -38,8 +38,10 @@ class HttpSettings:
 
 
 class HttpActivity(OutboundActivity[HttpSettings]):
-    """See :meth:`http`; its arguments are
-    :class:`~interpreter.activities.outbound.OutboundActivity`'s."""
+    """The activity of ``http`` nodes (see :meth:`http`).
+
+    It takes :class:`~interpreter.activities.outbound.OutboundActivity`'s arguments.
+    """
 
     settings_type = HttpSettings
 

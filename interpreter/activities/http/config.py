@@ -28,19 +28,25 @@ class _Config(NodeConfig):
 
 
 class BasicAuth(_Config):
+    """HTTP Basic authentication with ``username`` and ``password``."""
+
     type: Literal["basic"]
     username: str
     password: str
 
 
 class BearerAuth(_Config):
+    """``token`` sent as ``Authorization: Bearer <token>``."""
+
     type: Literal["bearer"]
     token: str = Field(min_length=1)
 
 
 class ApiKeyAuth(_Config):
-    """An API key sent in a header (``X-API-Key`` unless ``header`` names another)
-    or, if ``query`` names a parameter, in the query string."""
+    """An API key sent in a header or, if ``query`` names a parameter, in the query string.
+
+    The header is ``X-API-Key`` unless ``header`` names another.
+    """
 
     type: Literal["api_key"]
     key: str = Field(min_length=1)

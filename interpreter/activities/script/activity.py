@@ -86,8 +86,10 @@ class ScriptActivity:
         self._probing = asyncio.Lock()
 
     async def isolation(self) -> ScriptIsolation:
-        """How this worker isolates scripts, found on first use (a worker may
-        call it at start-up to log or refuse early)."""
+        """How this worker isolates scripts, probed on first use.
+
+        A worker may call it at start-up, to log the outcome or refuse early.
+        """
         async with self._probing:
             if self._isolation is None:
                 with tempfile.TemporaryDirectory(prefix="flowforge-probe-") as workdir:

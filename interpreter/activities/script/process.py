@@ -31,6 +31,7 @@ class Capture:
     truncated: bool = False
 
     async def drain(self, reader: asyncio.StreamReader) -> None:
+        """Read the pipe to its end, keeping the first ``limit`` bytes."""
         while chunk := await reader.read(_CHUNK):
             room = self.limit - len(self.data)
             if len(chunk) > room:
@@ -38,6 +39,7 @@ class Capture:
             self.data += chunk[: max(room, 0)]
 
     def text(self) -> str:
+        """What was kept, as text, marked ``[truncated]`` if more came."""
         text = self.data.decode(errors="replace")
         return text + "\n[truncated]" if self.truncated else text
 

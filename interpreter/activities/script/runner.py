@@ -112,6 +112,7 @@ def run(code: str, data: Any) -> dict[str, Any]:
 
 
 def outcome_bytes(outcome: dict[str, Any]) -> bytes:
+    """The outcome as the JSON text the worker reads from ``result_fd``."""
     if outcome["kind"] == "ok":
         # The result is already JSON text: splice it in rather than parse it back.
         text: str = '{"kind":"ok","result":' + outcome["result_json"] + "}"
@@ -121,12 +122,14 @@ def outcome_bytes(outcome: dict[str, Any]) -> bytes:
 
 
 def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd``, however many writes it takes."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
 def main() -> None:
+    """Read the job on stdin, lock this process down, run the code and write its outcome."""
     job = json.loads(sys.stdin.buffer.read())
     result_fd = int(job["result_fd"])
     # The user's code gets no handle on the channel its outcome travels through.

@@ -37,6 +37,7 @@ class ScriptIsolation:
 
     @property
     def available(self) -> bool:
+        """Whether children run isolated; ``reason`` says why not."""
         return bool(self.prefix)
 
 
@@ -52,9 +53,12 @@ def child_environment(workdir: Path) -> dict[str, str]:
 
 
 def python_command(isolation: ScriptIsolation) -> list[str]:
-    """``-I``: no environment variables, user site or script directory on the path;
+    """The command that starts the runner in a child, behind the isolation prefix.
+
+    ``-I``: no environment variables, user site or script directory on the path;
     ``-S``: no site-packages (the code gets the standard library only);
-    ``-B``: no bytecode written next to the standard library."""
+    ``-B``: no bytecode written next to the standard library.
+    """
     return [*isolation.prefix, sys.executable, "-I", "-S", "-B", str(RUNNER)]
 
 

@@ -17,6 +17,8 @@ MAX_LISTED = 100
 
 
 class Violation(TypedDict):
+    """One thing wrong with the data; ``rule`` is the CEL of the rule it broke, if any."""
+
     path: str
     """JSON pointer into ``data`` (``""`` is the whole value)."""
     message: str
@@ -52,6 +54,7 @@ def schema_violations(schema: dict[str, Any] | bool, data: Any) -> list[Violatio
 
 
 def failure(violations: list[Violation]) -> ValidationFailed:
+    """The node's failure, listing the first :data:`MAX_LISTED` violations and counting the rest."""
     listed = violations[:MAX_LISTED]
     text = "; ".join(f"{v['path'] or '(root)'}: {v['message']}" for v in listed)
     if len(violations) > len(listed):
