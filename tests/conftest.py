@@ -8,13 +8,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
+from interpreter.activities import build_http_client
 from interpreter.contract import search_attributes
-from tests.support.peer import Peer
+from interpreter.egress import EgressPolicy
+from tests.support.peer import Peer, running_peer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,11 +59,25 @@ def task_queue() -> str:
 
 @pytest.fixture
 def peer() -> Iterator[Peer]:
-    server = Peer()
-    try:
-        yield server
-    finally:
-        server.close()
+    """A scripted HTTP server on 127.0.0.1, the address the tests' egress guards let through."""
+    yield from running_peer()
+
+
+@pytest.fixture
+def canary() -> Iterator[Peer]:
+    """A peer on 127.0.0.2 (never allow-listed): any request reaching it is a guard failure."""
+    yield from running_peer("127.0.0.2")
+
+
+PEER_ONLY = EgressPolicy(allow=["127.0.0.1/32"])
+"""Lets the peers on 127.0.0.1 through; every other local address stays refused."""
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The worker's guarded HTTP client, allowed to reach only the test peers."""
+    async with build_http_client(PEER_ONLY, max_connections=20) as client:
+        yield client
 
 
 def _answers(host: str, port: int) -> bool:

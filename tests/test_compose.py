@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings
 
 from app.settings import Settings
 from interpreter.contract import search_attributes
+from tests.support.settings import env_names
 from worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,16 +28,6 @@ SETUP_SCRIPT = ROOT / "temporal-config/register-search-attributes.sh"
 def services() -> dict[str, Any]:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return dict(compose["services"])
-
-
-def env_names(settings: type[BaseSettings]) -> set[str]:
-    """The environment variables a Settings class reads."""
-    prefix = settings.model_config.get("env_prefix", "")
-    names = set()
-    for name, field in settings.model_fields.items():
-        alias = field.validation_alias
-        names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
-    return names
 
 
 def host_ports(service: dict[str, Any]) -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from app.settings import Settings
-from tests.test_compose import env_names
+from tests.support.settings import env_names
 from worker.settings import WorkerSettings
 
 README = (Path(__file__).parents[1] / "README.md").read_text()

@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.core.security import hash_api_key
 from app.core.state import AppState
 from app.db.models.api_key import ApiKey
-from tests.app.support import API, Actor
+from tests.support.api import API, Actor
 
 
 async def _new_key(http: httpx.AsyncClient, actor: Actor, name: str = "ci") -> dict[str, str]:

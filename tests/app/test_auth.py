@@ -12,8 +12,7 @@ import pytest
 from app.core.bootstrap import ensure_first_admin
 from app.core.security import TokenSigner
 from app.core.state import AppState
-from tests.app.conftest import MakeUser
-from tests.app.support import ADMIN_USERNAME, API, Actor, login
+from tests.support.api import ADMIN_USERNAME, API, Actor, MakeUser, login
 
 
 async def test_first_admin_comes_from_settings(admin: Actor) -> None:

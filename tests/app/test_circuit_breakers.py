@@ -12,7 +12,7 @@ import pytest
 
 from app.settings import Settings
 from interpreter.activities.circuit import Permit
-from tests.app.support import API, Actor
+from tests.support.api import API, Actor
 from worker.circuit_breakers import PostgresCircuitBreakers
 
 BREAKERS = f"{API}/circuit-breakers"

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 def _listening(event: str, **extra: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from app.triggers.hook_signature import sign
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 async def _hook(http: httpx.AsyncClient, actor: Actor, workflow_id: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import httpx
 from temporalio.worker import Worker
 
 from app.runs.workflow_metrics import percentile
-from tests.app.support import API, Actor, create_workflow, definition, eventually, run_becomes
+from tests.support.api import API, Actor, create_workflow, definition, run_becomes
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, run_becomes
+from tests.support.api import API, Actor, create_workflow, definition, run_becomes
 
 CHAIN = definition(
     nodes=[

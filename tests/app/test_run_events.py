@@ -8,15 +8,16 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import (
+from tests.support.api import (
     API,
     Actor,
     create_workflow,
     definition,
-    eventually,
     run_becomes,
+    run_of,
     waiting_definition,
 )
+from tests.support.eventually import eventually
 
 
 def parse(stream: str) -> list[dict[str, Any]]:
@@ -47,13 +48,7 @@ async def _start(http: httpx.AsyncClient, actor: Actor) -> str:
         ],
         edges=[{"from": "hold", "to": "after"}],
     )
-    workflow = await create_workflow(http, actor, body)
-    response = await http.post(
-        f"{API}/workflows/{workflow['id']}/runs", json={}, headers=actor.headers
-    )
-    assert response.status_code == 202
-    run_id: str = response.json()["run_id"]
-    return run_id
+    return await run_of(http, actor, body)
 
 
 async def test_events_follow_the_run_to_its_end(

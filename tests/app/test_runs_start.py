@@ -9,7 +9,7 @@ from temporalio.client import Client
 from app.core.state import AppState
 from app.db.models.run import RunRecord
 from interpreter.contract import search_attributes as sa
-from tests.app.support import API, Actor, create_workflow, definition, waiting_definition
+from tests.support.api import API, Actor, create_workflow, definition, waiting_definition
 
 SCHEMA = {
     "type": "object",

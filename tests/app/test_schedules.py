@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, eventually
+from tests.support.api import API, Actor, create_workflow, definition
+from tests.support.eventually import eventually
 
 
 async def _schedule(

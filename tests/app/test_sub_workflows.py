@@ -8,8 +8,17 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, eventually, run_becomes
-from tests.app.test_run_signals import node_status, signal, start
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    definition,
+    node_status,
+    run_becomes,
+    run_of,
+    send_signal,
+)
+from tests.support.eventually import eventually
 
 
 def multiplier(factor: int) -> dict[str, Any]:
@@ -84,7 +93,7 @@ async def test_the_child_is_pinned_when_the_parent_starts(
         edges=[{"from": "go", "to": "call"}],
         output="{{ nodes.call.output }}",
     )
-    run_id = await start(http, editor, parent)
+    run_id = await run_of(http, editor, parent)
 
     async def waiting() -> bool | None:
         return True if await node_status(http, editor, run_id, "go") == "waiting" else None
@@ -92,7 +101,7 @@ async def test_the_child_is_pinned_when_the_parent_starts(
     await eventually(waiting, what="the parent to wait")
     # A new active version of the child after the start does not change this run.
     assert (await put(http, editor, child["id"], multiplier(100))).status_code == 200
-    assert (await signal(http, editor, run_id, "go", None)).status_code == 202
+    assert (await send_signal(http, editor, run_id, "go", None)).status_code == 202
     assert (await run_becomes(http, editor, run_id, "succeeded"))["output"] == 10
 
 

@@ -10,7 +10,7 @@ import pytest
 from app.db.models.template import TemplateParameter
 from app.templates.builtin import builtin_templates
 from app.templates.params import declaration_errors, parameter_values, placeholders, substitute
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 BUILTIN_PARAMETERS = {
     "enrich-users": {

@@ -15,8 +15,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from interpreter.activities import ActivityRequest, ActivityResult, HttpActivity
-from tests.interpreter.activities.harness import node_request
+from tests.support.activities import node_request
 from tests.support.peer import Peer, Reply
+from tests.support.temporal import with_converter
 
 # Far longer than the Retry-After below: a retry this soon can only come from it.
 SLOW_RETRY = RetryPolicy(initial_interval=timedelta(seconds=30), maximum_attempts=3)
@@ -40,7 +41,7 @@ class CallNode:
 
 @pytest.fixture
 def client(temporal_client: Client) -> Client:
-    return Client(**{**temporal_client.config(), "data_converter": pydantic_data_converter})
+    return with_converter(temporal_client, pydantic_data_converter)
 
 
 async def call(

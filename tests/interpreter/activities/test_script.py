@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from interpreter.activities import ScriptActivity, ScriptSettings
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, node_request, run
 
 
 @pytest.fixture(scope="module")

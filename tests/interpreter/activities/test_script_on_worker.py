@@ -3,8 +3,6 @@ and cancelling the run reaches the child through heartbeats."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import timedelta
 
@@ -17,8 +15,9 @@ from temporalio.worker import Worker
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities import ActivityRequest, ActivityResult, ScriptActivity
-from tests.interpreter.activities.harness import node_request
-from tests.interpreter.activities.test_script_sandbox import script_processes
+from tests.support.activities import node_request, script_processes
+from tests.support.eventually import eventually
+from tests.support.temporal import with_converter
 
 
 @workflow.defn(sandboxed=False)
@@ -39,7 +38,7 @@ class RunScript:
 
 @pytest.fixture
 def client(temporal_client: Client) -> Client:
-    return Client(**{**temporal_client.config(), "data_converter": pydantic_data_converter})
+    return with_converter(temporal_client, pydantic_data_converter)
 
 
 async def start(
@@ -72,10 +71,7 @@ async def test_cancelling_the_run_kills_the_script(client: Client, task_queue: s
         handle = await start(
             client, task_queue, "def main(input):\n    while True:\n        pass\n"
         )
-        deadline = time.monotonic() + 20
-        while not script_processes():
-            assert time.monotonic() < deadline, "the script never started"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(script_processes()), within=20, what="the script to start")
 
         await handle.cancel()
 

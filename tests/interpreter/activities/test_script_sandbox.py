@@ -9,7 +9,6 @@ import os
 import shutil
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ import pytest
 from temporalio.exceptions import CancelledError
 
 from interpreter.activities import ScriptActivity, ScriptIsolation, ScriptSettings
-from tests.interpreter.activities.harness import environment, fail, node_request, run
+from tests.support.activities import environment, fail, node_request, run, script_processes
+from tests.support.eventually import eventually
 
 CANARY = "canary-7f3e1d"
 UNISOLATED = ScriptIsolation((), "turned off by the test")
@@ -45,13 +45,6 @@ def main(input):
         return f'refused: {exc}'
     return 'connected'
 """
-
-
-async def _poll(check: Any, what: str, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 ROOT_ONLY = ("--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--")
@@ -91,7 +84,9 @@ async def bystander() -> AsyncIterator[int]:
         env={**os.environ, "FLOWFORGE_CANARY": CANARY},
     )
     try:
-        await _poll(lambda: _exec_done(process.pid), "the bystander to drop its privileges")
+        await eventually(
+            lambda: _exec_done(process.pid), within=10, what="the bystander to drop its privileges"
+        )
         yield process.pid
     finally:
         process.kill()
@@ -156,18 +151,6 @@ async def test_isolation_can_be_required(listener: int) -> None:
     )
 
 
-def script_processes() -> list[int]:
-    """Processes whose working directory is a script's."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if "flowforge-script-" in os.readlink(entry / "cwd"):
-                found.append(int(entry.name))
-        except (OSError, ValueError):
-            pass
-    return found
-
-
 @pytest.mark.parametrize("isolation", [None, UNISOLATED], ids=["isolated", "unisolated"])
 async def test_cancelling_the_activity_kills_the_script(
     isolation: ScriptIsolation | None,
@@ -176,7 +159,7 @@ async def test_cancelling_the_activity_kills_the_script(
     env = environment(timeout=60)
     code = "import os\ndef main(input):\n    while True:\n        pass\n"
     task = asyncio.create_task(env.run(activity.script, request(code, timeout="50s")))
-    await _poll(lambda: script_processes(), "the script to start")
+    await eventually(lambda: bool(script_processes()), within=10, what="the script to start")
     workdirs = {os.readlink(f"/proc/{pid}/cwd") for pid in script_processes()}
 
     env.cancel()

@@ -12,9 +12,7 @@ from interpreter.activities import HttpActivity, WebhookActivity
 from interpreter.activities.masking import MASK, Masker
 from interpreter.activities.secrets import secret_names
 from interpreter.errors import HttpStatusError
-from tests.interpreter.activities.harness import fail, node_request, run
-from tests.interpreter.activities.test_http_config import StaticSecrets
-from tests.interpreter.activities.test_webhook import MemoryRecorder
+from tests.support.activities import MemoryRecorder, StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer, Reply, Seen
 
 TOKEN = 'tok"en/9+x'

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from interpreter.activities import ValidateActivity, ValidateConfig
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, node_request, run
 from tests.support.peer import Peer
 
 LEAD_SCHEMA = {

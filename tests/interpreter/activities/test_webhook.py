@@ -18,21 +18,10 @@ from interpreter.activities import (
     WebhookActivity,
     WebhookSettings,
 )
-from tests.interpreter.activities.harness import fail, node_request, run
-from tests.interpreter.activities.test_http_config import StaticSecrets
+from tests.support.activities import MemoryRecorder, StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer, Reply, Seen
 
 SECRET = "whsec-4f1c"
-
-
-class MemoryRecorder:
-    """Keeps delivery records in a list, standing in for the worker's PostgreSQL table."""
-
-    def __init__(self) -> None:
-        self.records: list[DeliveryRecord] = []
-
-    async def record(self, delivery: DeliveryRecord) -> None:
-        self.records.append(delivery)
 
 
 class BrokenRecorder:

@@ -15,9 +15,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from interpreter.activities import ActivityRequest, ActivityResult, WebhookActivity
-from tests.interpreter.activities.harness import node_request
-from tests.interpreter.activities.test_webhook import MemoryRecorder
+from tests.support.activities import MemoryRecorder, node_request
 from tests.support.peer import Peer, Reply
+from tests.support.temporal import with_converter
 
 
 @workflow.defn(sandboxed=False)
@@ -38,7 +38,7 @@ class DeliverNode:
 
 @pytest.fixture
 def client(temporal_client: Client) -> Client:
-    return Client(**{**temporal_client.config(), "data_converter": pydantic_data_converter})
+    return with_converter(temporal_client, pydantic_data_converter)
 
 
 async def deliver(

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import snapshot
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, snapshot
 
 
 def loop(body: dict[str, Any], items: str = "input.items", **config: Any) -> dict[str, Any]:

@@ -10,9 +10,9 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from interpreter.contract.client import PAUSE_SIGNAL, RESUME_SIGNAL
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import eventually, snapshot
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, node_is, snapshot
 
 
 def call(node_id: str, url: str, **extra: Any) -> dict[str, Any]:
@@ -196,7 +196,7 @@ async def test_pause_mid_run_lets_running_call_finish(start: Start, peer: Peer) 
     handle = await start(definition)
     await eventually(lambda: _has_hits(peer, "/one"))
     await handle.signal(PAUSE_SIGNAL)
-    await eventually(lambda: _node(handle, "one", "succeeded"))
+    await eventually(lambda: node_is(handle, "one", "succeeded"))
     await asyncio.sleep(0.5)  # a window in which `two` would have started if not paused
     assert peer.hits("/two") == []
     await handle.signal(RESUME_SIGNAL)
@@ -221,10 +221,6 @@ async def test_cancel_reaches_a_running_activity(start: Start, peer: Peer) -> No
 
 async def _has_hits(peer: Peer, path: str) -> bool:
     return bool(peer.hits(path))
-
-
-async def _node(handle: Any, node_id: str, status: str) -> bool:
-    return {n.id: n.status.value for n in (await snapshot(handle)).nodes}[node_id] == status
 
 
 async def test_log_and_validate_nodes_in_a_run(start: Start) -> None:

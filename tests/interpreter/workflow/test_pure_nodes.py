@@ -7,7 +7,7 @@ from temporalio.client import WorkflowFailureError
 
 from interpreter.contract.client import STATUS_QUERY
 from interpreter.contract.run import RunSnapshot
-from tests.interpreter.workflow.conftest import Start
+from tests.support.workflows import Start
 
 
 async def test_transform_condition_switch(start: Start) -> None:

@@ -23,9 +23,9 @@ from interpreter.contract.run import PinnedWorkflow, child_key
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
 from interpreter.validation.definition import validate_definition
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import eventually, snapshot
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, run_is, snapshot
 from worker.runtime import workflow_runner
 
 HISTORIES = Path(__file__).parents[2] / "histories"
@@ -253,7 +253,7 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     )
     await eventually(lambda: _running(waiting))
     await waiting.execute_update(SIGNAL_UPDATE, SignalDelivery(name="go", payload={"v": {}}))
-    await eventually(lambda: _suspended(waiting))
+    await eventually(lambda: run_is(waiting, "suspended"))
     await waiting.execute_update(SKIP_NODE_UPDATE, NodeSkip(node_id="use", output=1))
     await waiting.result()
     handles.append(("signal_suspend_webhook_script", waiting))
@@ -276,10 +276,6 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
         )
     )
     return handles
-
-
-async def _suspended(handle: Any) -> bool:
-    return (await snapshot(handle)).status.value == "suspended"
 
 
 async def _running(handle: Any) -> bool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from interpreter.contract.client import NODE_STATS_MEMO, OUTPUTS_QUERY
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import snapshot
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, snapshot
 
 
 def definition(url: str) -> dict[str, Any]:
