@@ -1,4 +1,4 @@
-"""``{{ cel }}`` templates: parsing, walking JSON values, rendering and deferring secrets."""
+"""Holes (``{{ cel }}`` templates): parsing, walking JSON values, rendering, deferring secrets."""
 
 from __future__ import annotations
 
