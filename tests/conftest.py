@@ -7,7 +7,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from temporalio.client import Client

@@ -115,7 +115,7 @@ async def test_a_cron_schedule_is_read_changed_triggered_and_deleted(
 
 async def test_bad_timing_is_a_422_naming_the_field(http: httpx.AsyncClient, editor: Actor) -> None:
     workflow = await create_workflow(http, editor)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"cron": "61 * * * *"}, "/body/cron"),
         ({"cron": "* * *"}, "/body/cron"),
         ({"cron": "*/0 * * * *"}, "/body/cron"),

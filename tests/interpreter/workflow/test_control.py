@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError, TimeoutError
@@ -11,7 +13,7 @@ from interpreter.contract.client import PAUSE_SIGNAL, RESUME_SIGNAL
 from tests.support.eventually import eventually
 from tests.support.workflows import Start, node_is, run_is, snapshot
 
-CHAIN = {
+CHAIN: dict[str, Any] = {
     "name": "chain",
     "nodes": [
         {"id": "first", "type": "wait", "config": {"duration": "1s"}},

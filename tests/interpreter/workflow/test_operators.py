@@ -15,7 +15,7 @@ from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from tests.support.workflows import Start, node_is, node_states, run_is, snapshot
 
-APPROVAL = {
+APPROVAL: dict[str, Any] = {
     "name": "approval",
     "nodes": [
         {

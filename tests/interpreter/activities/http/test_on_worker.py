@@ -31,7 +31,7 @@ class CallNode:
     async def run(self, request: ActivityRequest) -> ActivityResult:
         # By method reference, so the result is decoded with the activity's own
         # return hint: it must be the envelope, not the raw output.
-        return await workflow.execute_activity(
+        return await workflow.execute_activity_method(
             HttpActivity.http,
             request,
             start_to_close_timeout=timedelta(seconds=10),

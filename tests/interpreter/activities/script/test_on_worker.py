@@ -26,7 +26,7 @@ class RunScript:
 
     @workflow.run
     async def run(self, request: ActivityRequest) -> ActivityResult:
-        return await workflow.execute_activity(
+        return await workflow.execute_activity_method(
             ScriptActivity.script,
             request,
             start_to_close_timeout=timedelta(seconds=60),

@@ -158,7 +158,7 @@ async def test_cancelling_the_activity_kills_the_script(
     activity = ScriptActivity(isolation=isolation)
     env = environment(timeout=60)
     code = "import os\ndef main(input):\n    while True:\n        pass\n"
-    task = asyncio.create_task(env.run(activity.script, request(code, timeout="50s")))
+    task = asyncio.ensure_future(env.run(activity.script, request(code, timeout="50s")))
     await eventually(lambda: bool(script_processes()), within=10, what="the script to start")
     workdirs = {os.readlink(f"/proc/{pid}/cwd") for pid in script_processes()}
 

@@ -26,7 +26,7 @@ class DeliverNode:
 
     @workflow.run
     async def run(self, request: ActivityRequest) -> ActivityResult:
-        return await workflow.execute_activity(
+        return await workflow.execute_activity_method(
             WebhookActivity.webhook,
             request,
             start_to_close_timeout=timedelta(seconds=10),
