@@ -178,4 +178,5 @@ async def test_an_unusable_admin_setting_stops_startup(app_state: AppState) -> N
     )
     with pytest.raises(ValueError, match="FLOWFORGE_ADMIN_USERNAME") as raised:
         await ensure_first_admin(settings, app_state.sessions)
-    assert "username" in str(raised.value) and "password" in str(raised.value)
+    assert "username" in str(raised.value)
+    assert "password" in str(raised.value)

@@ -75,7 +75,8 @@ async def test_events_follow_the_run_to_its_end(
         for e in events
         if e["event"] == "node" and e["data"]["node_id"] == "hold"
     ]
-    assert hold[-1] == "succeeded" and len(hold) == len(dict.fromkeys(hold))
+    assert hold[-1] == "succeeded"
+    assert len(hold) == len(dict.fromkeys(hold))
 
 
 async def test_a_finished_run_replays_the_same_ids_and_resumes_after_the_last_seen(
@@ -117,7 +118,8 @@ async def test_a_live_stream_ends_and_resumes_without_repeats_until_the_run_move
     await eventually(lambda: _waiting(http, editor, run_id), what="the wait node to start")
     # The app's streams end after a few seconds while the run goes on.
     first = await _events(http, editor, run_id, 0)
-    assert first and all(e["event"] == "node" for e in first)
+    assert first
+    assert all(e["event"] == "node" for e in first)
     assert await _events(http, editor, run_id, first[-1]["id"]) == []
     assert (
         await http.post(f"{API}/runs/{run_id}/cancel", headers=editor.headers)

@@ -26,9 +26,12 @@ async def test_a_node_in_detail(http: httpx.AsyncClient, worker: Worker, editor:
     response = await node(http, editor, run_id, "greet")
     assert response.status_code == 200, response.text
     detail = response.json()
-    assert detail["id"] == "greet" and detail["type"] == "transform"
+    assert detail["id"] == "greet"
+    assert detail["type"] == "transform"
     assert (detail["status"], detail["attempts"], detail["output"]) == ("succeeded", 1, "hello")
-    assert detail["started_at"] and detail["ended_at"] and detail["error"] is None
+    assert detail["started_at"]
+    assert detail["ended_at"]
+    assert detail["error"] is None
     assert detail["deliveries"] is None  # only webhook nodes have deliveries
 
     unknown = await node(http, editor, run_id, "nobody")

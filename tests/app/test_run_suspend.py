@@ -64,7 +64,8 @@ async def test_retry_with_a_patched_config_lets_the_run_succeed(
     assert run["output"] == {"charged": True}
     charge = next(n for n in run["nodes"] if n["id"] == "charge")
     assert (charge["status"], charge["attempts"]) == ("succeeded", 2)
-    assert len(peer.hits("/charge")) == 1 and len(peer.hits("/charge2")) == 1
+    assert len(peer.hits("/charge")) == 1
+    assert len(peer.hits("/charge2")) == 1
 
 
 async def test_retry_without_a_body_runs_the_node_as_it_was(
@@ -111,7 +112,8 @@ async def test_a_failing_transform_suspends_and_can_be_skipped(
     run_id = await run_of(http, editor, body)
     run = await run_becomes(http, editor, run_id, "suspended")
     read = next(n for n in run["nodes"] if n["id"] == "read")
-    assert read["status"] == "failed" and read["error"]["type"] == "ExpressionError"
+    assert read["status"] == "failed"
+    assert read["error"]["type"] == "ExpressionError"
     assert (await act(http, editor, run_id, "read", "skip", {"output": 7})).status_code == 202
     assert (await run_becomes(http, editor, run_id, "succeeded"))["output"] == 7
 

@@ -35,7 +35,8 @@ async def test_finished_run_shows_input_output_and_nodes(
     assert run["error"] is None
     assert (run["workflow_id"], run["version"], run["owner_id"]) == (created["id"], 1, editor.id)
     assert [(n["id"], n["status"]) for n in run["nodes"]] == [("echo", "succeeded")]
-    assert run["started_at"] and run["ended_at"]
+    assert run["started_at"]
+    assert run["ended_at"]
     assert run["temporal"]["run_id"]
 
 

@@ -158,7 +158,8 @@ async def test_targets_are_checked_at_save_time(
     missing = str(uuid.uuid4())
     errors = await _refused_at_save(http, editor, calling(missing))
     assert errors[0]["path"] == "/nodes/0/config/workflow_id"
-    assert missing in errors[0]["message"] and "'call'" in errors[0]["message"]
+    assert missing in errors[0]["message"]
+    assert "'call'" in errors[0]["message"]
 
     await _refused_at_save(http, editor, calling("not-a-workflow-id"))
     templated = await _refused_at_save(http, editor, calling("{{ input.target }}"))
@@ -217,7 +218,8 @@ async def test_a_target_gone_since_saving_is_422_at_start(
     response = await run(http, editor, parent["id"], 1)
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert "'call'" in detail and child["id"] in detail
+    assert "'call'" in detail
+    assert child["id"] in detail
     assert response.json()["errors"][0]["path"] == "/nodes/0/config/workflow_id"
 
 
@@ -235,7 +237,8 @@ async def test_cycles_are_refused_at_start(
     itself = await create_workflow(http, editor, multiplier(2))
     assert (await put(http, editor, itself["id"], calling(itself["id"]))).status_code == 200
     response = await run(http, editor, itself["id"], 1)
-    assert response.status_code == 422 and "cycle" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "cycle" in response.json()["detail"]
 
 
 async def test_nesting_is_limited(http: httpx.AsyncClient, worker: Worker, editor: Actor) -> None:

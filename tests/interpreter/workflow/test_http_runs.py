@@ -33,7 +33,8 @@ async def test_max_concurrency_bounds_parallel_requests(start: Start, peer: Peer
     }
     handle = await start(definition)
     result = await handle.result()
-    assert len(result) == 9 and all(out["status"] == 200 for out in result.values())
+    assert len(result) == 9
+    assert all(out["status"] == 200 for out in result.values())
     assert peer.max_in_flight == 3
 
 
@@ -86,7 +87,8 @@ async def test_retry_count_and_spacing(
     for gap, want in zip(gaps(peer, "/flaky"), expected, strict=True):
         assert want * 0.9 <= gap < want + 1.5, (gap, want)
     node = (await snapshot(handle)).nodes[0]
-    assert node.attempts == 3 and node.status == "succeeded"
+    assert node.attempts == 3
+    assert node.status == "succeeded"
 
 
 async def test_retry_after_is_honoured(start: Start, peer: Peer) -> None:
@@ -112,9 +114,13 @@ async def test_client_error_is_not_retried(start: Start, peer: Peer) -> None:
         await handle.result()
     assert len(peer.hits("/bad")) == 1
     message = str(info.value.cause)
-    assert "node 'get'" in message and "400" in message and "missing field foo" in message
+    assert "node 'get'" in message
+    assert "400" in message
+    assert "missing field foo" in message
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "HttpStatusError" and node.attempts == 1
+    assert node.error is not None
+    assert node.error.type == "HttpStatusError"
+    assert node.attempts == 1
 
 
 async def test_server_error_exhausts_attempts(start: Start, peer: Peer) -> None:
@@ -182,7 +188,8 @@ async def test_idempotency_key_is_stable_across_retries(start: Start, peer: Peer
     handle = await start(definition)
     await handle.result()
     keys = {seen.headers.get("idempotency-key") for seen in peer.hits("/charge")}
-    assert len(keys) == 1 and None not in keys
+    assert len(keys) == 1
+    assert None not in keys
 
 
 async def test_pause_mid_run_lets_running_call_finish(start: Start, peer: Peer) -> None:
@@ -216,7 +223,8 @@ async def test_cancel_reaches_a_running_activity(start: Start, peer: Peer) -> No
         await handle.result()
     assert loop.time() - began < 10
     final = await snapshot(handle)
-    assert final.status == "cancelled" and final.nodes[0].status == "cancelled"
+    assert final.status == "cancelled"
+    assert final.nodes[0].status == "cancelled"
 
 
 async def _has_hits(peer: Peer, path: str) -> bool:
@@ -251,7 +259,9 @@ async def test_log_and_validate_nodes_in_a_run(start: Start) -> None:
         await handle.result()
     assert "amount over the limit" in str(info.value.cause)
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "ValidationFailed" and node.attempts == 1
+    assert node.error is not None
+    assert node.error.type == "ValidationFailed"
+    assert node.attempts == 1
 
 
 async def test_egress_guard_refuses_unlisted_loopback(start: Start, peer: Peer) -> None:
@@ -262,5 +272,7 @@ async def test_egress_guard_refuses_unlisted_loopback(start: Start, peer: Peer) 
         await handle.result()
     assert "loopback" in str(info.value.cause)
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "EgressDenied" and node.attempts == 1
+    assert node.error is not None
+    assert node.error.type == "EgressDenied"
+    assert node.attempts == 1
     assert peer.requests == []

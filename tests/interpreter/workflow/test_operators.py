@@ -89,7 +89,8 @@ async def test_signal_timeout_fails_the_node(start: Start) -> None:
         await handle.result()
     assert "no 'approval' signal within 300ms" in str(info.value.cause)
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "SignalTimeout"
+    assert node.error is not None
+    assert node.error.type == "SignalTimeout"
 
 
 def _suspending(url: str) -> dict[str, Any]:
@@ -120,7 +121,8 @@ async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) 
     handle = await start(_suspending(peer.url))
     await eventually(lambda: run_is(handle, "suspended"))
     current = await snapshot(handle)
-    assert current.suspended_on == "charge" and current.nodes[0].status == "failed"
+    assert current.suspended_on == "charge"
+    assert current.nodes[0].status == "failed"
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(RETRY_NODE_UPDATE, NodeRetry(node_id="ship"))
     status = await handle.execute_update(

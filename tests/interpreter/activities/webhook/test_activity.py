@@ -131,7 +131,8 @@ async def test_503_is_retried_and_every_attempt_recorded(
     assert output["status"] == 200
     first, second = recorder.records
     assert (first.attempt, first.status, first.error_type) == (1, 503, "HttpStatusError")
-    assert first.error is not None and "answered 503" in first.error
+    assert first.error is not None
+    assert "answered 503" in first.error
     assert (second.attempt, second.status, second.error_type) == (2, 200, None)
     ids = {seen.headers["x-delivery-id"] for seen in peer.hits("/busy")}
     assert ids == {first.delivery_id} == {second.delivery_id}
