@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck pytest bench clean
+.PHONY: dev test test-fast lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The pure tests only (no Temporal, PostgreSQL or subprocess): seconds, for the edit loop.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m fast
 
 bench: $(STAMP)
 	$(BIN)/python bench/interpreter_overhead.py

@@ -20,6 +20,8 @@ from interpreter.contract import search_attributes
 from tests.support.settings import env_names
 from worker.settings import WorkerSettings
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_SCRIPT = ROOT / "temporal-config/register-search-attributes.sh"
 

@@ -11,6 +11,8 @@ from app.settings import Settings
 from tests.support.settings import env_names
 from worker.settings import WorkerSettings
 
+pytestmark = pytest.mark.fast
+
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
 

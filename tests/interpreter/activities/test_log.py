@@ -9,6 +9,8 @@ import pytest
 from interpreter.activities import LogActivity
 from tests.support.activities import fail, node_request, run
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(
     ("level", "expected"),

@@ -10,6 +10,8 @@ from interpreter.activities import ValidateActivity, ValidateConfig
 from tests.support.activities import fail, node_request, run
 from tests.support.peer import Peer
 
+pytestmark = pytest.mark.fast
+
 LEAD_SCHEMA = {
     "type": "object",
     "required": ["email", "score"],

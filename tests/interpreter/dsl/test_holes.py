@@ -16,6 +16,8 @@ from interpreter.dsl.holes import (
 )
 from interpreter.errors import EvaluationError, ExpressionSyntaxError
 
+pytestmark = pytest.mark.fast
+
 VARIABLES: dict[str, Any] = {
     "input": {
         "id": 42,
