@@ -22,8 +22,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Coverage of app/, interpreter/ and worker/ (worker processes included), each line
+# tagged with the tests that ran it (`coverage html --show-contexts`); the floor is in
+# pyproject.toml.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-context=test --cov-report=term
 
 test: lint typecheck pytest
 
@@ -35,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/interpreter_overhead.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage .coverage.*
