@@ -44,6 +44,11 @@ def node_request(
     )
 
 
+def script_request(code: str, **config: Any) -> ActivityRequest:
+    """A script node's request running ``code`` (``config`` adds the other fields)."""
+    return node_request({"code": code, **config}, node_type="script")
+
+
 def environment(*, attempt: int = 1, timeout: float = 10.0) -> ActivityEnvironment:
     env = ActivityEnvironment()
     env.info = dataclasses.replace(

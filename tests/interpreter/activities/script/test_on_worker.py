@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities import ActivityRequest, ActivityResult, ScriptActivity
-from tests.support.activities import node_request, script_processes
+from tests.support.activities import script_processes, script_request
 from tests.support.eventually import eventually
 from tests.support.temporal import with_converter
 
@@ -44,7 +44,7 @@ def client(temporal_client: Client) -> Client:
 async def start(
     client: Client, task_queue: str, code: str
 ) -> WorkflowHandle[RunScript, ActivityResult]:
-    request = node_request({"code": code, "input": [1, 2, 3], "timeout": "50s"}, node_type="script")
+    request = script_request(code, input=[1, 2, 3], timeout="50s")
     return await client.start_workflow(
         RunScript.run, request, id=f"script-{uuid.uuid4().hex}", task_queue=task_queue
     )
