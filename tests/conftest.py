@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from interpreter.activities import build_http_client
 from interpreter.egress import EgressPolicy
 from tests.support.peer import Peer, running_peer
-from tests.support.temporal import temporal_environment
+from tests.support.temporal import temporal_environment, with_converter
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +49,12 @@ async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflow
 @pytest.fixture(scope="session")
 def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def client(temporal_client: Client) -> Client:
+    """The session's client with FlowForge's data converter, as workers and the API use."""
+    return with_converter(temporal_client)
 
 
 @pytest.fixture

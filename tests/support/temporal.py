@@ -76,7 +76,7 @@ def with_converter(client: Client, data_converter: DataConverter = DATA_CONVERTE
     """A client of the same server and namespace that converts payloads with ``data_converter``.
 
     The session's client uses the SDK's default converter; workers and starters of
-    interpreter runs need the interpreter's (pydantic, with the payload codec).
+    runs need FlowForge's, which carries pydantic models as JSON.
     """
     config = client.config()
     config["data_converter"] = data_converter

@@ -12,13 +12,7 @@ from temporalio.worker import Worker
 
 from interpreter.contract.client import start_run
 from interpreter.contract.run import PinnedWorkflow
-from tests.support.temporal import with_converter
 from tests.support.workflows import Start, make_run, new_worker
-
-
-@pytest.fixture(scope="session")
-async def client(temporal_client: Client) -> Client:
-    return with_converter(temporal_client)
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from interpreter.activities import ActivityRequest, ActivityResult, HttpActivity
 from tests.support.activities import node_request
 from tests.support.peer import Peer, Reply
-from tests.support.temporal import with_converter
 
 # Far longer than the Retry-After below: a retry this soon can only come from it.
 SLOW_RETRY = RetryPolicy(initial_interval=timedelta(seconds=30), maximum_attempts=3)
@@ -37,11 +35,6 @@ class CallNode:
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=SLOW_RETRY,
         )
-
-
-@pytest.fixture
-def client(temporal_client: Client) -> Client:
-    return with_converter(temporal_client, pydantic_data_converter)
 
 
 async def call(

@@ -10,14 +10,12 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities import ActivityRequest, ActivityResult, ScriptActivity
 from tests.support.activities import script_processes, script_request
 from tests.support.eventually import eventually
-from tests.support.temporal import with_converter
 
 
 @workflow.defn(sandboxed=False)
@@ -34,11 +32,6 @@ class RunScript:
             retry_policy=RetryPolicy(maximum_attempts=1),
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-
-
-@pytest.fixture
-def client(temporal_client: Client) -> Client:
-    return with_converter(temporal_client, pydantic_data_converter)
 
 
 async def start(

@@ -11,13 +11,11 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from interpreter.activities import ActivityRequest, ActivityResult, WebhookActivity
 from tests.support.activities import MemoryRecorder, node_request
 from tests.support.peer import Peer, Reply
-from tests.support.temporal import with_converter
 
 
 @workflow.defn(sandboxed=False)
@@ -34,11 +32,6 @@ class DeliverNode:
                 initial_interval=timedelta(milliseconds=100), maximum_attempts=3
             ),
         )
-
-
-@pytest.fixture
-def client(temporal_client: Client) -> Client:
-    return with_converter(temporal_client, pydantic_data_converter)
 
 
 async def deliver(
