@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck pytest bench settings-doc clean
+.PHONY: dev test test-fast lint typecheck pytest bench settings-doc clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Coverage of app/, interpreter/ and worker/ (worker processes included), each line
+# tagged with the tests that ran it (`coverage html --show-contexts`); the floor is in
+# pyproject.toml.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-context=test --cov-report=term
 
 test: lint typecheck pytest
+
+# The pure tests only (no Temporal, PostgreSQL or subprocess): seconds, for the edit loop.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m fast
 
 bench: $(STAMP)
 	$(BIN)/python bench/interpreter_overhead.py
@@ -35,4 +42,4 @@ settings-doc: $(STAMP)
 	$(BIN)/python docs/settings_table.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage .coverage.*

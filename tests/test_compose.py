@@ -20,6 +20,8 @@ from interpreter.contract import search_attributes
 from interpreter.settings import variables
 from worker.settings import WorkerSettings
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_SCRIPT = ROOT / "temporal-config/register-search-attributes.sh"
 
@@ -50,7 +52,8 @@ def test_services_and_published_ports(services: dict[str, Any]) -> None:
 
 def test_worker_scales(services: dict[str, Any]) -> None:
     worker = services["worker"]
-    assert "ports" not in worker and "container_name" not in worker
+    assert "ports" not in worker
+    assert "container_name" not in worker
     assert worker["command"] == ["python", "-m", "worker"]
 
 
@@ -60,7 +63,8 @@ def test_temporal_persists_and_searches_on_postgres(services: dict[str, Any]) ->
     assert temporal["image"].startswith("temporalio/auto-setup:")
     assert env["DB"] == "postgres12"  # SQL visibility on 12+: advanced visibility
     assert env["POSTGRES_SEEDS"] == "postgres"
-    assert env["DBNAME"] != "flowforge" and env["VISIBILITY_DBNAME"] != "flowforge"
+    assert env["DBNAME"] != "flowforge"
+    assert env["VISIBILITY_DBNAME"] != "flowforge"
 
 
 @pytest.mark.parametrize(

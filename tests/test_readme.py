@@ -15,6 +15,8 @@ from interpreter.contract.run import RunOptions
 from interpreter.settings import CommonSettings, declarations, variables
 from worker.settings import WorkerSettings
 
+pytestmark = pytest.mark.fast
+
 README = (Path(__file__).parents[1] / "README.md").read_text()
 PROCESSES = [CommonSettings, Settings, WorkerSettings, DevSettings, CliSettings]
 

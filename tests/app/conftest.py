@@ -7,9 +7,7 @@ loop, against the session's real PostgreSQL database and Temporal dev server.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,10 +19,17 @@ from app.core.state import AppState
 from app.db.migrations import upgrade_to_head
 from app.main import create_app
 from app.settings import Settings
-from interpreter.contract.client import DATA_CONVERTER
-from tests.app.support import ADMIN_PASSWORD, ADMIN_USERNAME, API, Actor, login
-
-MakeUser = Callable[[str], Awaitable[Actor]]
+from tests.support.api import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    API,
+    Actor,
+    MakeUser,
+    login,
+    make_settings,
+    started,
+)
+from tests.support.temporal import with_converter
 
 
 @pytest.fixture(scope="session")
@@ -38,43 +43,11 @@ def temporal_address(temporal_client: Client) -> str:
     return temporal_client.service_client.config.target_host
 
 
-def make_settings(
-    database_url: str, temporal_address: str, data_dir: Path, **extra: Any
-) -> Settings:
-    """Test settings: the session's database and Temporal, a task queue of their own."""
-    values: dict[str, Any] = {
-        "environment": "test",
-        "DATABASE_URL": database_url,
-        "TEMPORAL_ADDRESS": temporal_address,
-        "data_dir": str(data_dir),
-        "task_queue": f"api-{uuid.uuid4().hex[:12]}",
-        "admin_username": ADMIN_USERNAME,
-        "admin_password": ADMIN_PASSWORD,
-        "temporal_connect_timeout": 2.0,
-        "temporal_rpc_timeout": 5.0,
-        "db_connect_timeout": 2.0,
-        # Event streams of runs that go on for long end soon (clients reconnect).
-        "run_events_max_seconds": 3.0,
-        **extra,
-    }
-    return Settings(**values)
-
-
 @pytest.fixture(scope="session")
 def settings(
     migrated_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     return make_settings(migrated_url, temporal_address, tmp_path_factory.mktemp("data"))
-
-
-async def started(
-    app: FastAPI, *, raise_app_exceptions: bool = True
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Run ``app``'s lifespan and yield a client talking to it in-process."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-        async with httpx.AsyncClient(transport=transport, base_url="http://flowforge.test") as http:
-            yield http
 
 
 @pytest.fixture(scope="session")
@@ -139,8 +112,6 @@ async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[W
     from worker.runtime import create_worker, http_client
     from worker.settings import WorkerSettings
 
-    config = temporal_client.config()
-    config["data_converter"] = DATA_CONVERTER
     worker_settings = WorkerSettings(
         graceful_shutdown_seconds=0,
         heartbeat_throttle_seconds=0.5,
@@ -149,7 +120,7 @@ async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[W
     )
     async with http_client(worker_settings) as client, database_pool(worker_settings) as pool:
         running = create_worker(
-            Client(**config),
+            with_converter(temporal_client),
             worker_settings,
             task_queue=settings.task_queue,
             http=client,

@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.core.state import AppState
 from app.db.models.api_key import ApiKey
 from app.security import hash_api_key
-from tests.app.support import API, Actor
+from tests.support.api import API, Actor
 
 
 async def _new_key(http: httpx.AsyncClient, actor: Actor, name: str = "ci") -> dict[str, str]:
@@ -22,7 +22,8 @@ async def test_key_is_shown_once_and_stored_hashed(
     http: httpx.AsyncClient, app_state: AppState, editor: Actor
 ) -> None:
     created = await _new_key(http, editor)
-    assert created["key"].startswith("ffk_") and len(created["key"]) > 40
+    assert created["key"].startswith("ffk_")
+    assert len(created["key"]) > 40
     async with app_state.sessions() as session:
         row = (await session.exec(select(ApiKey).where(ApiKey.id == created["id"]))).one()
     assert row.key_hash == hash_api_key(created["key"])

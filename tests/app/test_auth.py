@@ -12,8 +12,7 @@ import pytest
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
 from app.security import TokenSigner
-from tests.app.conftest import MakeUser
-from tests.app.support import ADMIN_USERNAME, API, Actor, login
+from tests.support.api import ADMIN_USERNAME, API, Actor, MakeUser, login
 
 
 async def test_first_admin_comes_from_settings(admin: Actor) -> None:
@@ -179,4 +178,5 @@ async def test_an_unusable_admin_setting_stops_startup(app_state: AppState) -> N
     )
     with pytest.raises(ValueError, match="FLOWFORGE_ADMIN_USERNAME") as raised:
         await ensure_first_admin(settings, app_state.sessions)
-    assert "username" in str(raised.value) and "password" in str(raised.value)
+    assert "username" in str(raised.value)
+    assert "password" in str(raised.value)

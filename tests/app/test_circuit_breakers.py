@@ -6,13 +6,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
 from app.settings import Settings
 from interpreter.activities.circuit import Permit
-from tests.app.support import API, Actor
+from tests.support.api import API, Actor
 from worker.circuit_breakers import PostgresCircuitBreakers
 
 BREAKERS = f"{API}/circuit-breakers"

@@ -9,7 +9,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 from app.cli.main import app
 from app.main import create_app
 from app.settings import Settings
-from tests.app.support import API, Actor, definition
+from tests.support.api import API, Actor, definition
 from tests.support.peer import Peer, Reply, Seen
 
 DEFINITION = {"dsl_version": 1, "name": "hello", "nodes": [{"id": "a", "type": "log"}]}
@@ -36,7 +36,7 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(peer: Peer, config_dir: Path) -> Iterator[Any]:
+def cli(peer: Peer, config_dir: Path) -> Callable[..., Result]:
     """Run ``flowforge ...`` in-process against ``peer``, with its own config dir."""
     runner = CliRunner()
 
@@ -45,7 +45,7 @@ def cli(peer: Peer, config_dir: Path) -> Iterator[Any]:
         env["FLOWFORGE_TOKEN"] = token or ""
         return runner.invoke(app, list(args), env=env, input=stdin)
 
-    yield run
+    return run
 
 
 def workflow_pages(peer: Peer, pages: list[list[dict[str, Any]]]) -> None:
@@ -146,7 +146,8 @@ def test_an_invalid_definition_prints_every_error(peer: Peer, cli: Any) -> None:
 
     assert result.exit_code == 1
     assert "422" in result.stderr
-    assert "unknown_node_type" in result.stderr and "invalid definition" in result.stderr
+    assert "unknown_node_type" in result.stderr
+    assert "invalid definition" in result.stderr
 
 
 def test_list_passes_the_page_options(peer: Peer, cli: Any) -> None:
@@ -196,7 +197,8 @@ def test_a_conflict_prints_the_apis_detail(peer: Peer, cli: Any) -> None:
     peer.route("/api/v1/runs/r1/resume", Reply(409, {"detail": "run r1 is running, not paused"}))
     result = cli("runs", "resume", "r1")
     assert result.exit_code == 1
-    assert "409" in result.stderr and "run r1 is running, not paused" in result.stderr
+    assert "409" in result.stderr
+    assert "run r1 is running, not paused" in result.stderr
 
 
 def test_users_create_sends_name_password_and_role(peer: Peer, cli: Any) -> None:

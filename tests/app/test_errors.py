@@ -10,8 +10,7 @@ import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from tests.app.conftest import started
-from tests.app.support import API, Actor, definition
+from tests.support.api import API, Actor, definition, started
 
 
 async def test_unknown_route_is_404_json(http: httpx.AsyncClient) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 def _listening(event: str, **extra: Any) -> dict[str, Any]:
@@ -98,4 +98,5 @@ async def test_an_admin_reaches_everyone_and_a_viewer_may_not_send(
     refused = await _send(http, viewer, event, {})
     assert refused.status_code == 403
     bad = await http.post(f"{API}/events", json={"type": "has space"}, headers=editor.headers)
-    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "/body/type"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "/body/type"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.app.support import API, Actor, create_workflow
+from tests.support.api import API, Actor, create_workflow
 
 
 async def test_healthz(http: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from app.triggers.hook_signature import sign
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 async def _hook(http: httpx.AsyncClient, actor: Actor, workflow_id: str) -> dict[str, Any]:
@@ -43,7 +43,8 @@ async def test_a_signed_call_starts_a_run_with_the_body_as_input(
     workflow = await create_workflow(http, editor)
     hook = await _hook(http, editor, workflow["id"])
     assert hook["url"] == f"http://flowforge.test/api/v1/hooks/{hook['hook_id']}"
-    assert hook["secret"].startswith("whsec_") and hook["enabled"] is True
+    assert hook["secret"].startswith("whsec_")
+    assert hook["enabled"] is True
     body = json.dumps({"lead": 7}).encode()
     response = await _call(http, _path(hook), body, sign(hook["secret"], body))
     assert response.status_code == 202, response.text
@@ -95,7 +96,8 @@ async def test_refusals(http: httpx.AsyncClient, editor: Actor, settings: Any) -
     disabled = await http.patch(
         f"{API}/webhooks/{hook['hook_id']}", json={"enabled": False}, headers=editor.headers
     )
-    assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    assert disabled.status_code == 200
+    assert disabled.json()["enabled"] is False
     assert await status(body, sign(secret, body)) == 409
     await http.patch(
         f"{API}/webhooks/{hook['hook_id']}", json={"enabled": True}, headers=editor.headers
@@ -105,7 +107,8 @@ async def test_refusals(http: httpx.AsyncClient, editor: Actor, settings: Any) -
         await http.delete(f"{API}/workflows/{workflow['id']}", headers=editor.headers)
     ).status_code == 204
     gone = await _call(http, url, body, sign(secret, body))
-    assert gone.status_code == 409 and "deleted" in gone.json()["detail"]
+    assert gone.status_code == 409
+    assert "deleted" in gone.json()["detail"]
 
 
 async def test_the_secret_is_stored_sealed(
@@ -117,7 +120,8 @@ async def test_the_secret_is_stored_sealed(
     hook = await _hook(http, editor, workflow["id"])
     async with app_state.sessions() as session:
         row = await get_hook(session=session, hook_id=uuid.UUID(hook["hook_id"]))
-    assert row is not None and hook["secret"] not in row.secret
+    assert row is not None
+    assert hook["secret"] not in row.secret
 
 
 async def test_owner_lists_reads_and_deletes_others_get_404_viewers_403(

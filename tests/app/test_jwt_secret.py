@@ -10,6 +10,8 @@ import pytest
 from app.core.jwt_secret import SECRET_FILE, resolve_jwt_secret
 from app.settings import Settings
 
+pytestmark = pytest.mark.fast
+
 SECRETS_KEY = "A" * 43 + "="  # prod needs one; its value does not matter here
 
 

@@ -8,7 +8,8 @@ import httpx
 from temporalio.worker import Worker
 
 from app.runs.workflow_metrics import percentile
-from tests.app.support import API, Actor, create_workflow, definition, eventually, run_becomes
+from tests.support.api import API, Actor, create_workflow, definition, run_becomes
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 
 
@@ -90,9 +91,11 @@ async def test_a_workflow_without_runs(
     metrics = (
         await http.get(f"{API}/workflows/{workflow['id']}/metrics", headers=editor.headers)
     ).json()
-    assert metrics["runs"]["total"] == 0 and metrics["success_rate"] is None
+    assert metrics["runs"]["total"] == 0
+    assert metrics["success_rate"] is None
     assert metrics["duration_ms"] == {"p50": None, "p95": None, "max": None}
-    assert metrics["nodes"] == {} and metrics["scanned"] == 0
+    assert metrics["nodes"] == {}
+    assert metrics["scanned"] == 0
     assert (
         await http.get(f"{API}/workflows/{workflow['id']}/metrics", headers=viewer.headers)
     ).status_code == 404

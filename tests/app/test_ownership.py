@@ -12,7 +12,7 @@ import httpx
 import pytest
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, waiting_definition
+from tests.support.api import API, Actor, create_workflow, definition, waiting_definition
 
 Route = tuple[str, str, dict[str, Any] | None]
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, run_becomes
+from tests.support.api import API, Actor, create_workflow, definition, run_becomes
 
 CHAIN = definition(
     nodes=[
@@ -41,7 +41,8 @@ async def test_a_rerun_keeps_the_input_and_the_pinned_version(
     response = await http.post(f"{API}/runs/{run_id}/rerun", headers=editor.headers)
     assert response.status_code == 202, response.text
     accepted = response.json()
-    assert accepted["run_id"] != run_id and accepted["version"] == 1
+    assert accepted["run_id"] != run_id
+    assert accepted["version"] == 1
     rerun = await run_becomes(http, editor, accepted["run_id"], "succeeded")
     assert (rerun["input"], rerun["output"], rerun["trigger"], rerun["version"]) == (
         {"n": 3},

@@ -8,15 +8,16 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import (
+from tests.support.api import (
     API,
     Actor,
     create_workflow,
     definition,
-    eventually,
     run_becomes,
+    run_of,
     waiting_definition,
 )
+from tests.support.eventually import eventually
 
 
 def parse(stream: str) -> list[dict[str, Any]]:
@@ -47,13 +48,7 @@ async def _start(http: httpx.AsyncClient, actor: Actor) -> str:
         ],
         edges=[{"from": "hold", "to": "after"}],
     )
-    workflow = await create_workflow(http, actor, body)
-    response = await http.post(
-        f"{API}/workflows/{workflow['id']}/runs", json={}, headers=actor.headers
-    )
-    assert response.status_code == 202
-    run_id: str = response.json()["run_id"]
-    return run_id
+    return await run_of(http, actor, body)
 
 
 async def test_events_follow_the_run_to_its_end(
@@ -80,7 +75,8 @@ async def test_events_follow_the_run_to_its_end(
         for e in events
         if e["event"] == "node" and e["data"]["node_id"] == "hold"
     ]
-    assert hold[-1] == "succeeded" and len(hold) == len(dict.fromkeys(hold))
+    assert hold[-1] == "succeeded"
+    assert len(hold) == len(dict.fromkeys(hold))
 
 
 async def test_a_finished_run_replays_the_same_ids_and_resumes_after_the_last_seen(
@@ -122,7 +118,8 @@ async def test_a_live_stream_ends_and_resumes_without_repeats_until_the_run_move
     await eventually(lambda: _waiting(http, editor, run_id), what="the wait node to start")
     # The app's streams end after a few seconds while the run goes on.
     first = await _events(http, editor, run_id, 0)
-    assert first and all(e["event"] == "node" for e in first)
+    assert first
+    assert all(e["event"] == "node" for e in first)
     assert await _events(http, editor, run_id, first[-1]["id"]) == []
     assert (
         await http.post(f"{API}/runs/{run_id}/cancel", headers=editor.headers)

@@ -10,8 +10,7 @@ import pytest
 from pydantic import ValidationError
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, definition, run_becomes
-from tests.app.test_run_signals import start
+from tests.support.api import API, Actor, definition, run_becomes, run_of
 from tests.support.peer import Peer, Reply
 from worker.database import database_pool
 from worker.settings import WorkerSettings
@@ -22,14 +21,17 @@ async def node(http: httpx.AsyncClient, actor: Actor, run_id: str, node_id: str)
 
 
 async def test_a_node_in_detail(http: httpx.AsyncClient, worker: Worker, editor: Actor) -> None:
-    run_id = await start(http, editor, definition())
+    run_id = await run_of(http, editor, definition())
     await run_becomes(http, editor, run_id, "succeeded")
     response = await node(http, editor, run_id, "greet")
     assert response.status_code == 200, response.text
     detail = response.json()
-    assert detail["id"] == "greet" and detail["type"] == "transform"
+    assert detail["id"] == "greet"
+    assert detail["type"] == "transform"
     assert (detail["status"], detail["attempts"], detail["output"]) == ("succeeded", 1, "hello")
-    assert detail["started_at"] and detail["ended_at"] and detail["error"] is None
+    assert detail["started_at"]
+    assert detail["ended_at"]
+    assert detail["error"] is None
     assert detail["deliveries"] is None  # only webhook nodes have deliveries
 
     unknown = await node(http, editor, run_id, "nobody")
@@ -52,7 +54,7 @@ async def test_every_webhook_delivery_attempt_is_listed(
         ],
         output="{{ nodes.notify.output }}",
     )
-    run_id = await start(http, editor, body)
+    run_id = await run_of(http, editor, body)
     run = await run_becomes(http, editor, run_id, "succeeded")
     delivery_id = run["output"]["delivery_id"]
 
@@ -84,7 +86,7 @@ async def test_who_may_read_a_node(
     viewer: Actor,
     admin: Actor,
 ) -> None:
-    run_id = await start(http, editor, definition())
+    run_id = await run_of(http, editor, definition())
     await run_becomes(http, editor, run_id, "succeeded")
     assert (await node(http, other_editor, run_id, "greet")).status_code == 404
     assert (await node(http, viewer, run_id, "greet")).status_code == 404

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, eventually, run_becomes
+from tests.support.api import API, Actor, definition, node_status, run_becomes, run_of, send_signal
+from tests.support.eventually import eventually
 
 APPROVAL_SCHEMA = {
     "type": "object",
@@ -36,24 +37,9 @@ def approval() -> dict[str, Any]:
     )
 
 
-async def start(http: httpx.AsyncClient, actor: Actor, body: dict[str, Any]) -> str:
-    created = await create_workflow(http, actor, body)
-    response = await http.post(
-        f"{API}/workflows/{created['id']}/runs", json={}, headers=actor.headers
-    )
-    assert response.status_code == 202, response.text
-    run_id: str = response.json()["run_id"]
-    return run_id
-
-
-async def node_status(http: httpx.AsyncClient, actor: Actor, run_id: str, node: str) -> str:
-    run = (await http.get(f"{API}/runs/{run_id}", headers=actor.headers)).json()
-    return str({n["id"]: n["status"] for n in run["nodes"]}.get(node))
-
-
 async def waiting_run(http: httpx.AsyncClient, actor: Actor) -> str:
     """A run of :func:`approval` whose decision node waits for its signal."""
-    run_id = await start(http, actor, approval())
+    run_id = await run_of(http, actor, approval())
 
     async def waiting() -> bool | None:
         return True if await node_status(http, actor, run_id, "decision") == "waiting" else None
@@ -62,19 +48,11 @@ async def waiting_run(http: httpx.AsyncClient, actor: Actor) -> str:
     return run_id
 
 
-async def signal(
-    http: httpx.AsyncClient, actor: Actor, run_id: str, name: str, payload: Any
-) -> httpx.Response:
-    return await http.post(
-        f"{API}/runs/{run_id}/signals/{name}", json={"payload": payload}, headers=actor.headers
-    )
-
-
 async def test_an_accepted_signal_lets_the_run_go_on(
     http: httpx.AsyncClient, worker: Worker, editor: Actor
 ) -> None:
     run_id = await waiting_run(http, editor)
-    response = await signal(http, editor, run_id, "approval", {"approved": True})
+    response = await send_signal(http, editor, run_id, "approval", {"approved": True})
     assert response.status_code == 202, response.text
     assert response.json() == {"run_id": run_id, "signal": "approval", "accepted": True}
     run = await run_becomes(http, editor, run_id, "succeeded")
@@ -88,18 +66,18 @@ async def test_a_refused_signal_is_422_and_the_node_keeps_waiting(
 ) -> None:
     run_id = await waiting_run(http, editor)
 
-    bad_payload = await signal(http, editor, run_id, "approval", {"approved": "yes"})
+    bad_payload = await send_signal(http, editor, run_id, "approval", {"approved": "yes"})
     assert bad_payload.status_code == 422, bad_payload.text
     detail = bad_payload.json()["detail"]
     assert "payload does not match the signal's schema" in detail
     assert "/approved" in detail
 
-    unknown = await signal(http, editor, run_id, "nobody", {})
+    unknown = await send_signal(http, editor, run_id, "nobody", {})
     assert unknown.status_code == 422, unknown.text
     assert "no wait_for_signal node of this run waits for 'nobody'" in unknown.json()["detail"]
 
     assert await node_status(http, editor, run_id, "decision") == "waiting"
-    accepted = await signal(http, editor, run_id, "approval", {"approved": False})
+    accepted = await send_signal(http, editor, run_id, "approval", {"approved": False})
     assert accepted.status_code == 202
     run = await run_becomes(http, editor, run_id, "succeeded")
     assert {n["id"]: n["status"] for n in run["nodes"]}["reject"] == "succeeded"
@@ -108,9 +86,9 @@ async def test_a_refused_signal_is_422_and_the_node_keeps_waiting(
 async def test_a_finished_run_takes_no_signal(
     http: httpx.AsyncClient, worker: Worker, editor: Actor
 ) -> None:
-    run_id = await start(http, editor, definition())
+    run_id = await run_of(http, editor, definition())
     await run_becomes(http, editor, run_id, "succeeded")
-    response = await signal(http, editor, run_id, "approval", {"approved": True})
+    response = await send_signal(http, editor, run_id, "approval", {"approved": True})
     assert response.status_code == 409, response.text
     assert "succeeded" in response.json()["detail"]
 
@@ -118,7 +96,7 @@ async def test_a_finished_run_takes_no_signal(
     assert (await http.post(f"{API}/runs/{cancelled}/cancel", headers=editor.headers)).is_success
     await run_becomes(http, editor, cancelled, "cancelled")
     assert (
-        await signal(http, editor, cancelled, "approval", {"approved": True})
+        await send_signal(http, editor, cancelled, "approval", {"approved": True})
     ).status_code == 409
 
 
@@ -132,12 +110,12 @@ async def test_who_may_signal(
 ) -> None:
     run_id = await waiting_run(http, editor)
     payload = {"approved": True}
-    assert (await signal(http, other_editor, run_id, "approval", payload)).status_code == 404
-    assert (await signal(http, viewer, run_id, "approval", payload)).status_code == 403
-    assert (await signal(http, editor, "run-nobody", "approval", payload)).status_code == 404
+    assert (await send_signal(http, other_editor, run_id, "approval", payload)).status_code == 404
+    assert (await send_signal(http, viewer, run_id, "approval", payload)).status_code == 403
+    assert (await send_signal(http, editor, "run-nobody", "approval", payload)).status_code == 404
     assert await node_status(http, editor, run_id, "decision") == "waiting"
     # An admin may control anyone's run.
-    assert (await signal(http, admin, run_id, "approval", payload)).status_code == 202
+    assert (await send_signal(http, admin, run_id, "approval", payload)).status_code == 202
     await run_becomes(http, editor, run_id, "succeeded")
 
 

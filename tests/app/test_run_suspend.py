@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, definition, run_becomes, waiting_definition
-from tests.app.test_run_signals import start
+from tests.support.api import API, Actor, definition, run_becomes, run_of, waiting_definition
 from tests.support.peer import Peer, Reply
 
 
@@ -32,7 +31,7 @@ def suspending(url: str) -> dict[str, Any]:
 
 async def suspended_run(http: httpx.AsyncClient, actor: Actor, peer: Peer) -> str:
     peer.route("/charge", Reply(500, {"error": "card declined"}))
-    run_id = await start(http, actor, suspending(peer.url))
+    run_id = await run_of(http, actor, suspending(peer.url))
     run = await run_becomes(http, actor, run_id, "suspended")
     assert {n["id"]: n["status"] for n in run["nodes"]} == {"charge": "failed", "ship": "pending"}
     return run_id
@@ -65,7 +64,8 @@ async def test_retry_with_a_patched_config_lets_the_run_succeed(
     assert run["output"] == {"charged": True}
     charge = next(n for n in run["nodes"] if n["id"] == "charge")
     assert (charge["status"], charge["attempts"]) == ("succeeded", 2)
-    assert len(peer.hits("/charge")) == 1 and len(peer.hits("/charge2")) == 1
+    assert len(peer.hits("/charge")) == 1
+    assert len(peer.hits("/charge2")) == 1
 
 
 async def test_retry_without_a_body_runs_the_node_as_it_was(
@@ -109,10 +109,11 @@ async def test_a_failing_transform_suspends_and_can_be_skipped(
         edges=[{"from": "read", "to": "use"}],
         output="{{ nodes.use.output }}",
     )
-    run_id = await start(http, editor, body)
+    run_id = await run_of(http, editor, body)
     run = await run_becomes(http, editor, run_id, "suspended")
     read = next(n for n in run["nodes"] if n["id"] == "read")
-    assert read["status"] == "failed" and read["error"]["type"] == "ExpressionError"
+    assert read["status"] == "failed"
+    assert read["error"]["type"] == "ExpressionError"
     assert (await act(http, editor, run_id, "read", "skip", {"output": 7})).status_code == 202
     assert (await run_becomes(http, editor, run_id, "succeeded"))["output"] == 7
 
@@ -120,14 +121,14 @@ async def test_a_failing_transform_suspends_and_can_be_skipped(
 async def test_retry_and_skip_need_a_run_suspended_on_that_node(
     http: httpx.AsyncClient, worker: Worker, editor: Actor
 ) -> None:
-    running = await start(http, editor, waiting_definition())
+    running = await run_of(http, editor, waiting_definition())
     await run_becomes(http, editor, running, "running")
     for action in ("retry", "skip"):
         response = await act(http, editor, running, "hold", action, {})
         assert response.status_code == 409, response.text
         assert "the run is not suspended" in response.json()["detail"]
 
-    finished = await start(http, editor, definition())
+    finished = await run_of(http, editor, definition())
     await run_becomes(http, editor, finished, "succeeded")
     for action in ("retry", "skip"):
         response = await act(http, editor, finished, "greet", action, {})

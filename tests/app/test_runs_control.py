@@ -5,23 +5,12 @@ from __future__ import annotations
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import (
-    API,
-    Actor,
-    create_workflow,
-    eventually,
-    run_becomes,
-    waiting_definition,
-)
+from tests.support.api import API, Actor, run_becomes, run_of, waiting_definition
+from tests.support.eventually import eventually
 
 
 async def _live_run(http: httpx.AsyncClient, actor: Actor) -> str:
-    created = await create_workflow(http, actor, waiting_definition())
-    response = await http.post(
-        f"{API}/workflows/{created['id']}/runs", json={}, headers=actor.headers
-    )
-    assert response.status_code == 202
-    run_id: str = response.json()["run_id"]
+    run_id = await run_of(http, actor, waiting_definition())
 
     async def holding() -> bool | None:
         run = (await http.get(f"{API}/runs/{run_id}", headers=actor.headers)).json()

@@ -8,24 +8,16 @@ import httpx
 import pytest
 from temporalio.worker import Worker
 
-from tests.app.support import (
+from tests.support.api import (
     API,
     Actor,
     create_workflow,
     definition,
-    eventually,
     run_becomes,
+    start_run,
     waiting_definition,
 )
-
-
-async def _start(http: httpx.AsyncClient, actor: Actor, workflow_id: str, **body: Any) -> str:
-    response = await http.post(
-        f"{API}/workflows/{workflow_id}/runs", json=body, headers=actor.headers
-    )
-    assert response.status_code == 202, response.text
-    run_id: str = response.json()["run_id"]
-    return run_id
+from tests.support.eventually import eventually
 
 
 async def test_finished_run_shows_input_output_and_nodes(
@@ -36,14 +28,15 @@ async def test_finished_run_shows_input_output_and_nodes(
         output="{{ nodes.echo.output }}",
     )
     created = await create_workflow(http, editor, body)
-    run_id = await _start(http, editor, created["id"], input={"who": "ada"})
+    run_id = await start_run(http, editor, created["id"], input={"who": "ada"})
     run = await run_becomes(http, editor, run_id, "succeeded")
     assert run["input"] == {"who": "ada"}
     assert run["output"] == "ada"
     assert run["error"] is None
     assert (run["workflow_id"], run["version"], run["owner_id"]) == (created["id"], 1, editor.id)
     assert [(n["id"], n["status"]) for n in run["nodes"]] == [("echo", "succeeded")]
-    assert run["started_at"] and run["ended_at"]
+    assert run["started_at"]
+    assert run["ended_at"]
     assert run["temporal"]["run_id"]
 
 
@@ -52,7 +45,7 @@ async def test_failed_run_shows_its_error(
 ) -> None:
     body = definition(nodes=[{"id": "stop", "type": "fail", "config": {"message": "no luck"}}])
     created = await create_workflow(http, editor, body)
-    run_id = await _start(http, editor, created["id"])
+    run_id = await start_run(http, editor, created["id"])
     run = await run_becomes(http, editor, run_id, "failed")
     assert "no luck" in run["error"]["message"]
     assert run["nodes"][0]["status"] == "failed"
@@ -75,7 +68,7 @@ async def test_list_filters_by_workflow_and_pages_newest_first(
     http: httpx.AsyncClient, editor: Actor
 ) -> None:
     created = await create_workflow(http, editor, waiting_definition())
-    started = [await _start(http, editor, created["id"]) for _ in range(3)]
+    started = [await start_run(http, editor, created["id"]) for _ in range(3)]
 
     async def all_listed() -> list[str] | None:
         page = await _list(http, editor, workflow_id=created["id"], limit=200)
@@ -105,8 +98,8 @@ async def test_list_filters_by_status(
 ) -> None:
     quick = await create_workflow(http, editor)
     slow = await create_workflow(http, editor, waiting_definition())
-    done = await _start(http, editor, quick["id"])
-    open_ = await _start(http, editor, slow["id"])
+    done = await start_run(http, editor, quick["id"])
+    open_ = await start_run(http, editor, slow["id"])
     await run_becomes(http, editor, done, "succeeded")
 
     async def ids_with(status: str) -> list[str] | None:
@@ -123,7 +116,7 @@ async def test_others_runs_are_not_listed_but_admins_see_all(
     http: httpx.AsyncClient, admin: Actor, editor: Actor, other_editor: Actor
 ) -> None:
     created = await create_workflow(http, editor, waiting_definition())
-    run_id = await _start(http, editor, created["id"])
+    run_id = await start_run(http, editor, created["id"])
 
     async def admin_sees() -> bool | None:
         page = await _list(http, admin, owner_id=editor.id)
@@ -153,7 +146,7 @@ async def test_bad_run_cursor_is_400(http: httpx.AsyncClient, editor: Actor) -> 
 async def test_cursor_with_other_filters_is_400(http: httpx.AsyncClient, editor: Actor) -> None:
     created = await create_workflow(http, editor, waiting_definition())
     for _ in range(2):
-        await _start(http, editor, created["id"])
+        await start_run(http, editor, created["id"])
 
     async def cursor() -> str | None:
         page = await _list(http, editor, workflow_id=created["id"], limit=1)

@@ -9,7 +9,7 @@ from temporalio.client import Client
 from app.core.state import AppState
 from app.db.models.run import RunRecord
 from interpreter.contract import search_attributes as sa
-from tests.app.support import API, Actor, create_workflow, definition, waiting_definition
+from tests.support.api import API, Actor, create_workflow, definition, waiting_definition
 
 SCHEMA = {
     "type": "object",
@@ -45,7 +45,8 @@ async def test_start_answers_202_and_the_run_is_in_temporal(
     assert description.task_queue == app_state.settings.task_queue
     async with app_state.sessions() as session:
         record = await session.get(RunRecord, run["run_id"])
-    assert record is not None and str(record.owner_id) == editor.id
+    assert record is not None
+    assert str(record.owner_id) == editor.id
 
 
 async def test_input_violating_the_schema_is_422_listing_every_violation(

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, eventually
+from tests.support.api import API, Actor, create_workflow, definition
+from tests.support.eventually import eventually
 
 
 async def _schedule(
@@ -32,8 +33,10 @@ async def test_an_interval_schedule_fires_by_itself(
     created = await _schedule(http, editor, workflow["id"], interval="2s", input={"n": 1})
     assert created.status_code == 201, created.text
     schedule = created.json()
-    assert schedule["interval"] == "2s" and schedule["cron"] is None
-    assert schedule["version"] == 1 and schedule["input"] == {"n": 1}
+    assert schedule["interval"] == "2s"
+    assert schedule["cron"] is None
+    assert schedule["version"] == 1
+    assert schedule["input"] == {"n": 1}
     assert schedule["next_runs"]
 
     async def fired() -> list[dict[str, Any]] | None:
@@ -66,7 +69,8 @@ async def test_a_cron_schedule_is_read_changed_triggered_and_deleted(
         "Europe/Paris",
         "skip",
     )
-    assert schedule["paused"] is True and schedule["next_runs"] == []
+    assert schedule["paused"] is True
+    assert schedule["next_runs"] == []
 
     async def listed() -> list[dict[str, Any]] | None:
         page = await http.get(f"{API}/workflows/{workflow['id']}/schedules", headers=editor.headers)
@@ -97,7 +101,8 @@ async def test_a_cron_schedule_is_read_changed_triggered_and_deleted(
         2,
         {"k": "v"},
     )
-    assert changed["paused"] is True and changed["timezone"] == "Europe/Paris"
+    assert changed["paused"] is True
+    assert changed["timezone"] == "Europe/Paris"
 
     triggered = await http.post(f"{API}/schedules/{sid}/trigger", headers=editor.headers)
     assert triggered.status_code == 202, triggered.text
@@ -114,7 +119,7 @@ async def test_a_cron_schedule_is_read_changed_triggered_and_deleted(
 
 async def test_bad_timing_is_a_422_naming_the_field(http: httpx.AsyncClient, editor: Actor) -> None:
     workflow = await create_workflow(http, editor)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"cron": "61 * * * *"}, "/body/cron"),
         ({"cron": "* * *"}, "/body/cron"),
         ({"cron": "*/0 * * * *"}, "/body/cron"),
@@ -128,9 +133,12 @@ async def test_bad_timing_is_a_422_naming_the_field(http: httpx.AsyncClient, edi
         assert response.status_code == 422, (body, response.text)
         assert path in [e["path"] for e in response.json()["errors"]], (body, response.text)
     neither = await _schedule(http, editor, workflow["id"], timezone="UTC")
-    assert neither.status_code == 422 and "cron" in neither.text and "interval" in neither.text
+    assert neither.status_code == 422
+    assert "cron" in neither.text
+    assert "interval" in neither.text
     both = await _schedule(http, editor, workflow["id"], cron="* * * * *", interval="1m")
-    assert both.status_code == 422 and "not both" in both.text
+    assert both.status_code == 422
+    assert "not both" in both.text
 
 
 async def test_an_input_breaking_the_schema_is_refused(
@@ -163,7 +171,8 @@ async def test_deleting_the_workflow_pauses_its_schedules(
     unpause = await http.patch(
         f"{API}/schedules/{sid}", json={"paused": False}, headers=editor.headers
     )
-    assert unpause.status_code == 409 and "deleted" in unpause.json()["detail"]
+    assert unpause.status_code == 409
+    assert "deleted" in unpause.json()["detail"]
 
 
 async def test_other_users_get_404_and_viewers_403(

@@ -31,7 +31,7 @@ from temporalio.worker import Worker
 
 from app.main import create_app
 from app.settings import Settings
-from tests.app.support import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME
 
 ROUTES = r"^/api/v1/(workflows|runs)"
 # No 5xx, and every answer (errors included) is one the OpenAPI document declares.

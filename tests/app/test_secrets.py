@@ -7,18 +7,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from app.settings import Settings
-from interpreter.contract.client import DATA_CONVERTER
 from interpreter.secret_box import KEY_FILE, SecretBox, parse_key
-from tests.app.support import API, Actor, definition, run_becomes
-from tests.app.test_run_signals import start
+from tests.support.api import API, Actor, definition, run_becomes, run_of
 from tests.support.peer import Peer, Reply, Seen
+from tests.support.temporal import with_converter
 from worker.database import database_pool, stores
 from worker.runtime import create_worker, http_client, node_activities
 from worker.settings import WorkerSettings
@@ -58,7 +57,8 @@ async def test_a_value_is_write_only_and_a_second_store_replaces_it(
     listing = await http.get(f"{API}/secrets", headers=editor.headers)
     assert [item["name"] for item in listing.json()["items"]] == ["crm_token"]
     for response in (created, replaced, listing):
-        assert first not in response.text and second not in response.text
+        assert first not in response.text
+        assert second not in response.text
 
 
 async def test_names_are_paginated_newest_first(http: httpx.AsyncClient, editor: Actor) -> None:
@@ -173,7 +173,7 @@ async def secrets_worker(
         egress_allow=["127.0.0.1/32"],
         graceful_shutdown_seconds=0,
     )
-    client = Client(**{**temporal_client.config(), "data_converter": DATA_CONVERTER})
+    client = with_converter(temporal_client)
     async with (
         http_client(worker_settings) as client_pool,
         database_pool(worker_settings) as pool,
@@ -218,7 +218,7 @@ async def test_a_run_sends_the_secret_and_it_is_nowhere_else(
         output="{{ nodes.call.output }}",
     )
 
-    run_id = await start(http, editor, body)
+    run_id = await run_of(http, editor, body)
     run = await run_becomes(http, editor, run_id, "succeeded")
 
     assert peer.hits("/me")[0].headers["authorization"] == f"Bearer {value}"
@@ -280,7 +280,7 @@ async def test_a_missing_secret_fails_the_node_naming_it(
             }
         ]
     )
-    run_id = await start(http, editor, body)
+    run_id = await run_of(http, editor, body)
 
     run = await run_becomes(http, editor, run_id, "failed")
 

@@ -16,6 +16,8 @@ from interpreter.errors import SecretUnreadable
 from interpreter.secret_box import KEY_FILE, SecretBox, parse_key, resolve_key
 from worker.settings import WorkerSettings
 
+pytestmark = pytest.mark.fast
+
 JWT = "j" * 40
 
 

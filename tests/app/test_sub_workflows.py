@@ -8,8 +8,17 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.app.support import API, Actor, create_workflow, definition, eventually, run_becomes
-from tests.app.test_run_signals import node_status, signal, start
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    definition,
+    node_status,
+    run_becomes,
+    run_of,
+    send_signal,
+)
+from tests.support.eventually import eventually
 
 
 def multiplier(factor: int) -> dict[str, Any]:
@@ -84,7 +93,7 @@ async def test_the_child_is_pinned_when_the_parent_starts(
         edges=[{"from": "go", "to": "call"}],
         output="{{ nodes.call.output }}",
     )
-    run_id = await start(http, editor, parent)
+    run_id = await run_of(http, editor, parent)
 
     async def waiting() -> bool | None:
         return True if await node_status(http, editor, run_id, "go") == "waiting" else None
@@ -92,7 +101,7 @@ async def test_the_child_is_pinned_when_the_parent_starts(
     await eventually(waiting, what="the parent to wait")
     # A new active version of the child after the start does not change this run.
     assert (await put(http, editor, child["id"], multiplier(100))).status_code == 200
-    assert (await signal(http, editor, run_id, "go", None)).status_code == 202
+    assert (await send_signal(http, editor, run_id, "go", None)).status_code == 202
     assert (await run_becomes(http, editor, run_id, "succeeded"))["output"] == 10
 
 
@@ -149,7 +158,8 @@ async def test_targets_are_checked_at_save_time(
     missing = str(uuid.uuid4())
     errors = await _refused_at_save(http, editor, calling(missing))
     assert errors[0]["path"] == "/nodes/0/config/workflow_id"
-    assert missing in errors[0]["message"] and "'call'" in errors[0]["message"]
+    assert missing in errors[0]["message"]
+    assert "'call'" in errors[0]["message"]
 
     await _refused_at_save(http, editor, calling("not-a-workflow-id"))
     templated = await _refused_at_save(http, editor, calling("{{ input.target }}"))
@@ -208,7 +218,8 @@ async def test_a_target_gone_since_saving_is_422_at_start(
     response = await run(http, editor, parent["id"], 1)
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert "'call'" in detail and child["id"] in detail
+    assert "'call'" in detail
+    assert child["id"] in detail
     assert response.json()["errors"][0]["path"] == "/nodes/0/config/workflow_id"
 
 
@@ -226,7 +237,8 @@ async def test_cycles_are_refused_at_start(
     itself = await create_workflow(http, editor, multiplier(2))
     assert (await put(http, editor, itself["id"], calling(itself["id"]))).status_code == 200
     response = await run(http, editor, itself["id"], 1)
-    assert response.status_code == 422 and "cycle" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "cycle" in response.json()["detail"]
 
 
 async def test_nesting_is_limited(http: httpx.AsyncClient, worker: Worker, editor: Actor) -> None:

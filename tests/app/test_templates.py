@@ -10,7 +10,7 @@ import pytest
 from app.db.models.template import TemplateParameter
 from app.templates.builtin import builtin_templates
 from app.templates.params import declaration_errors, parameter_values, placeholders, substitute
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 BUILTIN_PARAMETERS = {
     "enrich-users": {
@@ -115,7 +115,8 @@ async def test_instantiation_refusals(http: httpx.AsyncClient, editor: Actor) ->
         json={"name": "x", "parameters": {"payouts_url": "{{ nope.x }}"}},
         headers=editor.headers,
     )
-    assert invalid.status_code == 422 and invalid.json()["errors"][0]["path"].startswith("/nodes/2")
+    assert invalid.status_code == 422
+    assert invalid.json()["errors"][0]["path"].startswith("/nodes/2")
     ok = {"name": f"dup-{editor.username}", "parameters": {"payouts_url": "https://a.example"}}
     assert (await http.post(url, json=ok, headers=editor.headers)).status_code == 201
     assert (await http.post(url, json=ok, headers=editor.headers)).status_code == 409
@@ -161,10 +162,8 @@ async def test_saving_a_definition_or_a_workflow_as_a_template(
     undeclared = await http.post(
         f"{API}/templates", json={"name": "bad", "definition": body}, headers=editor.headers
     )
-    assert (
-        undeclared.status_code == 422
-        and undeclared.json()["errors"][0]["code"] == "undeclared_parameter"
-    )
+    assert undeclared.status_code == 422
+    assert undeclared.json()["errors"][0]["code"] == "undeclared_parameter"
     both = await http.post(
         f"{API}/templates",
         json={"name": "bad", "definition": body, "workflow_id": source["id"]},

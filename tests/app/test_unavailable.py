@@ -10,8 +10,15 @@ import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from tests.app.conftest import make_settings, started
-from tests.app.support import ADMIN_PASSWORD, ADMIN_USERNAME, API, create_workflow, login
+from tests.support.api import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    API,
+    create_workflow,
+    login,
+    make_settings,
+    started,
+)
 
 
 @pytest.fixture

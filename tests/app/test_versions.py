@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.core.state import AppState
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 async def _with_versions(http: httpx.AsyncClient, actor: Actor, count: int) -> dict[str, str]:

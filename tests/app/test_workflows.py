@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.app.support import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 async def test_create_answers_201_with_version_1(http: httpx.AsyncClient, editor: Actor) -> None:

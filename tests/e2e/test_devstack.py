@@ -204,7 +204,8 @@ async def test_a_second_start_finds_the_same_data(tmp_path: Path) -> None:
         run = await wait_run(client, run_url, headers)
         assert run["status"] == "succeeded", run
 
-    assert (data_dir / "temporal.db").exists() and (data_dir / "pg" / "PG_VERSION").exists()
+    assert (data_dir / "temporal.db").exists()
+    assert (data_dir / "pg" / "PG_VERSION").exists()
     async with dev_stack(tmp_path, data_dir) as second, httpx.AsyncClient(timeout=10) as client:
         assert password_file.read_text().strip() not in second.output()
         headers = await login(client, second)

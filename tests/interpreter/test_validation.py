@@ -17,6 +17,8 @@ from interpreter.nodes.registry import kind_of
 from interpreter.validation.definition import Limits, validate_definition
 from interpreter.validation.issues import ValidationIssue
 
+pytestmark = pytest.mark.fast
+
 _ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = _ROOT / "docs" / "examples"
 

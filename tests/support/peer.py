@@ -151,8 +151,9 @@ class Peer:
         self._server.server_close()
 
 
-def running_peer() -> Iterator[Peer]:
-    peer = Peer()
+def running_peer(host: str = "127.0.0.1") -> Iterator[Peer]:
+    """A peer on ``host`` for as long as the generator runs (the body of a fixture)."""
+    peer = Peer(host)
     try:
         yield peer
     finally:

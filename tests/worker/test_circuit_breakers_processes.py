@@ -6,13 +6,12 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -20,10 +19,12 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from app.db.migrations import upgrade_to_head
-from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.validation.definition import validate_definition
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply, Seen
+from tests.support.temporal import with_converter
 
 SERVICE_DOWN_FOR = 1.0
 """Seconds the failing upstream holds each request: long enough that both workers,
@@ -77,10 +78,11 @@ async def activity_pollers(client: Client, queue: str) -> set[str]:
 
 
 async def both_polling(client: Client, queue: str) -> None:
-    deadline = time.monotonic() + 30
-    while len(await activity_pollers(client, queue)) < 2:
-        assert time.monotonic() < deadline, "the two workers never both polled"
-        await asyncio.sleep(0.1)
+
+    async def polling() -> bool:
+        return len(await activity_pollers(client, queue)) >= 2
+
+    await eventually(polling, within=30, what="the two workers to both poll")
 
 
 def definition(url: str, service: str, attempts: int) -> Any:
@@ -144,7 +146,7 @@ async def test_workers_share_one_breaker_through_postgres(
 
         peer.route("/api", upstream)
         url = f"{peer.url}/api"
-        client = Client(**{**temporal_client.config(), "data_converter": DATA_CONVERTER})
+        client = with_converter(temporal_client)
         await both_polling(client, task_queue)
 
         # One failure on each worker: together they reach the threshold of 2.

@@ -16,10 +16,11 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer, Reply
+from tests.support.temporal import with_converter
 
 
 def free_port() -> int:
@@ -56,7 +57,7 @@ async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, 
             }
         )
         assert definition is not None
-        client = Client(**{**temporal_client.config(), "data_converter": DATA_CONVERTER})
+        client = with_converter(temporal_client)
         run = RunInput(definition=definition, meta=RunMeta(workflow_id="w", version=1))
         handle = await start_run(client, run, id=f"run-{uuid.uuid4().hex[:8]}", task_queue=queue)
         deadline = asyncio.get_running_loop().time() + 30
@@ -110,7 +111,7 @@ async def test_the_worker_logs_json_lines_at_the_level_its_settings_say(
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen([sys.executable, "-m", "worker"], env=env, stderr=stderr)
     try:
-        client = Client(**{**temporal_client.config(), "data_converter": DATA_CONVERTER})
+        client = with_converter(temporal_client)
         run = RunInput(definition=definition, meta=RunMeta(workflow_id="w", version=1))
         handle = await start_run(client, run, id=f"run-{uuid.uuid4().hex[:8]}", task_queue=queue)
         await asyncio.wait_for(handle.result(), 30)

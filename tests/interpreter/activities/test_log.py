@@ -7,7 +7,9 @@ import logging
 import pytest
 
 from interpreter.activities import LogActivity
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, node_request, run
+
+pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,7 @@ from interpreter.activities import HttpActivity, WebhookActivity
 from interpreter.activities.masking import MASK, Masker
 from interpreter.activities.secrets import secret_names
 from interpreter.errors import HttpStatusError
-from tests.interpreter.activities.harness import fail, node_request, run
-from tests.interpreter.activities.test_http_config import StaticSecrets
-from tests.interpreter.activities.test_webhook import MemoryRecorder
+from tests.support.activities import MemoryRecorder, StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer, Reply, Seen
 
 TOKEN = 'tok"en/9+x'
@@ -96,8 +94,10 @@ async def test_a_webhook_record_never_keeps_the_value(
     error = await fail(hook.webhook, node_request(config, node_type="webhook"))
 
     (record,) = recorder.records
-    assert record.error is not None and f"bad credential {MASK}" in record.error
-    assert TOKEN not in record.model_dump_json() and TOKEN not in error.message
+    assert record.error is not None
+    assert f"bad credential {MASK}" in record.error
+    assert TOKEN not in record.model_dump_json()
+    assert TOKEN not in error.message
 
 
 async def test_only_the_named_secrets_are_fetched(
@@ -132,8 +132,10 @@ async def test_secret_problems_are_config_errors_naming_the_node(
 ) -> None:
     error = await fail(http.http, node_request({"url": f"{peer.url}/x", **config}))
 
-    assert error.type == "ConfigError" and error.non_retryable
-    assert error.message.startswith("node 'call': ") and message in error.message
+    assert error.type == "ConfigError"
+    assert error.non_retryable
+    assert error.message.startswith("node 'call': ")
+    assert message in error.message
     assert TOKEN not in error.message
     assert peer.requests == []
 

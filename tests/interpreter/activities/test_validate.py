@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from interpreter.activities import ValidateActivity, ValidateConfig
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, node_request, run
 from tests.support.peer import Peer
+
+pytestmark = pytest.mark.fast
 
 LEAD_SCHEMA = {
     "type": "object",

@@ -1,15 +1,14 @@
-"""Guarded clients with the policies the egress tests need, and a canary server."""
+"""Guarded clients with the policies the egress tests need."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from interpreter.activities import build_http_client
 from interpreter.egress import EgressPolicy
-from tests.support.peer import Peer
 
 
 @pytest.fixture
@@ -20,17 +19,6 @@ async def strict() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def peer_only() -> AsyncIterator[httpx.AsyncClient]:
-    """Allows exactly 127.0.0.1, where the test peers listen."""
-    async with build_http_client(EgressPolicy(["127.0.0.1/32"]), max_connections=5) as client:
-        yield client
-
-
-@pytest.fixture
-def canary() -> Iterator[Peer]:
-    """A server on 127.0.0.2 (never allow-listed): any request reaching it is a guard failure."""
-    server = Peer("127.0.0.2")
-    try:
-        yield server
-    finally:
-        server.close()
+def peer_only(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Allows exactly 127.0.0.1, where the test peers listen (the suite's guarded client)."""
+    return http_client

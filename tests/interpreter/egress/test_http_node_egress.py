@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from interpreter.activities import HttpActivity
-from tests.interpreter.activities.harness import fail, node_request
+from tests.support.activities import fail, node_request
 from tests.support.peer import Peer, Reply
 
 

@@ -15,6 +15,8 @@ import pytest
 from interpreter.egress import EgressPolicy, check_scheme, refusal_reason
 from interpreter.errors import EgressDenied
 
+pytestmark = pytest.mark.fast
+
 ip = ipaddress.ip_address
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from interpreter.egress import canonical_ipv4_url, numeric_ipv4, refusal_reason, system_resolve
 
+pytestmark = pytest.mark.fast
+
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 METADATA = ipaddress.ip_address("169.254.169.254")
 

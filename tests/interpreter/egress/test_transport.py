@@ -18,8 +18,8 @@ from interpreter.activities import build_http_client
 from interpreter.egress import EgressPolicy, system_resolve
 from interpreter.egress.policy import IPAddress
 from interpreter.errors import EgressDenied
-from tests.interpreter.egress.tls import issue
 from tests.support.peer import Peer
+from tests.support.tls import issue
 
 HOST = "api.flowforge.test"
 

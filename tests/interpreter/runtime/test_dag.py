@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from interpreter.runtime.book import Stop
-from tests.interpreter.runtime.fakes import (
+from tests.support.dag import (
     FakeHost,
     edge,
     make_dag,
@@ -35,7 +35,9 @@ def test_a_chain_of_pure_nodes_runs_within_start() -> None:
     )
     dag.start()
     assert statuses(dag) == {"a": "succeeded", "b": "succeeded", "c": "succeeded"}
-    assert dag.drained() and dag.error() is None and host.started == []
+    assert dag.drained()
+    assert dag.error() is None
+    assert host.started == []
     assert dag.output(None) == {"c": 20}
     assert dag.output({"sum": "{{ nodes.a.output + nodes.c.output }}"}) == {"sum": 21}
 
@@ -68,7 +70,8 @@ async def test_times_come_from_the_host_clock() -> None:
     await until(dag.drained)
     snap = dag.book.get("a")
     assert snap.started_at == started
-    assert snap.ended_at is not None and (snap.ended_at - started).total_seconds() == 90
+    assert snap.ended_at is not None
+    assert (snap.ended_at - started).total_seconds() == 90
 
 
 async def test_a_node_reads_only_the_upstream_values_it_names() -> None:
@@ -143,7 +146,8 @@ async def test_all_done_join_runs_after_a_handled_failure() -> None:
     await until(dag.drained)
     assert statuses(dag)["c"] == "succeeded"
     assert dag.scope.lookup("c")["output"] == "failed"
-    assert host.unhandled_errors == [] and dag.error() is None
+    assert host.unhandled_errors == []
+    assert dag.error() is None
 
 
 def test_a_false_node_when_skips_it_and_its_downstream() -> None:
@@ -163,10 +167,13 @@ def test_a_node_when_that_fails_to_evaluate_fails_the_node() -> None:
     dag = make_dag(host, [value("a", 1, when="input.absent")], run_input={})
     dag.start()
     snap = dag.book.get("a")
-    assert snap.status.value == "failed" and snap.attempts == 0
-    assert snap.error is not None and snap.error.type == "ExpressionError"
+    assert snap.status.value == "failed"
+    assert snap.attempts == 0
+    assert snap.error is not None
+    assert snap.error.type == "ExpressionError"
     assert snap.error.message.startswith("node 'a': when: ")
-    assert dag.stop is not None and dag.stop.reason == "failed"
+    assert dag.stop is not None
+    assert dag.stop.reason == "failed"
 
 
 def test_edge_when_reads_the_source_output() -> None:
@@ -189,9 +196,11 @@ def test_an_edge_when_that_fails_to_evaluate_halts_the_dag() -> None:
         [edge("a", "b", when="nodes.a.output.absent"), edge("a", "c")],
     )
     dag.start()
-    assert dag.stop is not None and dag.stop.node == "a"
+    assert dag.stop is not None
+    assert dag.stop.node == "a"
     error = dag.error()
-    assert error is not None and error.type == "ExpressionError"
+    assert error is not None
+    assert error.type == "ExpressionError"
     assert error.message.startswith("edge a -> b: ")
     assert statuses(dag)["b"] == "pending"
 
@@ -212,7 +221,8 @@ async def test_an_on_failure_edge_handles_the_failure() -> None:
     assert statuses(dag) == {"call": "failed", "next": "skipped", "handler": "succeeded"}
     assert dag.book.get("call").attempts == 3
     assert dag.scope.lookup("handler")["output"] == "node 'call': upstream said 503"
-    assert host.unhandled_errors == [] and dag.error() is None
+    assert host.unhandled_errors == []
+    assert dag.error() is None
 
 
 async def test_an_unhandled_failure_halts_the_dag_and_cancels_what_runs() -> None:
@@ -224,7 +234,9 @@ async def test_an_unhandled_failure_halts_the_dag_and_cancels_what_runs() -> Non
     assert statuses(dag) == {"a": "failed", "b": "cancelled", "after": "pending"}
     assert [node_id for node_id, _ in host.unhandled_errors] == ["a"]
     error = dag.error()
-    assert error is not None and error.message == "node 'a': boom" and error.type == "HttpError"
+    assert error is not None
+    assert error.message == "node 'a': boom"
+    assert error.type == "HttpError"
 
 
 async def test_on_failure_continue_goes_on_with_the_other_branches() -> None:
@@ -244,14 +256,16 @@ async def test_on_failure_continue_goes_on_with_the_other_branches() -> None:
         "after_b": "succeeded",
     }
     assert dag.stop is None
-    assert dag.error() == dag.unhandled and dag.unhandled is not None
+    assert dag.error() == dag.unhandled
+    assert dag.unhandled is not None
 
 
 def test_the_failed_node_is_named_by_its_path() -> None:
     dag = make_dag(FakeHost(), [value("a", "{{ input.absent }}")], run_input={}, prefix="loop[4].")
     dag.start()
     error = dag.error()
-    assert error is not None and error.message.startswith("node 'loop[4].a': ")
+    assert error is not None
+    assert error.message.startswith("node 'loop[4].a': ")
 
 
 # -- concurrency, pause, halt -----------------------------------------------------
@@ -262,7 +276,8 @@ async def test_the_concurrency_limit_holds_ready_nodes_in_the_queue() -> None:
     dag = make_dag(host, [node("a"), node("b"), node("c")], limit=2)
     dag.start()
     await until(lambda: len(host.running()) == 2)
-    assert host.started == ["a", "b"] and list(dag.queue) == ["c"]
+    assert host.started == ["a", "b"]
+    assert list(dag.queue) == ["c"]
     await host.finish("b")
     await until(lambda: host.running() == ["a", "c"])
     assert list(dag.queue) == []
@@ -273,7 +288,8 @@ async def test_a_closed_host_starts_nothing_until_pumped() -> None:
     host.open = False
     dag = make_dag(host, [node("a"), value("b", 1)])
     dag.start()
-    assert host.started == [] and list(dag.queue) == ["a", "b"]
+    assert host.started == []
+    assert list(dag.queue) == ["a", "b"]
     assert statuses(dag) == {"a": "pending", "b": "pending"}
     changes = host.changes
     host.open = True
@@ -291,7 +307,8 @@ async def test_halt_cancels_running_nodes_and_the_first_reason_wins() -> None:
     dag.halt(Stop("cancelled"))
     dag.halt(Stop("failed"))
     await until(dag.drained)
-    assert dag.stop is not None and dag.stop.reason == "cancelled"
+    assert dag.stop is not None
+    assert dag.stop.reason == "cancelled"
     assert statuses(dag) == {"a": "cancelled", "b": "cancelled", "c": "pending"}
     assert dag.error() is None
 
@@ -362,7 +379,8 @@ async def test_a_node_output_mapping_sees_result() -> None:
     await host.finish("a", {"body": {"id": "x1"}}, attempts=2)
     await until(dag.drained)
     snap = dag.book.get("a")
-    assert snap.output == {"id": "x1", "n": 3} and snap.attempts == 2
+    assert snap.output == {"id": "x1", "n": 3}
+    assert snap.attempts == 2
 
 
 async def test_an_output_mapping_that_fails_fails_the_node() -> None:
@@ -372,8 +390,10 @@ async def test_an_output_mapping_that_fails_fails_the_node() -> None:
     await host.finish("a", {"present": 1}, attempts=2)
     await until(dag.drained)
     snap = dag.book.get("a")
-    assert snap.status.value == "failed" and snap.attempts == 2
-    assert snap.error is not None and snap.error.type == "ExpressionError"
+    assert snap.status.value == "failed"
+    assert snap.attempts == 2
+    assert snap.error is not None
+    assert snap.error.type == "ExpressionError"
 
 
 async def test_a_fail_node_halts_the_dag_with_its_message() -> None:
@@ -391,8 +411,10 @@ async def test_a_fail_node_halts_the_dag_with_its_message() -> None:
     await until(dag.drained)
     assert statuses(dag) == {"slow": "cancelled", "a": "succeeded", "f": "failed"}
     error = dag.error()
-    assert error is not None and (error.type, error.message) == ("Fail", "bad input")
-    assert dag.stop is not None and dag.stop.node == "f"
+    assert error is not None
+    assert (error.type, error.message) == ("Fail", "bad input")
+    assert dag.stop is not None
+    assert dag.stop.node == "f"
     assert host.unhandled_errors == []
 
 
@@ -444,7 +466,8 @@ def test_a_pure_node_whose_expression_fails_counts_one_attempt() -> None:
     dag = make_dag(FakeHost(policy="continue"), [value("a", "{{ input.absent }}")], run_input={})
     dag.start()
     snap = dag.book.get("a")
-    assert snap.status.value == "failed" and snap.attempts == 1
+    assert snap.status.value == "failed"
+    assert snap.attempts == 1
 
 
 async def test_reused_outputs_are_not_run_again_and_not_mapped_again() -> None:

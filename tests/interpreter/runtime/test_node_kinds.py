@@ -16,7 +16,7 @@ from interpreter.nodes import (
     kind_of,
     walk,
 )
-from tests.interpreter.runtime.fakes import node
+from tests.support.dag import node
 
 pytestmark = pytest.mark.fast
 
@@ -33,7 +33,8 @@ def test_a_kind_with_two_ways_to_run_is_refused() -> None:
 
 
 def test_aliases_name_the_same_kind() -> None:
-    assert kind_of("echo") is LOG and kind_of("set") is TRANSFORM
+    assert kind_of("echo") is LOG
+    assert kind_of("set") is TRANSFORM
     assert kind_of("nope") is None
 
 

@@ -7,7 +7,7 @@ import pytest
 from interpreter.contract.run import NodeStatus
 from interpreter.dsl.definition import Edge
 from interpreter.runtime.scheduler import Scheduler
-from tests.interpreter.runtime.fakes import edge, node
+from tests.support.dag import edge, node
 
 pytestmark = pytest.mark.fast
 

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import snapshot
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, snapshot
 
 
 def loop(body: dict[str, Any], items: str = "input.items", **config: Any) -> dict[str, Any]:
@@ -75,7 +74,8 @@ async def test_failed_items_are_named_and_others_still_run(start: Start) -> None
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     message = str(info.value.cause)
-    assert "2 of 4 items failed" in message and "indexes 1, 3" in message
+    assert "2 of 4 items failed" in message
+    assert "indexes 1, 3" in message
     assert "each[1].pick" in message
 
 
@@ -95,7 +95,8 @@ async def test_fail_fast_stops_remaining_items(start: Start) -> None:
     with pytest.raises(WorkflowFailureError):
         await handle.result()
     node = {n.id: n for n in (await snapshot(handle)).nodes}["each"]
-    assert node.status == "failed" and node.progress is not None
+    assert node.status == "failed"
+    assert node.progress is not None
     assert node.progress["done"] == 3  # the failed item and the two cancelled ones
 
 

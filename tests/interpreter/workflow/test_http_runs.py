@@ -10,9 +10,9 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from interpreter.contract.client import PAUSE_SIGNAL, RESUME_SIGNAL
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import eventually, snapshot
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, node_is, snapshot
 
 
 def call(node_id: str, url: str, **extra: Any) -> dict[str, Any]:
@@ -33,7 +33,8 @@ async def test_max_concurrency_bounds_parallel_requests(start: Start, peer: Peer
     }
     handle = await start(definition)
     result = await handle.result()
-    assert len(result) == 9 and all(out["status"] == 200 for out in result.values())
+    assert len(result) == 9
+    assert all(out["status"] == 200 for out in result.values())
     assert peer.max_in_flight == 3
 
 
@@ -86,7 +87,8 @@ async def test_retry_count_and_spacing(
     for gap, want in zip(gaps(peer, "/flaky"), expected, strict=True):
         assert want * 0.9 <= gap < want + 1.5, (gap, want)
     node = (await snapshot(handle)).nodes[0]
-    assert node.attempts == 3 and node.status == "succeeded"
+    assert node.attempts == 3
+    assert node.status == "succeeded"
 
 
 async def test_retry_after_is_honoured(start: Start, peer: Peer) -> None:
@@ -112,9 +114,13 @@ async def test_client_error_is_not_retried(start: Start, peer: Peer) -> None:
         await handle.result()
     assert len(peer.hits("/bad")) == 1
     message = str(info.value.cause)
-    assert "node 'get'" in message and "400" in message and "missing field foo" in message
+    assert "node 'get'" in message
+    assert "400" in message
+    assert "missing field foo" in message
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "HttpStatusError" and node.attempts == 1
+    assert node.error is not None
+    assert node.error.type == "HttpStatusError"
+    assert node.attempts == 1
 
 
 async def test_server_error_exhausts_attempts(start: Start, peer: Peer) -> None:
@@ -182,7 +188,8 @@ async def test_idempotency_key_is_stable_across_retries(start: Start, peer: Peer
     handle = await start(definition)
     await handle.result()
     keys = {seen.headers.get("idempotency-key") for seen in peer.hits("/charge")}
-    assert len(keys) == 1 and None not in keys
+    assert len(keys) == 1
+    assert None not in keys
 
 
 async def test_pause_mid_run_lets_running_call_finish(start: Start, peer: Peer) -> None:
@@ -196,7 +203,7 @@ async def test_pause_mid_run_lets_running_call_finish(start: Start, peer: Peer) 
     handle = await start(definition)
     await eventually(lambda: _has_hits(peer, "/one"))
     await handle.signal(PAUSE_SIGNAL)
-    await eventually(lambda: _node(handle, "one", "succeeded"))
+    await eventually(lambda: node_is(handle, "one", "succeeded"))
     await asyncio.sleep(0.5)  # a window in which `two` would have started if not paused
     assert peer.hits("/two") == []
     await handle.signal(RESUME_SIGNAL)
@@ -216,15 +223,12 @@ async def test_cancel_reaches_a_running_activity(start: Start, peer: Peer) -> No
         await handle.result()
     assert loop.time() - began < 10
     final = await snapshot(handle)
-    assert final.status == "cancelled" and final.nodes[0].status == "cancelled"
+    assert final.status == "cancelled"
+    assert final.nodes[0].status == "cancelled"
 
 
 async def _has_hits(peer: Peer, path: str) -> bool:
     return bool(peer.hits(path))
-
-
-async def _node(handle: Any, node_id: str, status: str) -> bool:
-    return {n.id: n.status.value for n in (await snapshot(handle)).nodes}[node_id] == status
 
 
 async def test_log_and_validate_nodes_in_a_run(start: Start) -> None:
@@ -255,7 +259,9 @@ async def test_log_and_validate_nodes_in_a_run(start: Start) -> None:
         await handle.result()
     assert "amount over the limit" in str(info.value.cause)
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "ValidationFailed" and node.attempts == 1
+    assert node.error is not None
+    assert node.error.type == "ValidationFailed"
+    assert node.attempts == 1
 
 
 async def test_egress_guard_refuses_unlisted_loopback(start: Start, peer: Peer) -> None:
@@ -266,5 +272,7 @@ async def test_egress_guard_refuses_unlisted_loopback(start: Start, peer: Peer) 
         await handle.result()
     assert "loopback" in str(info.value.cause)
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "EgressDenied" and node.attempts == 1
+    assert node.error is not None
+    assert node.error.type == "EgressDenied"
+    assert node.attempts == 1
     assert peer.requests == []

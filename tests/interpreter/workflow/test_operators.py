@@ -11,11 +11,11 @@ from interpreter.contract.client import RETRY_NODE_UPDATE, SIGNAL_UPDATE, SKIP_N
 from interpreter.contract.run import PinnedWorkflow, child_key
 from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery
 from interpreter.validation.definition import validate_definition
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import eventually, snapshot
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, node_is, node_states, run_is, snapshot
 
-APPROVAL = {
+APPROVAL: dict[str, Any] = {
     "name": "approval",
     "nodes": [
         {
@@ -41,10 +41,6 @@ APPROVAL = {
 }
 
 
-async def _state(handle: Any, node: str) -> str:
-    return {n.id: n.status.value for n in (await snapshot(handle)).nodes}[node]
-
-
 async def test_signal_with_bad_payload_is_refused_and_node_keeps_waiting(start: Start) -> None:
     handle = await start(
         {
@@ -59,7 +55,7 @@ async def test_signal_with_bad_payload_is_refused_and_node_keeps_waiting(start: 
         },
         activities=[],
     )
-    await eventually(lambda: _is(handle, "decision", "waiting"))
+    await eventually(lambda: node_is(handle, "decision", "waiting"))
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(
             SIGNAL_UPDATE, SignalDelivery(name="approval", payload={"approved": "yes"})
@@ -67,7 +63,7 @@ async def test_signal_with_bad_payload_is_refused_and_node_keeps_waiting(start: 
     assert "approved" in str(info.value.cause)
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(SIGNAL_UPDATE, SignalDelivery(name="nobody", payload={}))
-    assert await _state(handle, "decision") == "waiting"
+    assert (await node_states(handle))["decision"] == "waiting"
     accepted = await handle.execute_update(
         SIGNAL_UPDATE, SignalDelivery(name="approval", payload={"approved": True})
     )
@@ -93,7 +89,8 @@ async def test_signal_timeout_fails_the_node(start: Start) -> None:
         await handle.result()
     assert "no 'approval' signal within 300ms" in str(info.value.cause)
     node = (await snapshot(handle)).nodes[0]
-    assert node.error is not None and node.error.type == "SignalTimeout"
+    assert node.error is not None
+    assert node.error.type == "SignalTimeout"
 
 
 def _suspending(url: str) -> dict[str, Any]:
@@ -122,9 +119,10 @@ async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) 
     peer.route("/charge", Reply(500))
     peer.route("/charge2", Reply(200, {"charged": True}))
     handle = await start(_suspending(peer.url))
-    await eventually(lambda: _run_is(handle, "suspended"))
+    await eventually(lambda: run_is(handle, "suspended"))
     current = await snapshot(handle)
-    assert current.suspended_on == "charge" and current.nodes[0].status == "failed"
+    assert current.suspended_on == "charge"
+    assert current.nodes[0].status == "failed"
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(RETRY_NODE_UPDATE, NodeRetry(node_id="ship"))
     status = await handle.execute_update(
@@ -138,12 +136,12 @@ async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) 
 async def test_suspend_then_skip_with_output(start: Start, peer: Peer) -> None:
     peer.route("/charge", Reply(500))
     handle = await start(_suspending(peer.url))
-    await eventually(lambda: _run_is(handle, "suspended"))
+    await eventually(lambda: run_is(handle, "suspended"))
     await handle.execute_update(
         SKIP_NODE_UPDATE, NodeSkip(node_id="charge", output={"body": "manual"})
     )
     assert await handle.result() == "manual"
-    assert await _state(handle, "charge") == "skipped"
+    assert (await node_states(handle))["charge"] == "skipped"
 
 
 async def test_sub_workflow_runs_the_pinned_child(start: Start) -> None:
@@ -195,9 +193,9 @@ async def test_sub_workflow_cancel_propagates(start: Start, client: Any) -> None
             child_key("c", 1): PinnedWorkflow(workflow_id="c", version=1, definition=child_def)
         },
     )
-    await eventually(lambda: _is(handle, "call", "running"))
+    await eventually(lambda: node_is(handle, "call", "running"))
     child = client.get_workflow_handle(f"{handle.id}/call")
-    await eventually(lambda: _is(child, "nap", "waiting"))
+    await eventually(lambda: node_is(child, "nap", "waiting"))
     await handle.cancel()
     with pytest.raises(WorkflowFailureError):
         await handle.result()
@@ -223,11 +221,3 @@ async def test_continue_as_new_keeps_state_and_the_run_id(start: Start, client: 
     assert len(runs) >= 3
     final = await snapshot(handle)
     assert all(n.status == "succeeded" for n in final.nodes)
-
-
-async def _is(handle: Any, node: str, status: str) -> bool:
-    return await _state(handle, node) == status
-
-
-async def _run_is(handle: Any, status: str) -> bool:
-    return (await snapshot(handle)).status.value == status

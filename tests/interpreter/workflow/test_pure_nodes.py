@@ -7,7 +7,7 @@ from temporalio.client import WorkflowFailureError
 
 from interpreter.contract.client import STATUS_QUERY
 from interpreter.contract.run import RunSnapshot
-from tests.interpreter.workflow.conftest import Start
+from tests.support.workflows import Start
 
 
 async def test_transform_condition_switch(start: Start) -> None:
@@ -94,7 +94,8 @@ async def test_fail_node_fails_the_run(start: Start) -> None:
     assert "bad input 3" in str(info.value.cause)
     snapshot = await handle.query(STATUS_QUERY, result_type=RunSnapshot)
     assert snapshot.status == "failed"
-    assert snapshot.error is not None and snapshot.error.type == "Fail"
+    assert snapshot.error is not None
+    assert snapshot.error.type == "Fail"
 
 
 async def test_succeed_node_ends_early_and_skips_the_rest(start: Start) -> None:
@@ -125,4 +126,6 @@ async def test_runtime_expression_error_names_node_and_field(start: Start) -> No
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     message = str(info.value.cause)
-    assert "node 'calc'" in message and "config/value/x" in message and "missing" in message
+    assert "node 'calc'" in message
+    assert "config/value/x" in message
+    assert "missing" in message

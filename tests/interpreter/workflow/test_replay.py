@@ -23,14 +23,30 @@ from interpreter.contract.run import PinnedWorkflow, child_key
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
 from interpreter.validation.definition import validate_definition
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import eventually, snapshot
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, run_is, snapshot
 from worker.runtime import workflow_runner
 
 HISTORIES = Path(__file__).parents[2] / "histories"
 IDS = HISTORIES / "workflow_ids.json"
 """The workflow id each golden history ran under (histories do not record it)."""
+
+GOLDEN = (
+    "cancelled",
+    "continued_as_new_first_run",
+    "dag_switch_merge",
+    "fail_fast",
+    "for_each_batch_child",
+    "for_each_batched",
+    "for_each_inline",
+    "http_retry_failure_edge",
+    "pause_resume",
+    "signal_suspend_webhook_script",
+    "sub_workflow",
+)
+"""Every golden history, by file name: a new case in :func:`run_all` is pinned here before
+it is recorded, so neither a lost history nor an unreviewed one passes unnoticed."""
 
 
 def replayer() -> Replayer:
@@ -253,7 +269,7 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     )
     await eventually(lambda: _running(waiting))
     await waiting.execute_update(SIGNAL_UPDATE, SignalDelivery(name="go", payload={"v": {}}))
-    await eventually(lambda: _suspended(waiting))
+    await eventually(lambda: run_is(waiting, "suspended"))
     await waiting.execute_update(SKIP_NODE_UPDATE, NodeSkip(node_id="use", output=1))
     await waiting.result()
     handles.append(("signal_suspend_webhook_script", waiting))
@@ -278,10 +294,6 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     return handles
 
 
-async def _suspended(handle: Any) -> bool:
-    return (await snapshot(handle)).status.value == "suspended"
-
-
 async def _running(handle: Any) -> bool:
     return any(n.status.value in ("running", "waiting") for n in (await snapshot(handle)).nodes)
 
@@ -291,7 +303,9 @@ async def test_current_runs_replay(
 ) -> None:
     record = request.config.getoption("--record-histories")
     ids = json.loads(IDS.read_text()) if IDS.exists() else {}
-    for name, handle in await run_all(start, peer):
+    runs = await run_all(start, peer)
+    assert sorted(name for name, _ in runs) == sorted(GOLDEN)
+    for name, handle in runs:
         history = await handle.fetch_history()
         await replayer().replay_workflow(history)
         if record:
@@ -302,12 +316,16 @@ async def test_current_runs_replay(
         IDS.write_text(json.dumps(ids, indent=1, sort_keys=True) + "\n")
 
 
-@pytest.mark.parametrize(
-    "path", sorted(p for p in HISTORIES.glob("*.json") if p != IDS), ids=lambda p: p.stem
-)
-async def test_golden_history_replays(path: Path) -> None:
+def test_the_folder_holds_exactly_the_golden_histories() -> None:
+    assert sorted(p.stem for p in HISTORIES.glob("*.json") if p != IDS) == sorted(GOLDEN)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+async def test_golden_history_replays(name: str) -> None:
     from temporalio.client import WorkflowHistory
 
+    path = HISTORIES / f"{name}.json"
+    assert path.is_file(), f"golden history {name} is missing: record it with --record-histories"
     # Child workflow ids derive from the run's id, so replay under the recorded one.
     workflow_id = (
         json.loads(IDS.read_text()).get(path.stem, path.stem) if IDS.exists() else path.stem

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from interpreter.contract.client import NODE_STATS_MEMO, OUTPUTS_QUERY
-from tests.interpreter.workflow.conftest import Start
-from tests.interpreter.workflow.test_control import snapshot
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import Start, snapshot
 
 
 def definition(url: str) -> dict[str, Any]:
@@ -45,7 +44,8 @@ async def test_full_outputs_and_rerun_reusing_upstream(start: Start, peer: Peer)
     first = await start(definition(peer.url), max_snapshot_output_bytes=1024)
     assert await first.result() == 42
     outputs = await first.query(OUTPUTS_QUERY, ["fetch", "nope"], result_type=dict)
-    assert outputs["fetch"]["n"] == 41 and len(outputs["fetch"]["pad"]) == 40_000
+    assert outputs["fetch"]["n"] == 41
+    assert len(outputs["fetch"]["pad"]) == 40_000
     assert list(outputs) == ["fetch"]
     truncated = {n.id: n for n in (await snapshot(first)).nodes}["fetch"].output
     assert truncated["truncated"] is True
@@ -53,9 +53,12 @@ async def test_full_outputs_and_rerun_reusing_upstream(start: Start, peer: Peer)
     peer.route("/data", Reply(body={"n": 0}))
     again = await start(definition(peer.url), reuse={"fetch": outputs["fetch"]})
     assert await again.result() == 42
-    assert len(peer.hits("/data")) == 1 and len(peer.hits("/send")) == 2
+    assert len(peer.hits("/data")) == 1
+    assert len(peer.hits("/send")) == 2
     fetch = {n.id: n for n in (await snapshot(again)).nodes}["fetch"]
-    assert fetch.reused and fetch.status == "succeeded" and fetch.attempts == 0
+    assert fetch.reused
+    assert fetch.status == "succeeded"
+    assert fetch.attempts == 0
 
 
 async def test_finished_run_leaves_node_stats_in_its_memo(start: Start, peer: Peer) -> None:
@@ -65,5 +68,7 @@ async def test_finished_run_leaves_node_stats_in_its_memo(start: Start, peer: Pe
     handle = await start(spec)
     await handle.result()
     memo = await (await handle.describe()).memo_value(NODE_STATS_MEMO)
-    assert memo["fetch"]["s"] == "succeeded" and memo["fetch"]["a"] == 2
-    assert memo["send"]["s"] == "succeeded" and memo["send"]["ms"] >= 0
+    assert memo["fetch"]["s"] == "succeeded"
+    assert memo["fetch"]["a"] == 2
+    assert memo["send"]["s"] == "succeeded"
+    assert memo["send"]["ms"] >= 0

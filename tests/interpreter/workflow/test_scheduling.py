@@ -7,9 +7,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from interpreter.contract.client import STATUS_QUERY
-from interpreter.contract.run import RunSnapshot
-from tests.interpreter.workflow.conftest import Start
+from tests.support.workflows import Start, node_states
 
 
 def value(node_id: str, value: Any) -> dict[str, Any]:
@@ -19,11 +17,6 @@ def value(node_id: str, value: Any) -> dict[str, Any]:
 def broken(node_id: str) -> dict[str, Any]:
     """A node that fails at run time (reads a key the input lacks)."""
     return {"id": node_id, "type": "transform", "config": {"value": "{{ input.absent }}"}}
-
-
-async def states(handle: Any) -> dict[str, str]:
-    snapshot = await handle.query(STATUS_QUERY, result_type=RunSnapshot)
-    return {n.id: n.status.value for n in snapshot.nodes}
 
 
 async def test_diamond_joins_both_branches(start: Start) -> None:
@@ -77,7 +70,7 @@ async def test_any_success_merge_after_switch_and_skip_propagation(start: Start)
     }
     handle = await start(definition, {"kind": "b"}, activities=[])
     assert await handle.result() == ["skipped", "succeeded"]
-    assert await states(handle) == {
+    assert await node_states(handle) == {
         "route": "succeeded",
         "left": "skipped",
         "left2": "skipped",
@@ -94,7 +87,7 @@ async def test_all_success_join_is_skipped_when_a_branch_is_skipped(start: Start
     }
     handle = await start(definition, activities=[])
     assert await handle.result() == {}
-    assert await states(handle) == {
+    assert await node_states(handle) == {
         "a": "succeeded",
         "b": "succeeded",
         "c": "skipped",
@@ -118,7 +111,11 @@ async def test_failure_edge_handles_the_failure(start: Start) -> None:
     }
     handle = await start(definition, {}, activities=[])
     assert await handle.result() == "ExpressionError"
-    assert await states(handle) == {"risky": "failed", "next": "skipped", "recover": "succeeded"}
+    assert await node_states(handle) == {
+        "risky": "failed",
+        "next": "skipped",
+        "recover": "succeeded",
+    }
 
 
 async def test_always_edge_and_all_done_join(start: Start) -> None:
@@ -146,7 +143,7 @@ async def test_on_failure_fail_cancels_running_nodes(start: Start) -> None:
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     assert "node 'bad'" in str(info.value.cause)
-    assert await states(handle) == {"slow": "cancelled", "bad": "failed"}
+    assert await node_states(handle) == {"slow": "cancelled", "bad": "failed"}
 
 
 async def test_on_failure_continue_lets_independent_branches_finish(start: Start) -> None:
@@ -164,7 +161,7 @@ async def test_on_failure_continue_lets_independent_branches_finish(start: Start
     handle = await start(definition, {}, activities=[])
     with pytest.raises(WorkflowFailureError):
         await handle.result()
-    assert await states(handle) == {
+    assert await node_states(handle) == {
         "slow": "succeeded",
         "after": "succeeded",
         "bad": "failed",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from interpreter.activities import HttpActivity
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, node_request, run
 from tests.support.peer import Peer, Reply
 
 

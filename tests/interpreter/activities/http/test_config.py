@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 import httpx
 import pytest
 
 from interpreter.activities import HttpActivity, HttpConfig, HttpSettings
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer
 
 
@@ -102,18 +101,6 @@ async def test_secret_holes_need_a_resolver(http: HttpActivity, peer: Peer) -> N
     assert error.type == "ConfigError"
     assert error.message == "node 'call': config: secrets are not configured on this worker"
     assert not peer.requests
-
-
-class StaticSecrets:
-    """A SecretResolver over a fixed dict, standing in for the encrypted store."""
-
-    def __init__(self, stored: dict[str, str]) -> None:
-        self.stored = stored
-        self.asked: list[tuple[str, frozenset[str] | None]] = []
-
-    async def values(self, owner: str, names: Collection[str] | None) -> dict[str, str]:
-        self.asked.append((owner, None if names is None else frozenset(names)))
-        return {k: v for k, v in self.stored.items() if names is None or k in names}
 
 
 async def test_secret_holes_are_rendered_by_the_resolver(

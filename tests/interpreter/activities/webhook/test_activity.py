@@ -18,21 +18,10 @@ from interpreter.activities import (
     WebhookActivity,
     WebhookSettings,
 )
-from tests.interpreter.activities.harness import fail, node_request, run
-from tests.interpreter.activities.test_http_config import StaticSecrets
+from tests.support.activities import MemoryRecorder, StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer, Reply, Seen
 
 SECRET = "whsec-4f1c"
-
-
-class MemoryRecorder:
-    """Keeps delivery records in a list, standing in for the worker's PostgreSQL table."""
-
-    def __init__(self) -> None:
-        self.records: list[DeliveryRecord] = []
-
-    async def record(self, delivery: DeliveryRecord) -> None:
-        self.records.append(delivery)
 
 
 class BrokenRecorder:
@@ -142,7 +131,8 @@ async def test_503_is_retried_and_every_attempt_recorded(
     assert output["status"] == 200
     first, second = recorder.records
     assert (first.attempt, first.status, first.error_type) == (1, 503, "HttpStatusError")
-    assert first.error is not None and "answered 503" in first.error
+    assert first.error is not None
+    assert "answered 503" in first.error
     assert (second.attempt, second.status, second.error_type) == (2, 200, None)
     ids = {seen.headers["x-delivery-id"] for seen in peer.hits("/busy")}
     assert ids == {first.delivery_id} == {second.delivery_id}

@@ -19,6 +19,8 @@ from interpreter.dsl.expressions import (
 )
 from interpreter.errors import EvaluationError, ExpressionError, ExpressionSyntaxError
 
+pytestmark = pytest.mark.fast
+
 
 def test_compiled_programs_are_cached_by_source() -> None:
     first = compile_expression("input.cached_probe + 1")

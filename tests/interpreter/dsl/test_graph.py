@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from interpreter.dsl.graph import Graph
+
+pytestmark = pytest.mark.fast
 
 
 def _graph(nodes: str, edges: str) -> Graph:

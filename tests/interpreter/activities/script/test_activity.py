@@ -9,16 +9,12 @@ from typing import Any
 import pytest
 
 from interpreter.activities import ScriptActivity, ScriptSettings
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, run, script_request
 
 
 @pytest.fixture(scope="module")
 def script() -> ScriptActivity:
     return ScriptActivity(ScriptSettings(max_output_bytes=10_000, max_log_bytes=1_000))
-
-
-def request(code: str, **config: Any) -> Any:
-    return node_request({"code": code, **config}, node_type="script")
 
 
 async def test_returns_what_main_returns_given_the_input(script: ScriptActivity) -> None:
@@ -29,7 +25,9 @@ async def test_returns_what_main_returns_given_the_input(script: ScriptActivity)
         "            'tags': [None, True, 1.5]}\n"
     )
 
-    output = await run(script.script, request(code, input={"scores": [1, 2, 6], "name": "ada"}))
+    output = await run(
+        script.script, script_request(code, input={"scores": [1, 2, 6], "name": "ada"})
+    )
 
     assert output == {"mean": 3, "name": "ADA", "tags": [None, True, 1.5]}
 
@@ -43,13 +41,13 @@ async def test_prints_do_not_corrupt_the_result(script: ScriptActivity) -> None:
         "    return 'real'\n"
     )
 
-    assert await run(script.script, request(code)) == "real"
+    assert await run(script.script, script_request(code)) == "real"
 
 
 async def test_exception_is_reported_with_the_users_frames_only(script: ScriptActivity) -> None:
     code = "def parse(value):\n    return int(value)\n\ndef main(input):\n    return parse(input)\n"
 
-    error = await fail(script.script, request(code, input="x1"))
+    error = await fail(script.script, script_request(code, input="x1"))
 
     assert error.type == "ScriptError"
     assert error.non_retryable
@@ -65,7 +63,7 @@ async def test_exception_is_reported_with_the_users_frames_only(script: ScriptAc
 
 
 async def test_syntax_error_points_at_the_line(script: ScriptActivity) -> None:
-    error = await fail(script.script, request("def main(input)\n    return 1\n"))
+    error = await fail(script.script, script_request("def main(input)\n    return 1\n"))
 
     assert error.type == "ScriptError"
     assert "SyntaxError: expected ':'" in error.message
@@ -85,7 +83,7 @@ async def test_syntax_error_points_at_the_line(script: ScriptActivity) -> None:
 async def test_unusable_results_are_script_errors(
     script: ScriptActivity, code: str, says: str
 ) -> None:
-    error = await fail(script.script, request(code))
+    error = await fail(script.script, script_request(code))
 
     assert error.type == "ScriptError"
     assert error.non_retryable
@@ -95,7 +93,7 @@ async def test_unusable_results_are_script_errors(
 async def test_logs_are_capped_and_kept_in_the_error(script: ScriptActivity) -> None:
     code = "def main(input):\n    print('line ' * 1000)\n    raise RuntimeError('boom')\n"
 
-    error = await fail(script.script, request(code))
+    error = await fail(script.script, script_request(code))
 
     stdout = error.details[0]["stdout"]
     assert stdout.startswith("line line")
@@ -107,7 +105,8 @@ async def test_infinite_loop_is_stopped_at_the_timeout(script: ScriptActivity) -
     started = time.monotonic()
 
     error = await fail(
-        script.script, request("def main(input):\n    while True:\n        pass\n", timeout="1s")
+        script.script,
+        script_request("def main(input):\n    while True:\n        pass\n", timeout="1s"),
     )
 
     assert error.type == "ScriptTimeout"
@@ -119,7 +118,7 @@ async def test_infinite_loop_is_stopped_at_the_timeout(script: ScriptActivity) -
 async def test_memory_bomb_is_stopped(script: ScriptActivity) -> None:
     code = "def main(input):\n    hoard = bytearray(2 * 1024**3)\n    return len(hoard)\n"
 
-    error = await fail(script.script, request(code, memory_mb=64))
+    error = await fail(script.script, script_request(code, memory_mb=64))
 
     assert error.type == "ScriptMemoryExceeded"
     assert error.non_retryable
@@ -129,7 +128,7 @@ async def test_memory_bomb_is_stopped(script: ScriptActivity) -> None:
 async def test_growing_memory_is_stopped(script: ScriptActivity) -> None:
     code = "def main(input):\n    hoard = []\n    while True:\n        hoard.append('x' * 4096)\n"
 
-    error = await fail(script.script, request(code, memory_mb=64))
+    error = await fail(script.script, script_request(code, memory_mb=64))
 
     assert error.type == "ScriptMemoryExceeded"
 
@@ -141,7 +140,7 @@ async def test_the_script_cannot_lift_its_limits(script: ScriptActivity) -> None
         "    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)\n"
     )
 
-    error = await fail(script.script, request(code))
+    error = await fail(script.script, script_request(code))
 
     assert "ValueError: not allowed to raise maximum limit" in error.message
 
@@ -156,7 +155,7 @@ async def test_working_directory_is_fresh_and_removed(script: ScriptActivity) ->
         "    return {'cwd': os.getcwd(), 'before': before, 'home': os.environ['HOME']}\n"
     )
 
-    output = await run(script.script, request(code))
+    output = await run(script.script, script_request(code))
 
     assert output["before"] == []
     assert output["home"] == output["cwd"]
@@ -177,7 +176,7 @@ async def test_working_directory_is_fresh_and_removed(script: ScriptActivity) ->
 async def test_config_outside_the_limits_is_refused(
     script: ScriptActivity, config: dict[str, Any], field: str
 ) -> None:
-    error = await fail(script.script, request("def main(input):\n    return 1\n", **config))
+    error = await fail(script.script, script_request("def main(input):\n    return 1\n", **config))
 
     assert error.type == "ConfigError"
     assert field in error.message

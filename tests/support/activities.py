@@ -1,17 +1,20 @@
-"""Run node activities in the SDK's activity harness (real activity context, no worker)."""
+"""Node activities in the SDK's activity harness (real activity context, no worker), and the
+stand-ins for the stores a worker gives them."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from interpreter.activities import ActivityRequest, ActivityResult
+from interpreter.activities import ActivityRequest, ActivityResult, DeliveryRecord
 from interpreter.dsl.definition import RetrySpec
 
 Activity = Callable[[ActivityRequest], Awaitable[ActivityResult]]
@@ -41,6 +44,11 @@ def node_request(
     )
 
 
+def script_request(code: str, **config: Any) -> ActivityRequest:
+    """A script node's request running ``code`` (``config`` adds the other fields)."""
+    return node_request({"code": code, **config}, node_type="script")
+
+
 def environment(*, attempt: int = 1, timeout: float = 10.0) -> ActivityEnvironment:
     env = ActivityEnvironment()
     env.info = dataclasses.replace(
@@ -61,3 +69,37 @@ async def fail(activity: Activity, request: ActivityRequest, **env: Any) -> Appl
     with pytest.raises(ApplicationError) as raised:
         await environment(**env).run(activity, request)
     return raised.value
+
+
+class StaticSecrets:
+    """A SecretResolver over a fixed dict, standing in for the encrypted store."""
+
+    def __init__(self, stored: dict[str, str]) -> None:
+        self.stored = stored
+        self.asked: list[tuple[str, frozenset[str] | None]] = []
+
+    async def values(self, owner: str, names: Collection[str] | None) -> dict[str, str]:
+        self.asked.append((owner, None if names is None else frozenset(names)))
+        return {k: v for k, v in self.stored.items() if names is None or k in names}
+
+
+class MemoryRecorder:
+    """Keeps delivery records in a list, standing in for the worker's PostgreSQL table."""
+
+    def __init__(self) -> None:
+        self.records: list[DeliveryRecord] = []
+
+    async def record(self, delivery: DeliveryRecord) -> None:
+        self.records.append(delivery)
+
+
+def script_processes() -> list[int]:
+    """Processes whose working directory is a script's."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if "flowforge-script-" in os.readlink(entry / "cwd"):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            pass
+    return found

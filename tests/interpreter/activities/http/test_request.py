@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from interpreter.activities import HttpActivity
-from tests.interpreter.activities.harness import node_request, run
+from tests.support.activities import node_request, run
 from tests.support.peer import Peer, Reply
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from interpreter.activities import HttpActivity
 from interpreter.dsl.definition import RetrySpec
-from tests.interpreter.activities.harness import fail, node_request, run
+from tests.support.activities import fail, node_request, run
 from tests.support.peer import Peer, Reply
 
 

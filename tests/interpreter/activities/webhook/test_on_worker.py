@@ -11,12 +11,10 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from interpreter.activities import ActivityRequest, ActivityResult, WebhookActivity
-from tests.interpreter.activities.harness import node_request
-from tests.interpreter.activities.test_webhook import MemoryRecorder
+from tests.support.activities import MemoryRecorder, node_request
 from tests.support.peer import Peer, Reply
 
 
@@ -26,7 +24,7 @@ class DeliverNode:
 
     @workflow.run
     async def run(self, request: ActivityRequest) -> ActivityResult:
-        return await workflow.execute_activity(
+        return await workflow.execute_activity_method(
             WebhookActivity.webhook,
             request,
             start_to_close_timeout=timedelta(seconds=10),
@@ -34,11 +32,6 @@ class DeliverNode:
                 initial_interval=timedelta(milliseconds=100), maximum_attempts=3
             ),
         )
-
-
-@pytest.fixture
-def client(temporal_client: Client) -> Client:
-    return Client(**{**temporal_client.config(), "data_converter": pydantic_data_converter})
 
 
 async def deliver(

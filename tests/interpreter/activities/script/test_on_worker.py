@@ -3,8 +3,6 @@ and cancelling the run reaches the child through heartbeats."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import timedelta
 
@@ -12,13 +10,12 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities import ActivityRequest, ActivityResult, ScriptActivity
-from tests.interpreter.activities.harness import node_request
-from tests.interpreter.activities.test_script_sandbox import script_processes
+from tests.support.activities import script_processes, script_request
+from tests.support.eventually import eventually
 
 
 @workflow.defn(sandboxed=False)
@@ -27,7 +24,7 @@ class RunScript:
 
     @workflow.run
     async def run(self, request: ActivityRequest) -> ActivityResult:
-        return await workflow.execute_activity(
+        return await workflow.execute_activity_method(
             ScriptActivity.script,
             request,
             start_to_close_timeout=timedelta(seconds=60),
@@ -37,15 +34,10 @@ class RunScript:
         )
 
 
-@pytest.fixture
-def client(temporal_client: Client) -> Client:
-    return Client(**{**temporal_client.config(), "data_converter": pydantic_data_converter})
-
-
 async def start(
     client: Client, task_queue: str, code: str
 ) -> WorkflowHandle[RunScript, ActivityResult]:
-    request = node_request({"code": code, "input": [1, 2, 3], "timeout": "50s"}, node_type="script")
+    request = script_request(code, input=[1, 2, 3], timeout="50s")
     return await client.start_workflow(
         RunScript.run, request, id=f"script-{uuid.uuid4().hex}", task_queue=task_queue
     )
@@ -72,10 +64,7 @@ async def test_cancelling_the_run_kills_the_script(client: Client, task_queue: s
         handle = await start(
             client, task_queue, "def main(input):\n    while True:\n        pass\n"
         )
-        deadline = time.monotonic() + 20
-        while not script_processes():
-            assert time.monotonic() < deadline, "the script never started"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(script_processes()), within=20, what="the script to start")
 
         await handle.cancel()
 

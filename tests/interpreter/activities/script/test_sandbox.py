@@ -9,16 +9,21 @@ import os
 import shutil
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio.exceptions import CancelledError
 
 from interpreter.activities import ScriptActivity, ScriptIsolation, ScriptSettings
-from tests.interpreter.activities.harness import environment, fail, node_request, run
+from tests.support.activities import (
+    environment,
+    fail,
+    run,
+    script_processes,
+    script_request,
+)
+from tests.support.eventually import eventually
 
 CANARY = "canary-7f3e1d"
 UNISOLATED = ScriptIsolation((), "turned off by the test")
@@ -45,13 +50,6 @@ def main(input):
         return f'refused: {exc}'
     return 'connected'
 """
-
-
-async def _poll(check: Any, what: str, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 ROOT_ONLY = ("--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--")
@@ -91,7 +89,9 @@ async def bystander() -> AsyncIterator[int]:
         env={**os.environ, "FLOWFORGE_CANARY": CANARY},
     )
     try:
-        await _poll(lambda: _exec_done(process.pid), "the bystander to drop its privileges")
+        await eventually(
+            lambda: _exec_done(process.pid), within=10, what="the bystander to drop its privileges"
+        )
         yield process.pid
     finally:
         process.kill()
@@ -108,16 +108,12 @@ def listener() -> Iterator[int]:
         yield server.getsockname()[1]
 
 
-def request(code: str, **config: Any) -> Any:
-    return node_request({"code": code, **config}, node_type="script")
-
-
 async def test_the_script_sees_none_of_the_workers_environment(
     isolated: ScriptActivity, bystander: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLOWFORGE_CANARY", CANARY)
 
-    assert await run(isolated.script, request(READ_ENVIRONMENTS, input=CANARY)) == []
+    assert await run(isolated.script, script_request(READ_ENVIRONMENTS, input=CANARY)) == []
 
 
 async def test_without_isolation_other_processes_would_be_visible(
@@ -126,14 +122,14 @@ async def test_without_isolation_other_processes_would_be_visible(
     """The control for the test above: the canary is there to be found."""
     monkeypatch.setenv("FLOWFORGE_CANARY", CANARY)
 
-    found = await run(unisolated.script, request(READ_ENVIRONMENTS, input=CANARY))
+    found = await run(unisolated.script, script_request(READ_ENVIRONMENTS, input=CANARY))
 
     assert not any(text.startswith("own:") for text in found)
     assert any(f"FLOWFORGE_CANARY={CANARY}" in text for text in found)
 
 
 async def test_the_script_has_no_network(isolated: ScriptActivity, listener: int) -> None:
-    result = await run(isolated.script, request(CONNECT, input=listener))
+    result = await run(isolated.script, script_request(CONNECT, input=listener))
 
     assert result.startswith("refused: ")
 
@@ -142,30 +138,18 @@ async def test_without_isolation_the_listener_is_reachable(
     unisolated: ScriptActivity, listener: int
 ) -> None:
     """The control for the test above: the listener does accept connections."""
-    assert await run(unisolated.script, request(CONNECT, input=listener)) == "connected"
+    assert await run(unisolated.script, script_request(CONNECT, input=listener)) == "connected"
 
 
 async def test_isolation_can_be_required(listener: int) -> None:
     strict = ScriptActivity(ScriptSettings(require_network_isolation=True), isolation=UNISOLATED)
 
-    error = await fail(strict.script, request(CONNECT, input=listener))
+    error = await fail(strict.script, script_request(CONNECT, input=listener))
 
     assert error.type == "ScriptError"
     assert "requires isolated scripts but cannot isolate them (turned off by the test)" in (
         error.message
     )
-
-
-def script_processes() -> list[int]:
-    """Processes whose working directory is a script's."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if "flowforge-script-" in os.readlink(entry / "cwd"):
-                found.append(int(entry.name))
-        except (OSError, ValueError):
-            pass
-    return found
 
 
 @pytest.mark.parametrize("isolation", [None, UNISOLATED], ids=["isolated", "unisolated"])
@@ -175,8 +159,8 @@ async def test_cancelling_the_activity_kills_the_script(
     activity = ScriptActivity(isolation=isolation)
     env = environment(timeout=60)
     code = "import os\ndef main(input):\n    while True:\n        pass\n"
-    task = asyncio.create_task(env.run(activity.script, request(code, timeout="50s")))
-    await _poll(lambda: script_processes(), "the script to start")
+    task = asyncio.ensure_future(env.run(activity.script, script_request(code, timeout="50s")))
+    await eventually(lambda: bool(script_processes()), within=10, what="the script to start")
     workdirs = {os.readlink(f"/proc/{pid}/cwd") for pid in script_processes()}
 
     env.cancel()
@@ -216,7 +200,7 @@ def _zombie_children() -> list[str]:
 async def test_a_killed_script_leaves_no_orphan(isolated: ScriptActivity) -> None:
     code = "def main(input):\n    while True:\n        pass\n"
 
-    error = await fail(isolated.script, request(code, timeout="500ms"))
+    error = await fail(isolated.script, script_request(code, timeout="500ms"))
 
     assert error.type == "ScriptTimeout"
     assert _zombie_children() == []

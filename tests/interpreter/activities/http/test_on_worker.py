@@ -10,12 +10,11 @@ import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from interpreter.activities import ActivityRequest, ActivityResult, HttpActivity
-from tests.interpreter.activities.harness import node_request
+from tests.support.activities import node_request
 from tests.support.peer import Peer, Reply
 
 # Far longer than the Retry-After below: a retry this soon can only come from it.
@@ -30,17 +29,12 @@ class CallNode:
     async def run(self, request: ActivityRequest) -> ActivityResult:
         # By method reference, so the result is decoded with the activity's own
         # return hint: it must be the envelope, not the raw output.
-        return await workflow.execute_activity(
+        return await workflow.execute_activity_method(
             HttpActivity.http,
             request,
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=SLOW_RETRY,
         )
-
-
-@pytest.fixture
-def client(temporal_client: Client) -> Client:
-    return Client(**{**temporal_client.config(), "data_converter": pydantic_data_converter})
 
 
 async def call(

@@ -1,4 +1,4 @@
-"""``{{ cel }}`` templates: parsing, walking JSON values, rendering and deferring secrets."""
+"""Holes (``{{ cel }}`` templates): parsing, walking JSON values, rendering, deferring secrets."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from interpreter.dsl.holes import (
     render,
 )
 from interpreter.errors import EvaluationError, ExpressionSyntaxError
+
+pytestmark = pytest.mark.fast
 
 VARIABLES: dict[str, Any] = {
     "input": {

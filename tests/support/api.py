@@ -1,0 +1,156 @@
+"""Driving the API in-process: settings, a client, actors, definitions and runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from app.settings import Settings
+from tests.support.eventually import eventually
+
+ADMIN_USERNAME = "root-admin"
+ADMIN_PASSWORD = "root-admin-password"
+API = "/api/v1"
+
+
+@dataclass
+class Actor:
+    """A logged-in user as the tests drive it.
+
+    Attributes:
+        id: The user's id.
+        username: The name the user logs in with.
+        role: ``admin``, ``editor`` or ``viewer``.
+        headers: The bearer header of the user's token.
+    """
+
+    id: str
+    username: str
+    role: str
+    headers: dict[str, str]
+
+
+MakeUser = Callable[[str], Awaitable[Actor]]
+"""``await make_user(role)``: a new user of that role, logged in (the ``make_user`` fixture)."""
+
+
+def make_settings(
+    database_url: str, temporal_address: str, data_dir: Path, **extra: Any
+) -> Settings:
+    """Test settings: the session's database and Temporal, a task queue of their own."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_address,
+        "data_dir": str(data_dir),
+        "task_queue": f"api-{uuid.uuid4().hex[:12]}",
+        "admin_username": ADMIN_USERNAME,
+        "admin_password": ADMIN_PASSWORD,
+        "temporal_connect_timeout": 2.0,
+        "temporal_rpc_timeout": 5.0,
+        "db_connect_timeout": 2.0,
+        # Event streams of runs that go on for long end soon (clients reconnect).
+        "run_events_max_seconds": 3.0,
+        **extra,
+    }
+    return Settings(**values)
+
+
+async def started(
+    app: FastAPI, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``app``'s lifespan and yield a client talking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://flowforge.test") as http:
+            yield http
+
+
+async def login(http: httpx.AsyncClient, username: str, password: str) -> Actor:
+    response = await http.post(
+        f"{API}/auth/token", data={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    me = (await http.get(f"{API}/auth/me", headers=headers)).json()
+    return Actor(id=me["id"], username=username, role=me["role"], headers=headers)
+
+
+def definition(name: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """A small valid definition (one transform node) with a unique name."""
+    return {
+        "name": name or f"wf-{uuid.uuid4().hex[:10]}",
+        "nodes": [{"id": "greet", "type": "transform", "config": {"value": "hello"}}],
+        **overrides,
+    }
+
+
+def waiting_definition(duration: str = "1h") -> dict[str, Any]:
+    """A run that stays open: a wait node, then a node that can only start after it."""
+    return definition(
+        nodes=[
+            {"id": "hold", "type": "wait", "config": {"duration": duration}},
+            {"id": "after", "type": "transform", "config": {"value": "done"}},
+        ],
+        edges=[{"from": "hold", "to": "after"}],
+    )
+
+
+async def create_workflow(
+    http: httpx.AsyncClient, actor: Actor, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body or definition()}, headers=actor.headers
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def start_run(http: httpx.AsyncClient, actor: Actor, workflow_id: str, **body: Any) -> str:
+    """Start a run of a stored workflow (``body`` is the start request); its run id."""
+    response = await http.post(
+        f"{API}/workflows/{workflow_id}/runs", json=body, headers=actor.headers
+    )
+    assert response.status_code == 202, response.text
+    run_id: str = response.json()["run_id"]
+    return run_id
+
+
+async def run_of(http: httpx.AsyncClient, actor: Actor, body: dict[str, Any]) -> str:
+    """Store ``body`` as a new workflow and start a run of it; the run id."""
+    created = await create_workflow(http, actor, body)
+    return await start_run(http, actor, created["id"])
+
+
+async def run_becomes(
+    http: httpx.AsyncClient, actor: Actor, run_id: str, status: str
+) -> dict[str, Any]:
+    """The run's detail once it shows ``status`` (polled with a deadline)."""
+
+    async def probe() -> dict[str, Any] | None:
+        response = await http.get(f"{API}/runs/{run_id}", headers=actor.headers)
+        run: dict[str, Any] = response.json()
+        return run if run["status"] == status else None
+
+    return await eventually(probe, what=f"run {run_id} to become {status}")
+
+
+async def node_status(http: httpx.AsyncClient, actor: Actor, run_id: str, node: str) -> str:
+    """The status the run's detail shows for ``node`` (``"None"`` before it appears)."""
+    run = (await http.get(f"{API}/runs/{run_id}", headers=actor.headers)).json()
+    return str({n["id"]: n["status"] for n in run["nodes"]}.get(node))
+
+
+async def send_signal(
+    http: httpx.AsyncClient, actor: Actor, run_id: str, name: str, payload: Any
+) -> httpx.Response:
+    return await http.post(
+        f"{API}/runs/{run_id}/signals/{name}", json={"payload": payload}, headers=actor.headers
+    )

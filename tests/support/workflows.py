@@ -1,0 +1,78 @@
+"""Running definitions on the interpreter: run inputs, a worker, and a run's live state."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from interpreter.contract.client import STATUS_QUERY
+from interpreter.contract.run import PinnedWorkflow, RunInput, RunMeta, RunOptions, RunSnapshot
+from interpreter.validation.definition import validate_definition
+
+Start = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
+"""``await start(definition, input, **run_options)``: the workflow tests' ``start`` fixture."""
+
+
+def make_run(
+    definition: dict[str, Any],
+    input: Any = None,
+    children: dict[str, PinnedWorkflow] | None = None,
+    reuse: dict[str, Any] | None = None,
+    **options: Any,
+) -> RunInput:
+    """The input of a run of ``definition``, which must be valid."""
+    parsed, issues = validate_definition(definition)
+    assert parsed is not None, [i.model_dump() for i in issues]
+    return RunInput(
+        definition=parsed,
+        input=input,
+        meta=RunMeta(workflow_id="wf-test", version=1, owner="tester"),
+        options=RunOptions(**options),
+        children=children or {},
+        reuse=reuse or {},
+    )
+
+
+def new_worker(
+    client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] | None = None
+) -> Worker:
+    """The interpreter worker on ``task_queue``, not yet started.
+
+    Args:
+        client: A client with the interpreter's data converter.
+        task_queue: The test's own task queue.
+        activities: The activities to register; ``None`` registers the real node
+            activities, with the egress guard letting through the peers on 127.0.0.1.
+
+    Returns:
+        The worker, to run with ``async with``.
+    """
+    from worker.runtime import create_worker
+    from worker.settings import WorkerSettings
+
+    settings = WorkerSettings(
+        egress_allow=["127.0.0.1/32"], graceful_shutdown_seconds=0, heartbeat_throttle_seconds=0.5
+    )
+    return create_worker(client, settings, task_queue=task_queue, activities=activities)
+
+
+async def snapshot(handle: WorkflowHandle[Any, Any]) -> RunSnapshot:
+    """The run's live state, from its status query."""
+    current: RunSnapshot = await handle.query(STATUS_QUERY, result_type=RunSnapshot)
+    return current
+
+
+async def node_states(handle: WorkflowHandle[Any, Any]) -> dict[str, str]:
+    """Each node's status by node id."""
+    return {n.id: n.status.value for n in (await snapshot(handle)).nodes}
+
+
+async def node_is(handle: WorkflowHandle[Any, Any], node: str, status: str) -> bool:
+    return (await node_states(handle))[node] == status
+
+
+async def run_is(handle: WorkflowHandle[Any, Any], status: str) -> bool:
+    return (await snapshot(handle)).status.value == status
