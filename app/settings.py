@@ -149,6 +149,12 @@ class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
             "before the call is refused as a replay."
         ),
     )
+    metrics_token: str = Field(
+        default="",
+        description="If set, `GET /metrics` answers only with `Authorization: Bearer` "
+        "and this token (401 otherwise); empty: the endpoint is open. Its series carry no "
+        "tenant identifiers either way.",
+    )
     metrics_max_runs: int = Field(
         default=500,
         ge=1,

@@ -1,4 +1,9 @@
-"""Prometheus metrics of one API process (each process is scraped on its own)."""
+"""Prometheus metrics of one API process (each process is scraped on its own).
+
+No series carries a tenant's identifier (workflow, run, user or hook id): routes
+are labelled by their template and runs by trigger, so ``/metrics`` tells nobody
+what another tenant runs, whether or not it asks for a token.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +32,8 @@ class Metrics:
         )
         self.runs_started = Counter(
             "flowforge_runs_started",
-            "Runs started, by workflow and trigger.",
-            ["workflow_id", "trigger"],
+            "Runs started, by trigger (api, schedule, webhook, event, rerun).",
+            ["trigger"],
             registry=self.registry,
         )
 

@@ -103,5 +103,5 @@ async def start_and_index(
     )
     await record_run(session=session, record=record)
     if started.created:
-        state.metrics.runs_started.labels(str(workflow.id), trigger).inc()
+        state.metrics.runs_started.labels(trigger).inc()
     return Launched(version=run.meta.version, started=started)

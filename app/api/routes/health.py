@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -66,7 +67,21 @@ async def readyz(state: StateDep) -> Response:
     return Response(Health(status="ready").model_dump_json(), media_type="application/json")
 
 
-@router.get("/metrics", response_class=Response)
-async def metrics(state: StateDep) -> Response:
-    """Prometheus text exposition of this process's metrics."""
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={401: {"description": "``FLOWFORGE_METRICS_TOKEN`` is set and was not sent"}},
+)
+async def metrics(state: StateDep, request: Request) -> Response:
+    """Prometheus text exposition of this process's metrics (aggregate series only)."""
+    token = state.settings.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "")
+        # compare_digest: the time taken says nothing about how much of the token matched.
+        if not secrets.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return error_response(
+                401,
+                "send Authorization: Bearer <FLOWFORGE_METRICS_TOKEN> to read the metrics",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     return Response(state.metrics.render(), media_type=CONTENT_TYPE)
