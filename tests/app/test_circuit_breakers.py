@@ -1,4 +1,4 @@
-"""The circuit-breaker routes: anyone signed in reads, admins configure, reset and delete."""
+"""The circuit-breaker routes: each user's own breakers, and the shared ones admins define."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from interpreter.activities.circuit import Permit
+from interpreter.activities.circuit import BreakerKey, Permit
 from tests.support.api import API, Actor
 from worker.circuit_breakers import PostgresCircuitBreakers
 
@@ -21,6 +21,12 @@ BREAKERS = f"{API}/circuit-breakers"
 @pytest.fixture
 def service() -> str:
     return f"svc-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def shared(service: str) -> str:
+    """The key of a shared breaker: only admins define and manage those."""
+    return f"shared:{service}"
 
 
 @pytest.fixture
@@ -54,8 +60,9 @@ async def test_an_unknown_service_is_404_and_closed_by_default(
 
 
 async def test_an_admin_configures_and_everyone_reads(
-    http: httpx.AsyncClient, admin: Actor, editor: Actor, viewer: Actor, service: str
+    http: httpx.AsyncClient, admin: Actor, editor: Actor, viewer: Actor, shared: str
 ) -> None:
+    service = shared
     response = await configure(http, admin, service, failure_threshold=2, reset_timeout=1.5)
 
     assert response.status_code == 200, response.text
@@ -75,8 +82,9 @@ async def test_an_admin_configures_and_everyone_reads(
 
 
 async def test_only_admins_write(
-    http: httpx.AsyncClient, admin: Actor, editor: Actor, viewer: Actor, service: str
+    http: httpx.AsyncClient, admin: Actor, editor: Actor, viewer: Actor, shared: str
 ) -> None:
+    service = shared
     await configure(http, admin, service)
     for actor in (editor, viewer):
         for response in (
@@ -112,12 +120,14 @@ async def test_an_open_breaker_shows_why_and_a_reset_closes_it_keeping_its_confi
     http: httpx.AsyncClient,
     admin: Actor,
     viewer: Actor,
-    service: str,
+    shared: str,
     store: PostgresCircuitBreakers,
 ) -> None:
+    service = shared
+    key = BreakerKey.parse(service, viewer.id)
     await configure(http, admin, service, failure_threshold=2, reset_timeout=60)
     for _ in range(2):
-        await store.report(Permit(service), "failure")
+        await store.report(Permit(key), "failure")
 
     tripped = (await http.get(f"{BREAKERS}/{service}", headers=viewer.headers)).json()
     reset = await http.post(f"{BREAKERS}/{service}/reset", headers=admin.headers)
@@ -128,13 +138,13 @@ async def test_an_open_breaker_shows_why_and_a_reset_closes_it_keeping_its_confi
     assert (reset.json()["state"], reset.json()["failures"]) == ("closed", 0)
     assert reset.json()["opened_at"] is None
     assert reset.json()["config"] == tripped["config"]
-    assert await store.allow(service) == Permit(service)
+    assert await store.allow(key) == Permit(key)
 
 
 async def test_a_failing_service_gets_a_breaker_that_delete_forgets(
     http: httpx.AsyncClient, admin: Actor, service: str, store: PostgresCircuitBreakers
 ) -> None:
-    await store.report(Permit(service), "failure")
+    await store.report(Permit(BreakerKey(service, admin.id)), "failure")
 
     found = await http.get(f"{BREAKERS}/{service}", headers=admin.headers)
     deleted = await http.delete(f"{BREAKERS}/{service}", headers=admin.headers)
