@@ -1,8 +1,14 @@
 """Circuit breakers around the calls of http and webhook nodes.
 
-A breaker per service key (the node's ``circuit_breaker``, else the
-destination's host) is shared by every worker; the worker's implementation
-keeps it in PostgreSQL. States::
+A breaker belongs to the run's owner: what one user's calls do to it
+neither opens nor shows on another user's. The node's ``circuit_breaker``
+names one of the owner's breakers; without it the call counts on the owner's
+implicit breaker of its destination, keyed ``scheme://host:port``
+(:func:`breaker_key`). ``shared:NAME`` names the breaker an admin defined for
+everyone instead; there is no such breaker until an admin configures it, and
+a node naming a missing one fails with a :class:`~interpreter.errors.ConfigError`.
+Every worker sees the same states; the worker's implementation keeps them in
+PostgreSQL. States::
 
     closed ──(failure_threshold consecutive failures)──> open
     open ──(reset_timeout passed; a call asks)──> half_open (probes let through)
@@ -26,6 +32,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+import httpx
+
+from interpreter.dsl.node_config import config_error
 from interpreter.errors import (
     CircuitOpen,
     HttpNetworkError,
@@ -40,7 +49,65 @@ log = logging.getLogger(__name__)
 STORE_TIMEOUT = 5.0
 """Seconds one breaker store call may take before the call goes on without it."""
 
+SHARED_PREFIX = "shared:"
+"""A ``circuit_breaker`` starting with it names an admin-defined shared breaker."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 Outcome = Literal["success", "failure", "neither"]
+
+
+@dataclass(frozen=True)
+class BreakerKey:
+    """Which breaker a call counts on.
+
+    Attributes:
+        service: The breaker's name within its owner's (or the shared) namespace:
+            a node's ``circuit_breaker`` without the ``shared:`` prefix, or
+            ``scheme://host:port``.
+        owner: The run owner whose breaker it is; None for a shared breaker.
+    """
+
+    service: str
+    owner: str | None
+
+    @property
+    def shared(self) -> bool:
+        """An admin-defined breaker every user's calls count on."""
+        return self.owner is None
+
+    @property
+    def name(self) -> str:
+        """The key as a node names it and the API addresses it (``shared:NAME`` if shared)."""
+        return f"{SHARED_PREFIX}{self.service}" if self.shared else self.service
+
+    @classmethod
+    def parse(cls, name: str, owner: str) -> BreakerKey:
+        """The breaker ``name`` means for ``owner``: a shared one with the prefix, else theirs."""
+        if name.startswith(SHARED_PREFIX):
+            return cls(name.removeprefix(SHARED_PREFIX), None)
+        return cls(name, owner)
+
+
+def destination(url: httpx.URL) -> str:
+    """``url``'s destination as an implicit breaker's name: ``https://api.example.com:443``.
+
+    The port is always written, so two services on one host never share a breaker.
+    """
+    host = url.raw_host.decode("ascii").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme, 0)
+    return f"{url.scheme}://{host}:{port}"
+
+
+def breaker_key(owner: str, named: str | None, url: httpx.URL) -> BreakerKey:
+    """The breaker a call to ``url`` counts on.
+
+    ``named`` (a node's ``circuit_breaker``) if set, else the owner's implicit
+    breaker of the destination.
+    """
+    return BreakerKey.parse(named, owner) if named else BreakerKey(destination(url), owner)
 
 
 @dataclass(frozen=True)
@@ -48,24 +115,29 @@ class Permit:
     """Leave to make one call.
 
     Attributes:
-        service: The breaker's key.
+        breaker: The breaker's key.
         probe: The call is a half-open probe: its outcome closes or re-opens
             the breaker.
     """
 
-    service: str
+    breaker: BreakerKey
     probe: bool = False
 
 
-class CircuitBreakers(Protocol):
-    """The shared breaker states."""
+class UnknownSharedBreaker(LookupError):
+    """A node names a shared breaker (``shared:NAME``) that no admin has defined."""
 
-    async def allow(self, service: str) -> Permit:
-        """Leave to call ``service`` now.
+
+class CircuitBreakers(Protocol):
+    """The breaker states every worker shares."""
+
+    async def allow(self, breaker: BreakerKey) -> Permit:
+        """Leave to call through ``breaker`` now.
 
         Raises:
             CircuitOpen: the breaker is open, or half-open with every probe
                 slot taken.
+            UnknownSharedBreaker: ``breaker`` is shared and no admin defined it.
         """
         ...
 
@@ -87,13 +159,16 @@ def outcome_of(failure: NodeFailure) -> Outcome:
 
 
 @contextlib.asynccontextmanager
-async def guarded(breakers: CircuitBreakers | None, service: str) -> AsyncIterator[None]:
-    """Run the block under ``service``'s breaker; without breakers, just run it.
+async def guarded(
+    breakers: CircuitBreakers | None, breaker: BreakerKey, node_id: str = ""
+) -> AsyncIterator[None]:
+    """Run the block under ``breaker``; without breakers, just run it.
 
     Raises:
         CircuitOpen: before the block runs, when the breaker refuses the call.
+        ConfigError: naming the node, when ``breaker`` is a shared one no admin defined.
     """
-    permit = await _allow(breakers, service) if breakers is not None else None
+    permit = await _allow(breakers, breaker, node_id) if breakers is not None else None
     if breakers is None or permit is None:
         yield
         return
@@ -109,14 +184,24 @@ async def guarded(breakers: CircuitBreakers | None, service: str) -> AsyncIterat
     await _report(breakers.report, permit, "success")
 
 
-async def _allow(breakers: CircuitBreakers, service: str) -> Permit | None:
+async def _allow(breakers: CircuitBreakers, breaker: BreakerKey, node_id: str) -> Permit | None:
     try:
         async with asyncio.timeout(STORE_TIMEOUT):
-            return await breakers.allow(service)
+            return await breakers.allow(breaker)
     except CircuitOpen:
         raise
+    except UnknownSharedBreaker:
+        raise config_error(
+            node_id,
+            "circuit_breaker",
+            f"no shared circuit breaker {breaker.name!r}: an admin defines it with "
+            f"PUT /api/v1/circuit-breakers/{breaker.name}/config, or name it without "
+            f"{SHARED_PREFIX!r} to use a breaker of your own",
+        ) from None
     except Exception:
-        log.warning("circuit breaker %r unavailable; calling unguarded", service, exc_info=True)
+        log.warning(
+            "circuit breaker %r unavailable; calling unguarded", breaker.name, exc_info=True
+        )
         return None
 
 
@@ -130,6 +215,6 @@ async def _report(
         log.warning(
             "could not record a %s of service %r on its circuit breaker",
             outcome,
-            permit.service,
+            permit.breaker.name,
             exc_info=True,
         )

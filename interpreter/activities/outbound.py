@@ -29,7 +29,7 @@ import httpx
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest
-from interpreter.activities.circuit import CircuitBreakers, guarded
+from interpreter.activities.circuit import CircuitBreakers, breaker_key, guarded
 from interpreter.activities.secrets import Revealed, SecretResolver, reveal_secrets
 from interpreter.dsl.durations import parse_duration
 from interpreter.dsl.node_config import config_error
@@ -118,16 +118,19 @@ class OutboundActivity(Generic[SettingsT]):
     ) -> AsyncIterator[None]:
         """Run the block as one call of ``outgoing``'s service.
 
-        The service is the node's ``circuit_breaker`` key, else the destination's
-        host; its breaker sees how the block ended (see
-        :func:`~interpreter.activities.circuit.guarded`).
+        The breaker is the run owner's: the node's ``circuit_breaker``, else the
+        owner's implicit one of ``scheme://host:port`` (``shared:NAME`` names an
+        admin-defined shared one; see :func:`~interpreter.activities.circuit.breaker_key`).
+        It sees how the block ended (see :func:`~interpreter.activities.circuit.guarded`).
 
         Raises:
             CircuitOpen: before the block runs, when the breaker refuses the call.
+            ConfigError: the node names a shared breaker no admin defined.
             HttpNetworkError: no complete response within ``seconds``, or the
                 connection failed.
         """
-        async with guarded(self._breakers, request.circuit_breaker or outgoing.url.host):
+        breaker = breaker_key(run_owner(request), request.circuit_breaker, outgoing.url)
+        async with guarded(self._breakers, breaker, request.node_id):
             try:
                 async with asyncio.timeout(seconds):
                     yield
@@ -136,6 +139,11 @@ class OutboundActivity(Generic[SettingsT]):
                 raise _network_error(outgoing, reason) from None
             except httpx.HTTPError as exc:
                 raise _network_error(outgoing, f"{type(exc).__name__}: {exc}") from None
+
+
+def run_owner(request: ActivityRequest) -> str:
+    """The run's owner, whose circuit breakers the call counts on (the one place it is read)."""
+    return request.owner
 
 
 @contextlib.contextmanager

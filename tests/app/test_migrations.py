@@ -63,3 +63,21 @@ async def test_upgrade_works_inside_a_running_loop_down_and_up(scratch_url: str)
 
 def test_upgrade_works_from_plain_sync_code(scratch_url: str) -> None:
     upgrade_to_head(scratch_url)
+
+
+async def test_breakers_from_before_owners_become_shared_ones(scratch_url: str) -> None:
+    plain = scratch_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    await asyncio.to_thread(command.upgrade, alembic_config(scratch_url), "0004")
+    database = await asyncpg.connect(plain)
+    try:
+        await database.execute(
+            "INSERT INTO circuit_breakers (service, failure_threshold) VALUES ('crm', 2)"
+        )
+        await asyncio.to_thread(command.upgrade, alembic_config(scratch_url), "head")
+        legacy = await database.fetchrow("SELECT * FROM circuit_breakers WHERE service = 'crm'")
+        await database.execute("INSERT INTO circuit_breakers (service, owner) VALUES ('crm', 'u')")
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await database.execute("INSERT INTO circuit_breakers (service) VALUES ('crm')")
+    finally:
+        await database.close()
+    assert (legacy["owner"], legacy["failure_threshold"]) == (None, 2)

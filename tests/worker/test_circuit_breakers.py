@@ -14,7 +14,7 @@ import pytest
 
 from app.db.migrations import upgrade_to_head
 from interpreter.activities import HttpActivity, WebhookActivity
-from interpreter.activities.circuit import Permit
+from interpreter.activities.circuit import BreakerKey, Permit
 from interpreter.errors import CircuitOpen
 from tests.support.activities import MemoryRecorder, fail, node_request, run
 from tests.support.eventually import eventually
@@ -39,21 +39,35 @@ def breakers(pool: Any) -> PostgresCircuitBreakers:
     return PostgresCircuitBreakers(pool)
 
 
+OWNER = "user-1"
+"""The owner of the runs ``node_request`` stands for: the breakers below are this user's."""
+
+
 @pytest.fixture
 def service() -> str:
     return f"svc-{uuid.uuid4().hex[:10]}"
 
 
+def mine(service: str) -> BreakerKey:
+    """``OWNER``'s breaker of ``service``."""
+    return BreakerKey(service, OWNER)
+
+
 async def configure(pool: Any, service: str, **config: Any) -> None:
-    columns = ", ".join(["service", *config])
-    marks = ", ".join(f"${i}" for i in range(1, len(config) + 2))
+    columns = ", ".join(["service", "owner", *config])
+    marks = ", ".join(f"${i}" for i in range(1, len(config) + 3))
     await pool.execute(
-        f"INSERT INTO circuit_breakers ({columns}) VALUES ({marks})", service, *config.values()
+        f"INSERT INTO circuit_breakers ({columns}) VALUES ({marks})",
+        service,
+        OWNER,
+        *config.values(),
     )
 
 
 async def breaker(pool: Any, service: str) -> dict[str, Any]:
-    row = await pool.fetchrow("SELECT * FROM circuit_breakers WHERE service = $1", service)
+    row = await pool.fetchrow(
+        "SELECT * FROM circuit_breakers WHERE service = $1 AND owner = $2", service, OWNER
+    )
     return dict(row) if row is not None else {}
 
 
@@ -62,7 +76,7 @@ async def eventually_allowed(breakers: PostgresCircuitBreakers, service: str) ->
 
     async def permit() -> Permit | None:
         try:
-            return await breakers.allow(service)
+            return await breakers.allow(mine(service))
         except CircuitOpen:
             return None
 
@@ -112,7 +126,7 @@ async def test_half_opens_after_the_reset_timeout_and_a_good_probe_closes_it(
     assert (await breaker(pool, service))["state"] == "open"
 
     permit = await eventually_allowed(breakers, service)
-    assert permit == Permit(service, probe=True)
+    assert permit == Permit(mine(service), probe=True)
     assert (await breaker(pool, service))["state"] == "half_open"
     await breakers.report(permit, "neither")  # give the probe slot back to the node below
 
@@ -152,14 +166,14 @@ async def test_half_open_lets_through_only_half_open_max_calls_probes_at_once(
     breakers: PostgresCircuitBreakers, pool: Any, service: str
 ) -> None:
     await configure(pool, service, failure_threshold=1, reset_timeout=0.2, half_open_max_calls=2)
-    await breakers.report(Permit(service), "failure")
+    await breakers.report(Permit(mine(service)), "failure")
     await eventually_allowed(breakers, service)  # the first probe, kept in flight
 
     outcomes = await asyncio.gather(
-        *(breakers.allow(service) for _ in range(6)), return_exceptions=True
+        *(breakers.allow(mine(service)) for _ in range(6)), return_exceptions=True
     )
 
-    assert outcomes.count(Permit(service, probe=True)) == 1
+    assert outcomes.count(Permit(mine(service), probe=True)) == 1
     assert sum(isinstance(o, CircuitOpen) for o in outcomes) == 5
     assert (await breaker(pool, service))["half_open_calls"] == 2
 
@@ -169,7 +183,7 @@ async def test_concurrent_failures_are_all_counted(
 ) -> None:
     await configure(pool, service, failure_threshold=1000)
 
-    await asyncio.gather(*(breakers.report(Permit(service), "failure") for _ in range(40)))
+    await asyncio.gather(*(breakers.report(Permit(mine(service)), "failure") for _ in range(40)))
 
     assert (await breaker(pool, service))["failures"] == 40
 
@@ -199,16 +213,17 @@ async def test_without_a_key_the_breaker_is_the_destination_host(
     with socket.socket() as probe:  # a port nothing listens on once closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    before = (await breaker(pool, "127.0.0.1")).get("failures", 0)
+    host = f"http://127.0.0.1:{port}"  # the implicit key: scheme, host and port
+    before = (await breaker(pool, host)).get("failures", 0)
     try:
         refused = await fail(
             HttpActivity(http_client, breakers=breakers).http,
             node_request({"url": f"http://127.0.0.1:{port}/x"}),
         )
         assert refused.type == "HttpNetworkError"
-        assert (await breaker(pool, "127.0.0.1"))["failures"] == before + 1
+        assert (await breaker(pool, host))["failures"] == before + 1
     finally:
-        await pool.execute("DELETE FROM circuit_breakers WHERE service = '127.0.0.1'")
+        await pool.execute("DELETE FROM circuit_breakers WHERE service = $1", host)
 
 
 async def test_a_call_the_egress_guard_refuses_is_not_counted(

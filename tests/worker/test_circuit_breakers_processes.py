@@ -30,6 +30,11 @@ SERVICE_DOWN_FOR = 1.0
 """Seconds the failing upstream holds each request: long enough that both workers,
 one activity slot each, must take one of two calls started together."""
 
+OWNER = "breaker-owner"
+"""Whose runs these are: the breaker is this owner's."""
+
+SELECT = "SELECT * FROM circuit_breakers WHERE service = $1 AND owner = $2"
+
 
 @pytest.fixture
 def plain_url(database_url: str) -> str:
@@ -106,7 +111,7 @@ def definition(url: str, service: str, attempts: int) -> Any:
 
 
 async def start(client: Client, queue: str, url: str, service: str, attempts: int = 1) -> Any:
-    meta = RunMeta(workflow_id="w", version=1)
+    meta = RunMeta(workflow_id="w", version=1, owner=OWNER)
     run = RunInput(definition=definition(url, service, attempts), meta=meta)
     return await start_run(client, run, id=f"run-{uuid.uuid4().hex[:10]}", task_queue=queue)
 
@@ -135,9 +140,10 @@ async def test_workers_share_one_breaker_through_postgres(
     database = await asyncpg.connect(plain_url)
     try:
         await database.execute(
-            "INSERT INTO circuit_breakers (service, failure_threshold, reset_timeout) "
-            "VALUES ($1, 2, 3.0)",
+            "INSERT INTO circuit_breakers (service, owner, failure_threshold, reset_timeout) "
+            "VALUES ($1, $2, 2, 3.0)",
             service,
+            OWNER,
         )
         up = asyncio.Event()
 
@@ -154,7 +160,7 @@ async def test_workers_share_one_breaker_through_postgres(
         for handle in failing:
             assert "503" in await failure_of(handle)
         assert len({await worker_that_ran(handle) for handle in failing}) == 2
-        row = await database.fetchrow("SELECT * FROM circuit_breakers WHERE service = $1", service)
+        row = await database.fetchrow(SELECT, service, OWNER)
         assert (row["state"], row["failures"]) == ("open", 2)
 
         # Whichever worker takes them now, the breaker is open: no call goes out.
@@ -168,7 +174,7 @@ async def test_workers_share_one_breaker_through_postgres(
         up.set()
         recovering = await start(client, task_queue, url, service, attempts=5)
         assert await asyncio.wait_for(recovering.result(), 30) == {"ok": True}
-        row = await database.fetchrow("SELECT * FROM circuit_breakers WHERE service = $1", service)
+        row = await database.fetchrow(SELECT, service, OWNER)
         assert (row["state"], row["failures"], row["half_open_calls"]) == ("closed", 0, 0)
         assert len(peer.hits("/api")) == 3
     finally:

@@ -1,8 +1,10 @@
-"""Circuit breakers: one row per service key, shared by every worker.
+"""Circuit breakers: one row per breaker, each a service key of one owner or shared.
 
-Workers change rows only with single atomic statements (``worker.circuit_breakers``);
-a service that never failed and was never configured has no row (it is closed
-with the default config).
+An owner's breakers count only their own runs' calls; a shared one (``owner``
+NULL, addressed as ``shared:NAME``) exists only once an admin configures it.
+Every worker sees the same rows, and changes them only with single atomic
+statements (``worker.circuit_breakers``); an owner's breaker that never failed
+and was never configured has no row (it is closed with the default config).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, String, text
+from sqlalchemy import CheckConstraint, DateTime, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.db.models.common import timestamp, utcnow
@@ -20,6 +22,8 @@ from app.db.models.common import timestamp, utcnow
 DEFAULT_FAILURE_THRESHOLD = 5
 DEFAULT_RESET_TIMEOUT = 30.0
 DEFAULT_HALF_OPEN_MAX_CALLS = 1
+SERVICE_MAX_LENGTH = 300
+"""A node's ``circuit_breaker`` (200) or an implicit ``scheme://host:port`` (at most 267)."""
 
 
 def _now_column() -> Any:
@@ -59,12 +63,25 @@ class CircuitBreakerConfig(SQLModel):
 
 
 class CircuitBreaker(SQLModel, table=True):
-    """One service's breaker: its state, counters and config, updated in place by workers."""
+    """One breaker: its state, counters and config, updated in place by workers.
+
+    Attributes:
+        service: The key without the ``shared:`` prefix.
+        owner: The user (id) whose runs' calls it counts, as runs carry it
+            (``RunMeta.owner``); NULL for a shared breaker an admin defined.
+    """
 
     __tablename__ = "circuit_breakers"
     __table_args__ = (
         CheckConstraint(
             "state IN ('closed', 'open', 'half_open')", name="ck_circuit_breakers_state"
+        ),
+        # service first: workers find a breaker by service and owner, NULL included.
+        UniqueConstraint(
+            "service",
+            "owner",
+            name="uq_circuit_breakers_service_owner",
+            postgresql_nulls_not_distinct=True,
         ),
     )
 
@@ -73,7 +90,8 @@ class CircuitBreaker(SQLModel, table=True):
         primary_key=True,
         sa_column_kwargs={"server_default": text("gen_random_uuid()")},
     )
-    service: str = Field(max_length=255, unique=True)
+    service: str = Field(max_length=SERVICE_MAX_LENGTH)
+    owner: str | None = Field(default=None, max_length=200, nullable=True)
     state: BreakerState = Field(
         default=BreakerState.CLOSED,
         sa_type=String(16),
@@ -102,15 +120,24 @@ class CircuitBreakerPublic(SQLModel):
     """A breaker's state and config.
 
     Attributes:
+        service: Its key as a node names it: ``shared:NAME`` for a shared one.
+        owner: The id of the user whose runs' calls it counts; None if shared.
+        shared: Defined by an admin for every user's calls.
+        state: ``half_open`` as soon as an open breaker's reset timeout has
+            passed (the next call is a probe).
         failures: Consecutive failures counted since the last success.
         opened_at: When it last opened; None while it has not.
+        open_until: While open, when it lets a probe through.
         half_open_calls: Probes in flight while half-open.
     """
 
     service: str
+    owner: str | None
+    shared: bool
     state: BreakerState
     failures: int
     opened_at: datetime | None
+    open_until: datetime | None
     half_open_calls: int
     config: CircuitBreakerConfig
     updated_at: datetime
