@@ -51,8 +51,9 @@ class ActivityRequest(BaseModel):
             ``item``/``index``) for node types that evaluate bare CEL inside the
             activity (``validate`` rules); empty for the others.
         owner: The run's owner (``RunMeta.owner``), whose secrets the node reads.
-        circuit_breaker: The node's ``circuit_breaker`` key; None means the
-            destination's host.
+        circuit_breaker: The node's ``circuit_breaker`` name (the owner's own,
+            or ``shared:NAME`` for one an admin defined); None means the
+            owner's implicit breaker of the destination (``scheme://host:port``).
     """
 
     run_id: str
