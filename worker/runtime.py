@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -21,10 +22,19 @@ from interpreter.activities import (
     WebhookActivity,
     build_http_client,
 )
-from interpreter.egress.policy import EgressPolicy
+from interpreter.egress import (
+    EgressPolicy,
+    join_host_port,
+    labelled,
+    resolve_endpoints,
+    resolve_stack,
+    url_endpoints,
+)
 from interpreter.runtime.workflow import InterpreterWorkflow
 from worker.database import Stores
 from worker.settings import WorkerSettings
+
+log = logging.getLogger("flowforge.worker")
 
 # Pure, deterministic libraries the workflow uses: loading them once outside the
 # sandbox instead of per workflow run keeps workflow tasks fast.
@@ -38,10 +48,53 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
+def stack_parts(settings: WorkerSettings) -> list[tuple[str, str]]:
+    """``(part, "host:port")`` of every part of the FlowForge stack this worker knows of."""
+    host, _, port_text = settings.temporal_address.rpartition(":")
+    parts: list[tuple[str, str]] = []
+    if host and port_text.isdigit():
+        port = int(port_text)
+        parts.append(("Temporal frontend", join_host_port(host, port)))
+        # Temporal's HTTP API listens on +10 by default; the dev server's Web UI on +1000.
+        parts += [
+            (part, join_host_port(host, port + offset))
+            for part, offset in (("Temporal HTTP API", 10), ("Temporal Web UI", 1000))
+            if port + offset <= 65535
+        ]
+    parts += [("PostgreSQL", entry) for entry in url_endpoints(settings.database_url, 5432)]
+    if settings.metrics_port:
+        entry = join_host_port(settings.metrics_host, settings.metrics_port)
+        parts.append(("worker metrics", entry))
+    parts += [labelled(entry, "FLOWFORGE_STACK_ADDRESSES") for entry in settings.stack_addresses]
+    return parts
+
+
+def egress_policy(settings: WorkerSettings) -> EgressPolicy:
+    """The SSRF guard's policy: the allow-list, and the stack it never lets nodes reach.
+
+    Resolves the stack's host names now (blocking, once), and logs what is
+    refused and what an operator let through on purpose.
+    """
+    stack, unresolved = resolve_stack(stack_parts(settings))
+    exempt = resolve_endpoints(settings.egress_allow_stack)
+    log.info(
+        "egress: nodes may never call the stack at %s",
+        ", ".join(sorted({f"{s.entry} ({s.part})" for s in stack})),
+    )
+    for name in [*unresolved, *exempt.unresolved]:
+        log.warning("egress: %s does not resolve; refused by name only", name)
+    if settings.egress_allow_stack:
+        log.warning(
+            "egress: FLOWFORGE_EGRESS_ALLOW_STACK lets nodes call %s",
+            ", ".join(settings.egress_allow_stack),
+        )
+    return EgressPolicy(settings.egress_allow, stack=stack, allow_stack=exempt.endpoints)
+
+
 def http_client(settings: WorkerSettings) -> httpx.AsyncClient:
     """The worker's one pooled HTTP client, behind the SSRF guard."""
     return build_http_client(
-        EgressPolicy(allow=settings.egress_allow),
+        egress_policy(settings),
         max_connections=settings.http_max_connections,
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from interpreter.egress import labelled, parse_endpoint
 from interpreter.secret_box import KEY_HELP
 from interpreter.settings import CommonSettings
 
@@ -23,8 +24,27 @@ class WorkerSettings(CommonSettings):
     egress_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(
-            "Comma-separated CIDRs and host names the SSRF guard lets through although they "
-            "are not public, e.g. `10.0.0.0/8,api.internal`."
+            "Comma-separated CIDRs, addresses and host names the SSRF guard lets through "
+            "although they are not public, each on every port or on one: "
+            "`127.0.0.1:9001,10.0.0.0/8:443,[::1]:8080,api.internal`. The stack's own "
+            "addresses stay refused (see `FLOWFORGE_EGRESS_ALLOW_STACK`)."
+        ),
+    )
+    stack_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated `host:port` (or `host`: every port) where more of the FlowForge "
+            "stack listens than the worker knows (it knows `TEMPORAL_ADDRESS`, its ports +10 "
+            "and +1000, `DATABASE_URL` and its metrics port), optionally labelled: "
+            "`FlowForge API=127.0.0.1:8000`. Nodes may never call them."
+        ),
+    )
+    egress_allow_stack: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated `host:port` of the stack that nodes may call on purpose (e.g. "
+            "the API, for a workflow that drives FlowForge); still subject to "
+            "`FLOWFORGE_EGRESS_ALLOW`. Logged at start."
         ),
     )
     http_max_connections: int = Field(
@@ -89,11 +109,19 @@ class WorkerSettings(CommonSettings):
         ),
     )
 
-    @field_validator("egress_allow", mode="before")
+    @field_validator("egress_allow", "stack_addresses", "egress_allow_stack", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("egress_allow", "stack_addresses", "egress_allow_stack")
+    @classmethod
+    def _valid_endpoints(cls, value: list[str]) -> list[str]:
+        # A typo in an allow-list must stop startup, not surface on a node's first call.
+        for entry in value:
+            parse_endpoint(labelled(entry, "")[1])
         return value
 
     @field_validator("database_url")

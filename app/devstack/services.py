@@ -10,6 +10,7 @@ from pathlib import Path
 from app.devstack.credentials import DEFAULT_ADMIN, DevSecret, persistent_secret
 from app.devstack.settings import DevSettings
 from app.devstack.temporal import split_address
+from interpreter.egress import join_host_port
 
 MIGRATE = [sys.executable, "-m", "app.cli", "db", "upgrade"]
 WORKER = [sys.executable, "-m", "worker"]
@@ -54,6 +55,17 @@ def ui_url(settings: DevSettings) -> str:
     return f"http://{host}:{settings.temporal_ui_port}"
 
 
+def stack_addresses(settings: DevSettings) -> str:
+    """Where the API and the Web UI listen, which the worker does not know by itself."""
+    temporal_host, _ = split_address(settings.temporal_address)
+    return ",".join(
+        [
+            f"FlowForge API={join_host_port(settings.api_host, settings.api_port)}",
+            f"Temporal Web UI={join_host_port(temporal_host, settings.temporal_ui_port)}",
+        ]
+    )
+
+
 def inherited_env() -> dict[str, str]:
     """The supervisor's own environment, passed on whole to its children.
 
@@ -78,6 +90,8 @@ def child_env(
         **inherited_env(),
         # The one dev worker serves its SDK metrics there.
         "FLOWFORGE_METRICS_PORT": str(settings.worker_metrics_port),
+        # The worker refuses nodes' calls to these even when FLOWFORGE_EGRESS_ALLOW covers them.
+        "FLOWFORGE_STACK_ADDRESSES": stack_addresses(settings),
         "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,

@@ -46,7 +46,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        """Resolve ``host``, check every address against the policy, connect to a checked one."""
+        """Resolve ``host``, check every address and ``port`` against the policy, connect to one."""
         try:
             with anyio.fail_after(timeout):
                 addresses = await self._resolve(host, port)
@@ -56,7 +56,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"could not resolve {host}: {exc}") from None
         if not addresses:
             raise httpcore.ConnectError(f"{host} resolved to no address")
-        self._policy.check(host, addresses)
+        # The port counts: a stack service or a port-scoped allow entry is one port of a host.
+        self._policy.check(host, addresses, port)
         error: httpcore.ConnectError | None = None
         for address in addresses:
             try:
