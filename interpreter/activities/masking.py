@@ -36,6 +36,7 @@ def encoded_forms(value: str) -> set[str]:
     b64url = base64.urlsafe_b64encode(raw).decode()
     percent = {
         quote(value, safe=""),
+        quote(value),
         quote_plus(value),
         # As httpx writes it into a URL: only what a URL cannot hold is encoded.
         quote(value, safe=_URL_SAFE),
