@@ -23,19 +23,17 @@ from typing import Any, Protocol
 
 from interpreter.activities.base import ActivityRequest
 from interpreter.activities.masking import Masker
-from interpreter.dsl.expressions import cel_tokens, root_names
+from interpreter.dsl.expressions import (
+    WHOLE_SECRET_RULE,
+    cel_tokens,
+    root_names,
+    whole_secret,
+)
 from interpreter.dsl.holes import Hole, iter_holes, render
 from interpreter.dsl.node_config import config_error
 from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
 
 SECRET_ROOT = "secrets"
-
-WHOLE_SECRET_RULE = (
-    "a secret may only be used whole, as a hole of its own: {{ secrets.NAME }} "
-    "(alone or inside a string, e.g. 'Bearer {{ secrets.token }}'); no function, "
-    "operator or index may be applied to it"
-)
-"""What every refusal of another use of ``secrets`` says is allowed."""
 
 
 class SecretResolver(Protocol):
@@ -129,22 +127,6 @@ def secret_fields(config: Any, node_id: str) -> frozenset[str]:
 def hole_text(hole: Hole) -> str:
     """The hole as written, for messages (the source is the definition's, never a value)."""
     return "{{ " + hole.source + " }}"
-
-
-def whole_secret(source: str) -> str | None:
-    """The name when ``source`` is exactly ``secrets.NAME`` or ``secrets['NAME']``; else None."""
-    tokens = [(kind, text) for kind, text, _ in cel_tokens(source) if kind != "space"]
-    if len(tokens) == 3 and tokens[:2] == [("name", SECRET_ROOT), ("other", ".")]:
-        kind, name = tokens[2]
-        return name if kind == "name" else None
-    if (
-        len(tokens) == 4
-        and tokens[:2] == [("name", SECRET_ROOT), ("other", "[")]
-        and tokens[3] == ("other", "]")
-        and _plain_string(tokens[2])
-    ):
-        return tokens[2][1][1:-1]
-    return None
 
 
 def secret_names(config: Any) -> frozenset[str] | None:

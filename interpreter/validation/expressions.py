@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from interpreter.activities.secrets import SECRET_ROOT, WHOLE_SECRET_RULE, whole_secret
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import (
     ROOT_NAMES,
+    WHOLE_SECRET_RULE,
     compile_expression,
     node_references,
     quoted,
     root_names,
+    whole_secret,
 )
 from interpreter.dsl.graph import Graph
 from interpreter.dsl.holes import Hole, iter_strings, line_and_column, parse_template
@@ -21,6 +22,7 @@ from interpreter.nodes import NodeKind
 from interpreter.validation.issues import ValidationIssue
 
 _BASE = frozenset({"input", "nodes", "run"})
+_SECRETS = "secrets"
 _WHERE_VISIBLE = {
     "result": "only in a node's own 'output' mapping",
     "secrets": "only inside the config of an http or webhook node, "
@@ -168,8 +170,8 @@ class ExpressionChecker:
             )
         for name in sorted((names & ROOT_NAMES) - roots):
             add("misplaced_name", f"{name!r} is not visible here: {_WHERE_VISIBLE.get(name, '')}")
-        if SECRET_ROOT in names and SECRET_ROOT in roots:
-            if names - {SECRET_ROOT}:
+        if _SECRETS in names and _SECRETS in roots:
+            if names - {_SECRETS}:
                 add(
                     "misplaced_name",
                     f"{quoted(source)}: a hole that reads secrets may read nothing else, "
