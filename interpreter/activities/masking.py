@@ -8,6 +8,7 @@ value used by the attempt is replaced by ``***`` on the way out.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
@@ -20,14 +21,54 @@ from interpreter.errors import NodeFailure
 MASK = "***"
 
 _URL_SAFE = "!$&'()*+,;=:@/?~"
+_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def encoded_forms(value: str) -> set[str]:
+    """The texts ``value`` may appear as in what leaves an activity.
+
+    A CEL ``bytes()`` result is written as base64, URLs percent-encode, and
+    an upstream may echo any of base64, base64url or hex back; each of those
+    may then sit inside a JSON string (with ``/`` escaped or not).
+    """
+    raw = value.encode()
+    b64 = base64.b64encode(raw).decode()
+    b64url = base64.urlsafe_b64encode(raw).decode()
+    percent = {
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        # As httpx writes it into a URL: only what a URL cannot hold is encoded.
+        quote(value, safe=_URL_SAFE),
+    }
+    # Some encoders write the escapes' hex digits in lower case.
+    percent |= {_ESCAPE.sub(lambda m: m.group().lower(), form) for form in percent}
+    forms = {
+        value,
+        b64,
+        b64.rstrip("="),
+        b64url,
+        b64url.rstrip("="),
+        raw.hex(),
+        raw.hex().upper(),
+        *percent,
+    }
+    in_json = set()
+    for form in forms:
+        for ensure_ascii in (True, False):
+            escaped = json.dumps(form, ensure_ascii=ensure_ascii)[1:-1]
+            in_json |= {escaped, escaped.replace("/", "\\/")}
+    return forms | in_json
 
 
 class Masker:
     """Replaces every occurrence of some secret values with :data:`MASK`.
 
-    Each value is also looked for as it appears inside a JSON string and
-    percent-encoded in a URL, the forms echoes and error messages carry it in.
-    Values of other shapes (base64 inside a Basic credential, hashes) are not
+    Each value is also looked for in the forms echoes, error messages and
+    encoders carry it in (see :func:`encoded_forms`): JSON-escaped,
+    percent-encoded, base64 and base64url (padded or not) and hex, and each of
+    those inside a JSON string. Values of other shapes (a value base64-encoded
+    together with other text, as in a Basic credential; hashes) are not
     recognised.
 
     Args:
@@ -38,15 +79,7 @@ class Masker:
         forms: set[str] = set()
         for value in values:
             if value:
-                forms |= {
-                    value,
-                    json.dumps(value)[1:-1],
-                    json.dumps(value, ensure_ascii=False)[1:-1],
-                    quote(value, safe=""),
-                    quote_plus(value),
-                    # As httpx writes it into a URL: only what a URL cannot hold is encoded.
-                    quote(value, safe=_URL_SAFE),
-                }
+                forms |= encoded_forms(value)
         # Longest first, so a value that contains another is masked whole.
         alternatives = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, alternatives))) if forms else None

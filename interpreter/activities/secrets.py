@@ -6,6 +6,13 @@ config an http or webhook activity gets is a template, which
 :func:`reveal_secrets` renders with the run owner's secrets from the worker's
 :class:`SecretResolver`. What the activity then returns or raises goes
 through the :class:`~interpreter.activities.masking.Masker` it got back.
+
+A secret may only be used whole: a hole is exactly ``secrets.NAME`` (or
+``secrets['NAME']``). Any other expression over a secret (``bytes()``,
+``size()``, ``matches()``, an operator) would hand back an encoded or derived
+value the masker cannot recognise, or answer questions about the value, so
+:func:`reveal_secrets` refuses it before anything is read, as save-time
+validation does (a run started straight on Temporal skips the latter).
 """
 
 from __future__ import annotations
@@ -16,8 +23,13 @@ from typing import Any, Protocol
 
 from interpreter.activities.base import ActivityRequest
 from interpreter.activities.masking import Masker
-from interpreter.dsl.expressions import cel_tokens, root_names
-from interpreter.dsl.holes import iter_holes, render
+from interpreter.dsl.expressions import (
+    WHOLE_SECRET_RULE,
+    cel_tokens,
+    root_names,
+    whole_secret,
+)
+from interpreter.dsl.holes import Hole, iter_holes, render
 from interpreter.dsl.node_config import config_error
 from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
 
@@ -44,18 +56,23 @@ class Revealed:
 
     config: dict[str, Any]
     masker: Masker
+    secret_fields: frozenset[str] = frozenset()
+    """JSON pointers (relative to the config) of the strings that held a secret hole:
+    what came from a secret must not follow a redirect to another origin."""
 
 
 async def reveal_secrets(resolver: SecretResolver | None, request: ActivityRequest) -> Revealed:
     """Render the request's config template with the run owner's secrets.
 
     Raises:
-        ConfigError: naming the node, when a hole reads a secret that does not
-            exist, the run has no owner, the worker has no secret store, or a
-            template is broken.
+        ConfigError: naming the node, when a hole does anything with a secret
+            but read it whole (naming the field too), a hole reads a secret
+            that does not exist, the run has no owner, the worker has no
+            secret store, or a template is broken.
     """
     node = request.node_id
     try:
+        fields = secret_fields(request.config, node)
         names = secret_names(request.config)
     except ExpressionError as exc:
         raise config_error(node, "config", str(exc)) from None
@@ -83,7 +100,33 @@ async def reveal_secrets(resolver: SecretResolver | None, request: ActivityReque
     except ExpressionError as exc:
         message = masker.text(str(exc))
         raise ConfigError(f"node {node!r}: {message}", details={"field": "config"}) from None
-    return Revealed(config=config, masker=masker)
+    return Revealed(config=config, masker=masker, secret_fields=fields)
+
+
+def secret_fields(config: Any, node_id: str) -> frozenset[str]:
+    """JSON pointers of the strings in node ``node_id``'s ``config`` whose holes read a secret.
+
+    Raises:
+        ConfigError: naming the node and the field (``config/headers/X``), for a
+            hole that uses ``secrets`` other than whole (the message says what
+            is allowed).
+        ExpressionError: a hole does not parse or compile.
+    """
+    fields: set[str] = set()
+    for where, hole in iter_holes(config):
+        if SECRET_ROOT not in root_names(hole.source):
+            continue
+        if whole_secret(hole.source) is None:
+            raise config_error(
+                node_id, f"config{where}", f"{hole_text(hole)} is refused: {WHOLE_SECRET_RULE}"
+            )
+        fields.add(where)
+    return frozenset(fields)
+
+
+def hole_text(hole: Hole) -> str:
+    """The hole as written, for messages (the source is the definition's, never a value)."""
+    return "{{ " + hole.source + " }}"
 
 
 def secret_names(config: Any) -> frozenset[str] | None:

@@ -42,6 +42,13 @@ _TOKENS = re.compile(
 )
 _MESSAGE_SOURCE_CHARS = 120
 
+WHOLE_SECRET_RULE = (
+    "a secret may only be used whole, as a hole of its own: {{ secrets.NAME }} "
+    "(alone or inside a string, e.g. 'Bearer {{ secrets.token }}'); no function, "
+    "operator or index may be applied to it"
+)
+"""What every refusal of another use of ``secrets`` says is allowed (save time and run time)."""
+
 
 def cel_tokens(text: str, start: int = 0) -> Iterator[tuple[str, str, int]]:
     """Lex CEL from ``start`` into ``(kind, text, offset)`` tokens.
@@ -153,6 +160,32 @@ def _literal_reference(after: list[tuple[str, str]]) -> str | None:
             return None
         quote = 3 if literal[len(prefix) : len(prefix) + 3] in ("'''", '"""') else 1
         return literal[len(prefix) + quote : -quote]
+    return None
+
+
+def whole_secret(source: str) -> str | None:
+    """The name when ``source`` is exactly ``secrets.NAME`` or ``secrets['NAME']``; else None.
+
+    Only such a hole may read a secret: any other expression over one (``bytes()``,
+    ``size()``, ``matches()``, an operator) yields a derived value the masker
+    cannot recognise, or answers questions about the value.
+    """
+    tokens = _significant(source)
+    if len(tokens) == 3 and tokens[:2] == [("name", "secrets"), ("other", ".")]:
+        kind, name = tokens[2]
+        return name if kind == "name" else None
+    if (
+        len(tokens) == 4
+        and tokens[:2] == [("name", "secrets"), ("other", "[")]
+        and tokens[3] == ("other", "]")
+        and tokens[2][0] == "string"
+    ):
+        literal = tokens[2][1]
+        quote = literal[:1]
+        if quote in ("'", '"') and len(literal) >= 2 and literal[-1] == quote:
+            name = literal[1:-1]
+            if quote not in name and "\\" not in name:
+                return name
     return None
 
 

@@ -8,10 +8,12 @@ from typing import Any
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import (
     ROOT_NAMES,
+    WHOLE_SECRET_RULE,
     compile_expression,
     node_references,
     quoted,
     root_names,
+    whole_secret,
 )
 from interpreter.dsl.graph import Graph
 from interpreter.dsl.holes import Hole, iter_strings, line_and_column, parse_template
@@ -20,9 +22,12 @@ from interpreter.nodes import NodeKind
 from interpreter.validation.issues import ValidationIssue
 
 _BASE = frozenset({"input", "nodes", "run"})
+_SECRETS = "secrets"
 _WHERE_VISIBLE = {
     "result": "only in a node's own 'output' mapping",
-    "secrets": "only inside the config of an http or webhook node",
+    "secrets": "only inside the config of an http or webhook node, "
+    "as a whole hole {{ secrets.NAME }} (alone or inside a string); "
+    "never in when, edges, output, bare-CEL fields or other node types",
     "data": "only in a validate node's rules",
     "item": "only inside a for_each body",
     "index": "only inside a for_each body",
@@ -165,12 +170,19 @@ class ExpressionChecker:
             )
         for name in sorted((names & ROOT_NAMES) - roots):
             add("misplaced_name", f"{name!r} is not visible here: {_WHERE_VISIBLE.get(name, '')}")
-        if "secrets" in names and names - {"secrets"}:
-            add(
-                "misplaced_name",
-                f"{quoted(source)}: a hole that reads secrets may read nothing else, "
-                "so secret values never enter the run history; use one hole per secret",
-            )
+        if _SECRETS in names and _SECRETS in roots:
+            if names - {_SECRETS}:
+                add(
+                    "misplaced_name",
+                    f"{quoted(source)}: a hole that reads secrets may read nothing else, "
+                    "so secret values never enter the run history; use one hole per secret: "
+                    + WHOLE_SECRET_RULE,
+                )
+            elif template is None or whole_secret(source) is None:
+                # A function of a secret (bytes, size, matches, ...) hands back a
+                # derived value the masker cannot recognise, or answers questions
+                # about the value: an oracle.
+                add("secret_in_expression", f"{quoted(source)}: {WHOLE_SECRET_RULE}")
         refs = node_references(source)
         if refs is None:
             add(

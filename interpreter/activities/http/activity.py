@@ -55,7 +55,11 @@ class HttpActivity(OutboundActivity[HttpSettings]):
             timeout = self.timeout(config.timeout)
             with building(request.node_id):
                 outgoing = build_request(
-                    self._client, config, idempotency_key=request.idempotency_key, timeout=timeout
+                    self._client,
+                    config,
+                    idempotency_key=request.idempotency_key,
+                    timeout=timeout,
+                    secret_fields=revealed.secret_fields,
                 )
             async with self.calling(request, outgoing.request, timeout):
                 output = await self._exchange(outgoing, config, limit)

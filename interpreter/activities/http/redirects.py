@@ -2,8 +2,12 @@
 
 httpx could follow them itself, but it only strips ``Authorization`` when a
 redirect leaves the origin; an API key in a custom header would travel on to
-whatever host the redirect names. Each hop is a fresh request through the
-guarded transport, so every destination is checked again.
+whatever host the redirect names. Here a redirect to another origin drops
+:data:`ALWAYS_CREDENTIALS` and every header the request's builder names as a
+credential: the ``auth`` block's, and each header whose value came from a
+``{{ secrets.NAME }}`` hole (the activity knows which before rendering). Each
+hop is a fresh request through the guarded transport, so every destination is
+checked again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from interpreter.errors import HttpStatusError
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ALWAYS_CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
+"""Dropped on a redirect to another origin whatever their value's source (as browsers do)."""
 _BODY_HEADERS = ("content-length", "content-type", "transfer-encoding")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -30,6 +35,12 @@ def next_request(
     request: httpx.Request, response: httpx.Response, credentials: Collection[str]
 ) -> httpx.Request:
     """The request a redirect ``response`` asks for (same rules as browsers and httpx).
+
+    Args:
+        request: The request that was answered with a redirect.
+        response: The redirect.
+        credentials: Lower-case names of the headers that must not reach another
+            origin, besides :data:`ALWAYS_CREDENTIALS`.
 
     Raises:
         HttpStatusError: the ``Location`` is not a valid URL (not retryable).

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import httpx
 
 from interpreter.activities.http.config import ApiKeyAuth, BasicAuth, HttpConfig
 from interpreter.activities.outbound import add_idempotency_key, parse_url
+from interpreter.dsl.pointer import pointer
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,18 @@ def build_request(
     *,
     idempotency_key: str | None,
     timeout: float,
+    secret_fields: Collection[str] = (),
 ) -> Outgoing:
     """The request ``config`` describes, with auth and idempotency headers.
+
+    Args:
+        client: Builds the request (its default headers included).
+        config: The rendered config.
+        idempotency_key: Sent as ``Idempotency-Key`` unless the config sets one.
+        timeout: Seconds for the whole exchange.
+        secret_fields: JSON pointers of the config strings that held a secret
+            hole (:attr:`~interpreter.activities.secrets.Revealed.secret_fields`):
+            the headers among them are credentials, whatever their name.
 
     Raises:
         ValueError: the URL is malformed.
@@ -36,6 +48,9 @@ def build_request(
     headers = httpx.Headers(config.headers)
     query = dict(config.query)
     credentials = {"authorization"}
+    credentials |= {
+        name.lower() for name in config.headers if pointer(("headers", name)) in secret_fields
+    }
     auth = config.auth
     if isinstance(auth, BasicAuth):
         token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()

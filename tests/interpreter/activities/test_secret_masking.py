@@ -182,3 +182,24 @@ def test_a_failure_keeps_its_type_and_other_errors_lose_the_value() -> None:
     assert (str(status.value), status.value.details) == (f"GET x: {MASK}", {"body": f"{MASK}!"})
     assert str(other.value) == f"ValueError: illegal header value '{MASK}'"
     assert other.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    "hole",
+    ["bytes(secrets.token)", "size(secrets.token)", "secrets.token.matches('^tok')", "secrets"],
+)
+async def test_an_expression_over_a_secret_is_refused_before_any_secret_is_read(
+    http: HttpActivity, secrets: StaticSecrets, peer: Peer, hole: str
+) -> None:
+    # What a run started straight on Temporal (no save-time checks) hands the activity.
+    config = {"url": f"{peer.url}/x", "headers": {"X-Api-Key": "{{ " + hole + " }}"}}
+
+    error = await fail(http.http, node_request(config))
+
+    assert error.type == "ConfigError"
+    assert error.non_retryable
+    assert error.message.startswith("node 'call': config/headers/X-Api-Key: ")
+    assert "{{ secrets.NAME }}" in error.message
+    assert error.details[0]["field"] == "config/headers/X-Api-Key"
+    assert secrets.asked == []
+    assert peer.requests == []

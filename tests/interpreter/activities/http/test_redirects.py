@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from interpreter.activities import HttpActivity
-from tests.support.activities import fail, node_request, run
+from tests.support.activities import StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer, Reply
 
 
@@ -107,3 +108,25 @@ async def test_redirect_loop_stops_after_max_hops(http: HttpActivity, peer: Peer
     assert error.non_retryable
     assert "redirected more than 3 times" in error.message
     assert len(peer.hits("/loop")) == 4
+
+
+async def test_cross_origin_redirect_drops_every_header_filled_from_a_secret(
+    http_client: httpx.AsyncClient, peer: Peer, other: Peer
+) -> None:
+    http = HttpActivity(http_client, secrets=StaticSecrets({"s1": "k-1", "s2": "k-2"}))
+    peer.route("/old", redirect(302, other.url + "/new"))
+    config = {
+        "url": peer.url + "/old",
+        "headers": {
+            "X-Api-Key": "{{ secrets.s1 }}",
+            "X-Signed": "v1 {{ secrets['s2'] }}",
+            "X-Plain": "kept",
+        },
+    }
+
+    await run(http.http, node_request(config))
+
+    assert peer.hits("/old")[0].headers["x-api-key"] == "k-1"
+    seen = other.hits("/new")[0].headers
+    assert {"x-api-key", "x-signed"}.isdisjoint(seen)
+    assert seen["x-plain"] == "kept"
