@@ -14,7 +14,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
 from interpreter.contract import search_attributes
-from interpreter.contract.client import DATA_CONVERTER
+from interpreter.settings import CommonSettings
+
+TEST_PAYLOAD_KEY = "Zmxvd2ZvcmdlLXRlc3RzLXBheWxvYWQta2V5LTAwMDE="
+"""The payload key of the session's API, workers and clients (each test process shares it)."""
+
+TEST_CONVERTER: DataConverter = CommonSettings(payload_key=TEST_PAYLOAD_KEY).data_converter()
+"""FlowForge's converter as the session's API and workers build it from their settings."""
 
 
 async def temporal_environment(address: str | None) -> WorkflowEnvironment:
@@ -72,11 +78,12 @@ def _type_name(kind: IndexedValueType.ValueType) -> str:
     return IndexedValueType.Name(kind).removeprefix("INDEXED_VALUE_TYPE_")
 
 
-def with_converter(client: Client, data_converter: DataConverter = DATA_CONVERTER) -> Client:
+def with_converter(client: Client, data_converter: DataConverter = TEST_CONVERTER) -> Client:
     """A client of the same server and namespace that converts payloads with ``data_converter``.
 
-    The session's client uses the SDK's default converter; workers and starters of
-    runs need FlowForge's, which carries pydantic models as JSON.
+    The session's client uses the SDK's default converter (it reads history as
+    Temporal stores it: sealed); workers and starters of runs need FlowForge's,
+    which carries pydantic models as JSON sealed under :data:`TEST_PAYLOAD_KEY`.
     """
     config = client.config()
     config["data_converter"] = data_converter
