@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.router import api_router
-from app.api.routes import health, hook_receiver
+from app.api.routes import codec, health, hook_receiver
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
@@ -56,6 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    # Outermost, so a preflight is answered before any other middleware sees it.
+    app.add_middleware(
+        codec.CodecCorsMiddleware,
+        path=API_PREFIX + codec.PREFIX,
+        origins=settings.temporal_ui_origins,
+    )
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(health.router)
     # The contract's short form of the URL handed out under /api/v1/hooks.

@@ -12,7 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from interpreter.contract.run import RunOptions
 from interpreter.secret_box import KEY_HELP
@@ -65,6 +66,21 @@ class TemporalUiSettings(FlowForgeSettings):
             "one given, else its dev server's UI."
         ),
     )
+    temporal_ui_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8233", "http://localhost:8233"],
+        description=(
+            "Comma-separated origins the Temporal Web UI is served from: the browser may "
+            "call the API's codec endpoints (`/api/v1/codec`) from these only. `flowforge "
+            "dev` passes on its UI's origin unless this is set."
+        ),
+    )
+
+    @field_validator("temporal_ui_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
 
 
 class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):

@@ -28,6 +28,7 @@ from interpreter.contract import search_attributes
 from interpreter.contract.client import connect, start_run
 from interpreter.contract.run import RunInput, RunMeta, RunOptions
 from interpreter.validation.definition import validate_definition
+from worker.settings import WorkerSettings
 
 QUEUE = "bench-for-each"
 
@@ -76,7 +77,8 @@ async def main(count: int) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        client = await connect(address)
+        # The worker's key: the same FLOWFORGE_PAYLOAD_KEY, or the same data_dir's key file.
+        client = await connect(address, converter=WorkerSettings().data_converter())
         definition, issues = validate_definition(DEFINITION)
         assert definition is not None, issues
         run = RunInput(

@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from app.devstack.temporal import temporal_cli_path
 from bench.handwritten import Diamond, FanOutJoin, SequentialCalls
 from interpreter.contract import search_attributes
-from interpreter.contract.client import DATA_CONVERTER, start_run
+from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer
@@ -105,10 +105,11 @@ async def main(iterations: int) -> None:
     )
     peer = Peer()
     url = f"{peer.url}/ok"
-    config = env.client.config()
-    config["data_converter"] = DATA_CONVERTER
-    client = Client(**config)
     settings = WorkerSettings(task_queue=QUEUE, egress_allow=["127.0.0.1/32"])
+    config = env.client.config()
+    # Payloads sealed as in production: the codec's cost is part of the overhead.
+    config["data_converter"] = settings.data_converter()
+    client = Client(**config)
     cases = [
         ("20 sequential http calls", sequential(url, 20), SequentialCalls, (url, 20)),
         ("100-wide fan-out then join", fan_out(url, 100), FanOutJoin, (url, 100)),

@@ -17,21 +17,37 @@ default, description) and are read from one variable each.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from temporalio.converter import DataConverter
 
-from interpreter.secret_box import parse_key
+from interpreter.contract.client import data_converter
+from interpreter.contract.codec import EncryptionCodec
+from interpreter.secret_box import KEY_HELP, parse_key, shared_key_file
 
 ENV_PREFIX = "FLOWFORGE_"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+PAYLOAD_KEY_FILE = "payload_key"
+"""Where, under the data directory, a dev or test payload key is kept when none is configured."""
+PAYLOAD_KEY_HELP = KEY_HELP.replace("FLOWFORGE_SECRETS_KEY", "FLOWFORGE_PAYLOAD_KEY")
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,30 @@ class CommonSettings(FlowForgeSettings):
             "Required in prod (by a worker when it has a `DATABASE_URL`)."
         ),
     )
+    payload_encryption: bool = Field(
+        default=True,
+        description=(
+            "Encrypt every payload FlowForge writes to Temporal (run inputs, node outputs, "
+            "signals, updates, queries, memos, failure messages) with AES-GCM. `false` turns "
+            "it off: payloads then reach Temporal's history and Web UI in plaintext (payloads "
+            "sealed earlier still open with the keys given)."
+        ),
+    )
+    payload_key: str = Field(
+        default="",
+        description=(
+            "Key of Temporal payloads (32 bytes, URL-safe base64), the same for the API and "
+            "every worker. Empty in dev/test: a random key kept in `<data_dir>/payload_key`. "
+            "Required in prod while `FLOWFORGE_PAYLOAD_ENCRYPTION` is on."
+        ),
+    )
+    payload_previous_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated keys that sealed payloads before `FLOWFORGE_PAYLOAD_KEY` did: "
+            "they open old runs' payloads but seal nothing new (key rotation)."
+        ),
+    )
     log_level: LogLevel = Field(
         default="INFO",
         description=(
@@ -166,6 +206,72 @@ class CommonSettings(FlowForgeSettings):
         if value:
             parse_key(value)  # a bad key stops startup, not the first secret use
         return value
+
+    @field_validator("payload_previous_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("payload_key", "payload_previous_keys")
+    @classmethod
+    def _valid_payload_keys(cls, value: str | list[str]) -> str | list[str]:
+        for key in [value] if isinstance(value, str) else value:
+            if key:
+                _payload_key(key)
+        return value
+
+    def data_converter(self) -> DataConverter:
+        """This process's converter for Temporal: the one place it is built from settings.
+
+        Raises:
+            ValueError: encryption is on in prod and ``FLOWFORGE_PAYLOAD_KEY`` is not set.
+        """
+        return _converter(
+            self.payload_encryption,
+            self.payload_key,
+            tuple(self.payload_previous_keys),
+            self.data_dir if self.environment != "prod" else None,
+        )
+
+
+def _payload_key(text: str) -> bytes:
+    try:
+        return parse_key(text)
+    except ValueError:
+        raise ValueError(PAYLOAD_KEY_HELP) from None
+
+
+@lru_cache(maxsize=8)
+def _converter(
+    enabled: bool, configured: str, previous: tuple[str, ...], data_dir: str | None
+) -> DataConverter:
+    # Cached: the key file is read once per process, and one converter serves every client.
+    old = [_payload_key(key) for key in previous]
+    if configured:
+        current: bytes | None = _payload_key(configured)
+    elif not enabled:
+        current = None
+    elif data_dir is None:
+        raise ValueError(
+            "FLOWFORGE_PAYLOAD_KEY must be set outside dev (every API and worker process "
+            "the same), or FLOWFORGE_PAYLOAD_ENCRYPTION=false to store payloads in "
+            "plaintext. " + PAYLOAD_KEY_HELP
+        )
+    else:
+        made = shared_key_file(
+            Path(data_dir) / PAYLOAD_KEY_FILE,
+            lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        )
+        current = _payload_key(made)
+    if not enabled:
+        # Off: nothing new is sealed, yet what was sealed before still opens.
+        old = [*old, current] if current is not None else old
+        current = None
+    if current is None and not old:
+        return data_converter(None)
+    return data_converter(EncryptionCodec(current, old))
 
 
 @dataclass(frozen=True)

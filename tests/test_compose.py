@@ -45,7 +45,7 @@ def test_services_and_published_ports(services: dict[str, Any]) -> None:
         "api",
         "worker",
     }
-    assert services["temporal-ui"]["ports"] == ["8233:8080"]
+    assert services["temporal-ui"]["ports"] == ["${FLOWFORGE_TEMPORAL_BIND:-127.0.0.1}:8233:8080"]
     assert host_ports(services["api"]) == {"8000"}
     assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
 

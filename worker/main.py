@@ -26,7 +26,10 @@ async def serve(settings: WorkerSettings) -> None:
     are cancelled.
     """
     client = await connect(
-        settings.temporal_address, settings.temporal_namespace, worker_runtime(settings)
+        settings.temporal_address,
+        settings.temporal_namespace,
+        worker_runtime(settings),
+        converter=settings.data_converter(),
     )
     async with http_client(settings) as http, database_pool(settings) as pool:
         worker = create_worker(client, settings, http=http, stores=stores(settings, pool))
@@ -62,6 +65,11 @@ def main() -> None:
         log.error("invalid settings: %s", "; ".join(_problem(p) for p in problems))
         raise SystemExit(2) from None
     configure_logging(settings.log_level, TemporalContextFilter())
+    try:
+        settings.data_converter()  # no payload key in prod: refuse before connecting
+    except ValueError as error:
+        log.error("invalid settings: %s", error)
+        raise SystemExit(2) from None
     # httpx logs every request's full URL at INFO; a query string may hold a secret.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:

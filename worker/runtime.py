@@ -140,7 +140,7 @@ def create_worker(
     """A worker running the interpreter and the node activities.
 
     Args:
-        client: Connected with ``interpreter.contract.client.DATA_CONVERTER``.
+        client: Connected with the settings' converter (``CommonSettings.data_converter``).
         settings: Concurrency, queue and egress settings.
         task_queue: Overrides ``settings.task_queue`` (tests use their own).
         activities: Overrides the node activities.

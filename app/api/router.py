@@ -9,6 +9,7 @@ from app.api.routes import (
     api_keys,
     auth,
     circuit_breakers,
+    codec,
     events,
     hook_receiver,
     hooks,
@@ -37,3 +38,5 @@ for module in (secrets, circuit_breakers):
 api_router.include_router(metrics.router)
 # Templates: ready-made definitions, instantiated into workflows.
 api_router.include_router(templates.router)
+# Temporal's remote codec: admins read sealed history in the Web UI and CLI.
+api_router.include_router(codec.router)

@@ -36,7 +36,7 @@ class AppState:
 
         Raises:
             ValueError: DATABASE_URL is missing or not PostgreSQL, or no JWT
-                secret is configured outside dev.
+                secret or payload key is configured outside dev.
         """
         if not settings.database_url:
             raise ValueError(

@@ -28,7 +28,11 @@ def is_unreachable(error: RPCError) -> bool:
 
 
 class TemporalConnector:
-    """Owns the API's one Temporal client (clients are meant to be shared)."""
+    """Owns the API's one Temporal client (clients are meant to be shared).
+
+    Raises:
+        ValueError: payload encryption has no key in prod (see ``CommonSettings.data_converter``).
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.address = settings.temporal_address
@@ -36,6 +40,7 @@ class TemporalConnector:
         self.rpc_timeout = timedelta(seconds=settings.temporal_rpc_timeout)
         self.query_timeout = timedelta(seconds=settings.status_query_timeout)
         self._connect_timeout = settings.temporal_connect_timeout
+        self.converter = settings.data_converter()
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -54,7 +59,8 @@ class TemporalConnector:
     async def _connect(self) -> Client:
         try:
             return await asyncio.wait_for(
-                connect(self.address, self.namespace), timeout=self._connect_timeout
+                connect(self.address, self.namespace, converter=self.converter),
+                timeout=self._connect_timeout,
             )
         except (RuntimeError, OSError, TimeoutError, RPCError) as exc:
             raise TemporalUnavailable(

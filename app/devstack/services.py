@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.devstack.credentials import DEFAULT_ADMIN, DevSecret, persistent_secret
 from app.devstack.settings import DevSettings
@@ -83,10 +84,13 @@ def child_env(
     Ours (see :func:`inherited_env`) with the stack's own addresses and the
     first admin on top, so they talk to exactly the servers this supervisor started.
     """
+    ui = urlsplit(ui_url(settings))
     return {
         # Below the supervisor's grace, so the worker cancels its activities
         # itself instead of being killed; a value the user set wins.
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "3",
+        # The dev UI decodes payloads through the API's codec from its own origin.
+        "FLOWFORGE_TEMPORAL_UI_ORIGINS": f"{ui.scheme}://{ui.netloc}",
         **inherited_env(),
         # The one dev worker serves its SDK metrics there.
         "FLOWFORGE_METRICS_PORT": str(settings.worker_metrics_port),

@@ -12,6 +12,9 @@ import yaml
 from app.devstack.settings import DevSettings
 from interpreter.contract import search_attributes
 
+CODEC_PATH = "/api/v1/codec"
+"""Where the API serves Temporal's remote codec (``app.api.routes.codec``)."""
+
 
 def temporal_cli_path() -> str:
     """Path of the ``temporal`` CLI: the one installed next to this Python first.
@@ -75,12 +78,15 @@ def dev_server_argv(settings: DevSettings, db_file: Path) -> list[str]:
 
     It persists to ``db_file``, listens where TEMPORAL_ADDRESS says, serves the
     Web UI on FLOWFORGE_TEMPORAL_UI_PORT (with its newsfeed off: no outside
-    traffic) and registers FlowForge's search attributes.
+    traffic, and the API's codec endpoint to read sealed payloads with) and
+    registers FlowForge's search attributes.
     """
     host, port = split_address(settings.temporal_address)
     argv = [temporal_cli_path(), "server", "start-dev", "--db-filename", str(db_file)]
     argv += ["--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port)]
     argv += ["--ui-disable-news-fetch", "--log-level", "error"]
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    argv += ["--ui-codec-endpoint", f"{api}{CODEC_PATH}"]
     if settings.temporal_namespace != "default":
         argv += ["--namespace", settings.temporal_namespace]
     return argv + search_attributes.dev_server_flags() + dynamic_config_flags()

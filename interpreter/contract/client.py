@@ -6,16 +6,18 @@ workflow type, timeouts and search attributes are set in one place.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
 
 from interpreter.contract import search_attributes as sa
+from interpreter.contract.codec import EncryptionCodec
 from interpreter.contract.run import RunInput, RunStatus
 from interpreter.dsl.durations import parse_duration
 
@@ -36,16 +38,38 @@ SKIP_NODE_UPDATE = "skip_node"
 """Update skipping a suspended run's failed node with an output (``control.NodeSkip``)."""
 
 
-DATA_CONVERTER: DataConverter = pydantic_data_converter
-"""Every FlowForge client and worker uses this converter (pydantic models as JSON)."""
+PLAIN_CONVERTER: DataConverter = pydantic_data_converter
+"""Pydantic models as JSON, with no codec: what Temporal stored before payloads were sealed."""
+
+
+def data_converter(codec: EncryptionCodec | None) -> DataConverter:
+    """FlowForge's converter: pydantic models as JSON, sealed by ``codec``.
+
+    Processes build theirs from their settings (``CommonSettings.data_converter``).
+    While the codec seals, failures carry their message and stack trace as an
+    encoded payload too, so history shows no error text in plaintext.
+    """
+    if codec is None:
+        return PLAIN_CONVERTER
+    if not codec.encrypts:
+        return dataclasses.replace(PLAIN_CONVERTER, payload_codec=codec)
+    return dataclasses.replace(
+        PLAIN_CONVERTER,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(
-    address: str, namespace: str = "default", runtime: Runtime | None = None
+    address: str,
+    namespace: str = "default",
+    runtime: Runtime | None = None,
+    *,
+    converter: DataConverter,
 ) -> Client:
-    """A Temporal client with FlowForge's data converter (and a telemetry runtime, if given)."""
+    """A Temporal client with ``converter`` (see :func:`data_converter`), and a runtime if given."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime
+        address, namespace=namespace, data_converter=converter, runtime=runtime
     )
 
 

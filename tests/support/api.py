@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.settings import Settings
 from tests.support.eventually import eventually
+from tests.support.temporal import TEST_PAYLOAD_KEY
 
 ADMIN_USERNAME = "root-admin"
 ADMIN_PASSWORD = "root-admin-password"
@@ -50,6 +51,7 @@ def make_settings(
         "TEMPORAL_ADDRESS": temporal_address,
         "data_dir": str(data_dir),
         "task_queue": f"api-{uuid.uuid4().hex[:12]}",
+        "payload_key": TEST_PAYLOAD_KEY,
         "admin_username": ADMIN_USERNAME,
         "admin_password": ADMIN_PASSWORD,
         "temporal_connect_timeout": 2.0,

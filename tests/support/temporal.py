@@ -3,18 +3,26 @@ clients of it."""
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
 from interpreter.contract import search_attributes
-from interpreter.contract.client import DATA_CONVERTER
+from interpreter.settings import CommonSettings
+
+TEST_PAYLOAD_KEY = "Zmxvd2ZvcmdlLXRlc3RzLXBheWxvYWQta2V5LTAwMDE="
+"""The payload key of the session's API, workers and clients (each test process shares it)."""
+
+TEST_CONVERTER: DataConverter = CommonSettings(payload_key=TEST_PAYLOAD_KEY).data_converter()
+"""FlowForge's converter as the session's API and workers build it from their settings."""
 
 
 async def temporal_environment(address: str | None) -> WorkflowEnvironment:
@@ -72,12 +80,47 @@ def _type_name(kind: IndexedValueType.ValueType) -> str:
     return IndexedValueType.Name(kind).removeprefix("INDEXED_VALUE_TYPE_")
 
 
-def with_converter(client: Client, data_converter: DataConverter = DATA_CONVERTER) -> Client:
+def with_converter(client: Client, data_converter: DataConverter = TEST_CONVERTER) -> Client:
     """A client of the same server and namespace that converts payloads with ``data_converter``.
 
-    The session's client uses the SDK's default converter; workers and starters of
-    runs need FlowForge's, which carries pydantic models as JSON.
+    The session's client uses the SDK's default converter (it reads history as
+    Temporal stores it: sealed); workers and starters of runs need FlowForge's,
+    which carries pydantic models as JSON sealed under :data:`TEST_PAYLOAD_KEY`.
     """
     config = client.config()
     config["data_converter"] = data_converter
     return Client(**config)
+
+
+async def decoded_history(client: Client, workflow_id: str) -> WorkflowHistory:
+    """The run's history with every sealed payload opened, as an admin reads it via the codec.
+
+    ``client`` fetches what Temporal stores; each payload in it is then opened with
+    :data:`TEST_CONVERTER`'s codec.
+    """
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    codec = TEST_CONVERTER.payload_codec
+    assert codec is not None
+    for event in history.events:
+        for payload in _payloads(event):
+            [opened] = await codec.decode([payload])
+            payload.CopyFrom(opened)
+    return history
+
+
+def _payloads(message: Message) -> list[Payload]:
+    if isinstance(message, Payload):
+        return [message]
+    found: list[Payload] = []
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            items = [v for v in value.values() if isinstance(v, Message)]
+        elif field.is_repeated:
+            items = list(value)
+        else:
+            items = [value]
+        for item in items:
+            found += _payloads(item)
+    return found

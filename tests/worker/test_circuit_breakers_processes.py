@@ -24,7 +24,7 @@ from interpreter.contract.run import RunInput, RunMeta
 from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply, Seen
-from tests.support.temporal import with_converter
+from tests.support.temporal import TEST_PAYLOAD_KEY, with_converter
 
 SERVICE_DOWN_FOR = 1.0
 """Seconds the failing upstream holds each request: long enough that both workers,
@@ -49,6 +49,7 @@ def workers(
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+        "FLOWFORGE_PAYLOAD_KEY": TEST_PAYLOAD_KEY,
         "FLOWFORGE_TASK_QUEUE": task_queue,
         "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
         "DATABASE_URL": plain_url,

@@ -20,7 +20,7 @@ from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer, Reply
-from tests.support.temporal import with_converter
+from tests.support.temporal import TEST_PAYLOAD_KEY, with_converter
 
 
 def free_port() -> int:
@@ -36,6 +36,7 @@ async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, 
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+        "FLOWFORGE_PAYLOAD_KEY": TEST_PAYLOAD_KEY,
         "FLOWFORGE_TASK_QUEUE": queue,
         "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "20",
@@ -92,6 +93,7 @@ async def test_the_worker_logs_json_lines_at_the_level_its_settings_say(
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+        "FLOWFORGE_PAYLOAD_KEY": TEST_PAYLOAD_KEY,
         "FLOWFORGE_TASK_QUEUE": queue,
         "FLOWFORGE_LOG_LEVEL": "WARNING",
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "5",

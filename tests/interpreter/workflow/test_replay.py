@@ -13,7 +13,6 @@ from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
 from interpreter.contract.client import (
-    DATA_CONVERTER,
     PAUSE_SIGNAL,
     RESUME_SIGNAL,
     SIGNAL_UPDATE,
@@ -25,6 +24,7 @@ from interpreter.runtime.workflow import InterpreterWorkflow
 from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
+from tests.support.temporal import TEST_CONVERTER
 from tests.support.workflows import Start, run_is, snapshot
 from worker.runtime import workflow_runner
 
@@ -52,7 +52,7 @@ it is recorded, so neither a lost history nor an unreviewed one passes unnoticed
 def replayer() -> Replayer:
     return Replayer(
         workflows=[InterpreterWorkflow],
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_CONVERTER,
         workflow_runner=workflow_runner(),
     )
 
