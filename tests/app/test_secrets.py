@@ -354,6 +354,39 @@ async def test_a_redirect_within_the_origin_keeps_the_secret_header(
     assert peer.hits("/new")[0].headers["x-api-key"] == value
 
 
+async def test_a_307_to_another_origin_never_re_sends_a_body_holding_a_secret(
+    http: httpx.AsyncClient,
+    worker: Worker,
+    secrets_worker: str,
+    editor: Actor,
+    peer: Peer,
+    other_origin: Peer,
+) -> None:
+    value = secret_value()
+    await put(http, editor, "s1", value)
+    peer.route("/away", Reply(status=307, headers={"Location": f"{other_origin.url}/landing"}))
+    call = {
+        "id": "call",
+        "type": "http",
+        "task_queue": secrets_worker,
+        "config": {
+            "method": "POST",
+            "url": f"{peer.url}/away",
+            "body": {"pin": "{{ secrets.s1 }}"},
+        },
+    }
+
+    run_id = await run_of(http, editor, definition(nodes=[call]))
+    run = await run_becomes(http, editor, run_id, "failed")
+
+    assert value in peer.hits("/away")[0].body.decode()
+    assert other_origin.hits("/landing") == []
+    (node,) = run["nodes"]
+    assert node["error"]["type"] == "HttpStatusError"
+    assert "re-send a body that holds a secret" in node["error"]["message"]
+    assert node["attempts"] == 1
+
+
 async def test_a_run_started_straight_on_temporal_cannot_encode_a_secret(
     http: httpx.AsyncClient,
     settings: Settings,

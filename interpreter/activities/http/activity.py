@@ -74,6 +74,7 @@ class HttpActivity(OutboundActivity[HttpSettings]):
             follow=config.follow_redirects,
             max_redirects=self._settings.max_redirects,
             credentials=outgoing.credential_headers,
+            secret_body=outgoing.secret_body,
         )
         try:
             await check_status(response, config.expect_status)

@@ -32,7 +32,11 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 def next_request(
-    request: httpx.Request, response: httpx.Response, credentials: Collection[str]
+    request: httpx.Request,
+    response: httpx.Response,
+    credentials: Collection[str],
+    *,
+    secret_body: bool = False,
 ) -> httpx.Request:
     """The request a redirect ``response`` asks for (same rules as browsers and httpx).
 
@@ -41,9 +45,12 @@ def next_request(
         response: The redirect.
         credentials: Lower-case names of the headers that must not reach another
             origin, besides :data:`ALWAYS_CREDENTIALS`.
+        secret_body: The request's body holds a secret.
 
     Raises:
-        HttpStatusError: the ``Location`` is not a valid URL (not retryable).
+        HttpStatusError: the ``Location`` is not a valid URL, or the redirect
+            would re-send a body holding a secret to another origin (neither
+            retryable).
         EgressDenied: the ``Location`` uses a scheme other than http or https.
     """
     location = response.headers["location"]
@@ -63,10 +70,22 @@ def next_request(
         method = "GET"
     headers = httpx.Headers(request.headers)
     headers.pop("host", None)
-    if _origin(url) != _origin(request.url):
+    cross_origin = _origin(url) != _origin(request.url)
+    if cross_origin:
         for name in ALWAYS_CREDENTIALS | {name.lower() for name in credentials}:
             headers.pop(name, None)
     content: bytes | None = request.content
+    if cross_origin and secret_body and method == request.method and content:
+        # Headers can be dropped, a body cannot: re-sending it would hand the
+        # secret to whatever origin the upstream names.
+        raise HttpStatusError(
+            f"{redacted(request.url)} redirected ({response.status_code}) to another origin, "
+            f"{redacted(url)}, which would re-send a body that holds a secret: point the "
+            "node at the final URL, or set follow_redirects: false",
+            status=response.status_code,
+            retryable=False,
+            details={"status": response.status_code},
+        )
     if method != request.method:
         content = None
         for name in _BODY_HEADERS:
@@ -83,6 +102,7 @@ async def send_following(
     follow: bool,
     max_redirects: int,
     credentials: Collection[str],
+    secret_body: bool = False,
 ) -> httpx.Response:
     """Send ``request``; return the final response with its body still unread.
 
@@ -107,4 +127,4 @@ async def send_following(
                 details={"status": response.status_code},
             )
         hops += 1
-        request = next_request(request, response, credentials)
+        request = next_request(request, response, credentials, secret_body=secret_body)

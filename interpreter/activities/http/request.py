@@ -12,13 +12,24 @@ from interpreter.activities.http.config import ApiKeyAuth, BasicAuth, HttpConfig
 from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.dsl.pointer import pointer
 
+_BODY_FIELDS = ("/body", "/form", "/content")
+
 
 @dataclass(frozen=True)
 class Outgoing:
-    """The first request, and the headers that must not follow a cross-origin redirect."""
+    """The first request, and what must not follow it to another origin.
+
+    Attributes:
+        request: The request to send.
+        credential_headers: Lower-case names of headers dropped on a redirect to
+            another origin.
+        secret_body: The body holds a secret: a redirect that would re-send it to
+            another origin (307/308) is refused.
+    """
 
     request: httpx.Request
     credential_headers: frozenset[str]
+    secret_body: bool = False
 
 
 def build_request(
@@ -77,4 +88,5 @@ def build_request(
         content=config.content,
         timeout=timeout,
     )
-    return Outgoing(request, frozenset(credentials))
+    secret_body = any(field.startswith(_BODY_FIELDS) for field in secret_fields)
+    return Outgoing(request, frozenset(credentials), secret_body)
