@@ -127,7 +127,7 @@ class ScriptActivity:
             return missing
         if not sandbox.isolated:
             return sandbox
-        finished = await self._run(sandbox, _TRIAL, "ok", timeout=_TRIAL_SECONDS, memory_mb=256)
+        finished = await self._run(sandbox, _TRIAL, "ok", time_limit=_TRIAL_SECONDS, memory_mb=256)
         if finished.outcome.data == b'{"kind":"ok","result":"ok"}':
             return sandbox
         detail = finished.stderr.text().strip() or f"exit status {finished.returncode}"
@@ -147,7 +147,7 @@ class ScriptActivity:
                 f"node {request.node_id!r}: {missing}", details={"reason": str(missing)}
             ) from None
         finished = await self._run(
-            sandbox, config.code, config.input, timeout=timeout, memory_mb=memory_mb
+            sandbox, config.code, config.input, time_limit=timeout, memory_mb=memory_mb
         )
         return read_outcome(
             finished,
@@ -158,7 +158,7 @@ class ScriptActivity:
         )
 
     async def _run(
-        self, sandbox: Sandbox, code: str, data: Any, *, timeout: float, memory_mb: int
+        self, sandbox: Sandbox, code: str, data: Any, *, time_limit: float, memory_mb: int
     ) -> Finished:
         workdir = Path(tempfile.mkdtemp(prefix="flowforge-script-"))
         launch = sandbox.launch(workdir, workdir_bytes=self._settings.max_workdir_bytes)
@@ -168,7 +168,7 @@ class ScriptActivity:
             "sandbox_uid": launch.sandbox_uid,
             "limits": {
                 "memory_bytes": memory_mb * MIB,
-                "cpu_seconds": math.ceil(timeout) + 1,
+                "cpu_seconds": math.ceil(time_limit) + 1,
                 "max_files": self._settings.max_open_files,
                 "max_file_bytes": self._settings.max_file_bytes,
                 "max_processes": self._settings.max_processes + launch.extra_processes,
@@ -180,7 +180,7 @@ class ScriptActivity:
                 job=job,
                 env=child_environment(workdir),
                 cwd=workdir,
-                time_limit=timeout,
+                time_limit=time_limit,
                 # Room for the outcome's envelope around the result itself.
                 max_outcome_bytes=self._settings.max_output_bytes + 1024,
                 max_log_bytes=self._settings.max_log_bytes,

@@ -167,18 +167,10 @@ class Launch:
         Raises:
             OSError: the sandbox's user namespace could not be mapped.
         """
-        if self._info < 0:
-            return
-        info = await asyncio.to_thread(_read_all, self._info)
-        pid = int(json.loads(info)["child-pid"]) if info else 0
-        if pid:
-            # Root and the sandbox user, each onto itself: root to set the sandbox up
-            # (it reads the interpreter wherever it lives), the sandbox user to run it.
-            users = f"0 0 1\n{SANDBOX_UID} {SANDBOX_UID} 1\n"
-            Path(f"/proc/{pid}/uid_map").write_text(users)
-            Path(f"/proc/{pid}/gid_map").write_text(users)
-            with contextlib.suppress(BrokenPipeError):
-                os.write(self._block, b"1")
+        if self._info >= 0:
+            # The thread owns them now: it may outlive a cancelled await.
+            info, block, self._info, self._block = self._info, self._block, -1, -1
+            await asyncio.to_thread(_map_users, info, block)
 
     def close(self) -> None:
         """Close whatever the worker still holds."""
@@ -189,11 +181,25 @@ class Launch:
         self._info = self._block = -1
 
 
-def _read_all(fd: int) -> bytes:
-    data = b""
-    while chunk := os.read(fd, 4096):
-        data += chunk
-    return data
+def _map_users(info: int, block: int) -> None:
+    """Map the users of the sandbox bwrap reports on ``info``, then unblock it."""
+    try:
+        data = b""
+        while chunk := os.read(info, 4096):
+            data += chunk
+        if not data:
+            return  # bwrap ended before it made the namespace; its stderr says why.
+        pid = int(json.loads(data)["child-pid"])
+        # Root and the sandbox user, each onto itself: root to set the sandbox up (it
+        # reads the interpreter wherever it lives), the sandbox user to run the code.
+        users = f"0 0 1\n{SANDBOX_UID} {SANDBOX_UID} 1\n"
+        Path(f"/proc/{pid}/uid_map").write_text(users)
+        Path(f"/proc/{pid}/gid_map").write_text(users)
+        with contextlib.suppress(BrokenPipeError):
+            os.write(block, b"1")
+    finally:
+        os.close(info)
+        os.close(block)
 
 
 @dataclass(frozen=True)
