@@ -27,7 +27,9 @@ them::
         └── ScriptError          a `script` node's code raised, returned a value
             │                    that is not JSON, or could not run  (not retryable)
             ├── ScriptTimeout        ran past its `timeout`          (not retryable)
-            └── ScriptMemoryExceeded used more than `memory_mb`      (not retryable)
+            ├── ScriptMemoryExceeded used more than `memory_mb`      (not retryable)
+            └── SandboxUnavailable   this worker cannot sandbox scripts (no
+                                     bubblewrap, or it cannot run)   (not retryable)
 
 Run-level outcomes raised by the workflow: ``RunFailed`` (a node failed and
 was not handled, or a `fail` node ran).
@@ -168,3 +170,11 @@ class ScriptTimeout(ScriptError):
 
 class ScriptMemoryExceeded(ScriptError):
     """A ``script`` node's code used more than ``memory_mb`` of memory; not retryable."""
+
+
+class SandboxUnavailable(ScriptError):
+    """This worker cannot sandbox ``script`` nodes, so it runs none; not retryable.
+
+    The message names what is missing (bubblewrap, user namespaces) and the
+    settings that fix it; scripts never fall back to running unisolated.
+    """

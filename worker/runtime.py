@@ -35,6 +35,7 @@ from worker.database import Stores
 from worker.settings import WorkerSettings
 
 log = logging.getLogger("flowforge.worker")
+MIB = 1024 * 1024
 
 # Pure, deterministic libraries the workflow uses: loading them once outside the
 # sandbox instead of per workflow run keeps workflow tasks fast.
@@ -114,7 +115,12 @@ def node_activities(
         max_timeout=settings.script_max_timeout,
         default_memory_mb=settings.script_default_memory_mb,
         max_memory_mb=settings.script_max_memory_mb,
-        require_network_isolation=settings.script_require_network_isolation,
+        max_output_bytes=settings.script_max_output_bytes,
+        max_file_bytes=settings.script_max_file_mb * MIB,
+        max_workdir_bytes=settings.script_max_workdir_mb * MIB,
+        max_processes=settings.script_max_processes,
+        isolation=settings.script_isolation,
+        bwrap=settings.script_bwrap,
     )
     return [
         HttpActivity(client, limits, secrets=kept.secrets, breakers=kept.breakers).http,

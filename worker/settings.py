@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from interpreter.activities.script.sandbox import ScriptIsolation
 from interpreter.egress import labelled, parse_endpoint
 from interpreter.secret_box import KEY_HELP
 from interpreter.settings import CommonSettings
@@ -73,12 +74,38 @@ class WorkerSettings(CommonSettings):
     script_max_memory_mb: int = Field(
         default=2048, ge=16, description="The most MiB a script node may ask for."
     )
-    script_require_network_isolation: bool = Field(
-        default=False,
+    script_isolation: ScriptIsolation = Field(
+        default="bwrap",
         description=(
-            "Refuse scripts on a machine that cannot give them a network namespace of "
-            "their own (instead of running them with the host's network)."
+            "`bwrap`: every script node runs in a bubblewrap sandbox (own user, mount, PID "
+            "and network namespaces; only the interpreter and a private temp dir visible), "
+            "and fails with `SandboxUnavailable` where it cannot; `none`: no isolation at "
+            "all, for trusted code only (logged as a warning at start)."
         ),
+    )
+    script_bwrap: str = Field(
+        default="bwrap",
+        min_length=1,
+        description="The bubblewrap executable script nodes run in: a name on `PATH` or a path.",
+    )
+    script_max_processes: int = Field(
+        default=16,
+        ge=1,
+        le=4096,
+        description="Processes and threads a script may run at once, its own included.",
+    )
+    script_max_file_mb: int = Field(
+        default=16, ge=1, description="Largest file, in MiB, a script may write."
+    )
+    script_max_workdir_mb: int = Field(
+        default=64,
+        ge=1,
+        description="MiB a script may keep in its private temp dir (a tmpfs: it is memory).",
+    )
+    script_max_output_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest JSON result a script's `main` may return (it becomes the output).",
     )
     graceful_shutdown_seconds: float = Field(
         default=30.0,

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import uuid
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
+from temporalio import workflow
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import ActivityEnvironment
+from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities import ActivityRequest, ActivityResult, DeliveryRecord
 from interpreter.dsl.definition import RetrySpec
@@ -103,3 +108,59 @@ def script_processes() -> list[int]:
         except (OSError, ValueError):
             pass
     return found
+
+
+@workflow.defn(sandboxed=False)
+class RunScript:
+    """Runs one script node, the way the interpreter schedules node activities."""
+
+    @workflow.run
+    async def run(self, request: ActivityRequest) -> ActivityResult:
+        result: ActivityResult = await workflow.execute_activity(
+            "script",
+            request,
+            result_type=ActivityResult,
+            start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=timedelta(seconds=2),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        return result
+
+
+async def start_script(
+    client: Client, task_queue: str, request: ActivityRequest
+) -> WorkflowHandle[RunScript, ActivityResult]:
+    """Start ``request`` as a script node on whichever worker polls ``task_queue``."""
+    return await client.start_workflow(
+        RunScript.run, request, id=f"script-{uuid.uuid4().hex}", task_queue=task_queue
+    )
+
+
+def script_worker(client: Client, task_queue: str, **settings: Any) -> Any:
+    """The real worker (every node activity, built from ``WorkerSettings(**settings)``)
+    plus :class:`RunScript`, not yet started."""
+    from worker.runtime import create_worker
+    from worker.settings import WorkerSettings
+
+    built = WorkerSettings(graceful_shutdown_seconds=0, heartbeat_throttle_seconds=0.5, **settings)
+    return create_worker(client, built, task_queue=task_queue, workflows=[RunScript])
+
+
+async def script_output(client: Client, task_queue: str, request: ActivityRequest) -> Any:
+    """What the script node outputs, run on the worker polling ``task_queue``."""
+    result = await (await start_script(client, task_queue, request)).result()
+    return result.output
+
+
+async def script_failure(
+    client: Client, task_queue: str, request: ActivityRequest
+) -> ApplicationError:
+    """The error the script node failed with, run on the worker polling ``task_queue``."""
+    with pytest.raises(WorkflowFailureError) as raised:
+        await (await start_script(client, task_queue, request)).result()
+    activity_error = raised.value.cause
+    assert isinstance(activity_error, ActivityError)
+    cause = activity_error.cause
+    assert isinstance(cause, ApplicationError)
+    return cause

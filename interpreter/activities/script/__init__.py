@@ -2,10 +2,10 @@
 
 - ``activity``: :class:`ScriptActivity`, one child per attempt.
 - ``config``: the node's rendered config (code, limits).
-- ``sandbox``: namespaces, environment and command line of the child.
+- ``sandbox``: the bubblewrap sandbox, environment and command line of the child.
 - ``process``: feeding the job, capturing output, enforcing the deadline.
-- ``runner``: the file the child runs (``python -I -S -B runner.py``); it
-  imports nothing of FlowForge.
+- ``runner``: the code the child runs (``python -I -S -B -c``); it imports
+  nothing of FlowForge.
 - ``outcome``: how the child ended, as the node's output or its error.
 """
 

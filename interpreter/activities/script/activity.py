@@ -1,11 +1,12 @@
 """The ``script`` node: the user's Python ``main(input)`` in a sandboxed child process.
 
-The child is a fresh ``python -I -S`` with none of the worker's environment,
-a temporary working directory removed afterwards, its own network and PID
-namespaces where the machine allows (see :mod:`script_sandbox`), and kernel
-limits on memory, CPU time, open files, file size and new processes (see
-:mod:`interpreter.activities.script.runner`). The worker kills it at the node's timeout and when the
-activity is cancelled.
+The child is a fresh ``python -I -S`` with none of the worker's environment, in
+a bubblewrap sandbox (see :mod:`interpreter.activities.script.sandbox`): its
+own user, mount, PID and network namespaces, a filesystem of the interpreter
+alone plus a private temporary directory, and kernel limits on processes,
+memory, CPU time, open files and file size (see
+:mod:`interpreter.activities.script.runner`). The worker kills it at the
+node's timeout and when the activity is cancelled.
 """
 
 from __future__ import annotations
@@ -24,20 +25,26 @@ from temporalio import activity
 from interpreter.activities.base import ActivityRequest, node_activity
 from interpreter.activities.script.config import ScriptConfig
 from interpreter.activities.script.outcome import read_outcome
-from interpreter.activities.script.process import run_child
+from interpreter.activities.script.process import Finished, run_child
 from interpreter.activities.script.sandbox import (
+    ISOLATION_SETTING,
+    Sandbox,
+    SandboxMissing,
     ScriptIsolation,
     child_environment,
-    probe_isolation,
-    python_command,
+    configured_sandbox,
+    find_bwrap,
+    unusable,
 )
 from interpreter.dsl.durations import parse_duration
 from interpreter.dsl.node_config import config_error, parse_config
-from interpreter.errors import ScriptError
+from interpreter.errors import SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
+_TRIAL = "def main(input):\n    return input\n"
+_TRIAL_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,13 @@ class ScriptSettings:
             the node's output, which must fit a Temporal payload).
         max_log_bytes: What is kept of each of stdout and stderr, for errors.
         max_file_bytes: Largest file the script may write in its directory.
+        max_workdir_bytes: All the script may keep in its directory (a tmpfs).
         max_open_files: Open file descriptors the script may hold.
-        require_network_isolation: Refuse to run scripts when the machine
-            cannot give them their own network and PID namespaces, instead of
-            running them with a warning.
+        max_processes: Processes and threads the script may run at once, its
+            own included.
+        isolation: ``bwrap`` (every script sandboxed, or failing with
+            ``SandboxUnavailable``) or ``none`` (no isolation at all).
+        bwrap: The bubblewrap executable, a name on ``PATH`` or a path.
     """
 
     default_timeout: float = 10.0
@@ -66,41 +76,62 @@ class ScriptSettings:
     max_output_bytes: int = MIB
     max_log_bytes: int = 64 * 1024
     max_file_bytes: int = 16 * MIB
+    max_workdir_bytes: int = 64 * MIB
     max_open_files: int = 64
-    require_network_isolation: bool = False
+    max_processes: int = 16
+    isolation: ScriptIsolation = "bwrap"
+    bwrap: str = "bwrap"
 
 
 class ScriptActivity:
     """See :meth:`script`.
 
     Args:
-        settings: Worker-wide limits.
-        isolation: How to isolate children; probed on first use if None.
+        settings: Worker-wide limits and the isolation to use.
     """
 
-    def __init__(
-        self, settings: ScriptSettings | None = None, *, isolation: ScriptIsolation | None = None
-    ) -> None:
+    def __init__(self, settings: ScriptSettings | None = None) -> None:
         self._settings = settings or ScriptSettings()
-        self._isolation = isolation
+        self._sandbox: Sandbox | SandboxMissing | None = None
         self._probing = asyncio.Lock()
+        if self._settings.isolation == "none":
+            log.warning(
+                "%s=none: script nodes run WITHOUT ANY ISOLATION; their code can read every "
+                "file, key and environment variable this worker can and reach its network; "
+                "use this only for trusted code",
+                ISOLATION_SETTING,
+            )
+        else:
+            try:
+                find_bwrap(self._settings.bwrap)
+            except SandboxMissing as missing:
+                log.error("script nodes will fail with SandboxUnavailable: %s", missing)
 
-    async def isolation(self) -> ScriptIsolation:
-        """How this worker isolates scripts, probed on first use.
+    async def sandbox(self) -> Sandbox:
+        """How this worker isolates scripts, tried once on first use.
 
-        A worker may call it at start-up, to log the outcome or refuse early.
+        Raises:
+            SandboxMissing: isolation is asked for and cannot be had here.
         """
         async with self._probing:
-            if self._isolation is None:
-                with tempfile.TemporaryDirectory(prefix="flowforge-probe-") as workdir:
-                    self._isolation = await probe_isolation(Path(workdir))
-                if not self._isolation.available:
-                    log.warning(
-                        "script nodes run WITHOUT network and process isolation: %s; set "
-                        "FLOWFORGE_SCRIPT_REQUIRE_NETWORK_ISOLATION=true to refuse them instead",
-                        self._isolation.reason,
-                    )
-            return self._isolation
+            if self._sandbox is None:
+                self._sandbox = await self._try_sandbox()
+            if isinstance(self._sandbox, SandboxMissing):
+                raise self._sandbox
+            return self._sandbox
+
+    async def _try_sandbox(self) -> Sandbox | SandboxMissing:
+        try:
+            sandbox = configured_sandbox(self._settings.isolation, self._settings.bwrap)
+        except SandboxMissing as missing:
+            return missing
+        if not sandbox.isolated:
+            return sandbox
+        finished = await self._run(sandbox, _TRIAL, "ok", time_limit=_TRIAL_SECONDS, memory_mb=256)
+        if finished.outcome.data == b'{"kind":"ok","result":"ok"}':
+            return sandbox
+        detail = finished.stderr.text().strip() or f"exit status {finished.returncode}"
+        return unusable(detail)
 
     @activity.defn(name="script")
     @node_activity
@@ -109,37 +140,15 @@ class ScriptActivity:
         config = parse_config(ScriptConfig, request.config, request.node_id)
         timeout = self._timeout(config, request.node_id)
         memory_mb = self._memory_mb(config, request.node_id)
-        isolation = await self.isolation()
-        if not isolation.available and self._settings.require_network_isolation:
-            raise ScriptError(
-                f"node {request.node_id!r}: this worker requires isolated scripts but cannot "
-                f"isolate them ({isolation.reason})",
-                details={"reason": isolation.reason},
-            )
-        job = {
-            "code": config.code,
-            "input": config.input,
-            "limits": {
-                "memory_bytes": memory_mb * MIB,
-                "cpu_seconds": math.ceil(timeout) + 1,
-                "max_files": self._settings.max_open_files,
-                "max_file_bytes": self._settings.max_file_bytes,
-            },
-        }
-        workdir = Path(tempfile.mkdtemp(prefix="flowforge-script-"))
         try:
-            finished = await run_child(
-                python_command(isolation),
-                job=job,
-                env=child_environment(workdir),
-                cwd=workdir,
-                time_limit=timeout,
-                # Room for the outcome's envelope around the result itself.
-                max_outcome_bytes=self._settings.max_output_bytes + 1024,
-                max_log_bytes=self._settings.max_log_bytes,
-            )
-        finally:
-            await asyncio.shield(asyncio.to_thread(shutil.rmtree, workdir, True))
+            sandbox = await self.sandbox()
+        except SandboxMissing as missing:
+            raise SandboxUnavailable(
+                f"node {request.node_id!r}: {missing}", details={"reason": str(missing)}
+            ) from None
+        finished = await self._run(
+            sandbox, config.code, config.input, time_limit=timeout, memory_mb=memory_mb
+        )
         return read_outcome(
             finished,
             node_id=request.node_id,
@@ -147,6 +156,37 @@ class ScriptActivity:
             memory_mb=memory_mb,
             max_output_bytes=self._settings.max_output_bytes,
         )
+
+    async def _run(
+        self, sandbox: Sandbox, code: str, data: Any, *, time_limit: float, memory_mb: int
+    ) -> Finished:
+        workdir = Path(tempfile.mkdtemp(prefix="flowforge-script-"))
+        launch = sandbox.launch(workdir, workdir_bytes=self._settings.max_workdir_bytes)
+        job = {
+            "code": code,
+            "input": data,
+            "sandbox_uid": launch.sandbox_uid,
+            "limits": {
+                "memory_bytes": memory_mb * MIB,
+                "cpu_seconds": math.ceil(time_limit) + 1,
+                "max_files": self._settings.max_open_files,
+                "max_file_bytes": self._settings.max_file_bytes,
+                "max_processes": self._settings.max_processes + launch.extra_processes,
+            },
+        }
+        try:
+            return await run_child(
+                launch,
+                job=job,
+                env=child_environment(workdir),
+                cwd=workdir,
+                time_limit=time_limit,
+                # Room for the outcome's envelope around the result itself.
+                max_outcome_bytes=self._settings.max_output_bytes + 1024,
+                max_log_bytes=self._settings.max_log_bytes,
+            )
+        finally:
+            await asyncio.shield(asyncio.to_thread(shutil.rmtree, workdir, True))
 
     def _timeout(self, config: ScriptConfig, node_id: str) -> float:
         if config.timeout is None:

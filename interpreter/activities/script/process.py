@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interpreter.activities.script.sandbox import Launch
+
 _CHUNK = 65_536
 _REAP_SECONDS = 1.0
 
@@ -84,9 +86,10 @@ def _children(pid: int) -> list[int]:
 async def _stop(process: asyncio.subprocess.Process) -> None:
     """Kill the child's group and reap the child."""
     if process.returncode is None:
-        # Under `unshare --fork` the code runs in our child's child. Killed first,
-        # it is reaped by unshare, which then exits; killed together, it would be
-        # left to PID 1, which in a container is the worker and never reaps it.
+        # Under bwrap the code runs in our child's child, the init of its PID
+        # namespace. Killed first, it takes the namespace with it and is reaped by
+        # bwrap, which then exits; killed together, it would be left to PID 1,
+        # which in a container is the worker and never reaps it.
         for pid in _children(process.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
@@ -99,7 +102,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def run_child(
-    command: list[str],
+    launch: Launch,
     *,
     job: dict[str, Any],
     env: dict[str, str],
@@ -108,7 +111,7 @@ async def run_child(
     max_outcome_bytes: int,
     max_log_bytes: int,
 ) -> Finished:
-    """Run ``command`` with ``job`` (plus ``result_fd``) as JSON on stdin.
+    """Run ``launch`` with ``job`` (plus ``result_fd``) as JSON on stdin.
 
     Returns when the child has exited and its pipes are drained, or when
     ``time_limit`` seconds have passed and its group is killed. Cancelling the
@@ -117,21 +120,23 @@ async def run_child(
     result_read, result_write = os.pipe()
     try:
         process = await asyncio.create_subprocess_exec(
-            *command,
+            *launch.command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            pass_fds=(result_write,),
+            pass_fds=(result_write, *launch.pass_fds),
             env=env,
             cwd=cwd,
             start_new_session=True,
         )
     except BaseException:
         os.close(result_read)
+        launch.close()
         raise
     finally:
         # Only the child may hold the write end, so the read end ends with it.
         os.close(result_write)
+        launch.spawned()
     finished = Finished(Capture(max_outcome_bytes), Capture(max_log_bytes), Capture(max_log_bytes))
     result, transport = await _pipe_reader(result_read)
     assert process.stdin and process.stdout and process.stderr
@@ -145,6 +150,7 @@ async def run_child(
     ]
     try:
         async with asyncio.timeout(time_limit):
+            await launch.ready()
             await asyncio.gather(*tasks)
             finished.returncode = await process.wait()
     except TimeoutError:
@@ -156,4 +162,5 @@ async def run_child(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         transport.close()
+        launch.close()
     return finished

@@ -1,9 +1,10 @@
 """Runs a ``script`` node's code inside the sandboxed child process.
 
-The worker starts this file as ``python -I -S -B runner.py``, so it may
+The worker starts this file's source as ``python -I -S -B -c``, so it may
 import only the standard library. It reads ``{code, input, limits,
-result_fd}`` as JSON on stdin, lowers its own limits, gives up every
-capability, runs ``main(input)`` and writes one JSON outcome to ``result_fd``:
+sandbox_uid, result_fd}`` as JSON on stdin, becomes the sandbox user if asked,
+closes every inherited descriptor but its own, lowers its limits, gives up
+every capability, runs ``main(input)`` and writes one JSON outcome to ``result_fd``:
 ``{"kind": "ok", "result": ...}``, or ``kind`` ``exception`` (with ``type``,
 ``message``, ``traceback``), ``no_main``, ``not_json``, ``memory`` or
 ``timeout``. The user's prints go to stdout and stderr, never to the outcome.
@@ -46,17 +47,37 @@ def limit(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_files"],) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_bytes"],) * 2)
-    # No new processes or threads: the parent's timeout kills one process group,
-    # and a fork bomb must not outlive it. (The kernel exempts real root.)
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    # Counted per user (in the sandbox, per user namespace); the kernel exempts
+    # root, which is why the sandbox runs the code as its own unprivileged user.
+    processes = limits["max_processes"]
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     signal.signal(signal.SIGXCPU, _on_cpu_limit)
+
+
+def become(uid: int) -> None:
+    """Drop from the sandbox's root to ``uid`` for good (real, effective and saved).
+
+    The kernel clears every capability on the way, and ``RLIMIT_NPROC``,
+    which does not hold for root, holds from then on.
+    """
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def close_inherited(keep: int) -> None:
+    """Close every descriptor past stdin, stdout and stderr but ``keep``."""
+    top = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    top = top if 0 < top < 1 << 20 else 1 << 16
+    os.closerange(3, keep)
+    os.closerange(keep + 1, top)
 
 
 def drop_privileges() -> None:
     """Give up every capability and the right to gain any through exec.
 
-    Inside the sandbox's user namespace the child is root; without this it
-    could unmount the private ``/proc`` and read the worker's environment, or
+    Whatever capability the sandbox left (or the worker had, unisolated), the
+    code gets none: it could otherwise remount what the sandbox mounted, or
     raise its own limits.
     """
     libc = ctypes.CDLL(None, use_errno=True)
@@ -134,6 +155,9 @@ def main() -> None:
     result_fd = int(job["result_fd"])
     # The user's code gets no handle on the channel its outcome travels through.
     os.set_inheritable(result_fd, False)
+    if job.get("sandbox_uid") is not None:
+        become(int(job["sandbox_uid"]))
+    close_inherited(result_fd)
     limit(job["limits"])
     drop_privileges()
     try:

@@ -3,44 +3,20 @@ and cancelling the run reaches the child through heartbeats."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-
 import pytest
-from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
-from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
-from temporalio.workflow import ActivityCancellationType
 
-from interpreter.activities import ActivityRequest, ActivityResult, ScriptActivity
-from tests.support.activities import script_processes, script_request
+from interpreter.activities import ActivityResult, ScriptActivity
+from tests.support.activities import RunScript, script_processes, script_request, start_script
 from tests.support.eventually import eventually
-
-
-@workflow.defn(sandboxed=False)
-class RunScript:
-    """Runs one script node, the way the interpreter schedules node activities."""
-
-    @workflow.run
-    async def run(self, request: ActivityRequest) -> ActivityResult:
-        return await workflow.execute_activity_method(
-            ScriptActivity.script,
-            request,
-            start_to_close_timeout=timedelta(seconds=60),
-            heartbeat_timeout=timedelta(seconds=2),
-            retry_policy=RetryPolicy(maximum_attempts=1),
-            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
 
 
 async def start(
     client: Client, task_queue: str, code: str
 ) -> WorkflowHandle[RunScript, ActivityResult]:
     request = script_request(code, input=[1, 2, 3], timeout="50s")
-    return await client.start_workflow(
-        RunScript.run, request, id=f"script-{uuid.uuid4().hex}", task_queue=task_queue
-    )
+    return await start_script(client, task_queue, request)
 
 
 async def test_the_result_travels_back(client: Client, task_queue: str) -> None:
