@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from interpreter.contract.run import RunOptions
+from interpreter.run_proof import KEY_HELP as RUN_KEY_HELP
 from interpreter.secret_box import KEY_HELP
 from interpreter.settings import CommonSettings, FlatEnv, FlowForgeSettings
 
@@ -180,6 +181,8 @@ class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
             )
         if self.environment == "prod" and not self.secrets_key:
             raise ValueError("FLOWFORGE_SECRETS_KEY must be set outside dev. " + KEY_HELP)
+        if self.environment == "prod" and not self.run_signing_key:
+            raise ValueError("FLOWFORGE_RUN_SIGNING_KEY must be set outside dev. " + RUN_KEY_HELP)
         return self
 
 

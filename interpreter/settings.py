@@ -20,13 +20,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from interpreter.run_proof import RunKeys, parse_signing_key, resolve_run_keys
 from interpreter.secret_box import parse_key
 
 ENV_PREFIX = "FLOWFORGE_"
@@ -152,6 +159,24 @@ class CommonSettings(FlowForgeSettings):
             "Required in prod (by a worker when it has a `DATABASE_URL`)."
         ),
     )
+    run_signing_key: str = Field(
+        default="",
+        description=(
+            "Key (32 bytes, URL-safe base64) the API signs every run it starts with and "
+            "workers check before a node acts for the run's owner (secrets, breakers, "
+            "delivery records); the same for the API and every worker, never in a history. "
+            "Empty in dev/test: a random key kept in `<data_dir>/run_signing_key`. Required "
+            "in prod."
+        ),
+    )
+    run_signing_previous_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated former `FLOWFORGE_RUN_SIGNING_KEY`s that still verify (never "
+            "sign): to rotate, move the current key here and set a new one, and drop it "
+            "once the runs it signed have ended."
+        ),
+    )
     log_level: LogLevel = Field(
         default="INFO",
         description=(
@@ -166,6 +191,56 @@ class CommonSettings(FlowForgeSettings):
         if value:
             parse_key(value)  # a bad key stops startup, not the first secret use
         return value
+
+    @field_validator("run_signing_previous_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("run_signing_key")
+    @classmethod
+    def _valid_signing_key(cls, value: str) -> str:
+        if value:
+            parse_signing_key(value)
+        return value
+
+    @field_validator("run_signing_previous_keys")
+    @classmethod
+    def _valid_previous_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            try:
+                parse_signing_key(key)
+            except ValueError:
+                raise ValueError(
+                    "FLOWFORGE_RUN_SIGNING_PREVIOUS_KEYS must list keys of 32 bytes in "
+                    "URL-safe base64 (44 characters each), separated by commas"
+                ) from None
+        return value
+
+    def run_keys(self) -> RunKeys:
+        """The run signing keys: the configured ones, else (dev/test) the generated one.
+
+        Raises:
+            ValueError: no key is configured in prod.
+        """
+        return _run_keys(
+            self.run_signing_key,
+            tuple(self.run_signing_previous_keys),
+            self.data_dir,
+            self.environment != "prod",
+        )
+
+
+@lru_cache(maxsize=8)
+def _run_keys(
+    configured: str, previous: tuple[str, ...], data_dir: str, allow_generated: bool
+) -> RunKeys:
+    # Cached: the key file is read once per process, not on every run start.
+    return resolve_run_keys(
+        configured, previous, data_dir=data_dir, allow_generated=allow_generated
+    )
 
 
 @dataclass(frozen=True)

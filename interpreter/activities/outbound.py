@@ -28,7 +28,7 @@ from typing import Generic, Protocol, TypeVar
 import httpx
 from temporalio import activity
 
-from interpreter.activities.base import ActivityRequest
+from interpreter.activities.base import ActivityRequest, verified_owner
 from interpreter.activities.circuit import CircuitBreakers, guarded
 from interpreter.activities.secrets import Revealed, SecretResolver, reveal_secrets
 from interpreter.dsl.durations import parse_duration
@@ -42,6 +42,7 @@ from interpreter.egress import (
     system_resolve,
 )
 from interpreter.errors import HttpNetworkError
+from interpreter.run_proof import RunKeys
 
 _HOST = re.compile(r"^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$", re.IGNORECASE)
 
@@ -67,6 +68,8 @@ class OutboundActivity(Generic[SettingsT]):
         secrets: Fills ``{{ secrets.NAME }}`` holes; without it a config that
             holds one fails.
         breakers: The shared circuit breakers; without them calls are unguarded.
+        keys: The run signing keys, which check that the API started a run
+            before a node acts for its owner; without them no node may.
     """
 
     settings_type: Callable[[], SettingsT]
@@ -79,11 +82,21 @@ class OutboundActivity(Generic[SettingsT]):
         *,
         secrets: SecretResolver | None = None,
         breakers: CircuitBreakers | None = None,
+        keys: RunKeys | None = None,
     ) -> None:
         self._client = client
         self._settings = settings if settings is not None else self.settings_type()
         self._secrets = secrets
         self._breakers = breakers
+        self._keys = keys
+
+    def verified_owner(self, request: ActivityRequest) -> str:
+        """The owner this node may act for, on its run's proof (owner-scoped state uses only it).
+
+        Raises:
+            Unauthorized: the run has no valid proof that the API started it.
+        """
+        return verified_owner(self._keys, request)
 
     @contextlib.asynccontextmanager
     async def revealed(self, request: ActivityRequest) -> AsyncIterator[Revealed]:
@@ -94,8 +107,9 @@ class OutboundActivity(Generic[SettingsT]):
 
         Raises:
             ConfigError: naming the node, when a secret cannot be read.
+            Unauthorized: the config reads a secret and the run has no valid proof.
         """
-        revealed = await reveal_secrets(self._secrets, request)
+        revealed = await reveal_secrets(self._secrets, request, self._keys)
         with revealed.masker.failures():
             yield revealed
 

@@ -14,12 +14,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from interpreter.activities.base import ActivityRequest
+from interpreter.activities.base import ActivityRequest, verified_owner
 from interpreter.activities.masking import Masker
 from interpreter.dsl.expressions import cel_tokens, root_names
 from interpreter.dsl.holes import iter_holes, render
 from interpreter.dsl.node_config import config_error
 from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
+from interpreter.run_proof import RunKeys
 
 SECRET_ROOT = "secrets"
 
@@ -46,13 +47,20 @@ class Revealed:
     masker: Masker
 
 
-async def reveal_secrets(resolver: SecretResolver | None, request: ActivityRequest) -> Revealed:
+async def reveal_secrets(
+    resolver: SecretResolver | None, request: ActivityRequest, keys: RunKeys | None
+) -> Revealed:
     """Render the request's config template with the run owner's secrets.
+
+    The owner is the one the run's proof names, checked with ``keys``
+    (:func:`~interpreter.activities.base.verified_owner`), never the one the
+    request names; a config that reads no secret needs no proof.
 
     Raises:
         ConfigError: naming the node, when a hole reads a secret that does not
             exist, the run has no owner, the worker has no secret store, or a
             template is broken.
+        Unauthorized: a hole reads a secret and the run has no valid proof.
     """
     node = request.node_id
     try:
@@ -63,10 +71,11 @@ async def reveal_secrets(resolver: SecretResolver | None, request: ActivityReque
     if names is None or names:
         if resolver is None:
             raise config_error(node, "config", "secrets are not configured on this worker")
-        if not request.owner:
+        owner = verified_owner(keys, request)
+        if not owner:
             raise config_error(node, "config", "this run has no owner, so it cannot read secrets")
         try:
-            values = await resolver.values(request.owner, names)
+            values = await resolver.values(owner, names)
         except SecretUnreadable as exc:
             raise config_error(node, "config", str(exc)) from None
         missing = sorted((names or set()) - values.keys())
