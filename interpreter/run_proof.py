@@ -196,17 +196,22 @@ class RunKeys:
                 "FLOWFORGE_RUN_SIGNING_KEY or any of FLOWFORGE_RUN_SIGNING_PREVIOUS_KEYS",
                 details={"reason": "bad_signature"},
             )
-        if not _run_matches(proof, subject.run_id) or proof.root != subject.root:
-            raise Unauthorized(
-                f"the run's proof is for another run (the API signed run {proof.run_id!r}"
-                f"{'-*' if proof.run_id_prefix else ''} with its own definition, input and "
-                f"reused outputs; this is run {subject.run_id!r})",
-                details={"reason": "other_run"},
-            )
         if proof.digest != subject.digest:
             raise Unauthorized(
                 "the run's proof is for another definition than the one this run executes",
                 details={"reason": "other_definition"},
+            )
+        if not _run_matches(proof, subject.run_id):
+            shown = f"{proof.run_id}-*" if proof.run_id_prefix else proof.run_id
+            raise Unauthorized(
+                f"the run's proof is for another run ({shown!r}; this is {subject.run_id!r})",
+                details={"reason": "other_run"},
+            )
+        if proof.root != subject.root:
+            raise Unauthorized(
+                f"the run's proof is for run {subject.run_id!r} with another input, reused "
+                "outputs or parent than this run has",
+                details={"reason": "other_input"},
             )
         claimed = (subject.workflow_id, subject.version, subject.owner)
         if (proof.workflow_id, proof.version, proof.owner) != claimed:

@@ -10,10 +10,13 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
 from app.settings import Settings
+from interpreter.contract.client import STATUS_QUERY, start_run
+from interpreter.contract.run import RunInput, RunMeta, RunSnapshot
+from interpreter.dsl.definition import Definition
 from interpreter.secret_box import KEY_FILE, SecretBox, parse_key
 from tests.support.api import API, Actor, definition, run_becomes, run_of
 from tests.support.peer import Peer, Reply, Seen
@@ -287,4 +290,45 @@ async def test_a_missing_secret_fails_the_node_naming_it(
     (call,) = run["nodes"]
     assert call["error"]["type"] == "ConfigError"
     assert "no secret named 'nope'" in call["error"]["message"]
+    assert peer.requests == []
+
+
+async def test_a_run_started_straight_on_temporal_cannot_read_another_users_secret(
+    http: httpx.AsyncClient,
+    worker: Worker,
+    editor: Actor,
+    peer: Peer,
+    client: Client,
+    settings: Settings,
+) -> None:
+    value = secret_value()
+    await put(http, editor, "token", value)
+    stolen = definition(
+        nodes=[
+            {
+                "id": "call",
+                "type": "http",
+                "config": {
+                    "url": f"{peer.url}/collect",
+                    "headers": {"X-Token": "{{ secrets.token }}"},
+                },
+            }
+        ]
+    )
+    forged = RunInput(
+        definition=Definition.model_validate(stolen),
+        meta=RunMeta(workflow_id=str(uuid.uuid4()), version=1, owner=editor.id),
+    )
+
+    handle = await start_run(
+        client, forged, id=f"forged-{uuid.uuid4().hex}", task_queue=settings.task_queue
+    )
+
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    (call,) = (await handle.query(STATUS_QUERY, result_type=RunSnapshot)).nodes
+    assert call.error is not None
+    assert call.error.type == "Unauthorized"
+    assert "no proof that the FlowForge API started it" in call.error.message
+    assert call.attempts == 1
     assert peer.requests == []
