@@ -122,13 +122,17 @@ def test_dev_keeps_one_key_for_the_api_and_the_workers(tmp_path: Path) -> None:
 
 
 def test_prod_refuses_to_start_without_a_key_and_bad_keys_stop_startup(tmp_path: Path) -> None:
-    base = {"environment": "prod", "jwt_secret": "j" * 40, "secrets_key": new_key()}
+    secrets_key = new_key()
     with pytest.raises(ValidationError, match="FLOWFORGE_RUN_SIGNING_KEY must be set"):
-        Settings(**base, data_dir=str(tmp_path))
+        Settings(
+            environment="prod", jwt_secret="j" * 40, secrets_key=secrets_key, data_dir=str(tmp_path)
+        )
     with pytest.raises(ValidationError, match="FLOWFORGE_RUN_SIGNING_KEY must be set"):
-        WorkerSettings(**base, DATABASE_URL="postgresql://db/flowforge")
+        WorkerSettings(
+            environment="prod", secrets_key=secrets_key, DATABASE_URL="postgresql://db/flowforge"
+        )
     with pytest.raises(ValidationError, match="32 random bytes"):
         WorkerSettings(run_signing_key="short")
     with pytest.raises(ValidationError, match="FLOWFORGE_RUN_SIGNING_PREVIOUS_KEYS"):
-        WorkerSettings(run_signing_previous_keys=f"{new_key()},nope")
+        WorkerSettings(run_signing_previous_keys=[new_key(), "nope"])
     assert list(tmp_path.iterdir()) == []
