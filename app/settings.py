@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from interpreter.contract.run import RunOptions
+from interpreter.run_proof import KEY_HELP as RUN_KEY_HELP
 from interpreter.secret_box import KEY_HELP
 from interpreter.settings import CommonSettings, FlatEnv, FlowForgeSettings
 
@@ -202,6 +203,8 @@ class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
             )
         if self.environment == "prod" and not self.secrets_key:
             raise ValueError("FLOWFORGE_SECRETS_KEY must be set outside dev. " + KEY_HELP)
+        if self.environment == "prod" and not self.run_signing_key:
+            raise ValueError("FLOWFORGE_RUN_SIGNING_KEY must be set outside dev. " + RUN_KEY_HELP)
         return self
 
 

@@ -15,6 +15,8 @@ them::
     └── NodeFailure              a node attempt failed (activity side)
         ├── ConfigError          rendered config is not valid        (not retryable)
         ├── EgressDenied         SSRF guard refused the destination  (not retryable)
+        ├── Unauthorized         no valid proof that the API started the run,
+        │                        so it may not act for an owner      (not retryable)
         ├── HttpStatusError      unexpected HTTP status (retryable only for
         │                        `retry_on_status`, default 408/429/5xx)
         ├── HttpNetworkError     connect/read failure, timeout      (retryable)
@@ -92,6 +94,17 @@ class ConfigError(NodeFailure):
 
 class EgressDenied(NodeFailure):
     """The SSRF guard refused the destination of an outbound request; not retryable."""
+
+    retryable = False
+
+
+class Unauthorized(NodeFailure):
+    """The run carries no valid proof that the API started it, so it may not act for an owner.
+
+    Raised before a node reads secrets or other owner-scoped state; the message
+    says why (no proof, a bad signature, a proof for another run or definition).
+    Not retryable: the same run would fail the same way.
+    """
 
     retryable = False
 

@@ -39,6 +39,7 @@ from temporalio.converter import DataConverter
 
 from interpreter.contract.client import data_converter
 from interpreter.contract.codec import EncryptionCodec
+from interpreter.run_proof import RunKeys, parse_signing_key, resolve_run_keys
 from interpreter.secret_box import KEY_HELP, parse_key, shared_key_file
 
 ENV_PREFIX = "FLOWFORGE_"
@@ -192,6 +193,24 @@ class CommonSettings(FlowForgeSettings):
             "they open old runs' payloads but seal nothing new (key rotation)."
         ),
     )
+    run_signing_key: str = Field(
+        default="",
+        description=(
+            "Key (32 bytes, URL-safe base64) the API signs every run it starts with and "
+            "workers check before a node acts for the run's owner (secrets, breakers, "
+            "delivery records); the same for the API and every worker, never in a history. "
+            "Empty in dev/test: a random key kept in `<data_dir>/run_signing_key`. Required "
+            "in prod."
+        ),
+    )
+    run_signing_previous_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated former `FLOWFORGE_RUN_SIGNING_KEY`s that still verify (never "
+            "sign): to rotate, move the current key here and set a new one, and drop it "
+            "once the runs it signed have ended."
+        ),
+    )
     log_level: LogLevel = Field(
         default="INFO",
         description=(
@@ -207,7 +226,7 @@ class CommonSettings(FlowForgeSettings):
             parse_key(value)  # a bad key stops startup, not the first secret use
         return value
 
-    @field_validator("payload_previous_keys", mode="before")
+    @field_validator("payload_previous_keys", "run_signing_previous_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -233,6 +252,39 @@ class CommonSettings(FlowForgeSettings):
             self.payload_key,
             tuple(self.payload_previous_keys),
             self.data_dir if self.environment != "prod" else None,
+        )
+
+    @field_validator("run_signing_key")
+    @classmethod
+    def _valid_signing_key(cls, value: str) -> str:
+        if value:
+            parse_signing_key(value)
+        return value
+
+    @field_validator("run_signing_previous_keys")
+    @classmethod
+    def _valid_previous_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            try:
+                parse_signing_key(key)
+            except ValueError:
+                raise ValueError(
+                    "FLOWFORGE_RUN_SIGNING_PREVIOUS_KEYS must list keys of 32 bytes in "
+                    "URL-safe base64 (44 characters each), separated by commas"
+                ) from None
+        return value
+
+    def run_keys(self) -> RunKeys:
+        """The run signing keys: the configured ones, else (dev/test) the generated one.
+
+        Raises:
+            ValueError: no key is configured in prod.
+        """
+        return _run_keys(
+            self.run_signing_key,
+            tuple(self.run_signing_previous_keys),
+            self.data_dir,
+            self.environment != "prod",
         )
 
 
@@ -272,6 +324,16 @@ def _converter(
     if current is None and not old:
         return data_converter(None)
     return data_converter(EncryptionCodec(current, old))
+
+
+@lru_cache(maxsize=8)
+def _run_keys(
+    configured: str, previous: tuple[str, ...], data_dir: str, allow_generated: bool
+) -> RunKeys:
+    # Cached: the key file is read once per process, not on every run start.
+    return resolve_run_keys(
+        configured, previous, data_dir=data_dir, allow_generated=allow_generated
+    )
 
 
 @dataclass(frozen=True)

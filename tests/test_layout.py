@@ -121,16 +121,29 @@ def test_no_two_packages_import_each_other() -> None:
 LAYERS: dict[str, frozenset[str]] = {
     "interpreter.errors": frozenset(),
     "interpreter.dsl": frozenset({"interpreter.errors"}),
-    "interpreter.contract": frozenset({"interpreter.dsl", "interpreter.errors"}),
+    "interpreter.run_proof": frozenset(
+        {"interpreter.dsl", "interpreter.errors", "interpreter.secret_box"}
+    ),
+    "interpreter.contract": frozenset(
+        {"interpreter.dsl", "interpreter.errors", "interpreter.run_proof"}
+    ),
     "interpreter.egress": frozenset({"interpreter.errors"}),
     "interpreter.secret_box": frozenset({"interpreter.errors"}),
-    "interpreter.settings": frozenset({"interpreter.secret_box", "interpreter.contract"}),
+    "interpreter.settings": frozenset(
+        {"interpreter.secret_box", "interpreter.contract", "interpreter.run_proof"}
+    ),
     "interpreter.logs": frozenset({"interpreter.contract"}),
     "interpreter.activities": frozenset(
-        {"interpreter.dsl", "interpreter.egress", "interpreter.errors"}
+        {"interpreter.dsl", "interpreter.egress", "interpreter.errors", "interpreter.run_proof"}
     ),
     "interpreter.nodes": frozenset(
-        {"interpreter.activities", "interpreter.contract", "interpreter.dsl", "interpreter.errors"}
+        {
+            "interpreter.activities",
+            "interpreter.contract",
+            "interpreter.dsl",
+            "interpreter.errors",
+            "interpreter.run_proof",
+        }
     ),
     "interpreter.validation": frozenset(
         {"interpreter.nodes", "interpreter.dsl", "interpreter.errors"}
@@ -142,6 +155,7 @@ LAYERS: dict[str, frozenset[str]] = {
             "interpreter.contract",
             "interpreter.dsl",
             "interpreter.errors",
+            "interpreter.run_proof",
         }
     ),
 }

@@ -105,7 +105,13 @@ def node_activities(
     client: httpx.AsyncClient,
     stores: Stores | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every node activity; ``stores`` (PostgreSQL) adds delivery records, secrets, breakers."""
+    """Every node activity; ``stores`` (PostgreSQL) adds delivery records, secrets, breakers.
+
+    Outbound nodes act for a run's owner only on its proof, checked with the
+    run signing keys (``settings.run_keys()``).
+
+    Without a key (prod only) no node may act for an owner.
+    """
     kept = stores or Stores()
     limits = HttpSettings(
         max_response_bytes=settings.max_response_bytes, max_redirects=settings.http_max_redirects
@@ -122,12 +128,19 @@ def node_activities(
         isolation=settings.script_isolation,
         bwrap=settings.script_bwrap,
     )
+    # A prod worker without a database holds nothing owner-scoped, so it may lack the key.
+    prod_without_key = settings.environment == "prod" and not settings.run_signing_key
+    keys = None if prod_without_key else settings.run_keys()
     return [
-        HttpActivity(client, limits, secrets=kept.secrets, breakers=kept.breakers).http,
+        HttpActivity(client, limits, secrets=kept.secrets, breakers=kept.breakers, keys=keys).http,
         LogActivity().log,
         ValidateActivity().validate,
         WebhookActivity(
-            client, recorder=kept.recorder, secrets=kept.secrets, breakers=kept.breakers
+            client,
+            recorder=kept.recorder,
+            secrets=kept.secrets,
+            breakers=kept.breakers,
+            keys=keys,
         ).webhook,
         ScriptActivity(scripts).script,
     ]

@@ -9,6 +9,7 @@ from pydantic_settings import NoDecode
 
 from interpreter.activities.script.sandbox import ScriptIsolation
 from interpreter.egress import labelled, parse_endpoint
+from interpreter.run_proof import KEY_HELP as RUN_KEY_HELP
 from interpreter.secret_box import KEY_HELP
 from interpreter.settings import CommonSettings
 
@@ -170,5 +171,9 @@ class WorkerSettings(CommonSettings):
         if self.environment == "prod" and self.database_url and not self.secrets_key:
             raise ValueError(
                 "FLOWFORGE_SECRETS_KEY must be set outside dev (the API's key). " + KEY_HELP
+            )
+        if self.environment == "prod" and self.database_url and not self.run_signing_key:
+            raise ValueError(
+                "FLOWFORGE_RUN_SIGNING_KEY must be set outside dev (the API's key). " + RUN_KEY_HELP
             )
         return self

@@ -16,6 +16,7 @@ from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.pinning import pinned_run_input
 from app.runs.start import Started, start_once
 from interpreter.contract.run import RunInput
+from interpreter.contract.signing import sign_run
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,11 @@ async def start_and_index(
     """Start a run input that is already pinned, index it and count it.
 
     Every start goes through here (API starts, triggers, reruns), so each run
-    is indexed in PostgreSQL and counted in ``runs_started`` exactly once.
+    is indexed in PostgreSQL and counted in ``runs_started`` exactly once, and
+    carries the API's proof for its run id (workers act for its owner only on it).
     """
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
+    run = sign_run(run, run_id, state.settings.run_keys())
     trigger = run.meta.trigger
     started = await start_once(
         client,

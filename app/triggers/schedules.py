@@ -33,6 +33,8 @@ from app.triggers.schedule_spec import OVERLAP_NAMES, OVERLAP_POLICIES, Overlap,
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import WORKFLOW_TYPE, execution_timeout, run_search_attributes
 from interpreter.contract.run import RunInput
+from interpreter.contract.signing import sign_run
+from interpreter.run_proof import RunKeys
 
 SCHEDULE_MEMO = "flowforge_schedule"
 """Memo key of every scheduled run: ``{schedule_id, cron, interval}``."""
@@ -57,14 +59,21 @@ def new_schedule_id() -> str:
     return _PREFIX + uuid.uuid4().hex
 
 
-def build_schedule(schedule_id: str, params: ScheduleParams, task_queue: str) -> Schedule:
-    """The Temporal Schedule whose action starts ``params.run`` (trigger ``schedule``)."""
-    run = params.run
+def build_schedule(
+    schedule_id: str, params: ScheduleParams, task_queue: str, keys: RunKeys
+) -> Schedule:
+    """The Temporal Schedule whose action starts ``params.run`` (trigger ``schedule``).
+
+    The action's input carries a proof for every id the schedule's runs get
+    (``run-<schedule id>-<fire time>``), signed with ``keys``.
+    """
+    # Temporal appends the fire time, so every run still has an id of its own.
+    action_id = f"run-{schedule_id}"
+    run = sign_run(params.run, action_id, keys, prefix=True)
     action = ScheduleActionStartWorkflow(
         WORKFLOW_TYPE,
         run,
-        # Temporal appends the fire time, so every run still has an id of its own.
-        id=f"run-{schedule_id}",
+        id=action_id,
         task_queue=task_queue,
         execution_timeout=execution_timeout(run),
         typed_search_attributes=run_search_attributes(run),

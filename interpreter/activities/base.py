@@ -24,7 +24,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from interpreter.dsl.definition import RetrySpec
-from interpreter.errors import HttpStatusError, NodeFailure
+from interpreter.errors import HttpStatusError, NodeFailure, Unauthorized
+from interpreter.run_proof import ProofSubject, RunKeys, RunProof
 
 MAX_RETRY_AFTER = timedelta(hours=1)
 """An upstream's ``Retry-After`` is honoured up to this long; longer asks are clamped."""
@@ -50,10 +51,16 @@ class ActivityRequest(BaseModel):
         context: Expression variables (``input``, ``run``, referenced ``nodes``,
             ``item``/``index``) for node types that evaluate bare CEL inside the
             activity (``validate`` rules); empty for the others.
-        owner: The run's owner (``RunMeta.owner``), whose secrets the node reads.
+        owner: The owner the run names (``RunMeta.owner``). Anyone who starts
+            a workflow on Temporal writes it: never act for it, act for
+            :func:`verified_owner`.
         circuit_breaker: The node's ``circuit_breaker`` name (the owner's own,
             or ``shared:NAME`` for one an admin defined); None means the
             owner's implicit breaker of the destination (``scheme://host:port``).
+        proof: The run's proof that the API started it (nodes that act for
+            the owner only).
+        subject: What the run is, computed by its workflow code from what it
+            runs; the proof must match it.
     """
 
     run_id: str
@@ -66,6 +73,28 @@ class ActivityRequest(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     owner: str = ""
     circuit_breaker: str | None = None
+    proof: RunProof | None = None
+    subject: ProofSubject | None = None
+
+
+def verified_owner(keys: RunKeys | None, request: ActivityRequest) -> str:
+    """The owner a node may act for (secrets, breakers, delivery records): its run's proof's.
+
+    Raises:
+        Unauthorized: naming the node and why: the worker has no keys, the run
+            has no proof, or the proof does not hold for this run.
+    """
+    node = request.node_id
+    if keys is None:
+        raise Unauthorized(
+            f"node {node!r}: this worker has no run signing keys, so it cannot tell that the "
+            "API started the run",
+            details={"reason": "no_keys"},
+        )
+    try:
+        return keys.owner(request.proof, request.subject)
+    except Unauthorized as exc:
+        raise Unauthorized(f"node {node!r}: {exc}", details=exc.details) from None
 
 
 def execution_key(run_id: str, node_path: str) -> str:

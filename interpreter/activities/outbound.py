@@ -28,7 +28,7 @@ from typing import Generic, Protocol, TypeVar
 import httpx
 from temporalio import activity
 
-from interpreter.activities.base import ActivityRequest
+from interpreter.activities.base import ActivityRequest, verified_owner
 from interpreter.activities.circuit import CircuitBreakers, breaker_key, guarded
 from interpreter.activities.secrets import Revealed, SecretResolver, reveal_secrets
 from interpreter.dsl.durations import parse_duration
@@ -41,7 +41,8 @@ from interpreter.egress import (
     check_scheme,
     system_resolve,
 )
-from interpreter.errors import HttpNetworkError
+from interpreter.errors import HttpNetworkError, Unauthorized
+from interpreter.run_proof import RunKeys
 
 _HOST = re.compile(r"^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$", re.IGNORECASE)
 
@@ -67,6 +68,8 @@ class OutboundActivity(Generic[SettingsT]):
         secrets: Fills ``{{ secrets.NAME }}`` holes; without it a config that
             holds one fails.
         breakers: The shared circuit breakers; without them calls are unguarded.
+        keys: The run signing keys, which check that the API started a run
+            before a node acts for its owner; without them no node may.
     """
 
     settings_type: Callable[[], SettingsT]
@@ -79,11 +82,33 @@ class OutboundActivity(Generic[SettingsT]):
         *,
         secrets: SecretResolver | None = None,
         breakers: CircuitBreakers | None = None,
+        keys: RunKeys | None = None,
     ) -> None:
         self._client = client
         self._settings = settings if settings is not None else self.settings_type()
         self._secrets = secrets
         self._breakers = breakers
+        self._keys = keys
+
+    def verified_owner(self, request: ActivityRequest) -> str:
+        """The owner this node may act for, on its run's proof (owner-scoped state uses only it).
+
+        Raises:
+            Unauthorized: the run has no valid proof that the API started it.
+        """
+        return verified_owner(self._keys, request)
+
+    def breaker_owner(self, request: ActivityRequest) -> str:
+        """Whose circuit breakers the call counts on: the proven owner's, else nobody's.
+
+        A run without a valid proof (started straight on Temporal) may still call
+        out if it reads no secret, but it counts on the breakers of no owner
+        (``""``, which only admins see), never on those of the owner it names.
+        """
+        try:
+            return self.verified_owner(request)
+        except Unauthorized:
+            return ""
 
     @contextlib.asynccontextmanager
     async def revealed(self, request: ActivityRequest) -> AsyncIterator[Revealed]:
@@ -94,8 +119,9 @@ class OutboundActivity(Generic[SettingsT]):
 
         Raises:
             ConfigError: naming the node, when a secret cannot be read.
+            Unauthorized: the config reads a secret and the run has no valid proof.
         """
-        revealed = await reveal_secrets(self._secrets, request)
+        revealed = await reveal_secrets(self._secrets, request, self._keys)
         with revealed.masker.failures():
             yield revealed
 
@@ -129,7 +155,7 @@ class OutboundActivity(Generic[SettingsT]):
             HttpNetworkError: no complete response within ``seconds``, or the
                 connection failed.
         """
-        breaker = breaker_key(run_owner(request), request.circuit_breaker, outgoing.url)
+        breaker = breaker_key(self.breaker_owner(request), request.circuit_breaker, outgoing.url)
         async with guarded(self._breakers, breaker, request.node_id):
             try:
                 async with asyncio.timeout(seconds):
@@ -139,11 +165,6 @@ class OutboundActivity(Generic[SettingsT]):
                 raise _network_error(outgoing, reason) from None
             except httpx.HTTPError as exc:
                 raise _network_error(outgoing, f"{type(exc).__name__}: {exc}") from None
-
-
-def run_owner(request: ActivityRequest) -> str:
-    """The run's owner, whose circuit breakers the call counts on (the one place it is read)."""
-    return request.owner
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from interpreter.activities.base import ActivityRequest
+from interpreter.activities.base import ActivityRequest, verified_owner
 from interpreter.activities.masking import Masker
 from interpreter.dsl.expressions import (
     WHOLE_SECRET_RULE,
@@ -32,6 +32,7 @@ from interpreter.dsl.expressions import (
 from interpreter.dsl.holes import Hole, iter_holes, render
 from interpreter.dsl.node_config import config_error
 from interpreter.errors import ConfigError, ExpressionError, SecretUnreadable
+from interpreter.run_proof import RunKeys
 
 SECRET_ROOT = "secrets"
 
@@ -61,14 +62,27 @@ class Revealed:
     what came from a secret must not follow a redirect to another origin."""
 
 
-async def reveal_secrets(resolver: SecretResolver | None, request: ActivityRequest) -> Revealed:
+async def reveal_secrets(
+    resolver: SecretResolver | None, request: ActivityRequest, keys: RunKeys | None
+) -> Revealed:
     """Render the request's config template with the run owner's secrets.
 
+    The owner is the one the run's proof names, checked with ``keys``
+    (:func:`~interpreter.activities.base.verified_owner`), never the one the
+    request names; a config that reads no secret needs no proof.
+
     Raises:
+    <<<<<<< HEAD
         ConfigError: naming the node, when a hole does anything with a secret
             but read it whole (naming the field too), a hole reads a secret
             that does not exist, the run has no owner, the worker has no
             secret store, or a template is broken.
+    =======
+        ConfigError: naming the node, when a hole reads a secret that does not
+            exist, the run has no owner, the worker has no secret store, or a
+            template is broken.
+        Unauthorized: a hole reads a secret and the run has no valid proof.
+    >>>>>>> proof
     """
     node = request.node_id
     try:
@@ -80,10 +94,11 @@ async def reveal_secrets(resolver: SecretResolver | None, request: ActivityReque
     if names is None or names:
         if resolver is None:
             raise config_error(node, "config", "secrets are not configured on this worker")
-        if not request.owner:
+        owner = verified_owner(keys, request)
+        if not owner:
             raise config_error(node, "config", "this run has no owner, so it cannot read secrets")
         try:
-            values = await resolver.values(request.owner, names)
+            values = await resolver.values(owner, names)
         except SecretUnreadable as exc:
             raise config_error(node, "config", str(exc)) from None
         missing = sorted((names or set()) - values.keys())

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from interpreter.dsl.definition import Definition
+from interpreter.run_proof import ProofSubject, RunProof
 
 
 class RunStatus(StrEnum):
@@ -146,11 +147,17 @@ class RunOptions(BaseModel):
 
 
 class PinnedWorkflow(BaseModel):
-    """A workflow a ``sub_workflow`` node runs, pinned when the parent run started."""
+    """A workflow a ``sub_workflow`` node runs, pinned when the parent run started.
+
+    Attributes:
+        proof: The API's proof for this target under the run that pinned it;
+            the child run carries it.
+    """
 
     workflow_id: str
     version: int
     definition: Definition
+    proof: RunProof | None = None
 
 
 class RunInput(BaseModel):
@@ -166,6 +173,11 @@ class RunInput(BaseModel):
         reuse: Outputs of a previous run's nodes, by node id, that this run
             takes as given instead of running those nodes again (a rerun from
             a node reuses everything upstream of it).
+        proof: The API's signature that it started this run (a sub_workflow:
+            pinned its target; a batch: its parent's), without which the run
+            may not act for an owner (see :mod:`interpreter.run_proof`).
+        lineage: Set by a parent run's workflow code on its children: what
+            the parent is, which the child's proof must match.
     """
 
     schema_version: int = 1
@@ -178,6 +190,8 @@ class RunInput(BaseModel):
     batch: Batch | None = None
     depth: int = 0
     reuse: dict[str, Any] = Field(default_factory=dict)
+    proof: RunProof | None = None
+    lineage: ProofSubject | None = None
 
 
 def child_key(workflow_id: str, version: int | None) -> str:

@@ -30,6 +30,7 @@ from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.holes import has_holes
 from interpreter.dsl.node_config import NodeConfig
 from interpreter.errors import ExpressionError
+from interpreter.run_proof import ProofSubject
 
 if TYPE_CHECKING:
     from interpreter.nodes.for_each import ForEachConfig
@@ -99,6 +100,11 @@ class NodeHost(Protocol):
     @property
     def run(self) -> RunInput:
         """The run's input: its definition, options and pinned sub-workflows."""
+        ...
+
+    @property
+    def subject(self) -> ProofSubject:
+        """What the run is, computed from what it runs: its children's lineage."""
         ...
 
     def signal_box(self, name: str) -> deque[Any]:

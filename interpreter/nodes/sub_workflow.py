@@ -62,6 +62,8 @@ async def execute(host: NodeHost, dag: NodeDag, node: Node, variables: Variables
         options=run.options,
         children=run.children,
         depth=run.depth + 1,
+        proof=pinned.proof,
+        lineage=host.subject,
     )
     timeout = pinned.definition.timeout
     try:

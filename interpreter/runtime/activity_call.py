@@ -20,6 +20,7 @@ from interpreter.dsl.definition import Node, RetrySpec
 from interpreter.dsl.durations import parse_duration
 from interpreter.dsl.holes import render
 from interpreter.nodes import NodeKind
+from interpreter.run_proof import ProofSubject
 from interpreter.runtime.retry_policy import effective_retry, retry_policy
 
 
@@ -41,9 +42,18 @@ class ActivityCall:
 
 
 def activity_call(
-    node: Node, kind: NodeKind, run: RunInput, variables: dict[str, Any], run_id: str, path: str
+    node: Node,
+    kind: NodeKind,
+    run: RunInput,
+    variables: dict[str, Any],
+    run_id: str,
+    path: str,
+    subject: ProofSubject | None = None,
 ) -> ActivityCall:
     """Render the node's config and build the activity's request and options.
+
+    ``subject`` (what the run is, for nodes that act for its owner) goes to
+    the activity with the run's proof; the activity checks one against the other.
 
     Raises:
         EvaluationError: a template in the config failed.
@@ -65,6 +75,8 @@ def activity_call(
         context=variables if kind.context_in_activity else {},
         owner=run.meta.owner,
         circuit_breaker=node.circuit_breaker,
+        proof=run.proof if subject is not None else None,
+        subject=subject,
     )
     options: dict[str, Any] = {
         "activity_id": path,

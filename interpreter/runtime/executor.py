@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -12,9 +13,11 @@ from temporalio.exceptions import ActivityError
 from interpreter.contract.run import RunInput
 from interpreter.dsl.definition import Node
 from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind
+from interpreter.run_proof import ProofSubject
 from interpreter.runtime.activity_call import activity_call
 from interpreter.runtime.activity_errors import activity_failure, is_cancellation
 from interpreter.runtime.dag import Dag
+from interpreter.runtime.subject import run_subject
 
 if TYPE_CHECKING:
     from interpreter.runtime.for_each import ForEachRunner
@@ -35,6 +38,11 @@ class Executor:
         self.run = run
         self.signals: dict[str, deque[Any]] = {}
         self.for_each: ForEachRunner | None = None
+
+    @cached_property
+    def subject(self) -> ProofSubject:
+        """What this run is, for its proof to be checked against; computed once, when needed."""
+        return run_subject(self.run, workflow.info())
 
     def signal_box(self, name: str) -> deque[Any]:
         """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
@@ -61,7 +69,8 @@ class Executor:
         info = workflow.info()
         # Items of a batched for_each run in a child; keys derive from the user's run.
         run_id = info.parent.workflow_id if self.run.batch and info.parent else info.workflow_id
-        call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id))
+        subject = self.subject if kind.reads_secrets else None
+        call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
         try:
             result = await call.execute()
         except ActivityError as err:

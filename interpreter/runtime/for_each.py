@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from interpreter.contract.run import Batch, NodeError, RunInput
 from interpreter.dsl.definition import Definition, Node
 from interpreter.errors import ExpressionError
 from interpreter.nodes import ForEachBody, ForEachConfig, NodeDone, NodeFailed, NodeKind
+from interpreter.run_proof import ProofSubject
 from interpreter.runtime.book import Stop
 from interpreter.runtime.dag import Dag, Host
 from interpreter.runtime.scope import Scope, node_reads, template_references
@@ -77,13 +78,20 @@ class _Slots:
 class ForEachRunner:
     """Runs the for_each bodies of one workflow run.
 
+    Args:
+        host: The run's host.
+        run: The run's input.
+        subject: What the run is (``Executor.subject``): batches carry it as
+            their lineage, with the run's proof.
+
     Attributes:
         live: The item DAGs running now (resume pumps them too).
     """
 
-    def __init__(self, host: Host, run: RunInput) -> None:
+    def __init__(self, host: Host, run: RunInput, subject: Callable[[], ProofSubject]) -> None:
         self.host = host
         self.run_input = run
+        self._subject = subject
         self.live: set[Dag] = set()
         self._item_host = ItemHost(host)
 
@@ -231,6 +239,8 @@ class ForEachRunner:
                 children=self.run_input.children,
                 depth=self.run_input.depth,
                 batch=Batch(node_id=node.id, items=chunk, first_index=first, outer=outer_values),
+                proof=self.run_input.proof,
+                lineage=self._subject(),
             )
             try:
                 result: list[Any] = await workflow.execute_child_workflow(

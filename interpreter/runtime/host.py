@@ -26,7 +26,7 @@ class RunHost(Executor):
         carry = run.carry
         self.started_at = carry.started_at if carry else info.start_time
         self.continued = carry.continued if carry else 0
-        self.for_each = ForEachRunner(self, run)
+        self.for_each = ForEachRunner(self, run, lambda: self.subject)
         self.scope = Scope(
             run.input,
             {

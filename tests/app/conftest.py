@@ -117,6 +117,9 @@ async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[W
         heartbeat_throttle_seconds=0.5,
         egress_allow=["127.0.0.1/32"],
         DATABASE_URL=settings.database_url,
+        # The API's data_dir: the same generated secrets and run signing keys.
+        data_dir=settings.data_dir,
+        environment="test",
     )
     async with http_client(worker_settings) as client, database_pool(worker_settings) as pool:
         running = create_worker(

@@ -18,7 +18,11 @@ SECRETS_KEY = "A" * 43 + "="  # prod needs one; its value does not matter here
 def test_configured_secret_is_used_as_is(tmp_path: Path) -> None:
     secret = "s" * 40
     settings = Settings(
-        environment="prod", jwt_secret=secret, secrets_key=SECRETS_KEY, data_dir=str(tmp_path)
+        environment="prod",
+        jwt_secret=secret,
+        secrets_key=SECRETS_KEY,
+        run_signing_key=SECRETS_KEY,
+        data_dir=str(tmp_path),
     )
     assert resolve_jwt_secret(settings) == secret
     assert not (tmp_path / SECRET_FILE).exists()

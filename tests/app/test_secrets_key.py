@@ -43,7 +43,13 @@ def test_a_malformed_key_stops_startup_saying_how_to_make_one(bad: str) -> None:
 
 def test_a_configured_key_is_used_and_nothing_is_written(tmp_path: Path) -> None:
     key = new_key()
-    settings = Settings(environment="prod", jwt_secret=JWT, secrets_key=key, data_dir=str(tmp_path))
+    settings = Settings(
+        environment="prod",
+        jwt_secret=JWT,
+        secrets_key=key,
+        run_signing_key=new_key(),
+        data_dir=str(tmp_path),
+    )
 
     sealed = secret_box(settings).seal("owner", "name", "value")
 

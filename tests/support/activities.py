@@ -21,6 +21,13 @@ from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities import ActivityRequest, ActivityResult, DeliveryRecord
 from interpreter.dsl.definition import RetrySpec
+from interpreter.run_proof import ProofSubject, RunKeys, RunProof, parse_signing_key
+
+TEST_RUN_KEY = "dGVzdC1ydW4tc2lnbmluZy1rZXktMzItYnl0ZXMhISE="
+"""The run signing key of the tests' workers and activities (32 bytes, URL-safe base64)."""
+
+TEST_KEYS = RunKeys(parse_signing_key(TEST_RUN_KEY))
+"""Checks the proofs :func:`node_request` signs."""
 
 Activity = Callable[[ActivityRequest], Awaitable[ActivityResult]]
 
@@ -34,7 +41,17 @@ def node_request(
     context: dict[str, Any] | None = None,
     owner: str = "user-1",
     circuit_breaker: str | None = None,
+    proven: bool = True,
 ) -> ActivityRequest:
+    """A node's request; ``proven``: with a proof for ``owner`` that :data:`TEST_KEYS` accepts."""
+    subject = ProofSubject(
+        run_id="run-1", workflow_id="wf-test", version=1, owner=owner, digest="d", root="r"
+    )
+    proof = TEST_KEYS.sign(
+        RunProof(
+            owner=owner, workflow_id="wf-test", version=1, run_id="run-1", digest="d", root="r"
+        )
+    )
     return ActivityRequest(
         run_id="run-1",
         node_id="call",
@@ -46,6 +63,8 @@ def node_request(
         context=context or {},
         owner=owner,
         circuit_breaker=circuit_breaker,
+        proof=proof if proven else None,
+        subject=subject if proven else None,
     )
 
 

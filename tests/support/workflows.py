@@ -50,11 +50,15 @@ def new_worker(
     Returns:
         The worker, to run with ``async with``.
     """
+    from tests.support.activities import TEST_RUN_KEY
     from worker.runtime import create_worker
     from worker.settings import WorkerSettings
 
     settings = WorkerSettings(
-        egress_allow=["127.0.0.1/32"], graceful_shutdown_seconds=0, heartbeat_throttle_seconds=0.5
+        egress_allow=["127.0.0.1/32"],
+        graceful_shutdown_seconds=0,
+        heartbeat_throttle_seconds=0.5,
+        run_signing_key=TEST_RUN_KEY,
     )
     return create_worker(client, settings, task_queue=task_queue, activities=activities)
 

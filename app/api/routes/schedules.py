@@ -93,7 +93,9 @@ async def create(
     async with refused_spec():
         await temporal.create_schedule(
             schedule_id,
-            build_schedule(schedule_id, params, state.settings.task_queue),
+            build_schedule(
+                schedule_id, params, state.settings.task_queue, state.settings.run_keys()
+            ),
             search_attributes=schedule_attributes(run),
             rpc_timeout=state.temporal.rpc_timeout,
         )
@@ -172,7 +174,9 @@ async def update(
         paused=old.paused if body.paused is None else body.paused,
         run=run,
     )
-    schedule = build_schedule(schedule_id, params, state.settings.task_queue)
+    schedule = build_schedule(
+        schedule_id, params, state.settings.task_queue, state.settings.run_keys()
+    )
 
     def replace(_: ScheduleUpdateInput) -> TemporalUpdate:
         return TemporalUpdate(schedule=schedule)

@@ -33,6 +33,7 @@ from interpreter.activities.webhook.record import (
 from interpreter.activities.webhook.request import build_request
 from interpreter.dsl.node_config import parse_config
 from interpreter.errors import NodeFailure
+from interpreter.run_proof import RunKeys
 
 _DRAINED_BYTES = 65_536
 """A delivered response's body is read up to this much, so its connection can be reused."""
@@ -71,8 +72,9 @@ class WebhookActivity(OutboundActivity[WebhookSettings]):
         recorder: DeliveryRecorder | None = None,
         secrets: SecretResolver | None = None,
         breakers: CircuitBreakers | None = None,
+        keys: RunKeys | None = None,
     ) -> None:
-        super().__init__(client, settings, secrets=secrets, breakers=breakers)
+        super().__init__(client, settings, secrets=secrets, breakers=breakers, keys=keys)
         self._recorder = recorder
 
     @activity.defn(name="webhook")

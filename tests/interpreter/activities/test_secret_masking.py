@@ -12,7 +12,14 @@ from interpreter.activities import HttpActivity, WebhookActivity
 from interpreter.activities.masking import MASK, Masker
 from interpreter.activities.secrets import secret_names
 from interpreter.errors import HttpStatusError
-from tests.support.activities import MemoryRecorder, StaticSecrets, fail, node_request, run
+from tests.support.activities import (
+    TEST_KEYS,
+    MemoryRecorder,
+    StaticSecrets,
+    fail,
+    node_request,
+    run,
+)
 from tests.support.peer import Peer, Reply, Seen
 
 TOKEN = 'tok"en/9+x'
@@ -35,7 +42,7 @@ def secrets() -> StaticSecrets:
 
 @pytest.fixture
 def http(http_client: httpx.AsyncClient, secrets: StaticSecrets) -> HttpActivity:
-    return HttpActivity(http_client, secrets=secrets)
+    return HttpActivity(http_client, secrets=secrets, keys=TEST_KEYS)
 
 
 def bearer(url: str) -> dict[str, Any]:
@@ -84,7 +91,7 @@ async def test_a_webhook_record_never_keeps_the_value(
 ) -> None:
     peer.route("/hook", failing_echo)
     recorder = MemoryRecorder()
-    hook = WebhookActivity(http_client, recorder=recorder, secrets=secrets)
+    hook = WebhookActivity(http_client, recorder=recorder, secrets=secrets, keys=TEST_KEYS)
     config = {
         "url": f"{peer.url}/hook?token={{{{ secrets.token }}}}",
         "payload": {"a": 1},

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from interpreter.activities import HttpActivity, HttpConfig, HttpSettings
-from tests.support.activities import StaticSecrets, fail, node_request, run
+from tests.support.activities import TEST_KEYS, StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer
 
 
@@ -107,7 +107,7 @@ async def test_secret_holes_are_rendered_by_the_resolver(
     http_client: httpx.AsyncClient, peer: Peer
 ) -> None:
     secrets = StaticSecrets({"crm": "tok-9", "other": "unused"})
-    http = HttpActivity(http_client, secrets=secrets)
+    http = HttpActivity(http_client, secrets=secrets, keys=TEST_KEYS)
     config = {"url": peer.url + "/s", "auth": {"type": "bearer", "token": "{{ secrets.crm }}"}}
 
     await run(http.http, node_request(config))

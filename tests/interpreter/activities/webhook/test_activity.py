@@ -18,7 +18,14 @@ from interpreter.activities import (
     WebhookActivity,
     WebhookSettings,
 )
-from tests.support.activities import MemoryRecorder, StaticSecrets, fail, node_request, run
+from tests.support.activities import (
+    TEST_KEYS,
+    MemoryRecorder,
+    StaticSecrets,
+    fail,
+    node_request,
+    run,
+)
 from tests.support.peer import Peer, Reply, Seen
 
 SECRET = "whsec-4f1c"
@@ -57,6 +64,7 @@ def hook(client: httpx.AsyncClient, recorder: DeliveryRecorder, **settings: Any)
         WebhookSettings(**settings),
         recorder=recorder,
         secrets=StaticSecrets({"hook_key": SECRET}),
+        keys=TEST_KEYS,
     )
 
 
