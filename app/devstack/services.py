@@ -57,12 +57,14 @@ def ui_url(settings: DevSettings) -> str:
 
 
 def stack_addresses(settings: DevSettings) -> str:
-    """Where the API and the Web UI listen, which the worker does not know by itself."""
+    """Where the API and Temporal's other listeners are: the worker cannot know them itself."""
     temporal_host, _ = split_address(settings.temporal_address)
     return ",".join(
         [
             f"FlowForge API={join_host_port(settings.api_host, settings.api_port)}",
             f"Temporal Web UI={join_host_port(temporal_host, settings.temporal_ui_port)}",
+            f"Temporal HTTP API={join_host_port(temporal_host, settings.temporal_http_port)}",
+            f"Temporal metrics={join_host_port(temporal_host, settings.temporal_metrics_port)}",
         ]
     )
 

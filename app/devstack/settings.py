@@ -7,7 +7,9 @@ them untouched (see ``services.inherited_env``).
 
 from __future__ import annotations
 
-from pydantic import Field
+import socket
+
+from pydantic import Field, model_validator
 
 from app.settings import FirstAdminSettings, TemporalUiSettings
 from interpreter.settings import CommonSettings
@@ -23,6 +25,24 @@ class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
         default="127.0.0.1", description="Address `flowforge dev` serves the API on."
     )
     api_port: int = Field(default=8000, description="Port `flowforge dev` serves the API on.")
+    temporal_http_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description=(
+            "Port of the dev server's HTTP API; 0: a free port chosen at start. Either way "
+            "the worker is told, so nodes cannot call it."
+        ),
+    )
+    temporal_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description=(
+            "Port of the dev server's own Prometheus metrics; 0: a free port chosen at "
+            "start. Either way the worker is told, so nodes cannot call it."
+        ),
+    )
     worker_metrics_port: int = Field(
         default=9464,
         ge=0,
@@ -33,3 +53,21 @@ class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
             "on as the worker's own `FLOWFORGE_METRICS_PORT`)."
         ),
     )
+
+    @model_validator(mode="after")
+    def _fix_side_ports(self) -> DevSettings:
+        # Left to the server, these ports would be random and unknown to the worker,
+        # whose egress guard must refuse every port the stack listens on.
+        host = self.temporal_address.rpartition(":")[0] or "127.0.0.1"
+        if not self.temporal_http_port:
+            self.temporal_http_port = _free_port(host)
+        if not self.temporal_metrics_port:
+            self.temporal_metrics_port = _free_port(host)
+        return self
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host.strip("[]"), 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -84,6 +84,8 @@ def dev_server_argv(settings: DevSettings, db_file: Path) -> list[str]:
     host, port = split_address(settings.temporal_address)
     argv = [temporal_cli_path(), "server", "start-dev", "--db-filename", str(db_file)]
     argv += ["--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port)]
+    argv += ["--http-port", str(settings.temporal_http_port)]
+    argv += ["--metrics-port", str(settings.temporal_metrics_port)]
     argv += ["--ui-disable-news-fetch", "--log-level", "error"]
     api = f"http://{settings.api_host}:{settings.api_port}"
     argv += ["--ui-codec-endpoint", f"{api}{CODEC_PATH}"]

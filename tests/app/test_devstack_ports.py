@@ -1,0 +1,38 @@
+"""The dev stack pins every port its Temporal server opens, and tells its worker each one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.devstack.services import stack_addresses
+from app.devstack.settings import DevSettings
+from app.devstack.temporal import dev_server_argv
+
+pytestmark = pytest.mark.fast
+
+
+def _flag(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_the_dev_servers_http_api_and_metrics_ports_are_refused_to_nodes() -> None:
+    settings = DevSettings(TEMPORAL_ADDRESS="127.0.0.1:7233")
+    argv = dev_server_argv(settings, db_file=Path("/tmp/t.db"))
+    told = stack_addresses(settings).split(",")
+
+    http_port = _flag(argv, "--http-port")
+    metrics_port = _flag(argv, "--metrics-port")
+    assert http_port != "0"
+    assert metrics_port != "0"
+    assert f"Temporal HTTP API=127.0.0.1:{http_port}" in told
+    assert f"Temporal metrics=127.0.0.1:{metrics_port}" in told
+
+
+def test_configured_side_ports_are_kept() -> None:
+    settings = DevSettings(temporal_http_port=7243, temporal_metrics_port=7244)
+    argv = dev_server_argv(settings, db_file=Path("/tmp/t.db"))
+
+    assert _flag(argv, "--http-port") == "7243"
+    assert _flag(argv, "--metrics-port") == "7244"
