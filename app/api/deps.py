@@ -80,6 +80,15 @@ async def get_current_user(
     """The user behind the request's bearer credential (access token or API key)."""
     if not token:
         raise _unauthorized("not authenticated: send Authorization: Bearer <token or API key>")
+    return await user_for_credential(state, session, token)
+
+
+async def user_for_credential(state: AppState, session: AsyncSession, token: str) -> User:
+    """The active user an access token or API key belongs to.
+
+    Raises:
+        ApiError: 401 for a token that is invalid, expired, or a disabled user's.
+    """
     if token.startswith(API_KEY_PREFIX):
         user = await user_for_api_key(session=session, key=token)
     else:

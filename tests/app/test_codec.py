@@ -200,3 +200,69 @@ async def test_history_sealed_under_a_previous_key_decodes_after_rotation(
         fresh = await client.post(f"{CODEC}/encode", json=wire(sealed[:1]), headers=admin.headers)
         fresh_id = base64.b64decode(fresh.json()["payloads"][0]["metadata"]["encryption-key-id"])
         assert fresh_id != sealed[0].metadata["encryption-key-id"]
+
+
+def _browser(http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Another client of the same app, keeping its own cookies as a browser would."""
+    return httpx.AsyncClient(transport=http._transport, base_url=str(http.base_url))
+
+
+async def test_an_admin_signs_in_once_and_the_browser_decodes_with_the_cookie(
+    http: httpx.AsyncClient, admin: Actor
+) -> None:
+    editor = {"username": f"ed-{uuid.uuid4().hex[:10]}", "password": f"pw-{uuid.uuid4().hex}"}
+    made = await http.post(f"{API}/users", json={**editor, "role": "editor"}, headers=admin.headers)
+    assert made.status_code == 201, made.text
+    form = await http.get(f"{CODEC}/session")
+    assert form.status_code == 200
+    assert form.headers["content-type"].startswith("text/html")
+    assert "<script" not in form.text
+
+    refused = await http.post(f"{CODEC}/session", data=editor)
+    assert refused.status_code == 403
+    assert "set-cookie" not in refused.headers
+    wrong = await http.post(f"{CODEC}/session", data={"username": ADMIN_USERNAME, "password": "x"})
+    assert wrong.status_code == 401
+    assert "set-cookie" not in wrong.headers
+
+    signed_in = await http.post(
+        f"{CODEC}/session", data={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+    )
+    assert signed_in.status_code == 200
+    cookie = signed_in.headers["set-cookie"]
+    assert cookie.startswith("flowforge_codec=")
+    assert "HttpOnly" in cookie
+    assert "Path=/api/v1/codec" in cookie
+    assert "SameSite=lax" in cookie
+    token = signed_in.cookies["flowforge_codec"]
+    http.cookies.clear()  # the session's shared client must stay anonymous for other tests
+
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=b'"secret-ish"')
+    async with _browser(http) as browser:
+        browser.cookies.set("flowforge_codec", token, path="/api/v1/codec")
+        sealed = await browser.post(f"{CODEC}/encode", json=wire([plain]))
+        assert sealed.status_code == 200, sealed.text
+        assert b"secret-ish" not in b"".join(data_of(sealed.json()))
+        opened = await browser.post(f"{CODEC}/decode", json=sealed.json())
+        assert opened.status_code == 200, opened.text
+        assert data_of(opened.json()) == [b'"secret-ish"']
+        # A form post from another page carries the cookie without a preflight: refused.
+        forged = await browser.post(
+            f"{CODEC}/decode",
+            content=b'{"payloads": []}',
+            headers={"Content-Type": "text/plain"},
+        )
+        assert forged.status_code == 415
+        signed_out = await browser.delete(f"{CODEC}/session")
+        assert signed_out.status_code == 204
+
+
+async def test_an_editors_token_as_a_cookie_decodes_nothing(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    token = editor.headers["Authorization"].removeprefix("Bearer ")
+    async with _browser(http) as browser:
+        browser.cookies.set("flowforge_codec", token, path="/api/v1/codec")
+        response = await browser.post(f"{CODEC}/decode", json={"payloads": []})
+
+    assert response.status_code == 403
