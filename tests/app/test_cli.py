@@ -7,8 +7,6 @@ import asyncio
 import json
 import socket
 import stat
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,14 +14,13 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
 from app.cli.main import app
 from app.main import create_app
 from app.settings import Settings
-from tests.support.api import API, Actor, definition
+from tests.support.api import API, Actor, definition, served_by_uvicorn
 from tests.support.peer import Peer, Reply, Seen
 
 DEFINITION = {"dsl_version": 1, "name": "hello", "nodes": [{"id": "a", "type": "log"}]}
@@ -223,23 +220,8 @@ def test_an_unreachable_api_is_named() -> None:
 @pytest.fixture(scope="module")
 def served_api(settings: Settings) -> Iterator[str]:
     """The session's app served by uvicorn on a free local port, on its own thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with served_by_uvicorn(create_app(settings)) as url:
+        yield url
 
 
 async def test_a_prod_environment_without_the_apis_secrets_still_reads_runs(

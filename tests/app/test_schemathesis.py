@@ -8,16 +8,12 @@ so that requests get past the 404s into the routes' logic.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -31,7 +27,7 @@ from temporalio.worker import Worker
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, served_by_uvicorn
 
 ROUTES = r"^/api/v1/(workflows|runs)"
 # No 5xx, and every answer (errors included) is one the OpenAPI document declares.
@@ -45,23 +41,9 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def served(settings: Settings) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    """The session's app served by uvicorn on a free local port, on its own thread."""
+    with served_by_uvicorn(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
