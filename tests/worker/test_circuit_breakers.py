@@ -16,7 +16,7 @@ from app.db.migrations import upgrade_to_head
 from interpreter.activities import HttpActivity, WebhookActivity
 from interpreter.activities.circuit import BreakerKey, Permit
 from interpreter.errors import CircuitOpen
-from tests.support.activities import MemoryRecorder, fail, node_request, run
+from tests.support.activities import TEST_KEYS, MemoryRecorder, fail, node_request, run
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from worker.circuit_breakers import PostgresCircuitBreakers
@@ -96,7 +96,7 @@ async def test_opens_after_the_threshold_then_fails_fast_without_calling(
 ) -> None:
     await configure(pool, service, failure_threshold=3, reset_timeout=60.0)
     peer.route("/down", Reply(status=503))
-    http = HttpActivity(http_client, breakers=breakers)
+    http = HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS)
 
     failures = [await fail(http.http, call(peer, "/down", service)) for _ in range(3)]
     refused = await fail(http.http, call(peer, "/down", service))
@@ -121,7 +121,7 @@ async def test_half_opens_after_the_reset_timeout_and_a_good_probe_closes_it(
 ) -> None:
     await configure(pool, service, failure_threshold=1, reset_timeout=0.3)
     peer.script("/flaky", [Reply(status=500), Reply(status=200, body={"ok": True})])
-    http = HttpActivity(http_client, breakers=breakers)
+    http = HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS)
     await fail(http.http, call(peer, "/flaky", service))
     assert (await breaker(pool, service))["state"] == "open"
 
@@ -147,7 +147,7 @@ async def test_a_failed_probe_opens_it_again(
 ) -> None:
     await configure(pool, service, failure_threshold=1, reset_timeout=0.3)
     peer.route("/down", Reply(status=502))
-    http = HttpActivity(http_client, breakers=breakers)
+    http = HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS)
     await fail(http.http, call(peer, "/down", service))
     first_opened = (await breaker(pool, service))["opened_at"]
     await breakers.report(await eventually_allowed(breakers, service), "neither")
@@ -200,7 +200,7 @@ async def test_only_answers_that_say_the_service_is_unwell_count(
 ) -> None:
     await configure(pool, service, failure_threshold=5)
     peer.route("/x", Reply(status=status))
-    http = HttpActivity(http_client, breakers=breakers)
+    http = HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS)
 
     await fail(http.http, node_request({"url": f"{peer.url}/x"}, circuit_breaker=service))
 
@@ -217,7 +217,7 @@ async def test_without_a_key_the_breaker_is_the_destination_host(
     before = (await breaker(pool, host)).get("failures", 0)
     try:
         refused = await fail(
-            HttpActivity(http_client, breakers=breakers).http,
+            HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS).http,
             node_request({"url": f"http://127.0.0.1:{port}/x"}),
         )
         assert refused.type == "HttpNetworkError"
@@ -230,7 +230,7 @@ async def test_a_call_the_egress_guard_refuses_is_not_counted(
     http_client: httpx.AsyncClient, breakers: PostgresCircuitBreakers, pool: Any, service: str
 ) -> None:
     await configure(pool, service, failure_threshold=1)
-    http = HttpActivity(http_client, breakers=breakers)
+    http = HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS)
 
     denied = await fail(
         http.http, node_request({"url": "http://127.0.0.3:9/"}, circuit_breaker=service)
@@ -245,7 +245,7 @@ async def test_a_breaker_store_that_fails_never_fails_the_call(
 ) -> None:
     closed = await asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=1)
     await closed.close()
-    http = HttpActivity(http_client, breakers=PostgresCircuitBreakers(closed))
+    http = HttpActivity(http_client, breakers=PostgresCircuitBreakers(closed), keys=TEST_KEYS)
 
     output = await run(http.http, call(peer, "/ok", service))
 
@@ -262,7 +262,7 @@ async def test_webhook_attempts_refused_by_the_breaker_are_recorded(
     await configure(pool, service, failure_threshold=1, reset_timeout=60.0)
     peer.route("/hook", Reply(status=503))
     recorder = MemoryRecorder()
-    hook = WebhookActivity(http_client, recorder=recorder, breakers=breakers)
+    hook = WebhookActivity(http_client, recorder=recorder, breakers=breakers, keys=TEST_KEYS)
     request = node_request(
         {"url": f"{peer.url}/hook", "payload": {"a": 1}},
         node_type="webhook",
@@ -276,3 +276,28 @@ async def test_webhook_attempts_refused_by_the_breaker_are_recorded(
     assert [r.error_type for r in recorder.records] == ["HttpStatusError", "CircuitOpen"]
     assert recorder.records[1].status is None
     assert len(peer.hits("/hook")) == 1
+
+
+async def test_a_run_without_proof_cannot_open_the_breaker_of_the_owner_it_names(
+    http_client: httpx.AsyncClient,
+    breakers: PostgresCircuitBreakers,
+    pool: Any,
+    peer: Peer,
+    service: str,
+) -> None:
+    # A run started straight on Temporal names OWNER but carries no proof the API issued.
+    await configure(pool, service, failure_threshold=2, reset_timeout=60.0)
+    peer.route("/down", Reply(status=503))
+    peer.route("/up", Reply(body={"ok": True}))
+    http = HttpActivity(http_client, breakers=breakers, keys=TEST_KEYS)
+    forged = node_request(
+        {"method": "GET", "url": f"{peer.url}/down"}, circuit_breaker=service, proven=False
+    )
+
+    for _ in range(4):
+        await fail(http.http, forged)
+    answered = await run(http.http, call(peer, "/up", service))
+
+    assert len(peer.hits("/down")) == 4
+    assert answered["status"] == 200
+    assert (await breaker(pool, service))["failures"] == 0

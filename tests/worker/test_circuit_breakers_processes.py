@@ -21,7 +21,9 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from app.db.migrations import upgrade_to_head
 from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta
+from interpreter.contract.signing import sign_run
 from interpreter.validation.definition import validate_definition
+from tests.support.activities import TEST_KEYS, TEST_RUN_KEY
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply, Seen
 from tests.support.temporal import TEST_PAYLOAD_KEY, with_converter
@@ -50,6 +52,7 @@ def workers(
         **os.environ,
         "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
         "FLOWFORGE_PAYLOAD_KEY": TEST_PAYLOAD_KEY,
+        "FLOWFORGE_RUN_SIGNING_KEY": TEST_RUN_KEY,
         "FLOWFORGE_TASK_QUEUE": task_queue,
         "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
         "DATABASE_URL": plain_url,
@@ -113,8 +116,12 @@ def definition(url: str, service: str, attempts: int) -> Any:
 
 async def start(client: Client, queue: str, url: str, service: str, attempts: int = 1) -> Any:
     meta = RunMeta(workflow_id="w", version=1, owner=OWNER)
-    run = RunInput(definition=definition(url, service, attempts), meta=meta)
-    return await start_run(client, run, id=f"run-{uuid.uuid4().hex[:10]}", task_queue=queue)
+    run_id = f"run-{uuid.uuid4().hex[:10]}"
+    # Signed as the API signs its runs: breakers are the proven owner's only.
+    run = sign_run(
+        RunInput(definition=definition(url, service, attempts), meta=meta), run_id, TEST_KEYS
+    )
+    return await start_run(client, run, id=run_id, task_queue=queue)
 
 
 async def failure_of(handle: WorkflowHandle[Any, Any]) -> str:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from interpreter.activities import HttpActivity
-from tests.support.activities import StaticSecrets, fail, node_request, run
+from tests.support.activities import TEST_KEYS, StaticSecrets, fail, node_request, run
 from tests.support.peer import Peer, Reply
 
 
@@ -113,7 +113,9 @@ async def test_redirect_loop_stops_after_max_hops(http: HttpActivity, peer: Peer
 async def test_cross_origin_redirect_drops_every_header_filled_from_a_secret(
     http_client: httpx.AsyncClient, peer: Peer, other: Peer
 ) -> None:
-    http = HttpActivity(http_client, secrets=StaticSecrets({"s1": "k-1", "s2": "k-2"}))
+    http = HttpActivity(
+        http_client, secrets=StaticSecrets({"s1": "k-1", "s2": "k-2"}), keys=TEST_KEYS
+    )
     peer.route("/old", redirect(302, other.url + "/new"))
     config = {
         "url": peer.url + "/old",
