@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -9,12 +10,20 @@ from typing import Any
 
 import httpx
 
+from app.main import create_app
+from app.settings import Settings
 from app.triggers.hook_signature import sign
-from tests.support.api import API, Actor, create_workflow, definition
+from tests.support.api import API, Actor, create_workflow, definition, served_by_uvicorn
 
 
-async def _hook(http: httpx.AsyncClient, actor: Actor, workflow_id: str) -> dict[str, Any]:
-    response = await http.post(f"{API}/workflows/{workflow_id}/webhooks", headers=actor.headers)
+async def _hook(
+    http: httpx.AsyncClient, actor: Actor, workflow_id: str, **options: Any
+) -> dict[str, Any]:
+    response = await http.post(
+        f"{API}/workflows/{workflow_id}/webhooks",
+        json=options or None,
+        headers=actor.headers,
+    )
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -41,7 +50,7 @@ async def test_a_signed_call_starts_a_run_with_the_body_as_input(
     http: httpx.AsyncClient, editor: Actor
 ) -> None:
     workflow = await create_workflow(http, editor)
-    hook = await _hook(http, editor, workflow["id"])
+    hook = await _hook(http, editor, workflow["id"], require_timestamp=False)
     assert hook["url"] == f"http://flowforge.test/api/v1/hooks/{hook['hook_id']}"
     assert hook["secret"].startswith("whsec_")
     assert hook["enabled"] is True
@@ -69,7 +78,7 @@ async def test_a_signed_call_starts_a_run_with_the_body_as_input(
 async def test_refusals(http: httpx.AsyncClient, editor: Actor, settings: Any) -> None:
     schema = {"type": "object", "required": ["lead"]}
     workflow = await create_workflow(http, editor, definition(input_schema=schema))
-    hook = await _hook(http, editor, workflow["id"])
+    hook = await _hook(http, editor, workflow["id"], require_timestamp=False)
     url, secret = _path(hook), hook["secret"]
     body = b'{"lead": 1}'
 
@@ -160,3 +169,150 @@ async def test_owner_lists_reads_and_deletes_others_get_404_viewers_403(
         await http.delete(f"{API}/webhooks/{hook_id}", headers=editor.headers)
     ).status_code == 204
     assert (await http.get(f"{API}/webhooks/{hook_id}", headers=editor.headers)).status_code == 404
+
+
+def _stamped(
+    secret: str, body: bytes, key: str | None = None, at: int | None = None
+) -> dict[str, str]:
+    """The headers of a call signed as docs/API.md tells senders to."""
+    timestamp = str(int(time.time()) if at is None else at)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Timestamp": timestamp,
+        "X-Signature": sign(secret, body, timestamp, key),
+    }
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+async def _runs_of(http: httpx.AsyncClient, actor: Actor, workflow_id: str) -> list[str]:
+    response = await http.get(f"{API}/runs?workflow_id={workflow_id}", headers=actor.headers)
+    assert response.status_code == 200, response.text
+    return [run["run_id"] for run in response.json()["items"]]
+
+
+async def test_a_call_without_a_timestamp_is_refused_by_a_default_hook(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow = await create_workflow(http, editor)
+    hook = await _hook(http, editor, workflow["id"])
+    assert hook["require_timestamp"] is True
+    body = b'{"lead": 1}'
+    refused = await _call(http, _path(hook), body, sign(hook["secret"], body))
+    assert refused.status_code == 401, refused.text
+    assert "missing X-Timestamp" in refused.json()["detail"]
+    assert await _runs_of(http, editor, workflow["id"]) == []
+    stamped = await http.post(_path(hook), content=body, headers=_stamped(hook["secret"], body))
+    assert stamped.status_code == 202, stamped.text
+
+
+async def test_a_replayed_call_answers_the_first_run_and_starts_no_other(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow = await create_workflow(http, editor)
+    hook = await _hook(http, editor, workflow["id"])
+    body = b'{"lead": 2}'
+    captured = _stamped(hook["secret"], body)
+    first = await http.post(_path(hook), content=body, headers=captured)
+    assert first.status_code == 202, first.text
+    replays = await asyncio.gather(
+        *(http.post(_path(hook), content=body, headers=captured) for _ in range(3))
+    )
+    assert [r.status_code for r in replays] == [200] * 3
+    assert {r.json()["run_id"] for r in replays} == {first.json()["run_id"]}
+    assert await _runs_of(http, editor, workflow["id"]) == [first.json()["run_id"]]
+
+
+async def test_a_call_replayed_after_the_window_is_refused_as_stale(
+    http: httpx.AsyncClient, editor: Actor, settings: Settings
+) -> None:
+    workflow = await create_workflow(http, editor)
+    hook = await _hook(http, editor, workflow["id"])
+    body = b'{"lead": 3}'
+    # Signed so that it goes stale two seconds from now.
+    almost_stale = int(time.time() - settings.hook_max_clock_skew) + 2
+    captured = _stamped(hook["secret"], body, at=almost_stale)
+    first = await http.post(_path(hook), content=body, headers=captured)
+    assert first.status_code == 202, first.text
+    await asyncio.sleep(3.5)
+    replay = await http.post(_path(hook), content=body, headers=captured)
+    assert replay.status_code == 401, replay.text
+    assert "X-Timestamp is more than" in replay.json()["detail"]
+    assert await _runs_of(http, editor, workflow["id"]) == [first.json()["run_id"]]
+
+
+async def test_a_replay_with_another_idempotency_key_breaks_the_signature(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow = await create_workflow(http, editor)
+    hook = await _hook(http, editor, workflow["id"])
+    body = b'{"lead": 4}'
+    captured = _stamped(hook["secret"], body, key=f"order-{uuid.uuid4().hex}")
+    first = await http.post(_path(hook), content=body, headers=captured)
+    assert first.status_code == 202, first.text
+    for changed in ({"Idempotency-Key": f"other-{uuid.uuid4().hex}"}, {}):
+        headers = {k: v for k, v in captured.items() if k != "Idempotency-Key"} | changed
+        forged = await http.post(_path(hook), content=body, headers=headers)
+        assert forged.status_code == 401, forged.text
+        assert "X-Signature does not match" in forged.json()["detail"]
+    assert await _runs_of(http, editor, workflow["id"]) == [first.json()["run_id"]]
+
+    # A sender's own retry, signed again with a new time and the same key, gets the same run.
+    await asyncio.sleep(1.1)
+    retry_headers = _stamped(hook["secret"], body, key=captured["Idempotency-Key"])
+    retry = await http.post(_path(hook), content=body, headers=retry_headers)
+    assert (retry.status_code, retry.json()["run_id"]) == (200, first.json()["run_id"])
+    bad_key = _stamped(hook["secret"], body, key="a:b")
+    refused = await http.post(_path(hook), content=body, headers=bad_key)
+    assert refused.status_code == 401
+    assert "Idempotency-Key must not contain ':'" in refused.json()["detail"]
+
+
+async def test_a_hook_that_opted_out_accepts_the_weaker_unstamped_signature(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow = await create_workflow(http, editor)
+    hook = await _hook(http, editor, workflow["id"], require_timestamp=False)
+    assert hook["require_timestamp"] is False
+    body = b'{"lead": 5}'
+    first = await _call(http, _path(hook), body, sign(hook["secret"], body))
+    assert first.status_code == 202, first.text
+    # Inside the window the memory still answers a replay with the first run.
+    again = await _call(http, _path(hook), body, sign(hook["secret"], body))
+    assert (again.status_code, again.json()["run_id"]) == (200, first.json()["run_id"])
+    # Stamped calls are checked as for any hook.
+    stamped = await http.post(_path(hook), content=body, headers=_stamped(hook["secret"], body))
+    assert stamped.status_code == 202, stamped.text
+
+    # The owner may switch an existing hook back to required timestamps.
+    changed = await http.patch(
+        f"{API}/webhooks/{hook['hook_id']}",
+        json={"require_timestamp": True},
+        headers=editor.headers,
+    )
+    assert changed.json()["require_timestamp"] is True
+    assert changed.json()["enabled"] is True
+    refused = await _call(http, _path(hook), body, sign(hook["secret"], body))
+    assert refused.status_code == 401
+    empty = await http.patch(f"{API}/webhooks/{hook['hook_id']}", json={}, headers=editor.headers)
+    assert empty.status_code == 422
+
+
+async def test_two_api_processes_share_the_replay_memory(
+    http: httpx.AsyncClient, editor: Actor, settings: Settings
+) -> None:
+    workflow = await create_workflow(http, editor)
+    hook = await _hook(http, editor, workflow["id"])
+    body = b'{"lead": 6}'
+    captured = _stamped(hook["secret"], body)
+    with (
+        served_by_uvicorn(create_app(settings)) as one,
+        served_by_uvicorn(create_app(settings)) as two,
+    ):
+        async with httpx.AsyncClient(timeout=30) as client:
+            first = await client.post(one + _path(hook), content=body, headers=captured)
+            replay = await client.post(two + _path(hook), content=body, headers=captured)
+    assert first.status_code == 202, first.text
+    assert (replay.status_code, replay.json()["run_id"]) == (200, first.json()["run_id"])
+    assert await _runs_of(http, editor, workflow["id"]) == [first.json()["run_id"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -131,12 +132,14 @@ async def test_a_rerun_a_hook_and_an_event_read_their_owners_secrets(
     assert rerun.status_code == 202, rerun.text
     hook = await http.post(f"{API}/workflows/{workflow['id']}/webhooks", headers=editor.headers)
     payload = json.dumps({"lead": 1}).encode()
+    now = str(int(time.time()))
     hooked = await http.post(
         httpx.URL(hook.json()["url"]).path,
         content=payload,
         headers={
             "Content-Type": "application/json",
-            "X-Signature": sign(hook.json()["secret"], payload),
+            "X-Timestamp": now,
+            "X-Signature": sign(hook.json()["secret"], payload, now),
         },
     )
     assert hooked.status_code == 202, hooked.text

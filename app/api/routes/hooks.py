@@ -12,7 +12,7 @@ from app.api.deps import CurrentUser, EditorUser, SessionDep, StateDep
 from app.api.pagination import Cursor, Page, PageSize, decode_position, encode_position
 from app.db.crud import hooks as crud
 from app.db.crud.pages import split_page
-from app.db.models.hook import HookCreated, HookPublic, HookUpdate, WebhookHook
+from app.db.models.hook import HookCreate, HookCreated, HookPublic, HookUpdate, WebhookHook
 from app.db.models.user import User
 from app.errors import ApiError
 from app.ownership import may_access
@@ -37,6 +37,7 @@ def _public(hook: WebhookHook, settings: Settings, request: Request) -> HookPubl
         owner_id=hook.owner_id,
         url=hook_url(settings, request, hook.id),
         enabled=hook.enabled,
+        require_timestamp=hook.require_timestamp,
         created_at=hook.created_at,
     )
 
@@ -64,12 +65,18 @@ EditableHook = Annotated[WebhookHook, Depends(editable_hook)]
 
 @router.post("/workflows/{workflow_id}/webhooks", status_code=status.HTTP_201_CREATED)
 async def create(
-    workflow: EditableWorkflow, state: StateDep, session: SessionDep, request: Request
+    workflow: EditableWorkflow,
+    state: StateDep,
+    session: SessionDep,
+    request: Request,
+    body: HookCreate | None = None,
 ) -> HookCreated:
     """A URL that starts a run of the workflow with the (signed) JSON body as input.
 
-    ``secret`` is shown now and never again.
+    ``secret`` is shown now and never again. Calls must carry a signed
+    ``X-Timestamp`` unless the body says ``"require_timestamp": false``.
     """
+    options = body or HookCreate()
     secret = new_hook_secret()
     hook_id = uuid.uuid4()
     hook = await crud.create_hook(
@@ -79,6 +86,7 @@ async def create(
             workflow_id=workflow.id,
             owner_id=workflow.owner_id,
             secret=seal_hook_secret(state.settings, hook_id, secret),
+            require_timestamp=options.require_timestamp,
         ),
     )
     shown = _public(hook, state.settings, request)
@@ -115,8 +123,18 @@ async def read(hook: ReadableHook, state: StateDep, request: Request) -> HookPub
 async def update(
     hook: EditableHook, body: HookUpdate, state: StateDep, session: SessionDep, request: Request
 ) -> HookPublic:
-    """Enable or disable the webhook (a disabled one answers 409 and starts nothing)."""
-    hook = await crud.set_enabled(session=session, hook=hook, enabled=body.enabled)
+    """Enable or disable the webhook (a disabled one answers 409 and starts nothing).
+
+    ``require_timestamp`` may be changed too (false accepts the weaker legacy signature).
+    """
+    if body.enabled is None and body.require_timestamp is None:
+        raise ApiError(422, "send enabled and/or require_timestamp: there is nothing to change")
+    hook = await crud.update_hook(
+        session=session,
+        hook=hook,
+        enabled=body.enabled,
+        require_timestamp=body.require_timestamp,
+    )
     return _public(hook, state.settings, request)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.db.models.api_key import ApiKey
 from app.db.models.circuit_breaker import CircuitBreaker
 from app.db.models.delivery import WebhookDelivery
-from app.db.models.hook import WebhookHook
+from app.db.models.hook import WebhookHook, WebhookHookReplay
 from app.db.models.run import RunRecord
 from app.db.models.secret import Secret
 from app.db.models.template import WorkflowTemplate
@@ -21,6 +21,7 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookHook",
+    "WebhookHookReplay",
     "Workflow",
     "WorkflowTemplate",
     "WorkflowVersion",
