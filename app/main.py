@@ -12,7 +12,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
-from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.api.middleware import (
+    BodyLimitMiddleware,
+    InputLimitMiddleware,
+    RequestContextMiddleware,
+)
 from app.api.router import api_router
 from app.api.routes import codec, health, hook_receiver
 from app.core.logging import configure_logging
@@ -54,6 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan(settings, metrics),
     )
     install_error_handlers(app)
+    # Inside the body limit, which caps the body this one reads whole.
+    app.add_middleware(
+        InputLimitMiddleware,
+        max_json_depth=settings.max_json_depth,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     # Outermost, so a preflight is answered before any other middleware sees it.

@@ -84,7 +84,30 @@ class TemporalUiSettings(FlowForgeSettings):
         return value
 
 
-class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
+class HeaderLimitSettings(FlowForgeSettings):
+    """How large request headers may be: the API checks it, ``flowforge dev`` tells uvicorn."""
+
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description=(
+            "Largest total size of a request's header names and values (431 past it). "
+            "`flowforge dev` sets uvicorn's `--h11-max-incomplete-event-size` to this plus "
+            "8 KiB for the request line."
+        ),
+    )
+
+    @property
+    def h11_max_incomplete_event_size(self) -> int:
+        """Uvicorn's cap on an unparsed request head: above the API's own 431 check."""
+        return self.max_header_bytes + REQUEST_LINE_ROOM
+
+
+REQUEST_LINE_ROOM = 8192
+"""Bytes uvicorn allows beyond ``max_header_bytes`` for the request line and separators."""
+
+
+class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings):
     """The API's settings (``uvicorn app.main:app``): the common ones and those below."""
 
     jwt_secret: str = Field(
@@ -104,6 +127,15 @@ class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
 
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body (413 past it)."
+    )
+    max_json_depth: int = Field(
+        default=64,
+        ge=2,
+        le=400,
+        description=(
+            "Deepest nesting of arrays and objects in a JSON request body, webhook bodies "
+            "included (400 past it)."
+        ),
     )
     max_definition_bytes: int = Field(
         default=262_144, ge=1024, description="Largest workflow definition, as JSON."

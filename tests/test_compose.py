@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from app.settings import Settings
+from app.settings import REQUEST_LINE_ROOM, HeaderLimitSettings, Settings
 from interpreter.contract import search_attributes
 from interpreter.settings import variables
 from worker.settings import WorkerSettings
@@ -85,6 +85,14 @@ def test_api_migrates_then_serves(services: dict[str, Any]) -> None:
     assert services["api"]["depends_on"]["temporal-setup"] == {
         "condition": "service_completed_successfully"
     }
+
+
+def test_uvicorn_caps_the_request_head_above_the_header_limit(services: dict[str, Any]) -> None:
+    script = " ".join(services["api"]["command"])
+    found = re.search(r"--h11-max-incomplete-event-size (\d+)", script)
+    assert found is not None
+    default = HeaderLimitSettings.model_fields["max_header_bytes"].default
+    assert int(found.group(1)) == default + REQUEST_LINE_ROOM
 
 
 def test_mounted_temporal_config_exists(services: dict[str, Any]) -> None:

@@ -41,13 +41,14 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in (
-        (400, "Bad input (e.g. a cursor that was not handed out)"),
+        (400, "Bad input (e.g. a cursor that was not handed out, JSON nested too deep)"),
         (401, "No or invalid credentials"),
         (403, "Your role does not allow this"),
         (404, "Not found, or not yours"),
         (409, "Conflicts with the current state"),
         (413, "Request body too large"),
         (422, "Invalid request, definition or input; `errors` lists every problem"),
+        (431, "Request headers too large"),
         (503, "PostgreSQL or Temporal is unavailable"),
     )
 }

@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, access logs, metrics, the body size limit.
+"""ASGI middleware: request ids, access logs, metrics, the body and input limits.
 
 Written as plain ASGI (not ``BaseHTTPMiddleware``) so request bodies stream
 through and the size limit sees every chunk.
@@ -16,6 +16,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
+from app.api.json_limits import (
+    too_deep,
+    unstorable_form,
+    unstorable_request_parts,
+    unstorable_values,
+)
 from app.core.logging import request_id_var
 from app.core.metrics import Metrics
 
@@ -70,6 +76,79 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await error_response(413, exc.detail)(scope, receive, send)
+
+
+class InputLimitMiddleware:
+    """Refuse what no route can handle before any route parses it.
+
+    431 for headers over ``max_header_bytes`` in all; 400 for a JSON body
+    nested deeper than ``max_json_depth``; 422 for a NUL character, a lone
+    surrogate or a non-finite number anywhere in the request. Each refusal
+    names the place with a JSON pointer. The body is read whole (the body
+    limit outside this one caps it) and handed on unchanged, so routes that
+    read the raw body (inbound webhooks) are covered too.
+    """
+
+    def __init__(self, app: ASGIApp, max_json_depth: int, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_json_depth = max_json_depth
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass a request on with its body replayed, or answer 431, 400 or 422."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        header_bytes = sum(len(name) + len(value) for name, value in headers)
+        if header_bytes > self.max_header_bytes:
+            detail = (
+                f"request headers are larger than {self.max_header_bytes} bytes in all: "
+                "send fewer or shorter headers"
+            )
+            await error_response(431, detail)(scope, receive, send)
+            return
+        problems = unstorable_request_parts(scope["path"], scope["query_string"], headers)
+        body, after = await _read_body(receive)
+        if not problems and body:
+            content_type = Headers(scope=scope).get("content-type", "")
+            if content_type.startswith("application/x-www-form-urlencoded"):
+                problems = unstorable_form(body)
+            elif not content_type.startswith("multipart/"):
+                # Any other body may be JSON: webhooks are parsed whatever their type.
+                deep = too_deep(body, self.max_json_depth)
+                if deep is not None:
+                    detail = f"the request body is nested too deep at {deep.path}"
+                    await error_response(400, detail, [deep])(scope, receive, send)
+                    return
+                problems = unstorable_values(body)
+        if problems:
+            where = ", ".join(item.path for item in problems[:5])
+            detail = f"the request cannot be stored as sent at {where}"
+            await error_response(422, detail, problems)(scope, receive, send)
+            return
+        replay: list[Message] = [
+            {"type": "http.request", "body": body, "more_body": False},
+            *after,
+        ]
+
+        async def replaying_receive() -> Message:
+            # Once the body is handed on, disconnects come from the server as before.
+            return replay.pop(0) if replay else await receive()
+
+        await self.app(scope, replaying_receive, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+    """The whole body, and the message that cut it short (a disconnect) if any."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return bytes(body), [message]
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(body), []
 
 
 def route_template(scope: Scope) -> str:

@@ -26,6 +26,8 @@ def api_argv(settings: DevSettings) -> list[str]:
         *("--timeout-graceful-shutdown", "3"),
         # The API writes its own structured access log.
         "--no-access-log",
+        # Above the API's own check, which answers oversized headers with a clear 431.
+        *("--h11-max-incomplete-event-size", str(settings.h11_max_incomplete_event_size)),
     ]
 
 

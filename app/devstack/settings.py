@@ -11,11 +11,11 @@ import socket
 
 from pydantic import Field, model_validator
 
-from app.settings import FirstAdminSettings, TemporalUiSettings
+from app.settings import FirstAdminSettings, HeaderLimitSettings, TemporalUiSettings
 from interpreter.settings import CommonSettings
 
 
-class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings):
+class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings):
     """What ``flowforge dev`` reads (each field's ``description`` says what for)."""
 
     temporal_ui_port: int = Field(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.devstack.services import stack_addresses
+from app.devstack.services import api_argv, stack_addresses
 from app.devstack.settings import DevSettings
 from app.devstack.temporal import dev_server_argv
 
@@ -36,3 +36,8 @@ def test_configured_side_ports_are_kept() -> None:
 
     assert _flag(argv, "--http-port") == "7243"
     assert _flag(argv, "--metrics-port") == "7244"
+
+
+def test_the_apis_uvicorn_caps_the_request_head_above_the_header_limit() -> None:
+    argv = api_argv(DevSettings(max_header_bytes=20_000))
+    assert int(_flag(argv, "--h11-max-incomplete-event-size")) > 20_000
