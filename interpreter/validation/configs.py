@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 
 from interpreter.dsl.pointer import pointer
+from interpreter.dsl.schemas import reference_problems
 from interpreter.nodes import NodeKind, is_template
 from interpreter.validation.issues import Loc, ValidationIssue, pydantic_issues, walk
 
@@ -31,6 +32,11 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
     """
     issues: list[ValidationIssue] = []
     sub_dags = {sub.field for sub in kind.sub_dag_fields}
+    schemas = {
+        field: schema_issues(config.get(field), f"{path}/{field}") for field in kind.schema_fields
+    }
+    # A config model may check its schema too; the issues above say more precisely where.
+    checked = {field for field, found in schemas.items() if found}
     try:
         kind.config_model.model_validate(config)
     except ValidationError as exc:
@@ -41,7 +47,9 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
             code="invalid_config",
             label=f"{kind.name} config: ",
             keep=lambda loc: (
-                not _templated(config, loc) and not (len(loc) > 1 and loc[0] in sub_dags)
+                not _templated(config, loc)
+                and not (len(loc) > 1 and loc[0] in sub_dags)
+                and not (loc and loc[0] in checked)
             ),
         )
     issues += [
@@ -50,23 +58,32 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
         )
         for where, message in kind.checks(config)
     ]
-    for field in kind.schema_fields:
-        issues += schema_issues(config.get(field), f"{path}/{field}")
+    for found in schemas.values():
+        issues += found
     return issues
 
 
 def schema_issues(schema: Any, path: str) -> list[ValidationIssue]:
-    """``invalid_schema`` if ``schema`` (an object) is not a valid JSON Schema 2020-12."""
+    """``invalid_schema`` if ``schema`` (an object) is not a valid JSON Schema 2020-12.
+
+    Also one ``invalid_schema`` at each reference that is not local (a URL, a
+    file, another document, a meta-schema other than the built-in 2020-12 ones):
+    nothing is ever fetched to validate against a FlowForge schema.
+    """
     if not isinstance(schema, dict):
         return []
+    issues = [
+        ValidationIssue(path=path + pointer(ref.path), code="invalid_schema", message=ref.message)
+        for ref in reference_problems(schema)
+    ]
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         message = f"not a valid JSON Schema (2020-12): {exc.message}"
-        return [
+        issues.append(
             ValidationIssue(path=path + pointer(exc.path), code="invalid_schema", message=message)
-        ]
-    return []
+        )
+    return issues
 
 
 def _templated(config: Mapping[str, Any], loc: Loc) -> bool:
