@@ -1,7 +1,14 @@
-"""Passwords (argon2), access tokens (JWT) and API keys (sha256 of a random key)."""
+"""Passwords (argon2), access tokens (JWT) and API keys (sha256 of a random key).
+
+Hashing or checking a password takes tens of milliseconds of CPU and 64 MiB
+by design, so the API does it in a worker thread (:func:`hash_password_off_loop`,
+:func:`verify_password_off_loop`): on the event loop, a burst of logins would
+stall every other request.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -31,6 +38,16 @@ def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None
         _password_hash.verify(password, _DUMMY_HASH)
         return False, None
     return _password_hash.verify_and_update(password, hashed)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """:func:`hash_password` in a worker thread."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_off_loop(password: str, hashed: str | None) -> tuple[bool, str | None]:
+    """:func:`verify_password` in a worker thread."""
+    return await asyncio.to_thread(verify_password, password, hashed)
 
 
 @dataclass(frozen=True)
