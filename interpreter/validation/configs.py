@@ -32,11 +32,6 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
     """
     issues: list[ValidationIssue] = []
     sub_dags = {sub.field for sub in kind.sub_dag_fields}
-    schemas = {
-        field: schema_issues(config.get(field), f"{path}/{field}") for field in kind.schema_fields
-    }
-    # A config model may check its schema too; the issues above say more precisely where.
-    checked = {field for field, found in schemas.items() if found}
     try:
         kind.config_model.model_validate(config)
     except ValidationError as exc:
@@ -47,9 +42,7 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
             code="invalid_config",
             label=f"{kind.name} config: ",
             keep=lambda loc: (
-                not _templated(config, loc)
-                and not (len(loc) > 1 and loc[0] in sub_dags)
-                and not (loc and loc[0] in checked)
+                not _templated(config, loc) and not (len(loc) > 1 and loc[0] in sub_dags)
             ),
         )
     issues += [
@@ -58,17 +51,25 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
         )
         for where, message in kind.checks(config)
     ]
-    for found in schemas.values():
-        issues += found
+    for field in kind.schema_fields:
+        where = f"{path}/{field}"
+        # A config model that checks its schema itself has said what is wrong with it.
+        checked = any(i.path == where or i.path.startswith(where + "/") for i in issues)
+        issues += schema_issues(config.get(field), where, meta=not checked)
     return issues
 
 
-def schema_issues(schema: Any, path: str) -> list[ValidationIssue]:
+def schema_issues(schema: Any, path: str, *, meta: bool = True) -> list[ValidationIssue]:
     """``invalid_schema`` if ``schema`` (an object) is not a valid JSON Schema 2020-12.
 
     Also one ``invalid_schema`` at each reference that is not local (a URL, a
     file, another document, a meta-schema other than the built-in 2020-12 ones):
     nothing is ever fetched to validate against a FlowForge schema.
+
+    Args:
+        schema: The schema (anything else than an object is left to the model).
+        path: Its JSON pointer in the definition.
+        meta: Whether to check it against the 2020-12 meta-schema too.
     """
     if not isinstance(schema, dict):
         return []
@@ -77,7 +78,8 @@ def schema_issues(schema: Any, path: str) -> list[ValidationIssue]:
         for ref in reference_problems(schema)
     ]
     try:
-        Draft202012Validator.check_schema(schema)
+        if meta:
+            Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         message = f"not a valid JSON Schema (2020-12): {exc.message}"
         issues.append(
