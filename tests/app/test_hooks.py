@@ -9,8 +9,17 @@ from typing import Any
 
 import httpx
 
+from app.core.state import AppState
 from app.triggers.hook_signature import sign
-from tests.support.api import API, Actor, create_workflow, definition
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    definition,
+    slowest_health_check,
+    store_unchecked,
+)
+from tests.support.peer import Peer, Reply
 
 
 async def _hook(http: httpx.AsyncClient, actor: Actor, workflow_id: str) -> dict[str, Any]:
@@ -160,3 +169,21 @@ async def test_owner_lists_reads_and_deletes_others_get_404_viewers_403(
         await http.delete(f"{API}/webhooks/{hook_id}", headers=editor.headers)
     ).status_code == 204
     assert (await http.get(f"{API}/webhooks/{hook_id}", headers=editor.headers)).status_code == 404
+
+
+async def test_an_inbound_hook_cannot_make_the_api_fetch_a_stored_schema_ref(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor, peer: Peer
+) -> None:
+    peer.route("/schema.json", Reply(body={"type": "object"}, delay=5.0))
+    body = definition(input_schema={"$ref": f"{peer.url}/schema.json"})
+    workflow_id = await store_unchecked(app_state, editor, body)
+    hook = await _hook(http, editor, workflow_id)
+    payload = json.dumps({"lead": 7}).encode()
+
+    call = _call(http, _path(hook), payload, sign(hook["secret"], payload))
+    slowest, response = await slowest_health_check(http, call)
+
+    assert response.status_code == 422, response.text
+    assert "only local references (#...)" in response.text
+    assert slowest < 1.0
+    assert peer.requests == []
