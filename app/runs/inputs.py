@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
-from referencing.exceptions import Unresolvable
 
 from app.errors import ErrorItem, pointer
+from interpreter.dsl.schemas import SchemaRefused, schema_errors
 
 
 def input_errors(schema: dict[str, Any] | None, value: Any) -> list[ErrorItem]:
     """Every violation of ``schema`` by ``value``; paths are JSON pointers into the input.
 
-    The schema's own ``$schema`` picks the draft (2020-12 if absent). Remote
-    ``$ref`` are never fetched: the validator has no retriever.
+    JSON Schema 2020-12 with ``format`` asserted. Nothing is ever fetched: a
+    reference that is not local (saved before such references were refused)
+    makes the schema inapplicable, a 422 that says so.
     """
     if not schema:
         return []
-    validator_class = validator_for(schema, default=Draft202012Validator)
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
     try:
-        errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])
-    except (SchemaError, Unresolvable) as exc:
+        errors = sorted(
+            schema_errors(schema, value, formats=True), key=lambda e: [str(p) for p in e.path]
+        )
+    except (SchemaRefused, SchemaError) as exc:
         return [
             ErrorItem(
                 path="",

@@ -31,4 +31,5 @@ VALIDATE = NodeKind(
     cel_fields=_cel_fields,
     cel_names=frozenset({"data"}),
     context_in_activity=True,
+    schema_fields=("schema",),
 )

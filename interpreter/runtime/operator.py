@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field
 
 from interpreter.dsl.definition import Definition, Node
+from interpreter.dsl.schemas import SchemaRefused, schema_errors
 from interpreter.nodes import WAIT_FOR_SIGNAL, WaitForSignalConfig, walk
 
 
@@ -53,7 +53,14 @@ def check_signal(definition: Definition, delivery: SignalDelivery) -> None:
     for config in listeners:
         if config.schema_ is None:
             return
-        errors = list(Draft202012Validator(config.schema_).iter_errors(delivery.payload))
+        try:
+            errors = schema_errors(config.schema_, delivery.payload, formats=False)
+        except SchemaRefused as exc:
+            # A definition saved before references were checked, or a run
+            # started straight on Temporal: refuse the signal, fetch nothing.
+            raise ValueError(
+                f"the signal's schema cannot be applied ({exc}); fix the definition"
+            ) from None
         if not errors:
             return
         problems = [

@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 
 from interpreter.dsl.pointer import pointer
+from interpreter.dsl.schemas import reference_problems
 from interpreter.nodes import NodeKind, is_template
 from interpreter.validation.issues import Loc, ValidationIssue, pydantic_issues, walk
 
@@ -51,22 +52,40 @@ def check_config(kind: NodeKind, config: dict[str, Any], path: str) -> list[Vali
         for where, message in kind.checks(config)
     ]
     for field in kind.schema_fields:
-        issues += schema_issues(config.get(field), f"{path}/{field}")
+        where = f"{path}/{field}"
+        # A config model that checks its schema itself has said what is wrong with it.
+        checked = any(i.path == where or i.path.startswith(where + "/") for i in issues)
+        issues += schema_issues(config.get(field), where, meta=not checked)
     return issues
 
 
-def schema_issues(schema: Any, path: str) -> list[ValidationIssue]:
-    """``invalid_schema`` if ``schema`` (an object) is not a valid JSON Schema 2020-12."""
+def schema_issues(schema: Any, path: str, *, meta: bool = True) -> list[ValidationIssue]:
+    """``invalid_schema`` if ``schema`` (an object) is not a valid JSON Schema 2020-12.
+
+    Also one ``invalid_schema`` at each reference that is not local (a URL, a
+    file, another document, a meta-schema other than the built-in 2020-12 ones):
+    nothing is ever fetched to validate against a FlowForge schema.
+
+    Args:
+        schema: The schema (anything else than an object is left to the model).
+        path: Its JSON pointer in the definition.
+        meta: Whether to check it against the 2020-12 meta-schema too.
+    """
     if not isinstance(schema, dict):
         return []
+    issues = [
+        ValidationIssue(path=path + pointer(ref.path), code="invalid_schema", message=ref.message)
+        for ref in reference_problems(schema)
+    ]
     try:
-        Draft202012Validator.check_schema(schema)
+        if meta:
+            Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         message = f"not a valid JSON Schema (2020-12): {exc.message}"
-        return [
+        issues.append(
             ValidationIssue(path=path + pointer(exc.path), code="invalid_schema", message=message)
-        ]
-    return []
+        )
+    return issues
 
 
 def _templated(config: Mapping[str, Any], loc: Loc) -> bool:

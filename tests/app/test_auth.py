@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
 
 import httpx
@@ -12,7 +15,15 @@ import pytest
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
 from app.security import TokenSigner
-from tests.support.api import ADMIN_USERNAME, API, Actor, MakeUser, login
+from tests.support.api import (
+    ADMIN_USERNAME,
+    API,
+    Actor,
+    MakeUser,
+    T,
+    login,
+    slowest_health_check,
+)
 
 
 async def test_first_admin_comes_from_settings(admin: Actor) -> None:
@@ -180,3 +191,42 @@ async def test_an_unusable_admin_setting_stops_startup(app_state: AppState) -> N
         await ensure_first_admin(settings, app_state.sessions)
     assert "username" in str(raised.value)
     assert "password" in str(raised.value)
+
+
+async def test_twenty_logins_at_once_do_not_stall_the_api(
+    http: httpx.AsyncClient, admin: Actor
+) -> None:
+    username = f"burst-{uuid.uuid4().hex[:8]}"
+    password = "a-long-password"
+    created = await http.post(
+        f"{API}/users",
+        json={"username": username, "password": password, "role": "viewer"},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+
+    async def burst() -> list[int]:
+        calls = [
+            http.post(f"{API}/auth/token", data={"username": username, "password": password})
+            for _ in range(20)
+        ]
+        return [response.status_code for response in await asyncio.gather(*calls)]
+
+    lag, (slowest, statuses) = await _loop_lag(slowest_health_check(http, burst()))
+
+    assert statuses == [200] * 20
+    # Each argon2 check takes ~0.1 s of CPU: on the event loop, twenty of them
+    # held it 2 s or more in all, between the health checks' turns.
+    assert lag < 1.5
+    assert slowest < 1.0
+
+
+async def _loop_lag(busy: Awaitable[T]) -> tuple[float, T]:
+    """How long (seconds, in all) the event loop was late to wake a sleeper while ``busy`` ran."""
+    task = asyncio.ensure_future(busy)
+    lag = 0.0
+    while not task.done():
+        began = time.monotonic()
+        await asyncio.sleep(0.01)
+        lag += max(0.0, time.monotonic() - began - 0.01)
+    return lag, await task

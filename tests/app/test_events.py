@@ -7,7 +7,16 @@ from typing import Any
 
 import httpx
 
-from tests.support.api import API, Actor, create_workflow, definition
+from app.core.state import AppState
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    definition,
+    slowest_health_check,
+    store_unchecked,
+)
+from tests.support.peer import Peer, Reply
 
 
 def _listening(event: str, **extra: Any) -> dict[str, Any]:
@@ -100,3 +109,21 @@ async def test_an_admin_reaches_everyone_and_a_viewer_may_not_send(
     bad = await http.post(f"{API}/events", json={"type": "has space"}, headers=editor.headers)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["path"] == "/body/type"
+
+
+async def test_an_event_cannot_make_the_api_fetch_a_stored_schema_ref(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor, peer: Peer
+) -> None:
+    peer.route("/schema.json", Reply(body={"type": "object"}, delay=5.0))
+    event = f"lead.ref.{uuid.uuid4().hex[:8]}"
+    body = _listening(event, input_schema={"$ref": f"{peer.url}/schema.json"})
+    workflow_id = await store_unchecked(app_state, editor, body)
+
+    slowest, response = await slowest_health_check(http, _send(http, editor, event, {"n": 1}))
+
+    assert response.status_code == 202, response.text
+    skipped = response.json()["skipped"]
+    assert [s["workflow_id"] for s in skipped] == [workflow_id]
+    assert "input_schema" in skipped[0]["detail"]
+    assert slowest < 1.0
+    assert peer.requests == []

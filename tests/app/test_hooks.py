@@ -10,10 +10,20 @@ from typing import Any
 
 import httpx
 
+from app.core.state import AppState
 from app.main import create_app
 from app.settings import Settings
 from app.triggers.hook_signature import sign
-from tests.support.api import API, Actor, create_workflow, definition, served_by_uvicorn
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    definition,
+    served_by_uvicorn,
+    slowest_health_check,
+    store_unchecked,
+)
+from tests.support.peer import Peer, Reply
 
 
 async def _hook(
@@ -316,3 +326,21 @@ async def test_two_api_processes_share_the_replay_memory(
     assert first.status_code == 202, first.text
     assert (replay.status_code, replay.json()["run_id"]) == (200, first.json()["run_id"])
     assert await _runs_of(http, editor, workflow["id"]) == [first.json()["run_id"]]
+
+
+async def test_an_inbound_hook_cannot_make_the_api_fetch_a_stored_schema_ref(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor, peer: Peer
+) -> None:
+    peer.route("/schema.json", Reply(body={"type": "object"}, delay=5.0))
+    body = definition(input_schema={"$ref": f"{peer.url}/schema.json"})
+    workflow_id = await store_unchecked(app_state, editor, body)
+    hook = await _hook(http, editor, workflow_id)
+    payload = json.dumps({"lead": 7}).encode()
+
+    call = http.post(_path(hook), content=payload, headers=_stamped(hook["secret"], payload))
+    slowest, response = await slowest_health_check(http, call)
+
+    assert response.status_code == 422, response.text
+    assert "only local references (#...)" in response.text
+    assert slowest < 1.0
+    assert peer.requests == []

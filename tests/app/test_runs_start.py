@@ -9,7 +9,16 @@ from temporalio.client import Client
 from app.core.state import AppState
 from app.db.models.run import RunRecord
 from interpreter.contract import search_attributes as sa
-from tests.support.api import API, Actor, create_workflow, definition, waiting_definition
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    definition,
+    slowest_health_check,
+    store_unchecked,
+    waiting_definition,
+)
+from tests.support.peer import Peer, Reply
 
 SCHEMA = {
     "type": "object",
@@ -160,3 +169,24 @@ async def test_deleted_workflow_starts_nothing(http: httpx.AsyncClient, editor: 
         f"{API}/workflows/{created['id']}/runs", json={}, headers=editor.headers
     )
     assert response.status_code == 404
+
+
+async def test_a_stored_input_schema_cannot_make_a_run_start_fetch_its_ref(
+    http: httpx.AsyncClient, app_state: AppState, editor: Actor, peer: Peer
+) -> None:
+    peer.route("/schema.json", Reply(body={"type": "object"}, delay=5.0))
+    # "file://" to a file that is not a schema object answered 500 before.
+    for ref in (f"{peer.url}/schema.json", "file:///etc/hostname"):
+        body = definition(input_schema={"properties": {"x": {"$ref": ref}}})
+        workflow_id = await store_unchecked(app_state, editor, body)
+        start = http.post(
+            f"{API}/workflows/{workflow_id}/runs", json={"input": {"x": 1}}, headers=editor.headers
+        )
+        slowest, response = await slowest_health_check(http, start)
+
+        assert response.status_code == 422, response.text
+        assert "input_schema cannot be applied" in response.text
+        assert "/properties/x/$ref" in response.text
+        assert "only local references (#...)" in response.text
+        assert slowest < 1.0
+    assert peer.requests == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
 
-from tests.support.api import API, Actor, create_workflow, definition
+import httpx
+import pytest
+
+from tests.support.api import API, Actor, create_workflow, definition, slowest_health_check
+from tests.support.peer import Peer, Reply
 
 
 async def test_create_answers_201_with_version_1(http: httpx.AsyncClient, editor: Actor) -> None:
@@ -221,3 +225,69 @@ async def test_unknown_workflow_is_404(http: httpx.AsyncClient, editor: Actor) -
     malformed = await http.get(f"{API}/workflows/not-a-uuid", headers=editor.headers)
     assert malformed.status_code == 422
     assert malformed.json()["errors"][0]["path"] == "/path/workflow_id"
+
+
+def _refs(base: str) -> list[tuple[dict[str, Any], str]]:
+    """Schemas that would make a validator fetch something, and the pointer that names it."""
+    return [
+        ({"properties": {"x": {"$ref": f"{base}/schema.json"}}}, "/properties/x/$ref"),
+        ({"properties": {"x": {"$ref": "file:///etc/hostname"}}}, "/properties/x/$ref"),
+        ({"items": {"$dynamicRef": f"{base}/schema.json#meta"}}, "/items/$dynamicRef"),
+        ({"$schema": f"{base}/meta"}, "/$schema"),
+        (
+            {"$id": f"{base}/root.json", "properties": {"x": {"$ref": "other.json"}}},
+            "/properties/x/$ref",
+        ),
+    ]
+
+
+def _holding(place: str, schema: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A definition with ``schema`` in ``place``, and the schema's JSON pointer in it."""
+    if place == "input_schema":
+        return definition(input_schema=schema), "/input_schema"
+    config: dict[str, Any] = (
+        {"signal": "go", "schema": schema}
+        if place == "wait_for_signal"
+        else {"data": "{{ input }}", "schema": schema}
+    )
+    return definition(
+        nodes=[{"id": "n", "type": place, "config": config}]
+    ), "/nodes/0/config/schema"
+
+
+@pytest.mark.parametrize("place", ["input_schema", "wait_for_signal", "validate"])
+async def test_a_schema_cannot_make_the_api_fetch_a_reference(
+    http: httpx.AsyncClient, editor: Actor, peer: Peer, place: str
+) -> None:
+    for path in ("/schema.json", "/meta", "/root.json", "/other.json"):
+        peer.route(path, Reply(body={"type": "string"}, delay=5.0))
+    for schema, where in _refs(peer.url):
+        body, at = _holding(place, schema)
+        save = http.post(f"{API}/workflows", json={"definition": body}, headers=editor.headers)
+        slowest, response = await slowest_health_check(http, save)
+
+        assert response.status_code == 422, response.text
+        issues = {(e["path"], e["code"]): e["message"] for e in response.json()["errors"]}
+        assert (at + where, "invalid_schema") in issues, issues
+        message = issues[(at + where, "invalid_schema")]
+        expected = "meta-schema" if where == "/$schema" else "only local references (#...)"
+        assert expected in message
+        assert slowest < 1.0
+    assert peer.requests == []
+
+
+async def test_local_references_and_the_built_in_meta_schema_are_allowed(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://flowforge.invalid/lead.json",
+        "$defs": {"tag": {"type": "string"}},
+        "properties": {
+            "tags": {"type": "array", "items": {"$ref": "#/$defs/tag"}},
+            "spec": {"$ref": "https://json-schema.org/draft/2020-12/schema"},
+        },
+    }
+    for place in ("input_schema", "wait_for_signal", "validate"):
+        body, _ = _holding(place, schema)
+        await create_workflow(http, editor, body)

@@ -6,13 +6,14 @@ import copy
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import ValidationError
 
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.durations import parse_duration
+from interpreter.dsl.schemas import SchemaRefused, schema_errors
 from interpreter.nodes.registry import kind_of
 from interpreter.validation.definition import Limits, validate_definition
 from interpreter.validation.issues import ValidationIssue
@@ -950,3 +951,66 @@ def test_http_url_must_be_a_string() -> None:
     )
     assert definition is None
     assert [(i.path, i.code) for i in issues] == [("/nodes/0/config/url", "invalid_config")]
+
+
+class TestSchemaReferences:
+    REMOTE: ClassVar[list[tuple[dict[str, Any], str]]] = [
+        ({"$ref": "https://schemas.example.com/lead.json"}, "/$ref"),
+        ({"properties": {"x": {"$ref": "file:///etc/passwd"}}}, "/properties/x/$ref"),
+        ({"$defs": {"a": {"$dynamicRef": "https://example.com/s#meta"}}}, "/$defs/a/$dynamicRef"),
+        ({"allOf": [{"$recursiveRef": "other.json"}]}, "/allOf/0/$recursiveRef"),
+        ({"$schema": "http://json-schema.org/draft-07/schema#"}, "/$schema"),
+        ({"$id": "https://example.com/root.json", "items": {"$ref": "item.json"}}, "/items/$ref"),
+        # A property named like a data keyword holds a schema all the same.
+        ({"properties": {"const": {"$ref": "//evil.example/x"}}}, "/properties/const/$ref"),
+    ]
+
+    @pytest.mark.parametrize(("schema", "where"), REMOTE)
+    def test_a_reference_that_leaves_the_document_is_refused_where_it_is(
+        self, schema: dict[str, Any], where: str
+    ) -> None:
+        placed = [
+            ("/input_schema", definition(node("a"), input_schema=schema)),
+            (
+                "/nodes/0/config/schema",
+                definition(node("a", "wait_for_signal", config={"signal": "go", "schema": schema})),
+            ),
+            (
+                "/nodes/0/config/schema",
+                definition(node("a", "validate", config={"data": 1, "schema": schema})),
+            ),
+        ]
+        for at, raw in placed:
+            found = issues(raw)
+            assert [(i.path, i.code) for i in found] == [(at + where, "invalid_schema")]
+            assert "is refused; only" in found[0].message
+
+    def test_local_references_the_built_in_meta_schemas_and_data_are_allowed(self) -> None:
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://example.com/lead.json",
+            "$defs": {"tag": {"$anchor": "tag", "type": "string"}},
+            "properties": {
+                "a": {"$ref": "#/$defs/tag"},
+                "b": {"$ref": "#tag"},
+                "c": {"$ref": "https://json-schema.org/draft/2020-12/meta/core"},
+                "d": {"const": {"$ref": "https://example.com/not-a-reference"}},
+            },
+            "default": {"$ref": "file:///data/too"},
+            "examples": [{"$schema": "anything"}],
+        }
+        assert codes(definition(node("a"), input_schema=schema)) == set()
+
+    def test_a_local_reference_is_applied_and_a_remote_one_is_refused_without_io(self) -> None:
+        local = {"$defs": {"n": {"type": "integer"}}, "items": {"$ref": "#/$defs/n"}}
+        assert [e.message for e in schema_errors(local, [1, "x"], formats=False)] == [
+            "'x' is not of type 'integer'"
+        ]
+        # Port 9 (discard) on a reserved documentation address: a fetch would hang or fail.
+        with pytest.raises(SchemaRefused) as info:
+            schema_errors({"items": {"$ref": "http://192.0.2.1:9/s.json"}}, [1], formats=False)
+        assert (info.value.keyword, info.value.path) == ("$ref", "/items/$ref")
+        assert "only local references (#...) are allowed" in str(info.value)
+        with pytest.raises(SchemaRefused) as missing:
+            schema_errors({"$ref": "#/$defs/nowhere"}, 1, formats=False)
+        assert "does not resolve within the schema" in str(missing.value)

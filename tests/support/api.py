@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -10,12 +11,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from app.core.state import AppState
 from app.settings import Settings
 from tests.support.eventually import eventually
 from tests.support.temporal import TEST_PAYLOAD_KEY
@@ -23,6 +25,7 @@ from tests.support.temporal import TEST_PAYLOAD_KEY
 ADMIN_USERNAME = "root-admin"
 ADMIN_PASSWORD = "root-admin-password"
 API = "/api/v1"
+T = TypeVar("T")
 
 
 @dataclass
@@ -181,3 +184,39 @@ def served_by_uvicorn(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+async def store_unchecked(state: AppState, actor: Actor, body: dict[str, Any]) -> str:
+    """Store ``body`` as a workflow of ``actor`` without the save-time checks; its id.
+
+    Stands for a definition saved by an older FlowForge whose checks let it through.
+    """
+    from app.db.crud.workflows import create_workflow as insert_workflow
+    from app.db.models.user import User
+    from interpreter.dsl.definition import Definition
+
+    async with state.sessions() as session:
+        owner = await session.get(User, uuid.UUID(actor.id))
+        assert owner is not None
+        workflow = await insert_workflow(
+            session=session, owner=owner, definition=Definition.model_validate(body), raw=body
+        )
+        return str(workflow.id)
+
+
+async def slowest_health_check(http: httpx.AsyncClient, busy: Awaitable[T]) -> tuple[float, T]:
+    """Poll ``/healthz`` while ``busy`` runs; the slowest answer (seconds) and ``busy``'s result.
+
+    The in-process app shares the test's event loop, so CPU or blocking work
+    on that loop shows up here as latency.
+    """
+    task = asyncio.ensure_future(busy)
+    slowest = 0.0
+    while True:
+        began = time.monotonic()
+        response = await http.get("/healthz")
+        slowest = max(slowest, time.monotonic() - began)
+        assert response.status_code == 200, response.text
+        if task.done():
+            return slowest, await task
+        await asyncio.sleep(0.02)

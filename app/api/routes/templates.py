@@ -133,7 +133,7 @@ async def save_template(
     if not any(p.required for p in body.parameters):
         # Nothing is left to the caller: the result must already be a valid definition.
         values, _ = parameter_values(body.parameters, {})
-        valid_definition(substitute(definition, values), state.settings)
+        await valid_definition(substitute(definition, values), state.settings)
     template = await crud.create_template(
         session=session,
         template=WorkflowTemplate(
@@ -170,7 +170,7 @@ async def instantiate(
         raise ApiError(422, f"the parameters are wrong ({len(errors)} problem(s))", errors=errors)
     raw = substitute(template.definition, values)
     raw["name"] = body.name
-    definition = valid_definition(raw, state.settings)
+    definition = await valid_definition(raw, state.settings)
     references = await reference_errors(session, definition.nodes, user)
     if references:
         raise ApiError(

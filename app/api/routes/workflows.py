@@ -54,7 +54,7 @@ async def create(
     user: EditorUser, state: StateDep, session: SessionDep, body: WorkflowCreate
 ) -> WorkflowPublic:
     """Define a workflow; its definition becomes version 1 (active)."""
-    definition = valid_definition(body.definition, state.settings)
+    definition = await valid_definition(body.definition, state.settings)
     await _check_references(session, definition, user)
     try:
         workflow = await crud.create_workflow(
@@ -70,7 +70,7 @@ async def validate(
     user: CurrentUser, state: StateDep, session: SessionDep, body: DefinitionIn
 ) -> ValidationReport:
     """Check a definition without saving it."""
-    definition, errors = definition_errors(body.definition, state.settings)
+    definition, errors = await definition_errors(body.definition, state.settings)
     if definition is not None:
         errors = await reference_errors(session, definition.nodes, user)
     return ValidationReport(valid=not errors, errors=errors)
@@ -117,7 +117,7 @@ async def update(
     ] = True,
 ) -> WorkflowPublic:
     """Store the definition as a new immutable version; runs in flight keep theirs."""
-    definition = valid_definition(body.definition, state.settings)
+    definition = await valid_definition(body.definition, state.settings)
     await _check_references(session, definition, user)
     try:
         workflow = await crud.add_version(

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.errors import AlreadyExists
 from app.db.models.user import User, UserCreate
-from app.security import hash_password, verify_password
+from app.security import hash_password_off_loop, verify_password_off_loop
 
 
 async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
@@ -19,9 +19,8 @@ async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User
     Raises:
         AlreadyExists: the username is taken.
     """
-    user = User.model_validate(
-        user_create, update={"hashed_password": hash_password(user_create.password)}
-    )
+    hashed = await hash_password_off_loop(user_create.password)
+    user = User.model_validate(user_create, update={"hashed_password": hashed})
     session.add(user)
     try:
         await session.commit()
@@ -46,7 +45,7 @@ async def get_user_by_username(*, session: AsyncSession, username: str) -> User 
 async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
     """The active user with these credentials, or None; upgrades an outdated hash."""
     user = await get_user_by_username(session=session, username=username)
-    ok, new_hash = verify_password(password, user.hashed_password if user else None)
+    ok, new_hash = await verify_password_off_loop(password, user.hashed_password if user else None)
     if user is None or not ok or not user.is_active:
         return None
     if new_hash is not None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, SchemaError
 from pydantic import Field, field_validator, model_validator
-from referencing.exceptions import Unresolvable
 from temporalio import activity
 
 from interpreter.activities.base import ActivityRequest, node_activity
@@ -18,6 +17,7 @@ from interpreter.activities.validate.violations import (
 from interpreter.dsl.expressions import evaluate
 from interpreter.dsl.node_config import NodeConfig, config_error, parse_config
 from interpreter.dsl.pointer import pointer
+from interpreter.dsl.schemas import SchemaRefused
 from interpreter.errors import EvaluationError, ExpressionSyntaxError
 
 
@@ -79,11 +79,11 @@ class ValidateActivity:
         if config.schema_ is not None:
             try:
                 violations += schema_violations(config.schema_, config.data)
-            except Unresolvable as exc:
+            except SchemaRefused as exc:
                 raise config_error(
                     request.node_id,
                     "config.schema",
-                    f"$ref {exc.ref!r} does not resolve; remote references are disabled, "
+                    f"{exc.keyword} {exc.ref!r} does not resolve; remote references are disabled, "
                     "so put referenced schemas under $defs",
                 ) from None
         variables = {**request.context, "data": config.data}

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NotRequired, TypedDict
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
-
 from interpreter.dsl.pointer import pointer
+from interpreter.dsl.schemas import schema_errors
 from interpreter.errors import ValidationFailed
 
 MAX_LISTED = 100
@@ -25,16 +22,6 @@ class Violation(TypedDict):
     rule: NotRequired[str]
 
 
-def _refuse(uri: str) -> Resource[Any]:
-    # Fetching a schema named by user input would be an SSRF path around the
-    # egress guard, and makes validation depend on a third party.
-    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
-
-
-# referencing's attrs-generated initialisers are invisible to mypy, hence the ignores.
-_NO_REMOTE: Registry[Any] = Registry(retrieve=_refuse)  # type: ignore[call-arg]
-
-
 def _sort_key(path: Iterable[Any]) -> list[tuple[int, int, str]]:
     # Array indexes sort numerically (2 before 10), keys alphabetically.
     return [(0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path]
@@ -44,12 +31,12 @@ def schema_violations(schema: dict[str, Any] | bool, data: Any) -> list[Violatio
     """Every schema error in ``data``, in document order.
 
     Raises:
-        referencing.exceptions.Unresolvable: a ``$ref`` that is not local.
+        interpreter.dsl.schemas.SchemaRefused: a reference that is not local,
+            or does not resolve.
     """
-    validator = Draft202012Validator(
-        schema, registry=_NO_REMOTE, format_checker=Draft202012Validator.FORMAT_CHECKER
+    errors = sorted(
+        schema_errors(schema, data, formats=True), key=lambda e: _sort_key(e.absolute_path)
     )
-    errors = sorted(validator.iter_errors(data), key=lambda e: _sort_key(e.absolute_path))
     return [{"path": pointer(error.absolute_path), "message": error.message} for error in errors]
 
 

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 
-from interpreter.contract.client import RETRY_NODE_UPDATE, SIGNAL_UPDATE, SKIP_NODE_UPDATE
-from interpreter.contract.run import PinnedWorkflow, child_key
+from interpreter.contract.client import (
+    RETRY_NODE_UPDATE,
+    SIGNAL_UPDATE,
+    SKIP_NODE_UPDATE,
+    start_run,
+)
+from interpreter.contract.run import PinnedWorkflow, RunInput, RunMeta, child_key
+from interpreter.dsl.definition import Definition
 from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery
 from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
-from tests.support.workflows import Start, node_is, node_states, run_is, snapshot
+from tests.support.workflows import (
+    Start,
+    new_worker,
+    node_is,
+    node_states,
+    run_is,
+    snapshot,
+)
 
 APPROVAL: dict[str, Any] = {
     "name": "approval",
@@ -221,3 +235,38 @@ async def test_continue_as_new_keeps_state_and_the_run_id(start: Start, client: 
     assert len(runs) >= 3
     final = await snapshot(handle)
     assert all(n.status == "succeeded" for n in final.nodes)
+
+
+async def test_a_signal_schema_with_a_remote_ref_is_refused_without_a_fetch(
+    client: Client, task_queue: str, peer: Peer
+) -> None:
+    # Started straight on Temporal: no save-time check ever saw this schema.
+    peer.route("/schema.json", Reply(body={"type": "object"}, delay=5.0))
+    raw = {
+        "name": "remote-signal-schema",
+        "nodes": [
+            {
+                "id": "decision",
+                "type": "wait_for_signal",
+                "config": {"signal": "go", "schema": {"$ref": f"{peer.url}/schema.json"}},
+            }
+        ],
+    }
+    run = RunInput(
+        definition=Definition.model_validate(raw),
+        meta=RunMeta(workflow_id="wf-test", version=1, owner="tester"),
+    )
+    async with new_worker(client, task_queue, activities=[]):
+        handle = await start_run(
+            client, run, id=f"run-{uuid.uuid4().hex[:12]}", task_queue=task_queue
+        )
+        await eventually(lambda: node_is(handle, "decision", "waiting"))
+        with pytest.raises(WorkflowUpdateFailedError) as info:
+            await handle.execute_update(SIGNAL_UPDATE, SignalDelivery(name="go", payload={}))
+        refusal = str(info.value.cause)
+        assert "the signal's schema cannot be applied" in refusal
+        assert "/$ref" in refusal
+        assert "only local references (#...)" in refusal
+        assert (await node_states(handle))["decision"] == "waiting"
+        await handle.terminate()
+    assert peer.requests == []
