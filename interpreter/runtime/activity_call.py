@@ -53,6 +53,7 @@ class ActivityCall:
             start_to_close=self.options["start_to_close_timeout"],
             heartbeat=self.options["heartbeat_timeout"],
             schedule_to_close=self.options.get("schedule_to_close_timeout"),
+            schedule_to_start=self.options.get("schedule_to_start_timeout"),
         )
 
     def failure(self, error: ActivityError) -> tuple[NodeError, int]:

@@ -36,11 +36,13 @@ class ActivityTimeouts:
         start_to_close: One attempt's limit (the node's ``timeout``).
         heartbeat: How long the worker may stay silent before it counts as lost.
         schedule_to_close: The limit over all attempts (``total_timeout``), if any.
+        schedule_to_start: How long the node may wait for a worker, if limited.
     """
 
     start_to_close: timedelta
     heartbeat: timedelta
     schedule_to_close: timedelta | None = None
+    schedule_to_start: timedelta | None = None
 
 
 def is_cancellation(error: ActivityError) -> bool:
@@ -106,11 +108,11 @@ def timeout_error(
         limit = timeouts.start_to_close
         message = f"the node's attempt took longer than its timeout ({_seconds(limit)})"
     elif kind == TimeoutType.SCHEDULE_TO_START:
-        limit = timeouts.schedule_to_close or timeouts.start_to_close
-        message = (
-            f"no worker picked up the node within {_seconds(limit)}: is a worker polling "
-            "its task queue?"
-        )
+        waited = timeouts.schedule_to_start or timeouts.schedule_to_close
+        within = f"within {_seconds(waited)}" if waited else "in time"
+        message = f"no worker picked up the node {within}: is a worker polling its task queue?"
+        details = _details(kind, waited) if waited else {"timeout": "schedule_to_start"}
+        return NodeError(type=TIMEOUT, message=message, details=details)
     elif kind == TimeoutType.SCHEDULE_TO_CLOSE and timeouts.schedule_to_close is not None:
         limit = timeouts.schedule_to_close
         message = f"the node ran past its total_timeout ({_seconds(limit)}) over all its attempts"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -75,8 +76,13 @@ def test_an_attempt_past_its_timeout_names_the_timeout() -> None:
 def test_no_worker_picking_the_node_up_says_so() -> None:
     error, _ = activity_failure(timed_out(TimeoutType.SCHEDULE_TO_START), 1, TIMEOUTS)
     assert error.type == "Timeout"
-    assert error.message.startswith("no worker picked up the node within 30s")
-    assert "task queue" in error.message
+    assert error.message == (
+        "no worker picked up the node in time: is a worker polling its task queue?"
+    )
+    timeouts = dataclasses.replace(TIMEOUTS, schedule_to_close=timedelta(minutes=2))
+    error, _ = activity_failure(timed_out(TimeoutType.SCHEDULE_TO_START), 1, timeouts)
+    assert error.message.startswith("no worker picked up the node within 120s")
+    assert error.details == {"timeout": "schedule_to_start", "timeout_seconds": 120.0}
 
 
 def test_a_lost_worker_with_no_total_time_left_says_the_total_timeout_ended_it() -> None:
