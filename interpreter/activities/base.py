@@ -158,21 +158,42 @@ def to_application_error(failure: NodeFailure, spec: RetrySpec, attempt: int) ->
     )
 
 
+HEARTBEATS_PER_TIMEOUT = 3
+"""Beats sent within each heartbeat timeout, so one late beat never loses a live worker."""
+
+MIN_HEARTBEAT_INTERVAL = 0.1
+"""Seconds between beats at the least, however short the heartbeat timeout."""
+
+MAX_HEARTBEAT_INTERVAL = 5.0
+"""Seconds between beats at the most, so a cancellation reaches a long attempt soon."""
+
+
+def heartbeat_interval(timeout: timedelta | None) -> float:
+    """Seconds between two beats of an attempt whose heartbeat timeout is ``timeout``."""
+    if not timeout:
+        return MAX_HEARTBEAT_INTERVAL
+    share = timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
+    return max(MIN_HEARTBEAT_INTERVAL, min(MAX_HEARTBEAT_INTERVAL, share))
+
+
 @contextlib.asynccontextmanager
 async def heartbeating(interval: float | None = None) -> AsyncIterator[None]:
-    """Heartbeat every ``interval`` seconds so cancellation reaches a long attempt.
+    """Heartbeat from the attempt's start until its end, every ``interval`` seconds.
 
-    By default every 5 seconds, or a third of the heartbeat timeout if that is
-    shorter, so a short timeout never expires between two beats.
+    Beats tell Temporal the worker is alive: once they stop for the heartbeat
+    timeout (a killed worker) Temporal retries the node on another worker,
+    and they carry cancellation to a long attempt. The first beat goes out
+    before the body runs, so even a body that never awaits has beaten. By
+    default the interval is :func:`heartbeat_interval` of the heartbeat timeout.
     """
     if interval is None:
-        timeout = activity.info().heartbeat_timeout
-        interval = min(5.0, timeout.total_seconds() / 3) if timeout else 5.0
+        interval = heartbeat_interval(activity.info().heartbeat_timeout)
+    activity.heartbeat()
 
     async def beat() -> None:
         while True:
-            activity.heartbeat()
             await asyncio.sleep(interval)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:

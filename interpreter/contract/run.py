@@ -96,7 +96,12 @@ class RunOptions(BaseModel):
         description="Task queue of the run's activities; empty: the workflow's own queue.",
     )
     heartbeat_timeout_seconds: float = Field(
-        default=30.0, gt=0, description="Heartbeat timeout of activity nodes, in seconds."
+        default=10.0,
+        gt=0,
+        description=(
+            "Seconds without a heartbeat after which an activity node's worker counts as lost "
+            "and the node is retried on another worker (its error: `WorkerLost`)."
+        ),
     )
     for_each_max_items: int = Field(
         default=1_000_000,

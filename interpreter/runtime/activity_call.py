@@ -11,17 +11,23 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities.base import ActivityRequest, ActivityResult, execution_key
 from interpreter.activities.secrets import SECRET_ROOT
-from interpreter.contract.run import RunInput
+from interpreter.contract.run import NodeError, RunInput
 from interpreter.dsl.definition import Node, RetrySpec
 from interpreter.dsl.durations import parse_duration
 from interpreter.dsl.holes import render
 from interpreter.nodes import NodeKind
 from interpreter.run_proof import ProofSubject
+from interpreter.runtime.activity_errors import ActivityTimeouts, activity_failure
 from interpreter.runtime.retry_policy import effective_retry, retry_policy
+
+TIMEOUT_ERRORS_PATCH = "timeout-errors-name-their-limit"
+"""Runs recorded before it gave every timed-out node the terse ``Timeout`` error; an edge's
+``when`` may read the error, so replays of those runs keep it."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,21 @@ class ActivityCall:
             self.activity, self.request, result_type=ActivityResult, **self.options
         )
         return result
+
+    @property
+    def timeouts(self) -> ActivityTimeouts:
+        """The timeouts the activity is scheduled with."""
+        return ActivityTimeouts(
+            start_to_close=self.options["start_to_close_timeout"],
+            heartbeat=self.options["heartbeat_timeout"],
+            schedule_to_close=self.options.get("schedule_to_close_timeout"),
+            schedule_to_start=self.options.get("schedule_to_start_timeout"),
+        )
+
+    def failure(self, error: ActivityError) -> tuple[NodeError, int]:
+        """The node's error and attempt count once :meth:`execute` raised ``error``."""
+        timeouts = self.timeouts if workflow.patched(TIMEOUT_ERRORS_PATCH) else None
+        return activity_failure(error, self.retry.attempts, timeouts)
 
 
 def activity_call(

@@ -15,7 +15,7 @@ from interpreter.dsl.definition import Node
 from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind
 from interpreter.run_proof import ProofSubject
 from interpreter.runtime.activity_call import activity_call
-from interpreter.runtime.activity_errors import activity_failure, is_cancellation
+from interpreter.runtime.activity_errors import is_cancellation
 from interpreter.runtime.dag import Dag
 from interpreter.runtime.subject import run_subject
 
@@ -76,6 +76,6 @@ class Executor:
         except ActivityError as err:
             if is_cancellation(err):
                 raise asyncio.CancelledError() from err
-            error, attempts = activity_failure(err, call.retry.attempts)
+            error, attempts = call.failure(err)
             raise NodeFailed(error, attempts) from None
         return NodeDone(result.output, result.attempt)
