@@ -107,7 +107,67 @@ REQUEST_LINE_ROOM = 8192
 """Bytes uvicorn allows beyond ``max_header_bytes`` for the request line and separators."""
 
 
-class Settings(CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings):
+class QuotaSettings(FlowForgeSettings):
+    """What one owner may use: checked when a run starts or a schedule, hook or definition is saved.
+
+    Admins are exempt from the per-owner counts and rates while
+    ``quota_admin_exempt`` is true; the definition limits (waits, signal
+    timeouts, literal ``for_each`` lists) apply to every definition.
+    """
+
+    quota_run_starts_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "Most runs one owner may start per minute through the API, hooks and events "
+            "(429 with `Retry-After` past it; counted in PostgreSQL, shared by every API process)."
+        ),
+    )
+    quota_runs_in_flight: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "Most runs of one owner running or paused at once, sub-workflows not counted "
+            "(429 with `Retry-After` past it; counted by Temporal visibility)."
+        ),
+    )
+    quota_min_schedule_interval: float = Field(
+        default=60.0,
+        ge=1,
+        description=(
+            "Seconds: the shortest schedule interval, and the shortest gap between the "
+            "next fire times of a schedule's cron expression."
+        ),
+    )
+    quota_max_wait: float = Field(
+        default=30 * 86_400.0,
+        gt=0,
+        description=(
+            "Seconds: the longest `duration` of a `wait` node, and how far ahead its `until` "
+            "may be, checked when a definition is saved."
+        ),
+    )
+    quota_max_signal_timeout: float = Field(
+        default=30 * 86_400.0,
+        gt=0,
+        description="Seconds: the longest `timeout` of a `wait_for_signal` node.",
+    )
+    quota_schedules: int = Field(default=50, ge=0, description="Most schedules one owner may have.")
+    quota_hooks: int = Field(
+        default=50, ge=0, description="Most inbound webhooks one owner may have."
+    )
+    quota_admin_exempt: bool = Field(
+        default=True,
+        description=(
+            "Admins' runs, schedules and hooks are not counted against the per-owner quotas "
+            "(false: admins have the same quotas as everyone)."
+        ),
+    )
+
+
+class Settings(
+    CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings, QuotaSettings
+):
     """The API's settings (``uvicorn app.main:app``): the common ones and those below."""
 
     jwt_secret: str = Field(

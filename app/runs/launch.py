@@ -9,11 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from app.core.state import AppState
-from app.db.crud.runs import record_run
+from app.db.crud.runs import get_run_record, record_run
 from app.db.models.run import RunRecord
 from app.db.models.workflow import Workflow
 from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.pinning import pinned_run_input
+from app.runs.quotas import check_run_start
 from app.runs.start import Started, start_once
 from interpreter.contract.run import RunInput
 from interpreter.contract.signing import sign_run
@@ -48,7 +49,8 @@ async def launch_run(
         ApiError: 422 for a version that does not exist, an input that
             breaks the definition's ``input_schema`` (every violation listed),
             or a ``sub_workflow`` target that cannot be pinned (see
-            :func:`app.runs.children.pin_children`).
+            :func:`app.runs.children.pin_children`); 429 past a quota (see
+            :func:`start_and_index`).
     """
     run = await pinned_run_input(
         session=session,
@@ -84,8 +86,18 @@ async def start_and_index(
     Every start goes through here (API starts, triggers, reruns), so each run
     is indexed in PostgreSQL and counted in ``runs_started`` exactly once, and
     carries the API's proof for its run id (workers act for its owner only on it).
+    The one place the owner's start quotas are checked, too: a repeat of an
+    idempotent start that is already indexed is not a new start and passes.
+
+    Raises:
+        ApiError: 429 with ``Retry-After`` past the owner's runs in flight or
+            run starts per minute (:func:`app.runs.quotas.check_run_start`).
     """
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
+    if idempotency_key is None or await get_run_record(session=session, run_id=run_id) is None:
+        await check_run_start(
+            client=client, session=session, state=state, owner_id=workflow.owner_id
+        )
     run = sign_run(run, run_id, state.settings.run_keys())
     trigger = run.meta.trigger
     started = await start_once(

@@ -10,7 +10,8 @@ field takes ``*``, ``?``, numbers, names (``JAN``, ``MON``), ranges
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -115,6 +116,99 @@ def interval_problem(text: str) -> str | None:
         return str(exc)
     if every < MIN_INTERVAL:
         return f"an interval must be at least 1s, not {text!r}"
+    return None
+
+
+_FIRES_CHECKED = 500
+"""Next fire times of a cron expression compared against the shortest allowed interval."""
+_DAYS_SEARCHED = 800
+"""Days ahead searched for those fire times (a leap day included)."""
+
+
+def _values(field: str, text: str) -> frozenset[int]:
+    low, high = _BOUNDS[field]
+    found: set[int] = set()
+    for item in text.split(","):
+        match = _ITEM.match(item)
+        assert match is not None, "checked by cron_problem"
+        every, start, end, step = match.groups()
+        first = low if every else _value(field, start)
+        last = high if every or (end is None and step is not None) else _value(field, end or start)
+        assert first is not None and last is not None, "checked by cron_problem"
+        found.update(range(first, last + 1, int(step or 1)))
+    if field == "day-of-week" and 7 in found:
+        found = (found - {7}) | {0}
+    return frozenset(found)
+
+
+def _fires(expression: str, start: datetime) -> Iterator[datetime]:
+    """The fire times of a checked cron expression from ``start`` on (naive, local time)."""
+    fields = expression.split()
+    if len(fields) == len(_FIELD_NAMES):
+        fields = ["0", *fields]
+    names = (_SECOND_FIELD, *_FIELD_NAMES)
+    sets = {name: _values(name, text) for name, text in zip(names, fields, strict=True)}
+    # Cron's rule: with both day fields restricted, a day matching either one fires.
+    dom_any, dow_any = (fields[3] in ("*", "?"), fields[5] in ("*", "?"))
+    day = start.date()
+    for _ in range(_DAYS_SEARCHED):
+        by_dom = day.day in sets["day-of-month"]
+        by_dow = (day.isoweekday() % 7) in sets["day-of-week"]
+        either = by_dom or by_dow if not (dom_any or dow_any) else by_dom and by_dow
+        if day.month in sets["month"] and either:
+            yield from _fires_on(day, sets, start)
+        day += timedelta(days=1)
+
+
+def _fires_on(day: date, sets: dict[str, frozenset[int]], start: datetime) -> Iterator[datetime]:
+    for hour in sorted(sets["hour"]):
+        for minute in sorted(sets["minute"]):
+            for second in sorted(sets["second"]):
+                moment = datetime(day.year, day.month, day.day, hour, minute, second)
+                if moment >= start:
+                    yield moment
+
+
+def shortest_cron_gap(expression: str, start: datetime) -> timedelta | None:
+    """The shortest gap between the next fire times of a checked cron expression.
+
+    None if it fires at most once in the time searched.
+    """
+    shortest: timedelta | None = None
+    previous: datetime | None = None
+    for count, moment in enumerate(_fires(expression, start)):
+        if previous is not None and (shortest is None or moment - previous < shortest):
+            shortest = moment - previous
+        if count >= _FIRES_CHECKED:
+            break
+        previous = moment
+    return shortest
+
+
+def too_frequent(
+    *, cron: str | None, interval: str | None, shortest: timedelta, now: datetime
+) -> tuple[str, str] | None:
+    """The field and the problem of a checked timing that fires more often than ``shortest``.
+
+    Returns:
+        None if the timing respects ``shortest``; else ``("interval" or
+        "cron", message)``.
+    """
+    allowed = (
+        f"the shortest allowed is {shortest.total_seconds():g}s "
+        "(FLOWFORGE_QUOTA_MIN_SCHEDULE_INTERVAL)"
+    )
+    if interval is not None:
+        if parse_duration(interval) < shortest:
+            return "interval", f"an interval of {interval} fires too often: {allowed}"
+        return None
+    assert cron is not None
+    gap = shortest_cron_gap(cron, now.replace(tzinfo=None, microsecond=0))
+    if gap is not None and gap < shortest:
+        return "cron", (
+            f"{cron!r} fires {gap.total_seconds():g}s apart: {allowed}; "
+            "use fewer minutes, hours or seconds"
+        )
     return None
 
 

@@ -8,6 +8,7 @@ the API keeps answering other requests meanwhile.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from app.errors import ApiError, ErrorItem
@@ -21,7 +22,11 @@ async def definition_errors(
 ) -> tuple[Definition | None, list[ErrorItem]]:
     """The parsed definition (None if invalid) and every problem found."""
     limits = Limits(
-        max_nodes=settings.max_nodes, max_definition_bytes=settings.max_definition_bytes
+        max_nodes=settings.max_nodes,
+        max_definition_bytes=settings.max_definition_bytes,
+        max_wait=timedelta(seconds=settings.quota_max_wait),
+        max_signal_timeout=timedelta(seconds=settings.quota_max_signal_timeout),
+        max_for_each_items=settings.run.for_each_max_items,
     )
     definition, issues = await asyncio.to_thread(validate_definition, raw, limits)
     return definition, [ErrorItem.model_validate(issue.model_dump()) for issue in issues]

@@ -5,12 +5,14 @@ Codes: ``too_large`` (bytes or nesting depth), ``too_many_nodes``, ``invalid``
 ``unknown_type``, ``duplicate_id``, ``unknown_node`` (edge endpoint),
 ``cycle``, ``unreachable``, ``bad_expression``, ``unknown_name``,
 ``unknown_reference``, ``not_upstream``, ``dynamic_reference``,
-``misplaced_name``, ``invalid_config``, ``invalid_schema``.
+``misplaced_name``, ``invalid_config``, ``invalid_schema``, ``over_limit``
+(a wait, signal timeout or literal for_each list past its limit).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -20,6 +22,7 @@ from interpreter.dsl.pointer import pointer
 from interpreter.validation.configs import schema_issues
 from interpreter.validation.dag import Frame, dag_issues
 from interpreter.validation.issues import ValidationIssue, pydantic_issues
+from interpreter.validation.limits import limit_issues
 
 __all__ = ["Limits", "ValidationIssue", "pydantic_issues", "validate_definition"]
 
@@ -32,11 +35,17 @@ class Limits(BaseModel):
         max_definition_bytes: Most bytes of the definition as compact UTF-8 JSON.
         max_depth: Most levels of nested objects and lists (deep nesting only
             serves to exhaust the stack of whoever walks the document).
+        max_wait: Longest ``wait`` duration, and how far ahead its ``until`` may be.
+        max_signal_timeout: Longest ``wait_for_signal`` timeout.
+        max_for_each_items: Most values of a literal ``for_each`` list (0: no limit).
     """
 
     max_nodes: int = Field(default=500, ge=1)
     max_definition_bytes: int = Field(default=262_144, ge=1024)
     max_depth: int = Field(default=64, ge=8)
+    max_wait: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+    max_signal_timeout: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+    max_for_each_items: int = Field(default=1_000_000, ge=0)
 
 
 def validate_definition(
@@ -71,6 +80,12 @@ def validate_definition(
     output = (raw["output"],) if "output" in raw else None
     issues += dag_issues(nodes, raw.get("edges"), output, Frame())
     issues += schema_issues(raw.get("input_schema"), "/input_schema")
+    issues += limit_issues(
+        nodes,
+        max_wait=limits.max_wait,
+        max_signal_timeout=limits.max_signal_timeout,
+        max_for_each_items=limits.max_for_each_items,
+    )
     return (definition if not issues else None), issues
 
 

@@ -16,6 +16,7 @@ from app.db.models.hook import HookCreate, HookCreated, HookPublic, HookUpdate, 
 from app.db.models.user import User
 from app.errors import ApiError
 from app.ownership import may_access
+from app.runs.quotas import check_hook_count
 from app.settings import Settings
 from app.triggers.hook_secrets import new_hook_secret, seal_hook_secret
 
@@ -75,7 +76,9 @@ async def create(
 
     ``secret`` is shown now and never again. Calls must carry a signed
     ``X-Timestamp`` unless the body says ``"require_timestamp": false``.
+    409 if the workflow's owner has as many webhooks as allowed.
     """
+    await check_hook_count(session=session, settings=state.settings, owner_id=workflow.owner_id)
     options = body or HookCreate()
     secret = new_hook_secret()
     hook_id = uuid.uuid4()

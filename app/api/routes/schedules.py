@@ -8,6 +8,7 @@ pauses its schedules.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -26,9 +27,10 @@ from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.core.state import AppState
 from app.db.crud.workflows import get_workflow
 from app.db.models.user import User
-from app.errors import ApiError
+from app.errors import ApiError, ErrorItem
 from app.ownership import may_access
 from app.runs.pinning import pinned_run_input
+from app.runs.quotas import check_schedule_count
 from app.triggers.schedule_errors import refused_spec
 from app.triggers.schedule_schemas import (
     ScheduleCreate,
@@ -36,6 +38,7 @@ from app.triggers.schedule_schemas import (
     ScheduleTriggered,
     ScheduleUpdate,
 )
+from app.triggers.schedule_spec import too_frequent
 from app.triggers.schedules import (
     ScheduleParams,
     build_schedule,
@@ -50,6 +53,19 @@ from app.triggers.schedules import (
 router = APIRouter(tags=["schedules"])
 
 ScheduleId = Annotated[str, Path(min_length=1, max_length=200, description="The schedule id.")]
+
+
+def _check_frequency(state: AppState, cron: str | None, interval: str | None) -> None:
+    """Refuse a timing that fires more often than ``quota_min_schedule_interval`` (422)."""
+    shortest = timedelta(seconds=state.settings.quota_min_schedule_interval)
+    found = too_frequent(cron=cron, interval=interval, shortest=shortest, now=datetime.now(UTC))
+    if found is not None:
+        field, message = found
+        raise ApiError(
+            422,
+            f"{field}: {message}",
+            errors=[ErrorItem(path=f"/{field}", code="quota", message=message)],
+        )
 
 
 def _not_found(schedule_id: str) -> ApiError:
@@ -72,7 +88,15 @@ async def create(
     temporal: TemporalDep,
     user: EditorUser,
 ) -> SchedulePublic:
-    """Start runs of the workflow on a cron expression or an interval."""
+    """Start runs of the workflow on a cron expression or an interval.
+
+    Refused with 422 if it would fire more often than the shortest allowed
+    interval, and 409 if the workflow's owner has as many schedules as allowed.
+    """
+    _check_frequency(state, body.cron, body.interval)
+    await check_schedule_count(
+        client=temporal, session=session, state=state, owner_id=workflow.owner_id
+    )
     run = await pinned_run_input(
         session=session,
         settings=state.settings,
@@ -166,6 +190,8 @@ async def update(
         trigger="schedule",
     )
     timing_changed = body.cron is not None or body.interval is not None
+    if timing_changed:
+        _check_frequency(state, body.cron, body.interval)
     params = ScheduleParams(
         cron=body.cron if timing_changed else old.cron,
         interval=body.interval if timing_changed else old.interval,

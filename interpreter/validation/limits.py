@@ -1,0 +1,139 @@
+"""Save-time limits on what one node may hold a run to: waits, signal timeouts, literal lists.
+
+Only what is known at save time is checked: a templated duration or an
+``items`` expression that reads data is bounded when the run gets there
+(``for_each_max_items`` fails the node; waits are not bounded then).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from interpreter.dsl.durations import parse_duration
+from interpreter.nodes import kind_of
+from interpreter.validation.issues import ValidationIssue
+
+
+def limit_issues(
+    raw_nodes: Any,
+    *,
+    max_wait: timedelta,
+    max_signal_timeout: timedelta,
+    max_for_each_items: int,
+    now: datetime | None = None,
+) -> list[ValidationIssue]:
+    """The nodes (for_each bodies included) whose static config exceeds a limit.
+
+    Args:
+        raw_nodes: The definition's ``nodes`` as submitted.
+        max_wait: Longest ``wait`` duration, and how far ahead its ``until`` may be.
+        max_signal_timeout: Longest ``wait_for_signal`` timeout.
+        max_for_each_items: Most items of a literal ``for_each`` list (0: no limit).
+        now: The time ``until`` is measured from (the current time if None).
+    """
+    moment = now or datetime.now(UTC)
+    issues: list[ValidationIssue] = []
+    for path, node_type, config in _configs(raw_nodes, ""):
+        if node_type == "wait":
+            issues += _duration_issue(
+                config, "duration", path, max_wait, "FLOWFORGE_QUOTA_MAX_WAIT"
+            )
+            issues += _until_issue(config, path, max_wait, moment)
+        elif node_type == "wait_for_signal":
+            issues += _duration_issue(
+                config, "timeout", path, max_signal_timeout, "FLOWFORGE_QUOTA_MAX_SIGNAL_TIMEOUT"
+            )
+        elif node_type == "for_each" and max_for_each_items:
+            issues += _items_issue(config, path, max_for_each_items)
+    return issues
+
+
+def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Pointer, type and config of every node object, nested DAGs included."""
+    for index, node in enumerate(raw_nodes if isinstance(raw_nodes, list) else []):
+        if not isinstance(node, dict) or not isinstance(node.get("config"), dict):
+            continue
+        node_type, config = node.get("type"), node["config"]
+        path = f"{prefix}/nodes/{index}/config"
+        if not isinstance(node_type, str):
+            continue
+        yield path, node_type, config
+        kind = kind_of(node_type)
+        for sub in kind.sub_dag_fields if kind is not None else ():
+            body = config.get(sub.field)
+            if isinstance(body, dict):
+                yield from _configs(body.get("nodes"), f"{path}/{sub.field}")
+
+
+def _show(limit: timedelta) -> str:
+    seconds = limit.total_seconds()
+    if seconds % 86_400 == 0:
+        return f"{seconds / 86_400:g}d"
+    return f"{seconds:g}s"
+
+
+def _duration_issue(
+    config: dict[str, Any], key: str, path: str, limit: timedelta, setting: str
+) -> list[ValidationIssue]:
+    text = config.get(key)
+    if not isinstance(text, str):
+        return []
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        return []  # a template, or a bad duration the config check reports
+    if value <= limit:
+        return []
+    return [
+        ValidationIssue(
+            path=f"{path}/{key}",
+            code="over_limit",
+            message=f"{key} {text!r} is longer than the {_show(limit)} allowed ({setting}); "
+            "use a shorter one",
+        )
+    ]
+
+
+def _until_issue(
+    config: dict[str, Any], path: str, limit: timedelta, now: datetime
+) -> list[ValidationIssue]:
+    until = config.get("until")
+    if not isinstance(until, str):
+        return []
+    try:
+        moment = datetime.fromisoformat(until.replace("Z", "+00:00"))
+    except ValueError:
+        return []  # a template, or a bad time the config check reports
+    if moment.tzinfo is None or moment - now <= limit:
+        return []
+    return [
+        ValidationIssue(
+            path=f"{path}/until",
+            code="over_limit",
+            message=f"until {until!r} is more than the {_show(limit)} allowed ahead "
+            "(FLOWFORGE_QUOTA_MAX_WAIT); use an earlier time",
+        )
+    ]
+
+
+def _items_issue(config: dict[str, Any], path: str, limit: int) -> list[ValidationIssue]:
+    items = config.get("items")
+    if not isinstance(items, str):
+        return []
+    try:
+        literal = json.loads(items)
+    except ValueError:
+        return []  # an expression: its list is known only when the run evaluates it
+    if not isinstance(literal, list) or len(literal) <= limit:
+        return []
+    return [
+        ValidationIssue(
+            path=f"{path}/items",
+            code="over_limit",
+            message=f"items lists {len(literal)} values; the limit is {limit} "
+            "(FLOWFORGE_FOR_EACH_MAX_ITEMS)",
+        )
+    ]
