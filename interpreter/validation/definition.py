@@ -35,17 +35,18 @@ class Limits(BaseModel):
         max_definition_bytes: Most bytes of the definition as compact UTF-8 JSON.
         max_depth: Most levels of nested objects and lists (deep nesting only
             serves to exhaust the stack of whoever walks the document).
-        max_wait: Longest ``wait`` duration, and how far ahead its ``until`` may be.
-        max_signal_timeout: Longest ``wait_for_signal`` timeout.
+        max_wait: Longest ``wait`` duration, and how far ahead its ``until``
+            may be (None: no limit; the API passes its quota).
+        max_signal_timeout: Longest ``wait_for_signal`` timeout (None: no limit).
         max_for_each_items: Most values of a literal ``for_each`` list (0: no limit).
     """
 
     max_nodes: int = Field(default=500, ge=1)
     max_definition_bytes: int = Field(default=262_144, ge=1024)
     max_depth: int = Field(default=64, ge=8)
-    max_wait: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
-    max_signal_timeout: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
-    max_for_each_items: int = Field(default=1_000_000, ge=0)
+    max_wait: timedelta | None = Field(default=None, gt=timedelta(0))
+    max_signal_timeout: timedelta | None = Field(default=None, gt=timedelta(0))
+    max_for_each_items: int = Field(default=0, ge=0)
 
 
 def validate_definition(

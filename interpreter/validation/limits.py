@@ -20,8 +20,8 @@ from interpreter.validation.issues import ValidationIssue
 def limit_issues(
     raw_nodes: Any,
     *,
-    max_wait: timedelta,
-    max_signal_timeout: timedelta,
+    max_wait: timedelta | None,
+    max_signal_timeout: timedelta | None,
     max_for_each_items: int,
     now: datetime | None = None,
 ) -> list[ValidationIssue]:
@@ -29,20 +29,21 @@ def limit_issues(
 
     Args:
         raw_nodes: The definition's ``nodes`` as submitted.
-        max_wait: Longest ``wait`` duration, and how far ahead its ``until`` may be.
-        max_signal_timeout: Longest ``wait_for_signal`` timeout.
+        max_wait: Longest ``wait`` duration, and how far ahead its ``until``
+            may be (None: no limit).
+        max_signal_timeout: Longest ``wait_for_signal`` timeout (None: no limit).
         max_for_each_items: Most items of a literal ``for_each`` list (0: no limit).
         now: The time ``until`` is measured from (the current time if None).
     """
     moment = now or datetime.now(UTC)
     issues: list[ValidationIssue] = []
     for path, node_type, config in _configs(raw_nodes, ""):
-        if node_type == "wait":
+        if node_type == "wait" and max_wait is not None:
             issues += _duration_issue(
                 config, "duration", path, max_wait, "FLOWFORGE_QUOTA_MAX_WAIT"
             )
             issues += _until_issue(config, path, max_wait, moment)
-        elif node_type == "wait_for_signal":
+        elif node_type == "wait_for_signal" and max_signal_timeout is not None:
             issues += _duration_issue(
                 config, "timeout", path, max_signal_timeout, "FLOWFORGE_QUOTA_MAX_SIGNAL_TIMEOUT"
             )

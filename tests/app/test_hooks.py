@@ -19,6 +19,7 @@ from tests.support.api import (
     Actor,
     create_workflow,
     definition,
+    quota_api,
     served_by_uvicorn,
     slowest_health_check,
     store_unchecked,
@@ -344,3 +345,24 @@ async def test_an_inbound_hook_cannot_make_the_api_fetch_a_stored_schema_ref(
     assert "only local references (#...)" in response.text
     assert slowest < 1.0
     assert peer.requests == []
+
+
+async def test_an_owner_cannot_create_more_hooks_than_the_quota(
+    http: httpx.AsyncClient, settings: Settings, editor: Actor, other_editor: Actor, admin: Actor
+) -> None:
+    async with quota_api(settings, quota_hooks=2) as limited:
+        mine = await create_workflow(http, editor, definition())
+        other_of_mine = await create_workflow(http, editor, definition())
+        await _hook(limited, editor, mine["id"])
+        await _hook(limited, editor, other_of_mine["id"])
+        refused = await limited.post(
+            f"{API}/workflows/{mine['id']}/webhooks", headers=editor.headers
+        )
+        assert refused.status_code == 409, refused.text
+        assert "FLOWFORGE_QUOTA_HOOKS" in refused.text
+        assert "2 webhooks" in refused.json()["detail"]
+        theirs = await create_workflow(http, other_editor, definition())
+        await _hook(limited, other_editor, theirs["id"])
+        admins = await create_workflow(http, admin, definition())
+        for _ in range(3):
+            await _hook(limited, admin, admins["id"])

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import httpx
 from sqlmodel import select
 from temporalio.client import Client
 
 from app.core.state import AppState
 from app.db.models.run import RunRecord
+from app.runs.quotas import in_flight_query
+from app.settings import Settings
 from interpreter.contract import search_attributes as sa
 from tests.support.api import (
     API,
     Actor,
+    MakeUser,
     create_workflow,
     definition,
+    quota_api,
     slowest_health_check,
     store_unchecked,
     waiting_definition,
 )
+from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 
 SCHEMA = {
@@ -190,3 +198,62 @@ async def test_a_stored_input_schema_cannot_make_a_run_start_fetch_its_ref(
         assert "only local references (#...)" in response.text
         assert slowest < 1.0
     assert peer.requests == []
+
+
+async def _start(http: httpx.AsyncClient, actor: Actor, workflow_id: str) -> httpx.Response:
+    return await http.post(f"{API}/workflows/{workflow_id}/runs", json={}, headers=actor.headers)
+
+
+async def test_an_owner_cannot_start_more_runs_per_minute_than_the_quota(
+    http: httpx.AsyncClient, settings: Settings, make_user: MakeUser, admin: Actor
+) -> None:
+    async with quota_api(settings, quota_run_starts_per_minute=3) as limited:
+        while True:
+            owner, other = await make_user("editor"), await make_user("editor")
+            mine = await create_workflow(http, owner, waiting_definition())
+            minute = time.time() // 60
+            answers = [await _start(limited, owner, mine["id"]) for _ in range(4)]
+            if time.time() // 60 == minute:
+                break  # else the window turned over meanwhile: count again in one minute
+        assert [a.status_code for a in answers] == [202, 202, 202, 429]
+        refused = answers[-1]
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert "FLOWFORGE_QUOTA_RUN_STARTS_PER_MINUTE" in refused.text
+        assert "3 runs this minute" in refused.json()["detail"]
+        theirs = await create_workflow(http, other, waiting_definition())
+        assert (await _start(limited, other, theirs["id"])).status_code == 202
+        admins = await create_workflow(http, admin, waiting_definition())
+        for _ in range(4):
+            assert (await _start(limited, admin, admins["id"])).status_code == 202
+
+
+async def test_an_owner_cannot_keep_more_runs_in_flight_than_the_quota(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    temporal_client: Client,
+    make_user: MakeUser,
+) -> None:
+    owner, other = await make_user("editor"), await make_user("editor")
+    async with quota_api(settings, quota_runs_in_flight=2) as limited:
+        mine = await create_workflow(http, owner, waiting_definition())
+        first = (await _start(limited, owner, mine["id"])).json()["run_id"]
+        assert (await _start(limited, owner, mine["id"])).status_code == 202
+        query = in_flight_query(uuid.UUID(owner.id))
+
+        async def in_flight(count: int) -> bool:
+            return (await temporal_client.count_workflows(query)).count == count
+
+        await eventually(lambda: in_flight(2), what="both runs in visibility")
+        refused = await _start(limited, owner, mine["id"])
+        assert refused.status_code == 429, refused.text
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "FLOWFORGE_QUOTA_RUNS_IN_FLIGHT" in refused.text
+        assert "the limit is 2" in refused.json()["detail"]
+
+        theirs = await create_workflow(http, other, waiting_definition())
+        assert (await _start(limited, other, theirs["id"])).status_code == 202
+
+        ended = await limited.post(f"{API}/runs/{first}/terminate", json={}, headers=owner.headers)
+        assert ended.status_code == 202, ended.text
+        await eventually(lambda: in_flight(1), what="the terminated run out of flight")
+        assert (await _start(limited, owner, mine["id"])).status_code == 202

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from tests.support.api import API, Actor, create_workflow, definition
+from app.settings import Settings
+from tests.support.api import API, Actor, create_workflow, definition, quota_api
 from tests.support.eventually import eventually
 
 
@@ -205,3 +206,56 @@ async def test_other_users_get_404_and_viewers_403(
     ).status_code == 404
     schedule = (await http.get(f"{API}/schedules/{sid}", headers=editor.headers)).json()
     assert schedule["paused"] is True
+
+
+async def test_a_one_second_schedule_is_refused_naming_the_field(
+    http: httpx.AsyncClient, settings: Settings, editor: Actor, admin: Actor
+) -> None:
+    async with quota_api(settings, quota_min_schedule_interval=60) as limited:
+        workflow = await create_workflow(http, editor, definition())
+        for body, field in (
+            ({"interval": "1s"}, "interval"),
+            ({"cron": "*/10 * * * * *"}, "cron"),
+            ({"cron": "0,30 * * * * *"}, "cron"),
+        ):
+            refused = await _schedule(limited, editor, workflow["id"], paused=True, **body)
+            assert refused.status_code == 422, refused.text
+            [error] = refused.json()["errors"]
+            assert (error["path"], error["code"]) == (f"/{field}", "quota")
+            assert "FLOWFORGE_QUOTA_MIN_SCHEDULE_INTERVAL" in error["message"]
+            assert "60s" in error["message"]
+        created = await _schedule(limited, editor, workflow["id"], cron="* * * * *", paused=True)
+        assert created.status_code == 201, created.text
+        sid = created.json()["schedule_id"]
+        faster = await limited.patch(
+            f"{API}/schedules/{sid}", json={"interval": "30s"}, headers=editor.headers
+        )
+        assert faster.status_code == 422, faster.text
+        assert faster.json()["errors"][0]["path"] == "/interval"
+        admins = await create_workflow(http, admin, definition())
+        # The interval bounds what a schedule costs the engine: admins' too.
+        refused = await _schedule(limited, admin, admins["id"], interval="1s", paused=True)
+        assert refused.status_code == 422
+
+
+async def test_an_owner_cannot_have_more_schedules_than_the_quota(
+    http: httpx.AsyncClient, settings: Settings, editor: Actor, other_editor: Actor
+) -> None:
+    async with quota_api(settings, quota_schedules=1) as limited:
+        mine = await create_workflow(http, editor, definition())
+        first = await _schedule(limited, editor, mine["id"], interval="1h", paused=True)
+        assert first.status_code == 201, first.text
+
+        async def listed() -> bool:
+            page = await limited.get(
+                f"{API}/workflows/{mine['id']}/schedules", headers=editor.headers
+            )
+            return len(page.json()["items"]) == 1
+
+        await eventually(listed, what="the first schedule listed")
+        refused = await _schedule(limited, editor, mine["id"], interval="1h", paused=True)
+        assert refused.status_code == 409, refused.text
+        assert "FLOWFORGE_QUOTA_SCHEDULES" in refused.text
+        theirs = await create_workflow(http, other_editor, definition())
+        allowed = await _schedule(limited, other_editor, theirs["id"], interval="1h", paused=True)
+        assert allowed.status_code == 201, allowed.text

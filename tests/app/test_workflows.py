@@ -291,3 +291,16 @@ async def test_local_references_and_the_built_in_meta_schema_are_allowed(
     for place in ("input_schema", "wait_for_signal", "validate"):
         body, _ = _holding(place, schema)
         await create_workflow(http, editor, body)
+
+
+async def test_a_wait_of_99999999_days_is_refused_at_save_with_its_pointer(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    body = definition(nodes=[{"id": "hold", "type": "wait", "config": {"duration": "99999999d"}}])
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body}, headers=editor.headers
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["path"], error["code"]) == ("/nodes/0/config/duration", "over_limit")
+    assert "FLOWFORGE_QUOTA_MAX_WAIT" in error["message"]

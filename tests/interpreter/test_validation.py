@@ -1014,3 +1014,57 @@ class TestSchemaReferences:
         with pytest.raises(SchemaRefused) as missing:
             schema_errors({"$ref": "#/$defs/nowhere"}, 1, formats=False)
         assert "does not resolve within the schema" in str(missing.value)
+
+
+SERVER = Limits(max_wait=timedelta(days=30), max_signal_timeout=timedelta(days=30))
+
+
+class TestQuotaLimits:
+    """Waits, signal timeouts and literal for_each lists within the server's limits."""
+
+    def test_a_wait_of_99999999_days_is_refused_at_its_pointer(self) -> None:
+        found = issues(definition(node("hold", "wait", config={"duration": "99999999d"})), SERVER)
+        assert [(i.path, i.code) for i in found] == [("/nodes/0/config/duration", "over_limit")]
+        assert "30d" in found[0].message
+        assert "FLOWFORGE_QUOTA_MAX_WAIT" in found[0].message
+
+    def test_a_wait_until_far_ahead_is_refused_a_near_one_taken(self) -> None:
+        far = definition(node("hold", "wait", config={"until": "9999-01-01T00:00:00Z"}))
+        assert codes(far, SERVER) == {("/nodes/0/config/until", "over_limit")}
+        near = definition(node("hold", "wait", config={"until": "2000-01-01T00:00:00Z"}))
+        assert codes(near, SERVER) == set()
+
+    def test_the_limits_are_the_servers(self) -> None:
+        wait = definition(node("hold", "wait", config={"duration": "2h"}))
+        assert codes(wait, Limits(max_wait=timedelta(hours=1))) == {
+            ("/nodes/0/config/duration", "over_limit")
+        }
+        assert codes(wait, Limits(max_wait=timedelta(hours=2))) == set()
+        signal = definition(
+            node("ask", "wait_for_signal", config={"signal": "go", "timeout": "31d"})
+        )
+        assert codes(signal, SERVER) == {("/nodes/0/config/timeout", "over_limit")}
+        assert codes(signal, Limits(max_signal_timeout=timedelta(days=31))) == set()
+
+    def test_a_templated_duration_is_left_for_the_run(self) -> None:
+        wait = definition(node("hold", "wait", config={"duration": "{{ input.delay }}"}))
+        assert not any(i.code == "over_limit" for i in issues(wait, SERVER))
+
+    def test_without_limits_nothing_is_bounded(self) -> None:
+        wait = definition(node("hold", "wait", config={"duration": "99999999d"}))
+        assert codes(wait) == set()
+
+    def test_a_literal_for_each_list_over_the_limit_is_refused(self) -> None:
+        body = {"nodes": [node("inner", "wait", config={"duration": "40d"})]}
+        each = definition(node("each", "for_each", config={"items": "[1, 2, 3, 4]", "body": body}))
+        assert codes(each, Limits(max_for_each_items=3, max_wait=timedelta(days=30))) == {
+            ("/nodes/0/config/items", "over_limit"),
+            ("/nodes/0/config/body/nodes/0/config/duration", "over_limit"),
+        }
+        assert codes(each, Limits(max_for_each_items=4, max_wait=timedelta(days=40))) == set()
+        computed = definition(
+            node("each", "for_each", config={"items": "input.things", "body": body})
+        )
+        assert ("/nodes/0/config/items", "over_limit") not in codes(
+            computed, Limits(max_for_each_items=1)
+        )

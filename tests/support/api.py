@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.core.state import AppState
+from app.main import create_app
 from app.settings import Settings
 from tests.support.eventually import eventually
 from tests.support.temporal import TEST_PAYLOAD_KEY
@@ -67,6 +68,8 @@ def make_settings(
         "db_connect_timeout": 2.0,
         # Event streams of runs that go on for long end soon (clients reconnect).
         "run_events_max_seconds": 3.0,
+        # Schedules that fire every few seconds show their runs within a test.
+        "quota_min_schedule_interval": 1.0,
         **extra,
     }
     return Settings(**values)
@@ -80,6 +83,19 @@ async def started(
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://flowforge.test") as http:
             yield http
+
+
+@contextlib.asynccontextmanager
+async def quota_api(settings: Settings, **quotas: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app on ``settings``'s database, Temporal and keys, with other ``quotas``.
+
+    Tokens of the session's app work in it (same data_dir, so the same JWT key).
+    """
+    changed = make_settings(
+        settings.database_url, settings.temporal_address, Path(settings.data_dir), **quotas
+    )
+    async for client in started(create_app(changed)):
+        yield client
 
 
 async def login(http: httpx.AsyncClient, username: str, password: str) -> Actor:
