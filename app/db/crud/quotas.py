@@ -35,8 +35,9 @@ async def take_run_start(*, session: AsyncSession, owner_id: uuid.UUID, limit: i
         None if the start was counted; else the whole seconds until the
         minute ends and starts are counted again (at least 1).
     """
-    taken = (await session.execute(_TAKE_START, {"owner_id": owner_id, "limit": limit})).first()
-    left = None if taken is not None else (await session.execute(_WINDOW_LEFT)).scalar_one()
+    connection = await session.connection()
+    taken = (await connection.execute(_TAKE_START, {"owner_id": owner_id, "limit": limit})).first()
+    left = None if taken is not None else (await connection.execute(_WINDOW_LEFT)).scalar_one()
     await session.commit()
     return None if left is None else max(1, math.ceil(float(left)))
 
