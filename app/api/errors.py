@@ -48,6 +48,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Conflicts with the current state"),
         (413, "Request body too large"),
         (422, "Invalid request, definition or input; `errors` lists every problem"),
+        (429, "A quota or throttle was reached; `Retry-After` says when to try again"),
         (431, "Request headers too large"),
         (503, "PostgreSQL or Temporal is unavailable"),
     )
