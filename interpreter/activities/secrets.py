@@ -72,17 +72,11 @@ async def reveal_secrets(
     request names; a config that reads no secret needs no proof.
 
     Raises:
-    <<<<<<< HEAD
         ConfigError: naming the node, when a hole does anything with a secret
             but read it whole (naming the field too), a hole reads a secret
             that does not exist, the run has no owner, the worker has no
             secret store, or a template is broken.
-    =======
-        ConfigError: naming the node, when a hole reads a secret that does not
-            exist, the run has no owner, the worker has no secret store, or a
-            template is broken.
         Unauthorized: a hole reads a secret and the run has no valid proof.
-    >>>>>>> proof
     """
     node = request.node_id
     try:
