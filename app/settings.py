@@ -213,11 +213,6 @@ class Settings(
     )
 
     # The API's dependencies: short timeouts turn an unreachable one into a quick 503.
-    db_connect_timeout: float = Field(
-        default=5.0,
-        gt=0,
-        description="Seconds to wait for a PostgreSQL connection before answering 503.",
-    )
     temporal_connect_timeout: float = Field(
         default=5.0,
         gt=0,

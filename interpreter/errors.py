@@ -23,6 +23,9 @@ them::
         ├── CircuitOpen          the node's circuit breaker is open: the
         │                        service was not called (retryable once the
         │                        breaker's reset timeout has passed)
+        ├── StoreUnavailable     the worker's PostgreSQL (secrets, breakers,
+        │                        delivery records) did not answer in time or
+        │                        is out of reach                    (retryable)
         ├── ResponseTooLarge     body over `max_response_bytes`     (not retryable)
         ├── ResponseInvalid      body is not what `response` asked   (not retryable)
         ├── ValidationFailed     a `validate` node found violations (not retryable)
@@ -148,6 +151,15 @@ class CircuitOpen(NodeFailure):
     ) -> None:
         super().__init__(message, details=details)
         self.retry_after = retry_after
+
+
+class StoreUnavailable(NodeFailure):
+    """The worker's PostgreSQL did not answer within its bound, or is out of reach; retryable.
+
+    The message names PostgreSQL, what was being read or written and the
+    timeout that ran out, so the attempt's error says where the time went;
+    another attempt succeeds once PostgreSQL answers again.
+    """
 
 
 class ResponseTooLarge(NodeFailure):

@@ -211,6 +211,34 @@ class CommonSettings(FlowForgeSettings):
             "once the runs it signed have ended."
         ),
     )
+    # Every wait on PostgreSQL is bounded: a server that is down or stopped costs
+    # an API request a quick 503 and a worker's attempt a retryable failure.
+    db_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Seconds to wait for a new PostgreSQL connection: past it the API answers 503 "
+            "and a worker's node attempt fails with the retryable `StoreUnavailable`."
+        ),
+    )
+    db_statement_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Seconds one PostgreSQL statement may take (also the server's "
+            "`statement_timeout` for the API's and the workers' connections): past it the "
+            "API answers 503, a worker's node attempt fails with the retryable "
+            "`StoreUnavailable`, and a connection whose server stopped answering is dropped."
+        ),
+    )
+    db_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Seconds to wait for a free pooled PostgreSQL connection while all are busy, "
+            "before the API answers 503 or a worker's attempt fails with `StoreUnavailable`."
+        ),
+    )
     log_level: LogLevel = Field(
         default="INFO",
         description=(

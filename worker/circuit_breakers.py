@@ -91,7 +91,9 @@ class PostgresCircuitBreakers:
     """A :class:`~interpreter.activities.circuit.CircuitBreakers` over PostgreSQL.
 
     Args:
-        pool: An open asyncpg pool on the API's database (migrated).
+        pool: A pool on the API's database (migrated): the worker's bounded one
+            (:class:`worker.database.BoundedPool`, whose calls raise
+            ``StoreUnavailable`` past their timeouts), or any asyncpg pool.
     """
 
     def __init__(self, pool: Any) -> None:

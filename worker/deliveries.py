@@ -23,7 +23,8 @@ class PostgresDeliveryRecorder:
     """A webhook :class:`~interpreter.activities.webhook.DeliveryRecorder`: one row per attempt.
 
     Args:
-        pool: An open asyncpg pool (``worker.database.database_pool``).
+        pool: The worker's bounded pool (``worker.database.database_pool``), whose
+            calls raise ``StoreUnavailable`` past their timeouts; or any asyncpg pool.
     """
 
     def __init__(self, pool: Any) -> None:

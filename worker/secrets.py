@@ -22,7 +22,8 @@ class PostgresSecrets:
     """A :class:`~interpreter.activities.secrets.SecretResolver` over the ``secrets`` table.
 
     Args:
-        pool: An open asyncpg pool on the API's database.
+        pool: A pool on the API's database: the worker's bounded one
+            (:class:`worker.database.BoundedPool`), or any asyncpg pool.
         box: Opens the stored values.
     """
 
@@ -35,6 +36,8 @@ class PostgresSecrets:
 
         Raises:
             SecretUnreadable: a value was sealed with another key.
+            StoreUnavailable: PostgreSQL did not answer within the bounded
+                pool's timeouts, or is out of reach (retryable).
         """
         try:
             owner_id = uuid.UUID(owner)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
 
@@ -84,9 +85,18 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"the request is invalid at {where}", errors)
 
 
-async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("PostgreSQL unavailable: %s", exc)
-    return error_response(503, "PostgreSQL is unavailable; retry shortly")
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("PostgreSQL unavailable: %s: %s", exc.__class__.__name__, exc)
+    settings = getattr(getattr(request.app.state, "flowforge", None), "settings", None)
+    if isinstance(exc, PoolTimeout):
+        waited = f" (waited {settings.db_pool_timeout:g} s)" if settings else ""
+        detail = f"every PostgreSQL connection is busy{waited}"
+    elif isinstance(exc, TimeoutError):
+        bound = max(settings.db_connect_timeout, settings.db_statement_timeout) if settings else 0
+        detail = "PostgreSQL is not answering" + (f" (gave up after {bound:g} s)" if bound else "")
+    else:
+        detail = "PostgreSQL is unavailable"
+    return error_response(503, f"{detail}; retry shortly")
 
 
 async def _temporal_down(_request: Request, exc: Exception) -> JSONResponse:
@@ -111,7 +121,9 @@ def install_error_handlers(app: FastAPI) -> None:
     # asyncpg raises socket errors (refused, timed out, DNS) unwrapped when it cannot
     # connect; within a request only the database does such I/O (Temporal's client
     # raises RPCError), so an OSError here means PostgreSQL is out of reach.
-    for db_error in (OperationalError, InterfaceError, OSError):
+    # A timeout (a TimeoutError: connect, statement; PoolTimeout: no free connection)
+    # means PostgreSQL is stopped or overloaded: 503 too, within the configured bounds.
+    for db_error in (OperationalError, InterfaceError, OSError, TimeoutError, PoolTimeout):
         app.add_exception_handler(db_error, _database_down)
     for temporal_error in (TemporalUnavailable, RPCError):
         app.add_exception_handler(temporal_error, _temporal_down)

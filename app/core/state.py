@@ -43,7 +43,12 @@ class AppState:
                 "DATABASE_URL is not set: point it at PostgreSQL "
                 "(postgresql+asyncpg://user:password@host:5432/flowforge) or use `flowforge dev`"
             )
-        engine = make_engine(settings.database_url, connect_timeout=settings.db_connect_timeout)
+        engine = make_engine(
+            settings.database_url,
+            connect_timeout=settings.db_connect_timeout,
+            statement_timeout=settings.db_statement_timeout,
+            pool_timeout=settings.db_pool_timeout,
+        )
         secret = resolve_jwt_secret(settings)
         return cls(
             settings=settings,

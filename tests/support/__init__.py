@@ -8,4 +8,5 @@
 - ``api``: the app in-process: settings, actors, definitions, runs.
 - ``settings``: the environment variables a Settings class reads.
 - ``tls``: a throwaway CA and server certificate.
+- ``postgres``: a PostgreSQL server of a test's own, which it may stop and resume.
 """
