@@ -1,0 +1,38 @@
+"""Login security: failed-login counters shared by every API process.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_TZ = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "login_attempts",
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("locked_until", _TZ, nullable=True),
+        sa.Column("updated", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("kind", "key"),
+        sa.CheckConstraint("kind IN ('username', 'address')", name="ck_login_attempts_kind"),
+    )
+    op.create_index("ix_login_attempts_updated", "login_attempts", ["updated"])
+
+
+def downgrade() -> None:
+    op.drop_table("login_attempts")
