@@ -1,4 +1,4 @@
-"""Passwords (argon2), access tokens (JWT) and API keys (sha256 of a random key).
+"""Passwords (argon2, and the rules new ones follow), access tokens (JWT) and API keys.
 
 Hashing or checking a password takes about 0.1 s of CPU and 64 MiB by design,
 so the API does it on a few low-priority threads of its own
@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from pwdlib import PasswordHash
+from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
 
 API_KEY_PREFIX = "ffk_"
 """Every API key starts with this, which tells it apart from a JWT."""
@@ -29,6 +30,32 @@ _password_hash = PasswordHash.recommended()
 # Verified against when the username is unknown, so a login takes as long
 # whether or not the user exists.
 _DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
+
+
+PASSWORD_MIN_LENGTH = 12
+"""The fewest characters a new password may have (older, shorter ones still log in)."""
+
+# The 30,000 most common leaked passwords, ranked, as zxcvbn ships them: no
+# download at run time, and a maintained source instead of a copied list.
+_COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+_EDGES = "0123456789!@#$%^&*()-_=+.,;:?~ "
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` may not be chosen as a new password; None if it may.
+
+    Too short, or a common password: as it is, in any case, with digits or
+    symbols around it (``Password123!``), or one short piece repeated.
+    """
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"use at least {PASSWORD_MIN_LENGTH} characters"
+    lowered = password.lower()
+    core = lowered.strip(_EDGES)
+    if lowered in _COMMON_PASSWORDS or core in _COMMON_PASSWORDS:
+        return "this is one of the most common passwords: choose one that is not"
+    if any(lowered == lowered[:size] * (len(lowered) // size) for size in range(1, 7)):
+        return "a short piece repeated is easy to guess: choose a password that is not"
+    return None
 
 
 def hash_password(password: str) -> str:
