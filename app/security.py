@@ -102,6 +102,24 @@ async def verify_password_off_loop(password: str, hashed: str | None) -> tuple[b
 
 
 @dataclass(frozen=True)
+class TokenClaims:
+    """What a valid access token says.
+
+    Attributes:
+        user_id: The user it was issued to.
+        token_id: Its own id (``jti``), by which ``POST /auth/logout`` revokes it.
+        issued_at: When it was issued, to the microsecond: a password change
+            revokes every token issued before it.
+        expires_at: When it stops working anyway; a revoked id is kept until then.
+    """
+
+    user_id: uuid.UUID
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class TokenSigner:
     """Issues and checks the API's access tokens."""
 
@@ -110,22 +128,34 @@ class TokenSigner:
     lifetime: timedelta
 
     def issue(self, user_id: uuid.UUID) -> str:
-        """An access token for ``user_id`` that expires after ``lifetime``."""
+        """A token for ``user_id``, with an id of its own, that expires after ``lifetime``."""
         now = datetime.now(UTC)
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self.lifetime}
+        claims = {
+            "sub": str(user_id),
+            "jti": uuid.uuid4().hex,
+            # A float, not whole seconds: a token issued just after a password
+            # change (in the same second) must not look older than the change.
+            "iat": now.timestamp(),
+            "exp": now + self.lifetime,
+        }
         return jwt.encode(claims, self.secret, algorithm=self.algorithm)
 
-    def subject(self, token: str) -> uuid.UUID | None:
-        """The user id a valid, unexpired token was issued to; None for any other token."""
+    def claims(self, token: str) -> TokenClaims | None:
+        """What a valid, unexpired token says; None for any other token."""
         try:
             claims = jwt.decode(
                 token,
                 self.secret,
                 algorithms=[self.algorithm],
-                options={"require": ["exp", "iat", "sub"]},
+                options={"require": ["exp", "iat", "sub", "jti"]},
             )
-            return uuid.UUID(str(claims["sub"]))
-        except (jwt.PyJWTError, ValueError):
+            return TokenClaims(
+                user_id=uuid.UUID(str(claims["sub"])),
+                token_id=str(claims["jti"]),
+                issued_at=datetime.fromtimestamp(float(claims["iat"]), UTC),
+                expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
             return None
 
 

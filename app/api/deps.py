@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from app.core.state import AppState
 from app.db.crud.api_keys import user_for_api_key
+from app.db.crud.tokens import token_is_revoked
 from app.db.crud.users import get_user
 from app.db.models.user import Role, User
 from app.errors import ApiError
@@ -87,13 +88,19 @@ async def user_for_credential(state: AppState, session: AsyncSession, token: str
     """The active user an access token or API key belongs to.
 
     Raises:
-        ApiError: 401 for a token that is invalid, expired, or a disabled user's.
+        ApiError: 401 for a token that is invalid, expired, revoked, or a disabled user's.
     """
     if token.startswith(API_KEY_PREFIX):
         user = await user_for_api_key(session=session, key=token)
     else:
-        user_id = state.signer.subject(token)
-        user = await get_user(session=session, user_id=user_id) if user_id else None
+        claims = state.signer.claims(token)
+        user = await get_user(session=session, user_id=claims.user_id) if claims else None
+        if (
+            user is not None
+            and claims is not None
+            and await token_is_revoked(session=session, user=user, claims=claims)
+        ):
+            user = None
     if user is None or not user.is_active:
         raise _unauthorized("invalid or expired credentials: log in again or use a valid API key")
     return user

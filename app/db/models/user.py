@@ -65,6 +65,8 @@ class User(UserBase, table=True):
 
     Attributes:
         is_active: An inactive user can neither log in nor use an access token or API key.
+        tokens_valid_after: Access tokens issued before this are revoked (set
+            by a password change and by disabling the user).
     """
 
     __tablename__ = "users"
@@ -79,6 +81,7 @@ class User(UserBase, table=True):
     hashed_password: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = timestamp()
+    tokens_valid_after: datetime | None = timestamp(nullable=True)
 
 
 class UserPublic(UserBase):
@@ -87,3 +90,18 @@ class UserPublic(UserBase):
     id: uuid.UUID
     is_active: bool
     created_at: datetime
+
+
+class PasswordChange(SQLModel):
+    """A user's new password, given with the current one."""
+
+    current_password: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=128)
+
+    _check_password = field_validator("password")(checked_new_password)
+
+
+class UserUpdate(SQLModel):
+    """What an admin changes about a user; fields left out stay as they are."""
+
+    is_active: bool | None = None

@@ -1,4 +1,7 @@
-"""Login security: failed-login counters shared by every API process.
+"""Login security: failed-login counters shared by every API process, revoked tokens.
+
+Users get ``tokens_valid_after`` (access tokens issued before it are revoked);
+``revoked_tokens`` keeps the ids of tokens logged out until they expire.
 
 Revision ID: 0007
 Revises: 0006
@@ -32,7 +35,17 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('username', 'address')", name="ck_login_attempts_kind"),
     )
     op.create_index("ix_login_attempts_updated", "login_attempts", ["updated"])
+    op.add_column("users", sa.Column("tokens_valid_after", _TZ, nullable=True))
+    op.create_table(
+        "revoked_tokens",
+        sa.Column("token_id", sa.String(64), nullable=False),
+        sa.Column("expires_at", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("token_id"),
+    )
+    op.create_index("ix_revoked_tokens_expires_at", "revoked_tokens", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("revoked_tokens")
+    op.drop_column("users", "tokens_valid_after")
     op.drop_table("login_attempts")
