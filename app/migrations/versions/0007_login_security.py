@@ -1,7 +1,9 @@
-"""Login security: failed-login counters shared by every API process, revoked tokens.
+"""Login security: failed-login counters, revoked tokens, API key scopes and expiry.
 
-Users get ``tokens_valid_after`` (access tokens issued before it are revoked);
-``revoked_tokens`` keeps the ids of tokens logged out until they expire.
+API keys get scopes (existing keys all three, as they could do everything)
+and an optional expiry. Users get ``tokens_valid_after`` (access tokens issued
+before it are revoked); ``revoked_tokens`` keeps the ids of tokens logged out
+until they expire.
 
 Revision ID: 0007
 Revises: 0006
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -43,9 +46,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_id"),
     )
     op.create_index("ix_revoked_tokens_expires_at", "revoked_tokens", ["expires_at"])
+    op.add_column(
+        "api_keys",
+        sa.Column(
+            "scopes",
+            postgresql.ARRAY(sa.String(16)),
+            nullable=False,
+            server_default="{read,run,manage}",
+        ),
+    )
+    # The default only filled the existing rows; the model sets it for new ones.
+    op.alter_column("api_keys", "scopes", server_default=None)
+    op.add_column("api_keys", sa.Column("expires_at", _TZ, nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("api_keys", "expires_at")
+    op.drop_column("api_keys", "scopes")
     op.drop_table("revoked_tokens")
     op.drop_column("users", "tokens_valid_after")
     op.drop_table("login_attempts")
