@@ -185,6 +185,40 @@ class Settings(
         default=60, ge=1, le=60 * 24 * 30, description="Lifetime of an access token."
     )
 
+    # Login throttling (per username and per client address, shared through PostgreSQL).
+    login_free_attempts: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Failed logins of one username (known or not) before each further one locks it "
+            "for a delay (429 with `Retry-After`). A successful login starts it over."
+        ),
+    )
+    login_address_free_attempts: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "Failed logins from one client address, whatever the usernames, before each "
+            "further one locks the address; higher than `FLOWFORGE_LOGIN_FREE_ATTEMPTS`, "
+            "since many users may share one address."
+        ),
+    )
+    login_delay_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Seconds the first failure past the free ones locks for; each next failure doubles it."
+        ),
+    )
+    login_max_delay_seconds: float = Field(
+        default=900.0, gt=0, description="The longest a failed login locks for, in seconds."
+    )
+    login_forget_after_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="A username or address with no login attempt for this long starts over.",
+    )
+
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body (413 past it)."
     )

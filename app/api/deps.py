@@ -10,9 +10,12 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from app.api.scopes import scope_needed
 from app.core.state import AppState
 from app.db.crud.api_keys import user_for_api_key
+from app.db.crud.tokens import token_is_revoked
 from app.db.crud.users import get_user
+from app.db.models.api_key import Scope
 from app.db.models.user import Role, User
 from app.errors import ApiError
 from app.security import API_KEY_PREFIX
@@ -75,25 +78,57 @@ def _unauthorized(detail: str) -> ApiError:
 
 
 async def get_current_user(
-    state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(_bearer)],
 ) -> User:
-    """The user behind the request's bearer credential (access token or API key)."""
+    """The user behind the request's bearer credential (access token or API key).
+
+    An API key must have the scope the route needs (see ``app.api.scopes``).
+    """
     if not token:
         raise _unauthorized("not authenticated: send Authorization: Bearer <token or API key>")
-    return await user_for_credential(state, session, token)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    return await user_for_credential(
+        state, session, token, scope=scope_needed(request.method, route)
+    )
 
 
-async def user_for_credential(state: AppState, session: AsyncSession, token: str) -> User:
+async def user_for_credential(
+    state: AppState, session: AsyncSession, token: str, *, scope: Scope = Scope.MANAGE
+) -> User:
     """The active user an access token or API key belongs to.
 
+    Args:
+        state: The process's state (the token signer).
+        session: The request's database session.
+        token: The bearer credential.
+        scope: The scope an API key needs; ``manage`` by default, so a caller
+            that names none (the codec) admits only keys that may do everything.
+
     Raises:
-        ApiError: 401 for a token that is invalid, expired, or a disabled user's.
+        ApiError: 401 for a token that is invalid, expired, revoked, or a disabled
+            user's, or an unknown or expired API key; 403 for a key without ``scope``.
     """
     if token.startswith(API_KEY_PREFIX):
-        user = await user_for_api_key(session=session, key=token)
+        found = await user_for_api_key(session=session, key=token)
+        user = found[0] if found else None
+        if found and found[0].is_active and not found[1].allows(scope):
+            raise ApiError(
+                403,
+                f"this API key lacks the {scope.value!r} scope: create a key with it "
+                '(POST /api-keys with "scopes") or use an access token',
+            )
     else:
-        user_id = state.signer.subject(token)
-        user = await get_user(session=session, user_id=user_id) if user_id else None
+        claims = state.signer.claims(token)
+        user = await get_user(session=session, user_id=claims.user_id) if claims else None
+        if (
+            user is not None
+            and claims is not None
+            and await token_is_revoked(session=session, user=user, claims=claims)
+        ):
+            user = None
     if user is None or not user.is_active:
         raise _unauthorized("invalid or expired credentials: log in again or use a valid API key")
     return user

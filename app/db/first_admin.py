@@ -31,22 +31,30 @@ async def ensure_first_admin(
     """
     if not (settings.admin_username and settings.admin_password):
         return
+    admin: UserCreate | None = None
+    unusable: ValueError | None = None
     try:
         admin = UserCreate(
             username=settings.admin_username, password=settings.admin_password, role=Role.ADMIN
         )
     except ValidationError as exc:
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
-        raise ValueError(
+        unusable = ValueError(
             f"FLOWFORGE_ADMIN_USERNAME / FLOWFORGE_ADMIN_PASSWORD are not usable ({problems})"
-        ) from None
+        )
     try:
         async with sessions() as session:
-            if await get_user_by_username(session=session, username=admin.username):
+            # An existing admin is left as it is, so a password set before
+            # today's password rules keeps working.
+            if await get_user_by_username(session=session, username=settings.admin_username):
                 return
+            if admin is None:
+                raise unusable or ValueError("FLOWFORGE_ADMIN_* are not usable")
             await create_user(session=session, user_create=admin)
             logger.info("created admin user %r", settings.admin_username)
     except AlreadyExists:
         pass  # another API process created it at the same moment
     except (SQLAlchemyError, OSError) as exc:
+        if unusable is not None:
+            raise unusable from None
         logger.error("could not create the first admin: %s", exc)

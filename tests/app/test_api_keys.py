@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlmodel import select
 
 from app.core.state import AppState
 from app.db.models.api_key import ApiKey
 from app.security import hash_api_key
-from tests.support.api import API, Actor
+from tests.support.api import API, Actor, create_workflow, definition
 
 
 async def _new_key(http: httpx.AsyncClient, actor: Actor, name: str = "ci") -> dict[str, str]:
@@ -86,3 +89,102 @@ async def test_key_list_is_paginated(http: httpx.AsyncClient, editor: Actor) -> 
         if cursor is None:
             break
     assert seen == list(reversed(ids))
+
+
+async def _scoped_key(
+    http: httpx.AsyncClient, actor: Actor, *scopes: str, **extra: object
+) -> dict[str, str]:
+    response = await http.post(
+        f"{API}/api-keys", json={"scopes": list(scopes), **extra}, headers=actor.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["scopes"] == list(scopes)
+    return {"Authorization": f"Bearer {response.json()['key']}"}
+
+
+async def test_a_read_only_key_cannot_change_workflows_or_start_runs(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow = await create_workflow(http, editor)
+    key = await _scoped_key(http, editor, "read")
+
+    listed = await http.get(f"{API}/workflows", headers=key)
+    created = await http.post(f"{API}/workflows", json={"definition": definition()}, headers=key)
+    started = await http.post(f"{API}/workflows/{workflow['id']}/runs", json={}, headers=key)
+    deleted = await http.delete(f"{API}/workflows/{workflow['id']}", headers=key)
+
+    assert listed.status_code == 200
+    assert (created.status_code, deleted.status_code, started.status_code) == (403, 403, 403)
+    assert "'manage' scope" in created.json()["detail"]
+    assert "'run' scope" in started.json()["detail"]
+
+
+async def test_a_run_key_starts_runs_but_cannot_change_workflows(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow = await create_workflow(http, editor)
+    key = await _scoped_key(http, editor, "run")
+
+    started = await http.post(f"{API}/workflows/{workflow['id']}/runs", json={}, headers=key)
+    changed = await http.post(f"{API}/workflows", json={"definition": definition()}, headers=key)
+    read = await http.get(f"{API}/workflows", headers=key)
+
+    assert started.status_code == 202, started.text
+    assert changed.status_code == 403
+    assert read.status_code == 403
+    assert "'read' scope" in read.json()["detail"]
+
+
+async def test_an_expired_key_is_refused(
+    http: httpx.AsyncClient, app_state: AppState, viewer: Actor
+) -> None:
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    response = await http.post(f"{API}/api-keys", json={"expires_at": soon}, headers=viewer.headers)
+    assert response.status_code == 201, response.text
+    key = {"Authorization": f"Bearer {response.json()['key']}"}
+    assert (await http.get(f"{API}/auth/me", headers=key)).status_code == 200
+    # The hour passes (set in the database: no test waits an hour).
+    async with app_state.sessions() as session:
+        row = await session.get(ApiKey, uuid.UUID(response.json()["id"]))
+        assert row is not None
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        session.add(row)
+        await session.commit()
+
+    assert (await http.get(f"{API}/auth/me", headers=key)).status_code == 401
+
+
+async def test_a_key_cannot_be_made_expired_or_with_unknown_scopes(
+    http: httpx.AsyncClient, viewer: Actor
+) -> None:
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    response = await http.post(
+        f"{API}/api-keys", json={"expires_at": past, "scopes": ["root"]}, headers=viewer.headers
+    )
+    assert response.status_code == 422
+    assert {e["path"] for e in response.json()["errors"]} == {"/body/expires_at", "/body/scopes/0"}
+
+
+async def test_a_limited_key_cannot_mint_itself_a_wider_or_longer_one(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    key = await _scoped_key(http, editor, "manage", expires_at=later)
+
+    wider = await http.post(f"{API}/api-keys", json={}, headers=key)
+    same = await http.post(
+        f"{API}/api-keys", json={"scopes": ["manage"], "expires_at": later}, headers=key
+    )
+
+    assert wider.status_code == 422
+    assert {e["path"] for e in wider.json()["errors"]} == {"/body/scopes", "/body/expires_at"}
+    assert same.status_code == 201, same.text
+
+
+async def test_the_codec_refuses_an_admin_key_without_manage(
+    http: httpx.AsyncClient, admin: Actor
+) -> None:
+    key = await _scoped_key(http, admin, "read", "run")
+    response = await http.post(f"{API}/codec/decode", json={"payloads": []}, headers=key)
+    assert response.status_code == 403
+    assert "'manage' scope" in response.json()["detail"]

@@ -14,7 +14,8 @@ import pytest
 
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
-from app.security import TokenSigner
+from app.db.models.user import Role, User
+from app.security import TokenSigner, hash_password
 from tests.support.api import (
     ADMIN_USERNAME,
     API,
@@ -230,3 +231,58 @@ async def _loop_lag(busy: Awaitable[T]) -> tuple[float, T]:
         await asyncio.sleep(0.01)
         lag += max(0.0, time.monotonic() - began - 0.01)
     return lag, await task
+
+
+async def _user_from_before_the_password_rules(app_state: AppState, password: str) -> str:
+    """A user stored with a password today's rules refuse, as an older FlowForge allowed."""
+    async with app_state.sessions() as session:
+        user = User(
+            username=f"old-{uuid.uuid4().hex[:10]}",
+            role=Role.ADMIN,
+            hashed_password=hash_password(password),
+        )
+        session.add(user)
+        await session.commit()
+        return user.username
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("short-pw-11", "at least 12 characters"),
+        ("Password1234!", "most common passwords"),
+        ("qwertyuiop123", "most common passwords"),
+        ("abcabcabcabc", "repeated"),
+    ],
+)
+async def test_a_weak_password_is_refused_naming_the_field_and_why(
+    http: httpx.AsyncClient, admin: Actor, password: str, why: str
+) -> None:
+    response = await http.post(
+        f"{API}/users",
+        json={"username": f"weak-{uuid.uuid4().hex[:8]}", "password": password},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["path"] == "/body/password"
+    assert why in error["message"]
+
+
+async def test_a_password_from_before_the_rules_still_logs_in(
+    http: httpx.AsyncClient, app_state: AppState
+) -> None:
+    username = await _user_from_before_the_password_rules(app_state, "eight-ch")
+    actor = await login(http, username, "eight-ch")
+    assert actor.role == "admin"
+
+
+async def test_a_first_admin_from_before_the_rules_still_starts_and_logs_in(
+    http: httpx.AsyncClient, app_state: AppState
+) -> None:
+    username = await _user_from_before_the_password_rules(app_state, "short-pw")
+    settings = app_state.settings.model_copy(
+        update={"admin_username": username, "admin_password": "short-pw"}
+    )
+    await ensure_first_admin(settings, app_state.sessions)  # no ValueError: it exists
+    assert (await login(http, username, "short-pw")).role == "admin"

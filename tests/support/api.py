@@ -70,6 +70,10 @@ def make_settings(
         "run_events_max_seconds": 3.0,
         # Schedules that fire every few seconds show their runs within a test.
         "quota_min_schedule_interval": 1.0,
+        # Every test logs in from the same address, and one logs a user in twenty
+        # times at once; the throttle's own tests use an app of their own.
+        "login_free_attempts": 50,
+        "login_address_free_attempts": 10_000,
         **extra,
     }
     return Settings(**values)
@@ -79,10 +83,21 @@ async def started(
     app: FastAPI, *, raise_app_exceptions: bool = True
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Run ``app``'s lifespan and yield a client talking to it in-process."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-        async with httpx.AsyncClient(transport=transport, base_url="http://flowforge.test") as http:
-            yield http
+    async with (
+        app.router.lifespan_context(app),
+        client_of(app, raise_app_exceptions=raise_app_exceptions) as http,
+    ):
+        yield http
+
+
+def client_of(
+    app: FastAPI, *, address: str = "127.0.0.1", raise_app_exceptions: bool = True
+) -> httpx.AsyncClient:
+    """A client of the in-process ``app`` (lifespan already running), calling from ``address``."""
+    transport = httpx.ASGITransport(
+        app=app, raise_app_exceptions=raise_app_exceptions, client=(address, 50_000)
+    )
+    return httpx.AsyncClient(transport=transport, base_url="http://flowforge.test")
 
 
 @contextlib.asynccontextmanager

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
 
 from app.api.deps import SessionDep, StateDep, user_for_credential
-from app.db.crud.users import authenticate
+from app.api.login import throttled_login
 from app.db.models.user import Role, User
 from app.errors import ApiError, ErrorItem, pointer
 from interpreter.contract.codec import PayloadUnreadable
@@ -190,7 +190,7 @@ async def sign_in(
     password: Annotated[str, Form(max_length=1000)],
 ) -> HTMLResponse:
     """Check an admin's password and set the codec session cookie (401/403 otherwise)."""
-    user = await authenticate(session=session, username=username, password=password)
+    user = await throttled_login(request, state, session, username, password)
     if user is None or not user.is_active:
         page = _FORM.format(message="Wrong username or password.")
         return HTMLResponse(page, status_code=401)

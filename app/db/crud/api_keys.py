@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.crud.pages import Position, newest_first
 from app.db.models.api_key import ApiKey, ApiKeyCreate
+from app.db.models.common import utcnow
 from app.db.models.user import User
 from app.security import hash_api_key, new_api_key
 
@@ -26,6 +27,8 @@ async def create_api_key(
         user_id=user.id,
         key_hash=hash_api_key(key),
         prefix=key[:_SHOWN_PREFIX],
+        scopes=[str(scope) for scope in key_create.scopes],
+        expires_at=key_create.expires_at,
     )
     session.add(row)
     await session.commit()
@@ -53,9 +56,15 @@ async def delete_api_key(*, session: AsyncSession, api_key: ApiKey) -> None:
     await session.commit()
 
 
-async def user_for_api_key(*, session: AsyncSession, key: str) -> User | None:
-    """The user a presented key belongs to, or None for an unknown key."""
+async def user_for_api_key(*, session: AsyncSession, key: str) -> tuple[User, ApiKey] | None:
+    """The user a presented key belongs to, and the key; None for an unknown or expired key."""
     result = await session.exec(
-        select(User).join(ApiKey).where(ApiKey.key_hash == hash_api_key(key))
+        select(User, ApiKey)
+        .join(ApiKey)
+        .where(
+            ApiKey.key_hash == hash_api_key(key),
+            or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > utcnow()),
+        )
     )
-    return result.first()
+    found = result.first()
+    return None if found is None else (found[0], found[1])

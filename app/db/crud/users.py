@@ -1,4 +1,4 @@
-"""Users: creation, lookup, login."""
+"""Users: creation, lookup, login, password changes and disabling."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.crud.tokens import revoke_all_tokens
 from app.db.errors import AlreadyExists
 from app.db.models.user import User, UserCreate
 from app.security import hash_password_off_loop, verify_password_off_loop
@@ -53,4 +54,27 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
         session.add(user)
         await session.commit()
         await session.refresh(user)
+    return user
+
+
+async def change_password(*, session: AsyncSession, user: User, password: str) -> User:
+    """Set ``user``'s password and revoke every access token issued before; commits."""
+    user.hashed_password = await hash_password_off_loop(password)
+    revoke_all_tokens(user)
+    session.add(user)
+    await session.commit()
+    await session.refresh(user)
+    return user
+
+
+async def update_user(*, session: AsyncSession, user: User, is_active: bool | None) -> User:
+    """Apply an admin's change; disabling revokes every access token; commits."""
+    if is_active is not None and is_active != user.is_active:
+        user.is_active = is_active
+        # Revoked on re-enabling too would be too late: a token from before
+        # the disabling must not come back to life.
+        revoke_all_tokens(user)
+    session.add(user)
+    await session.commit()
+    await session.refresh(user)
     return user

@@ -6,7 +6,9 @@ from app.db.models.api_key import ApiKey
 from app.db.models.circuit_breaker import CircuitBreaker
 from app.db.models.delivery import WebhookDelivery
 from app.db.models.hook import WebhookHook, WebhookHookReplay
+from app.db.models.login_attempt import LoginAttempt
 from app.db.models.quota import RunStartWindow
+from app.db.models.revoked_token import RevokedToken
 from app.db.models.run import RunRecord
 from app.db.models.secret import Secret
 from app.db.models.template import WorkflowTemplate
@@ -16,6 +18,8 @@ from app.db.models.workflow import Workflow, WorkflowVersion
 __all__ = [
     "ApiKey",
     "CircuitBreaker",
+    "LoginAttempt",
+    "RevokedToken",
     "Role",
     "RunRecord",
     "RunStartWindow",

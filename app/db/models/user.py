@@ -6,10 +6,13 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import CheckConstraint, String
 from sqlmodel import Field, SQLModel
 
 from app.db.models.common import timestamp
+from app.security import PASSWORD_MIN_LENGTH, password_problem
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
 
@@ -34,10 +37,27 @@ class UserBase(SQLModel):
     role: Role = Role.VIEWER
 
 
-class UserCreate(UserBase):
-    """A new user: a username no one has, a role (``viewer`` if omitted) and a password."""
+def checked_new_password(password: str) -> str:
+    """``password`` if it may be chosen as a new one.
 
-    password: str = Field(min_length=8, max_length=128)
+    Raises:
+        PydanticCustomError: ``weak_password``, saying why (too short or too common).
+    """
+    problem = password_problem(password)
+    if problem is not None:
+        raise PydanticCustomError("weak_password", problem)
+    return password
+
+
+class UserCreate(UserBase):
+    """A new user: a username no one has, a role (``viewer`` if omitted) and a password.
+
+    The password has at least 12 characters and is not a common one.
+    """
+
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=128)
+
+    _check_password = field_validator("password")(checked_new_password)
 
 
 class User(UserBase, table=True):
@@ -45,6 +65,8 @@ class User(UserBase, table=True):
 
     Attributes:
         is_active: An inactive user can neither log in nor use an access token or API key.
+        tokens_valid_after: Access tokens issued before this are revoked (set
+            by a password change and by disabling the user).
     """
 
     __tablename__ = "users"
@@ -59,6 +81,7 @@ class User(UserBase, table=True):
     hashed_password: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = timestamp()
+    tokens_valid_after: datetime | None = timestamp(nullable=True)
 
 
 class UserPublic(UserBase):
@@ -67,3 +90,18 @@ class UserPublic(UserBase):
     id: uuid.UUID
     is_active: bool
     created_at: datetime
+
+
+class PasswordChange(SQLModel):
+    """A user's new password, given with the current one."""
+
+    current_password: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=128)
+
+    _check_password = field_validator("password")(checked_new_password)
+
+
+class UserUpdate(SQLModel):
+    """What an admin changes about a user; fields left out stay as they are."""
+
+    is_active: bool | None = None

@@ -1,8 +1,8 @@
 """Per-owner run start quota: one fixed one-minute window per owner.
 
 Revision ID: 0008
-Revises: 0006
-Create Date: 2026-12-09
+Revises: 0007
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
