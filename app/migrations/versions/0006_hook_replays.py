@@ -7,7 +7,7 @@ owner opts out explicitly with ``PATCH /webhooks/{id}``).
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-02
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations

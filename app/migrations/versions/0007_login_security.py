@@ -7,7 +7,7 @@ until they expire.
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-03
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
