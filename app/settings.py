@@ -13,12 +13,11 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode
 
 from interpreter.contract.run import RunOptions
 from interpreter.run_proof import KEY_HELP as RUN_KEY_HELP
 from interpreter.secret_box import KEY_HELP
-from interpreter.settings import CommonSettings, FlatEnv, FlowForgeSettings
+from interpreter.settings import CommaList, CommonSettings, FlatEnv, FlowForgeSettings
 
 RUN_LIMIT_VARIABLES = {
     "default_max_concurrency": "FLOWFORGE_RUN_DEFAULT_MAX_CONCURRENCY",
@@ -67,7 +66,7 @@ class TemporalUiSettings(FlowForgeSettings):
             "one given, else its dev server's UI."
         ),
     )
-    temporal_ui_origins: Annotated[list[str], NoDecode] = Field(
+    temporal_ui_origins: CommaList = Field(
         default_factory=lambda: ["http://127.0.0.1:8233", "http://localhost:8233"],
         description=(
             "Comma-separated origins the Temporal Web UI is served from: the browser may "
@@ -76,12 +75,11 @@ class TemporalUiSettings(FlowForgeSettings):
         ),
     )
 
-    @field_validator("temporal_ui_origins", mode="before")
+    @field_validator("temporal_ui_origins")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
-        return value
+    def _bare_origins(cls, value: list[str]) -> list[str]:
+        # A browser sends its Origin without a trailing slash.
+        return [origin.rstrip("/") for origin in value]
 
 
 class HeaderLimitSettings(FlowForgeSettings):

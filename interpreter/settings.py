@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import (
@@ -45,6 +45,17 @@ from interpreter.secret_box import KEY_HELP, parse_key, shared_key_file
 ENV_PREFIX = "FLOWFORGE_"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def split_commas(value: object) -> object:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``; a list (set in code) is left as it is."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
+"""A setting read from the environment as a comma-separated list."""
 
 PAYLOAD_KEY_FILE = "payload_key"
 """Where, under the data directory, a dev or test payload key is kept when none is configured."""
@@ -186,7 +197,7 @@ class CommonSettings(FlowForgeSettings):
             "Required in prod while `FLOWFORGE_PAYLOAD_ENCRYPTION` is on."
         ),
     )
-    payload_previous_keys: Annotated[list[str], NoDecode] = Field(
+    payload_previous_keys: CommaList = Field(
         default_factory=list,
         description=(
             "Comma-separated keys that sealed payloads before `FLOWFORGE_PAYLOAD_KEY` did: "
@@ -203,7 +214,7 @@ class CommonSettings(FlowForgeSettings):
             "in prod."
         ),
     )
-    run_signing_previous_keys: Annotated[list[str], NoDecode] = Field(
+    run_signing_previous_keys: CommaList = Field(
         default_factory=list,
         description=(
             "Comma-separated former `FLOWFORGE_RUN_SIGNING_KEY`s that still verify (never "
@@ -252,13 +263,6 @@ class CommonSettings(FlowForgeSettings):
     def _valid_secrets_key(cls, value: str) -> str:
         if value:
             parse_key(value)  # a bad key stops startup, not the first secret use
-        return value
-
-    @field_validator("payload_previous_keys", "run_signing_previous_keys", mode="before")
-    @classmethod
-    def _split_keys(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("payload_key", "payload_previous_keys")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode
 
 from interpreter.activities.script.sandbox import ScriptIsolation
 from interpreter.egress import labelled, parse_endpoint
 from interpreter.run_proof import KEY_HELP as RUN_KEY_HELP
 from interpreter.secret_box import KEY_HELP
-from interpreter.settings import CommonSettings
+from interpreter.settings import CommaList, CommonSettings
 
 
 class WorkerSettings(CommonSettings):
@@ -23,7 +20,7 @@ class WorkerSettings(CommonSettings):
     max_concurrent_workflow_tasks: int = Field(
         default=100, ge=1, description="Workflow task slots of this worker process."
     )
-    egress_allow: Annotated[list[str], NoDecode] = Field(
+    egress_allow: CommaList = Field(
         default_factory=list,
         description=(
             "Comma-separated CIDRs, addresses and host names the SSRF guard lets through "
@@ -32,7 +29,7 @@ class WorkerSettings(CommonSettings):
             "addresses stay refused (see `FLOWFORGE_EGRESS_ALLOW_STACK`)."
         ),
     )
-    stack_addresses: Annotated[list[str], NoDecode] = Field(
+    stack_addresses: CommaList = Field(
         default_factory=list,
         description=(
             "Comma-separated `host:port` (or `host`: every port) where more of the FlowForge "
@@ -41,7 +38,7 @@ class WorkerSettings(CommonSettings):
             "`FlowForge API=127.0.0.1:8000`. Nodes may never call them."
         ),
     )
-    egress_allow_stack: Annotated[list[str], NoDecode] = Field(
+    egress_allow_stack: CommaList = Field(
         default_factory=list,
         description=(
             "Comma-separated `host:port` of the stack that nodes may call on purpose (e.g. "
@@ -136,13 +133,6 @@ class WorkerSettings(CommonSettings):
             "how long an activity takes to see a cancellation."
         ),
     )
-
-    @field_validator("egress_allow", "stack_addresses", "egress_allow_stack", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
     @field_validator("egress_allow", "stack_addresses", "egress_allow_stack")
     @classmethod
