@@ -58,16 +58,24 @@ class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings, Header
     def _fix_side_ports(self) -> DevSettings:
         # Left to the server, these ports would be random and unknown to the worker,
         # whose egress guard must refuse every port the stack listens on.
-        host = self.temporal_address.rpartition(":")[0] or "127.0.0.1"
+        host, _, frontend = self.temporal_address.rpartition(":")
+        # The ports the stack is told to use are not bound yet: a probe may be handed
+        # one of them, so those are skipped.
+        taken = {self.temporal_ui_port, self.api_port, self.worker_metrics_port}
+        taken |= {int(frontend)} if frontend.isdigit() else set()
+        taken |= {self.temporal_http_port, self.temporal_metrics_port}
         if not self.temporal_http_port:
-            self.temporal_http_port = _free_port(host)
+            self.temporal_http_port = _free_port(host or "127.0.0.1", taken)
+            taken.add(self.temporal_http_port)
         if not self.temporal_metrics_port:
-            self.temporal_metrics_port = _free_port(host)
+            self.temporal_metrics_port = _free_port(host or "127.0.0.1", taken)
         return self
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host.strip("[]"), 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _free_port(host: str, taken: set[int]) -> int:
+    while True:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host.strip("[]"), 0))
+            port: int = probe.getsockname()[1]
+        if port not in taken:
+            return port

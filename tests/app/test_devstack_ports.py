@@ -41,3 +41,14 @@ def test_configured_side_ports_are_kept() -> None:
 def test_the_apis_uvicorn_caps_the_request_head_above_the_header_limit() -> None:
     argv = api_argv(DevSettings(max_header_bytes=20_000))
     assert int(_flag(argv, "--h11-max-incomplete-event-size")) > 20_000
+
+
+def test_chosen_side_ports_never_take_a_port_the_stack_was_told_to_use() -> None:
+    # The ports the stack is told to use are not bound when the side ports are
+    # probed, so a probe could be handed one of them; the choice must skip them.
+    for _ in range(20):
+        settings = DevSettings(TEMPORAL_ADDRESS="127.0.0.1:7233")
+        told = {7233, settings.temporal_ui_port, settings.api_port, settings.worker_metrics_port}
+        assert settings.temporal_http_port not in told
+        assert settings.temporal_metrics_port not in told
+        assert settings.temporal_http_port != settings.temporal_metrics_port
