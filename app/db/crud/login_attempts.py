@@ -123,11 +123,14 @@ async def attempt_succeeded(*, session: AsyncSession, username: Key, others: Seq
     does not clear the failures an address ran up against other names.
     """
     table = LoginAttempt.__table__  # type: ignore[attr-defined]
-    await session.exec(delete(table).where(table.c.kind == username[0], table.c.key == username[1]))
-    for kind, key in others:
-        await session.exec(
-            update(table)
-            .where(table.c.kind == kind, table.c.key == key)
-            .values(failures=func.greatest(table.c.failures - 1, 0))
-        )
+    # Rows are touched in key order, as begin_attempt locks them: in any other
+    # order two concurrent logins of one user deadlock each other.
+    for kind, key in sorted({username, *others}):
+        where = (table.c.kind == kind, table.c.key == key)
+        if (kind, key) == username:
+            await session.exec(delete(table).where(*where))
+        else:
+            await session.exec(
+                update(table).where(*where).values(failures=func.greatest(table.c.failures - 1, 0))
+            )
     await session.commit()
