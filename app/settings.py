@@ -217,6 +217,28 @@ class Settings(
         description="A username or address with no login attempt for this long starts over.",
     )
 
+    # Self-registration (POST /auth/register), off unless turned on.
+    registration_enabled: bool = Field(
+        default=False,
+        description=(
+            "Anyone may create an account with `POST /auth/register` (false: only admins "
+            "create users, and the route answers 403)."
+        ),
+    )
+    registration_role: Literal["editor", "viewer"] = Field(
+        default="editor",
+        description="The role a self-registered user gets (never admin).",
+    )
+    registration_free_per_address: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Accounts one client address may register within "
+            "`FLOWFORGE_LOGIN_FORGET_AFTER_HOURS` before each further one waits a growing "
+            "delay (429 with `Retry-After`), as failed logins do."
+        ),
+    )
+
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body (413 past it)."
     )

@@ -69,3 +69,32 @@ async def throttled_login(
     if user is not None:
         await attempt_succeeded(session=session, username=user_key, others=[address_key])
     return user
+
+
+async def throttled_registration(request: Request, state: AppState, session: AsyncSession) -> None:
+    """Count a self-registration against the client's address.
+
+    Each one counts, succeeded or not; past ``FLOWFORGE_REGISTRATION_FREE_PER_ADDRESS``
+    each further one waits a growing delay, like failed logins.
+
+    Raises:
+        ApiError: 429 with ``Retry-After`` while the address is locked.
+    """
+    settings = state.settings
+    policy = ThrottlePolicy(
+        free_attempts={AttemptKind.ADDRESS: settings.registration_free_per_address},
+        delay=settings.login_delay_seconds,
+        max_delay=settings.login_max_delay_seconds,
+        forget_after=timedelta(hours=settings.login_forget_after_hours),
+    )
+    # Its own counter: registering is not a failed login, and must not lock logins out.
+    host = request.client.host if request.client else "unknown"
+    wait = await begin_attempt(
+        session=session, policy=policy, keys=[(AttemptKind.ADDRESS, f"register {host}")]
+    )
+    if wait:
+        raise ApiError(
+            429,
+            f"too many accounts registered from this address: retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )

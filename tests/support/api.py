@@ -102,7 +102,7 @@ def client_of(
 
 @contextlib.asynccontextmanager
 async def quota_api(settings: Settings, **quotas: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A second app on ``settings``'s database, Temporal and keys, with other ``quotas``.
+    """A second app on ``settings``'s database, Temporal and keys, with other settings (quotas, switches).
 
     Tokens of the session's app work in it (same data_dir, so the same JWT key).
     """

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.crud.pages import Position, newest_first
 from app.db.crud.tokens import revoke_all_tokens
 from app.db.errors import AlreadyExists
-from app.db.models.user import User, UserCreate
+from app.db.models.user import Role, User, UserCreate
 from app.security import hash_password_off_loop, verify_password_off_loop
 
 
@@ -67,12 +69,37 @@ async def change_password(*, session: AsyncSession, user: User, password: str) -
     return user
 
 
-async def update_user(*, session: AsyncSession, user: User, is_active: bool | None) -> User:
-    """Apply an admin's change; disabling revokes every access token; commits."""
+async def list_users(
+    *, session: AsyncSession, q: str | None, limit: int, after: Position | None
+) -> Sequence[User]:
+    """Up to ``limit`` users, newest first; with ``q``, those whose username contains it."""
+    statement = select(User)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(col(User.username).ilike(f"%{escaped}%", escape="\\"))
+    result = await session.exec(newest_first(statement, User, after).limit(limit))
+    return result.all()
+
+
+async def update_user(
+    *,
+    session: AsyncSession,
+    user: User,
+    is_active: bool | None = None,
+    role: Role | None = None,
+    password: str | None = None,
+) -> User:
+    """Apply an admin's change; disabling or a new password revokes every access token; commits."""
     if is_active is not None and is_active != user.is_active:
         user.is_active = is_active
         # Revoked on re-enabling too would be too late: a token from before
         # the disabling must not come back to life.
+        revoke_all_tokens(user)
+    if role is not None:
+        # Roles are read from the database on each request: no token to revoke.
+        user.role = role
+    if password is not None:
+        user.hashed_password = await hash_password_off_loop(password)
         revoke_all_tokens(user)
     session.add(user)
     await session.commit()

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import CheckConstraint, String
 from sqlmodel import Field, SQLModel
@@ -101,7 +101,52 @@ class PasswordChange(SQLModel):
     _check_password = field_validator("password")(checked_new_password)
 
 
+class UserRegister(SQLModel):
+    """A new account asked for by its own user: a username no one has and a password.
+
+    The role is the server's choice (``FLOWFORGE_REGISTRATION_ROLE``), never the caller's.
+    """
+
+    username: str = Field(min_length=3, max_length=64, schema_extra={"pattern": USERNAME_PATTERN})
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=128)
+
+    _check_password = field_validator("password")(checked_new_password)
+
+
 class UserUpdate(SQLModel):
-    """What an admin changes about a user; fields left out stay as they are."""
+    """What an admin changes about a user; fields left out stay as they are.
+
+    Attributes:
+        is_active: False disables the user (and revokes their tokens); true enables them.
+        disabled: The same switch the other way round (``disabled: true`` is
+            ``is_active: false``); give one of the two.
+        role: The user's new role; takes effect on their next request.
+        password: A new password for the user; revokes every token issued before.
+    """
 
     is_active: bool | None = None
+    disabled: bool | None = None
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=PASSWORD_MIN_LENGTH, max_length=128)
+
+    _check_password = field_validator("password")(
+        lambda value: None if value is None else checked_new_password(value)
+    )
+
+    @model_validator(mode="after")
+    def _one_switch(self) -> UserUpdate:
+        if (
+            self.is_active is not None
+            and self.disabled is not None
+            and self.is_active == self.disabled
+        ):
+            raise PydanticCustomError(
+                "contradictory", "is_active and disabled disagree: give only one of them"
+            )
+        return self
+
+    def active(self) -> bool | None:
+        """Whether the user is to be active, if this update says."""
+        if self.disabled is not None:
+            return not self.disabled
+        return self.is_active
