@@ -102,7 +102,9 @@ def client_of(
 
 @contextlib.asynccontextmanager
 async def quota_api(settings: Settings, **quotas: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A second app on ``settings``'s database, Temporal and keys, with other settings (quotas, switches).
+    """A second app on ``settings``'s database, Temporal and keys, with other settings.
+
+    ``quotas`` are any settings (quotas, switches such as self-registration).
 
     Tokens of the session's app work in it (same data_dir, so the same JWT key).
     """
