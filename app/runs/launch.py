@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +13,14 @@ from app.core.state import AppState
 from app.db.crud.runs import get_run_record, record_run
 from app.db.models.run import RunRecord
 from app.db.models.workflow import Workflow
+from app.errors import ApiError, ErrorItem
 from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.pinning import pinned_run_input
 from app.runs.quotas import check_run_start
 from app.runs.start import Started, start_once
 from interpreter.contract.run import RunInput
 from interpreter.contract.signing import sign_run
+from interpreter.run_proof import canonical_json
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,37 @@ async def launch_run(
     )
 
 
+def input_digest(value: Any) -> str:
+    """sha256 (hex) of a run input's canonical JSON."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+class IdempotencyKeyReused(ApiError):
+    """422 ``idempotency_key_reused``: the key already started a run with another input."""
+
+
+def refuse_reused_key(known: RunRecord, digest: str | None) -> None:
+    """Refuse a start whose idempotency key already started a run with another input.
+
+    Raises:
+        IdempotencyKeyReused: naming the run the key started.
+    """
+    if known.input_digest is None or known.input_digest == digest:
+        return
+    raise IdempotencyKeyReused(
+        422,
+        f"this Idempotency-Key already started run {known.run_id} with another input: "
+        "send that input again to get that run, or use a new key for a new run",
+        errors=[
+            ErrorItem(
+                path="/header/idempotency-key",
+                code="idempotency_key_reused",
+                message=f"used for run {known.run_id} with another input",
+            )
+        ],
+    )
+
+
 async def start_and_index(
     *,
     client: Client,
@@ -94,10 +128,14 @@ async def start_and_index(
             run starts per minute (:func:`app.runs.quotas.check_run_start`).
     """
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
-    if idempotency_key is None or await get_run_record(session=session, run_id=run_id) is None:
+    digest = input_digest(run.input) if idempotency_key else None
+    known = await get_run_record(session=session, run_id=run_id) if idempotency_key else None
+    if known is None:
         await check_run_start(
             client=client, session=session, state=state, owner_id=workflow.owner_id
         )
+    else:
+        refuse_reused_key(known, digest)
     run = sign_run(run, run_id, state.settings.run_keys())
     trigger = run.meta.trigger
     started = await start_once(
@@ -115,8 +153,14 @@ async def start_and_index(
         owner_id=workflow.owner_id,
         trigger=trigger,
         idempotency_key=idempotency_key,
+        input_digest=digest,
     )
     await record_run(session=session, record=record)
+    if known is None and idempotency_key is not None and not started.created:
+        # A concurrent start with the same key won the race: it is the one indexed.
+        winner = await get_run_record(session=session, run_id=run_id)
+        if winner is not None:
+            refuse_reused_key(winner, digest)
     if started.created:
         state.metrics.runs_started.labels(trigger).inc()
     return Launched(version=run.meta.version, started=started)

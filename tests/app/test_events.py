@@ -78,6 +78,18 @@ async def test_an_idempotency_key_fans_out_once(http: httpx.AsyncClient, editor:
     }
 
 
+async def test_an_idempotency_key_with_another_payload_is_422(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    event = f"order.placed.{uuid.uuid4().hex[:8]}"
+    await create_workflow(http, editor, _listening(event))
+    key = f"evt-{uuid.uuid4().hex}"
+    assert (await _send(http, editor, event, {"n": 1}, key)).status_code == 202
+    other = await _send(http, editor, event, {"n": 2}, key)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["code"] == "idempotency_key_reused"
+
+
 async def test_a_workflow_whose_schema_the_payload_breaks_is_skipped(
     http: httpx.AsyncClient, editor: Actor
 ) -> None:

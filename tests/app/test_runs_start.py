@@ -134,6 +134,26 @@ async def test_same_idempotency_key_returns_the_same_run(
     assert sorted(r.idempotency_key or "" for r in rows) == ["43", "order-42"]
 
 
+async def test_the_same_key_with_another_input_is_422_naming_the_first_run(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor, waiting_definition())
+    url = f"{API}/workflows/{created['id']}/runs"
+    headers = {**editor.headers, "Idempotency-Key": f"order-{uuid.uuid4().hex}"}
+    first = await http.post(url, json={"input": {"amount": 10, "currency": "EUR"}}, headers=headers)
+    assert first.status_code == 202, first.text
+
+    other = await http.post(url, json={"input": {"amount": 99}}, headers=headers)
+
+    assert other.status_code == 422
+    assert first.json()["run_id"] in other.json()["detail"]
+    [error] = other.json()["errors"]
+    assert (error["path"], error["code"]) == ("/header/idempotency-key", "idempotency_key_reused")
+    # The same input, keys reordered, is the same start.
+    same = await http.post(url, json={"input": {"currency": "EUR", "amount": 10}}, headers=headers)
+    assert (same.status_code, same.json()["run_id"]) == (200, first.json()["run_id"])
+
+
 async def test_same_key_for_another_workflow_is_another_run(
     http: httpx.AsyncClient, editor: Actor
 ) -> None:

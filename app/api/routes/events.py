@@ -11,7 +11,7 @@ from app.api.deps import EditorUser, SessionDep, StateDep, TemporalDep, idempote
 from app.db.crud.event_targets import workflows_for_event
 from app.db.models.user import Role
 from app.errors import ApiError
-from app.runs.launch import launch_run
+from app.runs.launch import IdempotencyKeyReused, launch_run
 
 router = APIRouter(tags=["events"])
 
@@ -100,6 +100,8 @@ async def send_event(
                 idempotency_key=f"event:{idempotency_key}" if idempotency_key else None,
                 trigger="event",
             )
+        except IdempotencyKeyReused:
+            raise
         except ApiError as exc:
             if exc.status_code != 422:  # the payload does not fit this workflow
                 raise

@@ -7,7 +7,6 @@ deletion); every definition lives in an immutable ``workflow_versions`` row.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -22,12 +21,12 @@ from app.db.models.common import utcnow
 from app.db.models.user import User
 from app.db.models.workflow import Workflow, WorkflowVersion
 from interpreter.dsl.definition import Definition
+from interpreter.run_proof import canonical_json
 
 
 def content_hash(definition: dict[str, Any]) -> str:
     """sha256 of the definition's canonical JSON (sorted keys, no whitespace)."""
-    canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(definition)).hexdigest()
 
 
 def _name_taken(name: str) -> AlreadyExists:

@@ -28,4 +28,7 @@ class RunRecord(SQLModel, table=True):
     owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
     trigger: str = Field(default="api", max_length=50)
     idempotency_key: str | None = Field(default=None, max_length=200)
+    # sha256 of the run input's canonical JSON, for starts with an idempotency
+    # key: the same key with another input is refused. Null for runs from before.
+    input_digest: str | None = Field(default=None, max_length=64)
     created_at: datetime = timestamp()
