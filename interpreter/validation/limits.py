@@ -23,6 +23,8 @@ def limit_issues(
     max_wait: timedelta | None,
     max_signal_timeout: timedelta | None,
     max_for_each_items: int,
+    max_attempts: int = 0,
+    raw_defaults: Any = None,
     now: datetime | None = None,
 ) -> list[ValidationIssue]:
     """The nodes (for_each bodies included) whose static config exceeds a limit.
@@ -33,6 +35,9 @@ def limit_issues(
             may be (None: no limit).
         max_signal_timeout: Longest ``wait_for_signal`` timeout (None: no limit).
         max_for_each_items: Most items of a literal ``for_each`` list (0: no limit).
+        max_attempts: Most ``retry.max_attempts`` of a node or of the
+            definition's ``defaults`` (0: no limit).
+        raw_defaults: The definition's ``defaults`` as submitted.
         now: The time ``until`` is measured from (the current time if None).
     """
     moment = now or datetime.now(UTC)
@@ -49,24 +54,52 @@ def limit_issues(
             )
         elif node_type == "for_each" and max_for_each_items:
             issues += _items_issue(config, path, max_for_each_items)
+    if max_attempts:
+        holders = [(path, node) for path, node in _nodes(raw_nodes, "")]
+        if isinstance(raw_defaults, dict):
+            holders.insert(0, ("/defaults", raw_defaults))
+        for path, holder in holders:
+            issues += _attempts_issue(holder.get("retry"), f"{path}/retry", max_attempts)
     return issues
+
+
+def _nodes(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Pointer and object of every node, nested DAGs included."""
+    for index, node in enumerate(raw_nodes if isinstance(raw_nodes, list) else []):
+        if not isinstance(node, dict):
+            continue
+        path = f"{prefix}/nodes/{index}"
+        yield path, node
+        kind = kind_of(node["type"]) if isinstance(node.get("type"), str) else None
+        config = node.get("config")
+        if kind is None or not isinstance(config, dict):
+            continue
+        for sub in kind.sub_dag_fields:
+            body = config.get(sub.field)
+            if isinstance(body, dict):
+                yield from _nodes(body.get("nodes"), f"{path}/config/{sub.field}")
 
 
 def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Pointer, type and config of every node object, nested DAGs included."""
-    for index, node in enumerate(raw_nodes if isinstance(raw_nodes, list) else []):
-        if not isinstance(node, dict) or not isinstance(node.get("config"), dict):
-            continue
-        node_type, config = node.get("type"), node["config"]
-        path = f"{prefix}/nodes/{index}/config"
-        if not isinstance(node_type, str):
-            continue
-        yield path, node_type, config
-        kind = kind_of(node_type)
-        for sub in kind.sub_dag_fields if kind is not None else ():
-            body = config.get(sub.field)
-            if isinstance(body, dict):
-                yield from _configs(body.get("nodes"), f"{path}/{sub.field}")
+    for path, node in _nodes(raw_nodes, prefix):
+        node_type, config = node.get("type"), node.get("config")
+        if isinstance(node_type, str) and isinstance(config, dict):
+            yield f"{path}/config", node_type, config
+
+
+def _attempts_issue(retry: Any, path: str, limit: int) -> list[ValidationIssue]:
+    attempts = retry.get("max_attempts") if isinstance(retry, dict) else None
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts <= limit:
+        return []
+    return [
+        ValidationIssue(
+            path=f"{path}/max_attempts",
+            code="over_limit",
+            message=f"max_attempts {attempts} is more than the {limit} allowed "
+            "(FLOWFORGE_RUN_MAX_ATTEMPTS_CAP); use at most that",
+        )
+    ]
 
 
 def _show(limit: timedelta) -> str:

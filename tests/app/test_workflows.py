@@ -304,3 +304,45 @@ async def test_a_wait_of_99999999_days_is_refused_at_save_with_its_pointer(
     [error] = response.json()["errors"]
     assert (error["path"], error["code"]) == ("/nodes/0/config/duration", "over_limit")
     assert "FLOWFORGE_QUOTA_MAX_WAIT" in error["message"]
+
+
+async def test_max_attempts_over_the_cap_is_refused_at_save_wherever_it_is(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    body = definition(
+        nodes=[
+            {"id": "a", "type": "log", "config": {"message": "x"}, "retry": {"max_attempts": 50}},
+            {
+                "id": "each",
+                "type": "for_each",
+                "config": {
+                    "items": "[1, 2]",
+                    "body": {
+                        "nodes": [
+                            {
+                                "id": "inner",
+                                "type": "log",
+                                "config": {"message": "y"},
+                                "retry": {"max_attempts": 21},
+                            }
+                        ]
+                    },
+                },
+            },
+        ],
+        defaults={"retry": {"max_attempts": 1000}},
+    )
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body}, headers=editor.headers
+    )
+    assert response.status_code == 422, response.text
+    errors = {e["path"]: e for e in response.json()["errors"]}
+    assert set(errors) == {
+        "/defaults/retry/max_attempts",
+        "/nodes/0/retry/max_attempts",
+        "/nodes/1/config/body/nodes/0/retry/max_attempts",
+    }
+    assert "FLOWFORGE_RUN_MAX_ATTEMPTS_CAP" in errors["/nodes/0/retry/max_attempts"]["message"]
+    capped = {"id": "a", "type": "log", "config": {"message": "x"}, "retry": {"max_attempts": 20}}
+    at_cap = definition(nodes=[capped])
+    await create_workflow(http, editor, at_cap)
