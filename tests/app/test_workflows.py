@@ -159,9 +159,21 @@ async def test_update_creates_a_new_version(http: httpx.AsyncClient, editor: Act
     )
     assert response.status_code == 200
     assert (response.json()["version"], response.json()["active_version"]) == (2, 2)
+    assert (response.json()["new_version"], response.json()["renamed_from"]) == (True, None)
     read = (await http.get(f"{API}/workflows/{created['id']}", headers=editor.headers)).json()
     assert read["definition"] == changed
     assert read["description"] == "v2"
+
+
+async def test_an_update_that_renames_says_so(http: httpx.AsyncClient, editor: Actor) -> None:
+    created = await create_workflow(http, editor)
+    renamed = definition(name=f"{created['name']}-renamed")
+    response = await http.put(
+        f"{API}/workflows/{created['id']}", json={"definition": renamed}, headers=editor.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == renamed["name"]
+    assert response.json()["renamed_from"] == created["name"]
 
 
 async def test_update_with_activate_false_keeps_the_active_version(
@@ -189,6 +201,7 @@ async def test_repeating_an_update_adds_no_version(http: httpx.AsyncClient, edit
             f"{API}/workflows/{created['id']}", json={"definition": changed}, headers=editor.headers
         )
         assert response.json()["version"] == 2
+    assert response.json()["new_version"] is False
 
 
 async def test_update_to_a_taken_name_is_409(http: httpx.AsyncClient, editor: Actor) -> None:

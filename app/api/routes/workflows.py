@@ -20,6 +20,7 @@ from app.db.models.workflow import (
     WorkflowCreate,
     WorkflowDetail,
     WorkflowPublic,
+    WorkflowSaved,
     WorkflowUpdate,
 )
 from app.errors import ApiError, ErrorItem
@@ -115,10 +116,15 @@ async def update(
     activate: Annotated[
         bool, Query(description="Make the new version active (false keeps the current one).")
     ] = True,
-) -> WorkflowPublic:
-    """Store the definition as a new immutable version; runs in flight keep theirs."""
+) -> WorkflowSaved:
+    """Store the definition as a new immutable version; runs in flight keep theirs.
+
+    The answer says whether a version was added (an unchanged definition adds
+    none) and, when the definition's ``name`` differs, the name it had before.
+    """
     definition = await valid_definition(body.definition, state.settings)
     await _check_references(session, definition, user)
+    name_before, version_before = workflow.name, workflow.version
     try:
         workflow = await crud.add_version(
             session=session,
@@ -130,7 +136,13 @@ async def update(
         )
     except AlreadyExists as exc:
         raise ApiError(409, str(exc)) from None
-    return WorkflowPublic.model_validate(workflow)
+    return WorkflowSaved.model_validate(
+        workflow,
+        update={
+            "new_version": workflow.version != version_before,
+            "renamed_from": name_before if workflow.name != name_before else None,
+        },
+    )
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -81,6 +81,19 @@ class WorkflowPublic(WorkflowBase):
     updated_at: datetime
 
 
+class WorkflowSaved(WorkflowPublic):
+    """The answer to a ``PUT``: the workflow, and what the save changed.
+
+    Attributes:
+        new_version: False when the definition equals the newest version, which
+            then stays the newest (nothing was stored).
+        renamed_from: The workflow's name before, when the definition renamed it.
+    """
+
+    new_version: bool
+    renamed_from: str | None = None
+
+
 class WorkflowDetail(WorkflowPublic):
     """A workflow with its active version's definition."""
 
