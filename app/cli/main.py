@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import auth, db, dev, runs, workflows
+from app.cli import auth, db, demo, dev, runs, workflows
 
 app = typer.Typer(help="FlowForge: durable API orchestration on Temporal.", no_args_is_help=True)
 app.command("dev")(dev.dev)
+app.command("demo-api")(demo.demo_api)
 app.command("login")(auth.login)
 app.add_typer(auth.users, name="users")
 app.add_typer(workflows.app, name="workflows")

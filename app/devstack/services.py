@@ -15,6 +15,7 @@ from interpreter.egress import join_host_port
 
 MIGRATE = [sys.executable, "-m", "app.cli", "db", "upgrade"]
 WORKER = [sys.executable, "-m", "worker"]
+DEMO_API = [sys.executable, "-m", "app.cli", "demo-api"]
 
 
 def api_argv(settings: DevSettings) -> list[str]:
@@ -110,7 +111,24 @@ def child_env(
         "FLOWFORGE_DATA_DIR": str(data_dir),
         "FLOWFORGE_ADMIN_USERNAME": first.username,
         "FLOWFORGE_ADMIN_PASSWORD": first.password.value,
+        **demo_egress(settings),
     }
+
+
+def demo_egress(settings: DevSettings) -> dict[str, str]:
+    """FLOWFORGE_EGRESS_ALLOW with the demo API's ports added, when the stack runs it."""
+    if not settings.demo_api:
+        return {}
+    allowed = [part for part in os.environ.get("FLOWFORGE_EGRESS_ALLOW", "").split(",") if part]
+    return {"FLOWFORGE_EGRESS_ALLOW": ",".join([*allowed, *settings.demo_endpoints()])}
+
+
+def demo_url(settings: DevSettings) -> str:
+    """Where the demo API's first service (inventory) answers."""
+    host = (
+        f"[{settings.demo_api_host}]" if ":" in settings.demo_api_host else settings.demo_api_host
+    )
+    return f"http://{host}:{settings.demo_api_base_port}"
 
 
 def api_url(settings: DevSettings) -> str:
@@ -136,4 +154,12 @@ def banner(settings: DevSettings, data_dir: Path, first: Admin) -> list[str]:
         f"  Temporal Web UI: {ui_url(settings)}",
         f"  Worker metrics:  http://127.0.0.1:{settings.worker_metrics_port}/metrics",
         f"  Admin login:     {login}",
+        *(
+            [
+                f"  Demo API:        {demo_url(settings)}-{settings.demo_api_base_port + 4} "
+                "(docs/DEMO.md; FLOWFORGE_DEMO_API=false turns it off)"
+            ]
+            if settings.demo_api
+            else []
+        ),
     ]

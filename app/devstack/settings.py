@@ -12,10 +12,48 @@ import socket
 from pydantic import Field, model_validator
 
 from app.settings import FirstAdminSettings, HeaderLimitSettings, TemporalUiSettings
-from interpreter.settings import CommonSettings
+from interpreter.settings import CommonSettings, FlowForgeSettings
 
 
-class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings):
+class DemoApiSettings(FlowForgeSettings):
+    """The demo upstream services (``flowforge demo-api``, started by ``flowforge dev``)."""
+
+    demo_api: bool = Field(
+        default=True,
+        description=(
+            "`flowforge dev` starts the demo API the examples call, and lets nodes call it "
+            "(false: it does not)."
+        ),
+    )
+    demo_api_host: str = Field(default="127.0.0.1", description="Address the demo API serves on.")
+    demo_api_base_port: int = Field(
+        default=9001,
+        ge=1,
+        le=65531,
+        description=(
+            "Port of the demo inventory service; payments, users, hooks and payroll follow "
+            "(9001-9005, the ports the examples call)."
+        ),
+    )
+    demo_api_fail_rate: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of demo API requests that fail with 503 from the start (0-1).",
+    )
+    demo_api_delay_ms: int = Field(
+        default=0, ge=0, le=60_000, description="Milliseconds every demo API answer waits."
+    )
+
+    def demo_endpoints(self) -> list[str]:
+        """``host:port`` of each demo service, as the egress allow-list takes them."""
+        host = f"[{self.demo_api_host}]" if ":" in self.demo_api_host else self.demo_api_host
+        return [f"{host}:{self.demo_api_base_port + offset}" for offset in range(5)]
+
+
+class DevSettings(
+    CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings, DemoApiSettings
+):
     """What ``flowforge dev`` reads (each field's ``description`` says what for)."""
 
     temporal_ui_port: int = Field(
@@ -64,6 +102,8 @@ class DevSettings(CommonSettings, FirstAdminSettings, TemporalUiSettings, Header
         taken = {self.temporal_ui_port, self.api_port, self.worker_metrics_port}
         taken |= {int(frontend)} if frontend.isdigit() else set()
         taken |= {self.temporal_http_port, self.temporal_metrics_port}
+        if self.demo_api:
+            taken |= set(range(self.demo_api_base_port, self.demo_api_base_port + 5))
         if not self.temporal_http_port:
             self.temporal_http_port = _free_port(host or "127.0.0.1", taken)
             taken.add(self.temporal_http_port)

@@ -115,6 +115,10 @@ class DevStack:
         self.children.append(migrate)
         if code := await self._until_stopped(migrate.process.wait()):
             raise NotReady(f"migrations failed with exit code {code} (output above)")
+        if settings.demo_api:
+            await self._service("demo-api", services.DEMO_API, env)
+            demo = f"{services.demo_url(settings)}/_demo"
+            await self._until_stopped(wait_for_http(demo, 30))
         await self._service("worker", services.WORKER, env)
         await self._service("api", services.api_argv(settings), env)
         await self._until_stopped(wait_for_http(f"{services.api_url(settings)}/healthz", 60))

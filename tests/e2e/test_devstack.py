@@ -7,9 +7,9 @@ developer's running stack or another test's.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -17,10 +17,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
+
+from tests.support.ports import free_block, free_ports
 
 pytestmark = pytest.mark.slow
 
@@ -37,17 +40,6 @@ HELLO = {
     "edges": [{"from": "greet", "to": "say"}],
     "output": "{{ nodes.greet.output }}",
 }
-
-
-def free_ports(count: int) -> list[int]:
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 def flowforge() -> list[str]:
@@ -116,6 +108,8 @@ def _pgid(process: psutil.Process) -> int | None:
 async def dev_stack(tmp_path: Path, data_dir: Path, **env: str) -> AsyncIterator[Stack]:
     api_port, temporal_port, ui_port, metrics_port = free_ports(4)
     environment = {
+        # Never the developer's own demo API on 9001-9005.
+        "FLOWFORGE_DEMO_API_BASE_PORT": str(free_block(5)),
         **{k: v for k, v in os.environ.items() if not k.startswith(("FLOWFORGE_", "DATABASE_"))},
         "FLOWFORGE_DATA_DIR": str(data_dir),
         "FLOWFORGE_API_PORT": str(api_port),
@@ -225,3 +219,76 @@ async def test_a_child_that_dies_stops_the_rest(database_url: str, tmp_path: Pat
         code = await asyncio.wait_for(stack.process.wait(), STOP_WITHIN)
         assert code == 1
         assert "api was killed by SIGKILL unexpectedly" in stack.output()
+
+
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+
+
+def example(name: str, base_port: int) -> dict[str, object]:
+    """An example definition, calling the demo API on ``base_port`` instead of 9001."""
+    text = (EXAMPLES / f"{name}.json").read_text()
+    for offset in range(5):
+        text = text.replace(f"127.0.0.1:{9001 + offset}", f"127.0.0.1:{base_port + offset}")
+    loaded: dict[str, object] = json.loads(text)
+    return loaded
+
+
+async def test_the_examples_succeed_against_the_demo_api_then_fail_and_retry(
+    database_url: str, tmp_path: Path
+) -> None:
+    base = free_block(5)
+    async with (
+        dev_stack(
+            tmp_path,
+            tmp_path / "data",
+            DATABASE_URL=database_url,
+            FLOWFORGE_DEMO_API_BASE_PORT=str(base),
+        ) as stack,
+        httpx.AsyncClient(timeout=10) as client,
+    ):
+        assert f"Demo API:        http://127.0.0.1:{base}" in stack.output()
+        headers = await login(client, stack)
+        secret = {"name": "hook_key", "value": "demo-signing-key"}
+        assert (
+            await client.post(f"{stack.api}{API}/secrets", json=secret, headers=headers)
+        ).is_success
+
+        workflows: dict[str, str] = {}
+
+        async def run(name: str, run_input: dict[str, object]) -> dict[str, Any]:
+            if name not in workflows:
+                made = await client.post(
+                    f"{stack.api}{API}/workflows",
+                    json={"definition": example(name, base)},
+                    headers=headers,
+                )
+                assert made.status_code == 201, made.text
+                workflows[name] = made.json()["id"]
+            started = await client.post(
+                f"{stack.api}{API}/workflows/{workflows[name]}/runs",
+                json={"input": run_input},
+                headers=headers,
+            )
+            assert started.status_code == 202, started.text
+            url = f"{stack.api}{API}/runs/{started.json()['run_id']}"
+            return await wait_run(client, url, headers)
+
+        order = await run("order-fulfilment", {"order_id": "o-1", "amount": 42})
+        assert order["status"] == "succeeded", order
+        assert order["output"]["shipped"] is True
+        assert str(order["output"]["charge_id"]).startswith("ch_")
+        users = await run("enrich-users", {"page": 1})
+        assert users["status"] == "succeeded", users
+        assert {u["plan"] for u in users["output"]} <= {"pro", "team"}
+        deliveries = await client.get(f"http://127.0.0.1:{base + 3}/deliveries")
+        assert len(deliveries.json()["deliveries"]) == 1
+        expense = await run("expense-approval", {"amount": 20, "employee": "ada"})
+        assert expense["status"] == "succeeded", expense
+
+        # Payments fails twice, then answers: the run retries and still succeeds.
+        failing = await client.put(f"http://127.0.0.1:{base + 1}/_demo", json={"fail_next": 2})
+        assert failing.json()["switches"]["fail_next"] == 2
+        retried = await run("order-fulfilment", {"order_id": "o-2", "amount": 42})
+        assert retried["status"] == "succeeded", retried
+        charge = next(n for n in retried["nodes"] if n["id"] == "charge")
+        assert charge["attempts"] == 3

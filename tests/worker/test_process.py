@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -20,14 +19,8 @@ from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.validation.definition import validate_definition
 from tests.support.peer import Peer, Reply
+from tests.support.ports import free_ports
 from tests.support.temporal import TEST_PAYLOAD_KEY, with_converter
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, peer: Peer) -> None:
@@ -40,7 +33,7 @@ async def test_sigterm_lets_the_running_request_finish(temporal_client: Client, 
         "FLOWFORGE_TASK_QUEUE": queue,
         "FLOWFORGE_EGRESS_ALLOW": "127.0.0.1/32",
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "20",
-        "FLOWFORGE_METRICS_PORT": str(free_port()),
+        "FLOWFORGE_METRICS_PORT": str(free_ports(1)[0]),
     }
     process = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
     try:
