@@ -17,6 +17,7 @@ from interpreter.dsl.graph import Graph
 from interpreter.nodes import NodeKind, SubDagField, kind_of, known_types
 from interpreter.validation.configs import check_config
 from interpreter.validation.expressions import ExpressionChecker
+from interpreter.validation.hints import type_hint
 from interpreter.validation.issues import ValidationIssue, pydantic_issues
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,7 +96,8 @@ def dag_issues(
                 ValidationIssue(
                     path=f"{frame.path}/nodes/{index}/type",
                     code="unknown_type",
-                    message=f"unknown node type {node.type!r}; known: {', '.join(known_types())}",
+                    message=f"unknown node type {node.type!r}; "
+                    f"{type_hint(node.type, known_types())}known: {', '.join(known_types())}",
                 )
             )
     for index, edge in edges:

@@ -21,6 +21,7 @@ from interpreter.dsl.definition import Definition
 from interpreter.dsl.pointer import pointer
 from interpreter.validation.configs import schema_issues
 from interpreter.validation.dag import Frame, dag_issues
+from interpreter.validation.hints import with_hints
 from interpreter.validation.issues import ValidationIssue, pydantic_issues
 from interpreter.validation.limits import limit_issues
 
@@ -92,7 +93,7 @@ def validate_definition(
         max_attempts=limits.max_attempts,
         raw_defaults=raw.get("defaults"),
     )
-    return (definition if not issues else None), issues
+    return (definition if not issues else None), with_hints(raw, issues)
 
 
 def _size_issue(raw: Any, limits: Limits) -> ValidationIssue | None:

@@ -1068,3 +1068,62 @@ class TestQuotaLimits:
         assert ("/nodes/0/config/items", "over_limit") not in codes(
             computed, Limits(max_for_each_items=1)
         )
+
+
+class TestHints:
+    """Unknown types and fields say what was probably meant."""
+
+    @staticmethod
+    def messages(raw: Any) -> dict[str, str]:
+        return {issue.path: issue.message for issue in issues(raw)}
+
+    @pytest.mark.parametrize(
+        ("written", "meant"),
+        [
+            ("HTTP_REQUEST", "http"),
+            ("httpRequest", "http"),
+            ("DATA_TRANSFORM", "transform"),
+            ("transfrom", "transform"),
+            ("DELAY", "wait"),
+            ("FOR-EACH", "for_each"),
+            ("HUMAN_TASK", "wait_for_signal"),
+            ("Webhok", "webhook"),
+        ],
+    )
+    def test_another_tools_or_a_mistyped_type_gets_its_match(
+        self, written: str, meant: str
+    ) -> None:
+        message = self.messages(definition(node("a", written)))["/nodes/0/type"]
+        assert f"did you mean {meant!r}?" in message
+        assert "known: condition" in message
+
+    def test_a_type_like_nothing_gets_only_the_list(self) -> None:
+        message = self.messages(definition(node("a", "zzqx")))["/nodes/0/type"]
+        assert "did you mean" not in message
+
+    def test_fields_from_other_vocabularies_name_ours_and_what_they_take(self) -> None:
+        raw = definition(node("a", retries=3), node("b", retryConfig={"maxAttempts": 2}))
+        raw["edges"] = [edge("a", "b", condition={"type": "ALWAYS"})]
+        raw["steps"] = []
+        found = self.messages(raw)
+        assert "unknown field 'retries'; did you mean 'retry'" in found["/nodes/0/retries"]
+        assert "did you mean 'retry'" in found["/nodes/1/retryConfig"]
+        assert "did you mean 'when' (a CEL expression" in found["/edges/0/condition"]
+        assert "did you mean 'nodes'" in found["/steps"]
+
+    def test_an_order_on_a_node_points_to_edges(self) -> None:
+        found = self.messages(definition(node("a", order=1)))
+        assert "use 'edges'" in found["/nodes/0/order"]
+
+    def test_a_typo_in_a_config_or_retry_field_names_the_right_one(self) -> None:
+        raw = definition(http("a", methd="GET"), node("b", retry={"max_attempt": 2}))
+        found = self.messages(raw)
+        assert found["/nodes/0/config/methd"] == (
+            "http config: unknown field 'methd'; did you mean 'method'?"
+        )
+        assert "did you mean 'max_attempts'?" in found["/nodes/1/retry/max_attempt"]
+
+    def test_a_field_near_nothing_lists_what_is_allowed(self) -> None:
+        message = self.messages(definition(node("a", zzz=1)))["/nodes/0/zzz"]
+        assert "allowed here: " in message
+        assert "circuit_breaker" in message
