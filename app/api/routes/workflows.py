@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
@@ -25,6 +25,7 @@ from app.db.models.workflow import (
 )
 from app.errors import ApiError, ErrorItem
 from app.triggers.schedules import pause_schedules
+from app.workflows import importer
 from app.workflows.definitions import definition_errors, valid_definition
 from app.workflows.sub_workflows import reference_errors
 from interpreter.dsl.definition import Definition
@@ -75,6 +76,43 @@ async def validate(
     if definition is not None:
         errors = await reference_errors(session, definition.nodes, user)
     return ValidationReport(valid=not errors, errors=errors)
+
+
+class ImportIn(BaseModel):
+    """A workflow document in another tool's vocabulary (see ``POST /workflows/import``)."""
+
+    document: dict[str, Any]
+
+
+class ImportReport(ValidationReport):
+    """The converted definition, what the conversion changed or could not map, and its check.
+
+    Attributes:
+        definition: The FlowForge definition; save it with ``POST /workflows``.
+        notes: Each change or unmapped part, starting with its JSON pointer in
+            the document.
+    """
+
+    definition: dict[str, Any]
+    notes: list[str]
+
+
+@router.post("/import")
+async def import_document(
+    user: CurrentUser, state: StateDep, session: SessionDep, body: ImportIn
+) -> ImportReport:
+    """Convert a workflow written with ``steps`` or ``nodes``/``edges`` in another vocabulary.
+
+    Nothing is saved: the answer has the definition, a note for every change
+    and for what could not be mapped, and the definition's validation report.
+    """
+    imported = importer.import_document(body.document)
+    definition, errors = await definition_errors(imported.definition, state.settings)
+    if definition is not None:
+        errors = await reference_errors(session, definition.nodes, user)
+    return ImportReport(
+        valid=not errors, errors=errors, definition=imported.definition, notes=imported.notes
+    )
 
 
 @router.get("")
