@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -54,6 +57,37 @@ class Api:
         except ValueError:
             return response.text
 
+    def events(self, path: str, last_event_id: str | None = None) -> Iterator[Event]:
+        """The server-sent events of ``path`` until the server ends the stream."""
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        # Longer than the server's keep-alive pings, so a quiet run is no timeout.
+        timeout = httpx.Timeout(_TIMEOUT, read=60.0)
+        try:
+            with self._client.stream("GET", path, headers=headers, timeout=timeout) as response:
+                if response.is_error:
+                    response.read()
+                    fail(
+                        f"GET {API_PREFIX}{path} answered {response.status_code}",
+                        _problem(response),
+                    )
+                kind, event_id = "", None
+                data: list[str] = []
+                for line in response.iter_lines():
+                    if not line:
+                        if data:
+                            yield _event(kind, event_id, data)
+                        kind, data = "", []
+                    elif line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("id:"):
+                        event_id = line[3:].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[5:].removeprefix(" "))
+        except httpx.HTTPError as error:
+            fail(f"the event stream of {path} broke off ({error})")
+
     def pages(self, path: str, **params: Any) -> list[Any]:
         """Every item of a paginated list, following ``next_cursor``."""
         items: list[Any] = []
@@ -65,6 +99,24 @@ class Api:
             cursor = page.get("next_cursor")
             if not cursor:
                 return items
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event: its ``event`` name, ``id`` and decoded ``data``."""
+
+    kind: str
+    id: str | None
+    data: Any
+
+
+def _event(kind: str, event_id: str | None, lines: list[str]) -> Event:
+    text = "\n".join(lines)
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        data = text
+    return Event(kind or "message", event_id, data)
 
 
 def _problem(response: httpx.Response) -> Any:

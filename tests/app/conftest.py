@@ -7,7 +7,7 @@ loop, against the session's real PostgreSQL database and Temporal dev server.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -27,6 +27,7 @@ from tests.support.api import (
     MakeUser,
     login,
     make_settings,
+    served_by_uvicorn,
     started,
 )
 from tests.support.temporal import with_converter
@@ -138,3 +139,10 @@ def app_state(app: FastAPI, http: httpx.AsyncClient) -> AppState:
     """The running app's state (``http`` first, so the lifespan has built it)."""
     state: AppState = app.state.flowforge
     return state
+
+
+@pytest.fixture(scope="session")
+def served_api(settings: Settings) -> Iterator[str]:
+    """The session's settings served by uvicorn on a free local port, on its own thread."""
+    with served_by_uvicorn(create_app(settings)) as url:
+        yield url

@@ -7,7 +7,7 @@ import asyncio
 import json
 import socket
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,9 +18,7 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
 from app.cli.main import app
-from app.main import create_app
-from app.settings import Settings
-from tests.support.api import API, Actor, definition, served_by_uvicorn
+from tests.support.api import API, Actor, definition
 from tests.support.peer import Peer, Reply, Seen
 
 DEFINITION = {"dsl_version": 1, "name": "hello", "nodes": [{"id": "a", "type": "log"}]}
@@ -73,7 +71,7 @@ def test_login_stores_a_private_token_that_later_commands_send(
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert "abc" not in logged_in.stdout
 
-    got = cli("runs", "get", "r1", token=None)
+    got = cli("runs", "get", "r1", "--json", token=None)
     assert got.exit_code == 0, got.output
     assert json.loads(got.stdout)["status"] == "running"
     assert peer.hits("/api/v1/runs/r1")[0].headers["authorization"] == "Bearer abc"
@@ -149,7 +147,7 @@ def test_an_invalid_definition_prints_every_error(peer: Peer, cli: Any) -> None:
 
 def test_list_passes_the_page_options(peer: Peer, cli: Any) -> None:
     peer.route(WORKFLOWS, Reply(200, {"items": [{"id": "wf-1"}], "next_cursor": None}))
-    result = cli("workflows", "list", "--limit", "5", "--cursor", "c1")
+    result = cli("workflows", "list", "--limit", "5", "--cursor", "c1", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["items"] == [{"id": "wf-1"}]
     query = parse_qs(peer.hits(WORKFLOWS)[0].path.partition("?")[2])
@@ -160,7 +158,9 @@ def test_runs_start_by_name_with_input_and_idempotency_key(peer: Peer, cli: Any)
     workflow_pages(peer, [[{"id": "wf-2", "name": "hello"}]])
     peer.route(f"{WORKFLOWS}/wf-2/runs", Reply(202, {"run_id": "r1", "status": "running"}))
 
-    result = cli("runs", "start", "hello", "--input", '{"name": "Ada"}', "--idempotency-key", "k1")
+    result = cli(
+        "runs", "start", "hello", "--input", '{"name": "Ada"}', "--idempotency-key", "k1", "--json"
+    )
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"run_id": "r1", "status": "running"}
@@ -217,13 +217,6 @@ def test_an_unreachable_api_is_named() -> None:
     assert f"cannot reach the API at http://127.0.0.1:{port}" in result.stderr
 
 
-@pytest.fixture(scope="module")
-def served_api(settings: Settings) -> Iterator[str]:
-    """The session's app served by uvicorn on a free local port, on its own thread."""
-    with served_by_uvicorn(create_app(settings)) as url:
-        yield url
-
-
 async def test_a_prod_environment_without_the_apis_secrets_still_reads_runs(
     served_api: str,
     http: httpx.AsyncClient,
@@ -251,7 +244,9 @@ async def test_a_prod_environment_without_the_apis_secrets_still_reads_runs(
     }
 
     # Off the event loop: the worker answering the API's status query runs on it.
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["runs", "get", run_id], env=env)
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["runs", "get", run_id, "--json"], env=env
+    )
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["run_id"] == run_id
