@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.devstack import services
+from app.devstack.ports import busy_port_problems
 from app.devstack.postgres import EmbeddedPostgres, start_embedded
 from app.devstack.processes import Child, echo, spawn
 from app.devstack.readiness import NotReady, wait_for_http, wait_for_postgres, wait_for_temporal
@@ -96,6 +97,9 @@ class DevStack:
             NotReady: a part did not answer in time.
         """
         settings = self.settings
+        busy = busy_port_problems(settings)
+        if busy:
+            raise NotReady("\n  ".join(["a port the stack needs is taken:", *busy]))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         temporal_argv = dev_server_argv(settings, self.data_dir / "temporal.db")
         await self._service("temporal", temporal_argv, services.inherited_env())

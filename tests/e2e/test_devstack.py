@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -292,3 +293,35 @@ async def test_the_examples_succeed_against_the_demo_api_then_fail_and_retry(
         assert retried["status"] == "succeeded", retried
         charge = next(n for n in retried["nodes"] if n["id"] == "charge")
         assert charge["attempts"] == 3
+
+
+async def test_a_taken_port_is_named_with_its_setting_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    api_port, temporal_port, ui_port, metrics_port = free_ports(4)
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FLOWFORGE_", "DATABASE_"))},
+        "FLOWFORGE_DATA_DIR": str(tmp_path / "data"),
+        "FLOWFORGE_API_PORT": str(api_port),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
+        "FLOWFORGE_TEMPORAL_UI_PORT": str(ui_port),
+        "FLOWFORGE_METRICS_PORT": str(metrics_port),
+        "FLOWFORGE_DEMO_API": "false",
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", temporal_port))
+        taken.listen()
+        process = await asyncio.create_subprocess_exec(
+            *flowforge(),
+            "dev",
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    text = output.decode(errors="replace")
+    assert process.returncode == 1, text
+    assert f"127.0.0.1:{temporal_port} (Temporal) is already in use" in text
+    assert "set TEMPORAL_ADDRESS" in text
+    assert "panic" not in text
+    assert not (tmp_path / "data" / "temporal.db").exists()
