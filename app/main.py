@@ -34,7 +34,7 @@ def _lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format, settings.log_colour)
         state = AppState.build(settings, metrics)
         app.state.flowforge = state
         await ensure_first_admin(settings, state.sessions)

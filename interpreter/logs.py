@@ -1,8 +1,12 @@
-"""JSON log lines on stderr, one per record, the same for the API and the workers.
+"""Log lines on stderr, one per record, the same for the API and the workers.
 
-A line is ``{"time", "level", "logger", "message", ...}`` plus whatever the
-record carries besides: ``extra=`` values, the API's ``request_id``, and in a
-worker the run and node a record was logged for (:class:`TemporalContextFilter`).
+JSON by default (``FLOWFORGE_LOG_FORMAT=json``): a line is ``{"time", "level",
+"logger", "message", ...}`` plus whatever the record carries besides: ``extra=``
+values, the API's ``request_id``, and in a worker the run and node a record was
+logged for (:class:`TemporalContextFilter`). ``console`` (what ``flowforge dev``
+uses) is for people: ``12:00:01 WARNING logger: message  run=... node=...``,
+coloured on a terminal, and an expected failure (an activity attempt that
+failed with an application error, to be retried or not) is one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity, workflow
+from temporalio.exceptions import ApplicationError
 
 from interpreter.contract import search_attributes
 
@@ -41,6 +46,60 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+_COLOURS = {"DEBUG": "2", "INFO": "36", "WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
+_CONTEXT = (
+    ("flowforge_run_id", "run"),
+    ("flowforge_node_path", "node"),
+    ("flowforge_workflow_id", "workflow"),
+    ("request_id", "request"),
+)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """One short line per record for a person reading a terminal.
+
+    Args:
+        colour: Colour the level (ANSI escapes).
+    """
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        """``time LEVEL logger: message  run=… node=…``, and a traceback if unexpected."""
+        moment = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        level = record.levelname
+        if self.colour:
+            level = f"\x1b[{_COLOURS.get(level, '0')}m{level}\x1b[0m"
+        context = "  ".join(
+            f"{label}={value}"
+            for name, label in _CONTEXT
+            if (value := getattr(record, name, None)) is not None
+        )
+        line = f"{moment} {level} {record.name}: {record.getMessage()}"
+        line += f"  {context}" if context else ""
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            if _expected(error):
+                line += f"  ({_cause(error)})"
+            else:
+                line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _expected(error: BaseException) -> bool:
+    """An activity's reported failure (an upstream 5xx, a timeout): nothing to debug here."""
+    return isinstance(error, ApplicationError)
+
+
+def _cause(error: BaseException) -> str:
+    kind = (
+        error.type if isinstance(error, ApplicationError) and error.type else type(error).__name__
+    )
+    return f"{kind}: {error}"
 
 
 def _stamp(record: logging.LogRecord, **values: Any) -> None:
@@ -88,20 +147,29 @@ class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler this module installed, so configuring twice adds nothing."""
 
 
-def configure_logging(level: str, *filters: logging.Filter) -> None:
-    """Send the root logger's records, and Python's warnings, to stderr as JSON lines.
+def configure_logging(
+    level: str, *filters: logging.Filter, log_format: str = "json", colour: str = "auto"
+) -> None:
+    """Send the root logger's records, and Python's warnings, to stderr, one line each.
 
     Args:
         level: The least severe level written (``DEBUG`` ... ``ERROR``).
         filters: Filters that add fields to every record (the API's request id,
             the worker's :class:`TemporalContextFilter`); used the first time only.
+        log_format: ``json`` (:class:`JsonFormatter`) or ``console``
+            (:class:`ConsoleFormatter`).
+        colour: For ``console``: ``always``, ``never``, or ``auto`` (when stderr is a terminal).
     """
     root = logging.getLogger()
     if not any(isinstance(h, _JsonHandler) for h in root.handlers):
         handler = _JsonHandler(sys.stderr)
         for extra in filters:
             handler.addFilter(extra)
-        handler.setFormatter(JsonFormatter())
+        if log_format == "console":
+            coloured = colour == "always" or (colour == "auto" and sys.stderr.isatty())
+            handler.setFormatter(ConsoleFormatter(coloured))
+        else:
+            handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)

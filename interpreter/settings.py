@@ -257,6 +257,17 @@ class CommonSettings(FlowForgeSettings):
             "API and the workers write to stderr."
         ),
     )
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description=(
+            "`json`: one JSON object a line (for log collectors); `console`: short readable "
+            "lines, expected failures without a traceback (`flowforge dev` uses it unless set)."
+        ),
+    )
+    log_colour: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Colour `console` lines: `auto` when stderr is a terminal.",
+    )
 
     @field_validator("secrets_key")
     @classmethod

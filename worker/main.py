@@ -64,7 +64,12 @@ def main() -> None:
         problems = error.errors(include_url=False, include_input=False)
         log.error("invalid settings: %s", "; ".join(_problem(p) for p in problems))
         raise SystemExit(2) from None
-    configure_logging(settings.log_level, TemporalContextFilter())
+    configure_logging(
+        settings.log_level,
+        TemporalContextFilter(),
+        log_format=settings.log_format,
+        colour=settings.log_colour,
+    )
     try:
         settings.data_converter()  # no payload key in prod: refuse before connecting
     except ValueError as error:

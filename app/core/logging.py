@@ -1,4 +1,4 @@
-"""The API's JSON logs (``interpreter.logs``), each line carrying the id of its request."""
+"""The API's logs (``interpreter.logs``), each line carrying the id of its request."""
 
 from __future__ import annotations
 
@@ -20,6 +20,6 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
-    """Send the root logger's records to stderr as JSON lines at ``level``."""
-    configure_json_logging(level, RequestIdFilter())
+def configure_logging(level: str, log_format: str = "json", colour: str = "auto") -> None:
+    """Send the root logger's records to stderr at ``level``, as ``log_format`` lines."""
+    configure_json_logging(level, RequestIdFilter(), log_format=log_format, colour=colour)

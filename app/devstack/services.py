@@ -96,6 +96,10 @@ def child_env(
         "FLOWFORGE_GRACEFUL_SHUTDOWN_SECONDS": "3",
         # The dev UI decodes payloads through the API's codec from its own origin.
         "FLOWFORGE_TEMPORAL_UI_ORIGINS": f"{ui.scheme}://{ui.netloc}",
+        # Lines for a person: short, coloured when this terminal is, no
+        # traceback for an attempt that failed as expected.
+        "FLOWFORGE_LOG_FORMAT": "console",
+        "FLOWFORGE_LOG_COLOUR": "always" if sys.stdout.isatty() else "never",
         **inherited_env(),
         # The one dev worker serves its SDK metrics there.
         "FLOWFORGE_METRICS_PORT": str(settings.worker_metrics_port),

@@ -293,6 +293,11 @@ async def test_the_examples_succeed_against_the_demo_api_then_fail_and_retry(
         assert retried["status"] == "succeeded", retried
         charge = next(n for n in retried["nodes"] if n["id"] == "charge")
         assert charge["attempts"] == 3
+        # flowforge dev logs for people: each failed attempt is one line, no traceback.
+        failed = [line for line in stack.output().splitlines() if "activity as failed" in line]
+        assert len(failed) >= 2, stack.output()
+        assert all("run=" in line and "node=charge" in line for line in failed[-2:])
+        assert "Traceback (most recent call last)" not in stack.output()
 
 
 async def test_a_taken_port_is_named_with_its_setting_before_anything_starts(

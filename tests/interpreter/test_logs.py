@@ -14,10 +14,11 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from interpreter.contract import search_attributes
-from interpreter.logs import JsonFormatter, TemporalContextFilter
+from interpreter.logs import ConsoleFormatter, JsonFormatter, TemporalContextFilter
 
 
 @activity.defn(name="speak")
@@ -95,3 +96,36 @@ def test_what_the_caller_passes_wins_and_outside_temporal_nothing_is_added(
     assert set(plain) >= {"time", "level", "logger", "message"}
     [given] = lines_saying(json_lines, "given")
     assert given["flowforge_run_id"] == "r-given"
+
+
+def _record(error: BaseException, **extra: Any) -> logging.LogRecord:
+    try:
+        raise error
+    except BaseException as raised:
+        record = logging.LogRecord(
+            "temporalio.activity", logging.WARNING, __file__, 1, "Completing activity as failed",
+            None, (type(raised), raised, raised.__traceback__),
+        )  # fmt: skip
+    for name, value in extra.items():
+        setattr(record, name, value)
+    return record
+
+
+@pytest.mark.fast
+def test_console_lines_give_an_expected_failure_in_one_line_with_its_run_and_node() -> None:
+    error = ApplicationError("upstream answered 503", type="HttpStatusError")
+    line = ConsoleFormatter(colour=False).format(
+        _record(error, flowforge_run_id="run-1", flowforge_node_path="charge")
+    )
+    assert "\n" not in line
+    assert line.endswith(
+        "WARNING temporalio.activity: Completing activity as failed  run=run-1  node=charge"
+        "  (HttpStatusError: upstream answered 503)"
+    )
+
+
+@pytest.mark.fast
+def test_console_lines_keep_the_traceback_of_an_unexpected_error_and_colour_on_request() -> None:
+    line = ConsoleFormatter(colour=True).format(_record(KeyError("oops")))
+    assert "Traceback (most recent call last)" in line
+    assert "\x1b[33mWARNING\x1b[0m" in line
