@@ -96,10 +96,9 @@ def _expected(error: BaseException) -> bool:
 
 
 def _cause(error: BaseException) -> str:
-    kind = (
-        error.type if isinstance(error, ApplicationError) and error.type else type(error).__name__
-    )
-    return f"{kind}: {error}"
+    if isinstance(error, ApplicationError):
+        return f"{error.type or 'ApplicationError'}: {error.message}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _stamp(record: logging.LogRecord, **values: Any) -> None:
