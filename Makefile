@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed
 .PHONY: dev test test-fast lint typecheck pytest bench settings-doc clean
 
 $(STAMP): pyproject.toml
+	@echo "Installing FlowForge and its dependencies into $(VENV) (the first time takes a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --progress-bar off -e '.[dev]'
 	touch $(STAMP)
 
 dev: $(STAMP)
