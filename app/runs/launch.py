@@ -12,7 +12,7 @@ from temporalio.client import Client
 from app.core.state import AppState
 from app.db.crud.runs import get_run_record, record_run
 from app.db.models.run import RunRecord
-from app.db.models.workflow import Workflow
+from app.db.models.workflow import Workflow, WorkflowStatus
 from app.errors import ApiError, ErrorItem
 from app.runs.ids import idempotent_run_id, new_run_id
 from app.runs.pinning import pinned_run_input
@@ -80,6 +80,24 @@ def input_digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+class WorkflowPaused(ApiError):
+    """409: the workflow is paused, so nothing starts a run of it."""
+
+
+def refuse_paused(workflow: Workflow) -> None:
+    """Refuse to start a run of a paused workflow.
+
+    Raises:
+        WorkflowPaused: naming how to resume it.
+    """
+    if workflow.status == WorkflowStatus.PAUSED:
+        raise WorkflowPaused(
+            409,
+            f"workflow {workflow.name!r} is paused: resume it with PATCH /workflows/"
+            f'{workflow.id} {{"status": "active"}} to start runs',
+        )
+
+
 class IdempotencyKeyReused(ApiError):
     """422 ``idempotency_key_reused``: the key already started a run with another input."""
 
@@ -126,7 +144,9 @@ async def start_and_index(
     Raises:
         ApiError: 429 with ``Retry-After`` past the owner's runs in flight or
             run starts per minute (:func:`app.runs.quotas.check_run_start`).
+        WorkflowPaused: the workflow is paused.
     """
+    refuse_paused(workflow)
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
     digest = input_digest(run.input) if idempotency_key else None
     known = await get_run_record(session=session, run_id=run_id) if idempotency_key else None

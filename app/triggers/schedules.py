@@ -222,3 +222,31 @@ async def pause_schedules(
                 raise
         paused += 1
     return paused
+
+
+def pause_note(workflow_id: uuid.UUID) -> str:
+    """The note on the schedules a paused workflow paused (so resuming it finds exactly those)."""
+    return f"paused: workflow {workflow_id} was paused"
+
+
+async def resume_schedules(
+    client: Client, workflow_id: uuid.UUID, *, note: str, rpc_timeout: timedelta
+) -> int:
+    """Unpause the workflow's schedules paused with ``note``; the number resumed.
+
+    Schedules paused for another reason (by their own ``PATCH``) stay paused.
+    """
+    resumed = 0
+    listing = await client.list_schedules(workflow_query(workflow_id), rpc_timeout=rpc_timeout)
+    async for entry in listing:
+        handle = client.get_schedule_handle(entry.id)
+        try:
+            # The listing may lag: what the schedule says now decides.
+            state = (await handle.describe(rpc_timeout=rpc_timeout)).schedule.state
+            if state.paused and state.note == note:
+                await handle.unpause(note="resumed with its workflow", rpc_timeout=rpc_timeout)
+                resumed += 1
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:  # deleted in the meantime
+                raise
+    return resumed

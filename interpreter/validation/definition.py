@@ -24,6 +24,7 @@ from interpreter.validation.dag import Frame, dag_issues
 from interpreter.validation.hints import with_hints
 from interpreter.validation.issues import ValidationIssue, pydantic_issues
 from interpreter.validation.limits import limit_issues
+from interpreter.validation.triggers import trigger_issues
 
 __all__ = ["Limits", "ValidationIssue", "pydantic_issues", "validate_definition"]
 
@@ -85,6 +86,7 @@ def validate_definition(
     output = (raw["output"],) if "output" in raw else None
     issues += dag_issues(nodes, raw.get("edges"), output, Frame())
     issues += schema_issues(raw.get("input_schema"), "/input_schema")
+    issues += trigger_issues(raw.get("triggers"))
     issues += limit_issues(
         nodes,
         max_wait=limits.max_wait,

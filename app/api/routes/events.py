@@ -11,7 +11,7 @@ from app.api.deps import EditorUser, SessionDep, StateDep, TemporalDep, idempote
 from app.db.crud.event_targets import workflows_for_event
 from app.db.models.user import Role
 from app.errors import ApiError
-from app.runs.launch import IdempotencyKeyReused, launch_run
+from app.runs.launch import IdempotencyKeyReused, WorkflowPaused, launch_run
 
 router = APIRouter(tags=["events"])
 
@@ -102,6 +102,9 @@ async def send_event(
             )
         except IdempotencyKeyReused:
             raise
+        except WorkflowPaused as exc:
+            accepted.skipped.append(EventSkip(workflow_id=str(workflow.id), detail=exc.detail))
+            continue
         except ApiError as exc:
             if exc.status_code != 422:  # the payload does not fit this workflow
                 raise

@@ -25,6 +25,7 @@ from app.db.crud.hooks import (
     remembered_run,
 )
 from app.db.crud.workflows import get_workflow
+from app.db.models.workflow import WorkflowStatus
 from app.errors import ApiError
 from app.runs.launch import launch_run
 from app.triggers.hook_secrets import open_hook_secret
@@ -125,6 +126,11 @@ async def receive(
     )
     if problem is not None or x_signature is None:
         raise ApiError(401, problem or "missing X-Signature")
+    if workflow.status == WorkflowStatus.PAUSED:
+        # After the signature: only the hook's sender learns that it is paused.
+        raise ApiError(
+            423, f"the workflow of webhook {hook_id} is paused: deliveries resume with it"
+        )
     run_input = _json(body)
     # Only a signed key may name the run; the legacy scheme signs no header at all.
     key = idempotency_key if x_timestamp is not None else idempotency_key or x_delivery_id

@@ -16,15 +16,19 @@ from app.db.crud.pages import split_page
 from app.db.errors import AlreadyExists
 from app.db.models.user import Role, User
 from app.db.models.workflow import (
+    MAX_TAGS,
     DefinitionIn,
+    Tag,
     WorkflowCreate,
     WorkflowDetail,
+    WorkflowPatch,
     WorkflowPublic,
     WorkflowSaved,
+    WorkflowStatus,
     WorkflowUpdate,
 )
 from app.errors import ApiError, ErrorItem
-from app.triggers.schedules import pause_schedules
+from app.triggers.schedules import pause_note, pause_schedules, resume_schedules
 from app.workflows import importer
 from app.workflows.definitions import definition_errors, valid_definition
 from app.workflows.sub_workflows import reference_errors
@@ -117,14 +121,34 @@ async def import_document(
 
 @router.get("")
 async def list_all(
-    user: CurrentUser, session: SessionDep, limit: PageSize, cursor: Cursor = None
+    user: CurrentUser,
+    session: SessionDep,
+    limit: PageSize,
+    cursor: Cursor = None,
+    tag: Annotated[
+        list[Tag] | None, Query(max_length=MAX_TAGS, description="Only those with every tag.")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only those whose name or description contains this.",
+        ),
+    ] = None,
+    workflow_status: Annotated[
+        WorkflowStatus | None, Query(alias="status", description="Only active or paused ones.")
+    ] = None,
 ) -> Page[WorkflowPublic]:
-    """Your workflows (an admin's list has everyone's), newest first."""
+    """Your workflows (an admin's list has everyone's), newest first, filtered if asked."""
     rows = await crud.list_workflows(
         session=session,
         owner_id=None if user.role == Role.ADMIN else user.id,
         limit=limit + 1,
         after=decode_position(cursor),
+        tags=tag or (),
+        q=q,
+        status=workflow_status,
     )
     page, position = split_page(rows, limit)
     return Page(
@@ -181,6 +205,39 @@ async def update(
             "renamed_from": name_before if workflow.name != name_before else None,
         },
     )
+
+
+@router.patch("/{workflow_id}")
+async def patch(
+    workflow: EditableWorkflow,
+    state: StateDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    body: WorkflowPatch,
+) -> WorkflowPublic:
+    """Pause or resume a workflow, or change its tags, description or category.
+
+    Pausing stops every way a run starts: API starts answer 409, its
+    schedules pause, its hooks answer 423 and events skip it. Resuming
+    unpauses exactly the schedules pausing paused; runs in flight go on either way.
+    """
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("status") is None:
+        changes.pop("status", None)
+    if "tags" in changes:
+        changes["tags"] = sorted(set(changes["tags"] or []))
+    before = workflow.status
+    after = changes.get("status", before)
+    note = pause_note(workflow.id)
+    rpc_timeout = state.temporal.rpc_timeout
+    # Temporal first: if it is down the change fails whole, rather than leaving a
+    # paused workflow whose schedules still fire.
+    if before == WorkflowStatus.ACTIVE and after == WorkflowStatus.PAUSED:
+        await pause_schedules(temporal, workflow.id, note=note, rpc_timeout=rpc_timeout)
+    elif before == WorkflowStatus.PAUSED and after == WorkflowStatus.ACTIVE:
+        await resume_schedules(temporal, workflow.id, note=note, rpc_timeout=rpc_timeout)
+    workflow = await crud.patch_workflow(session=session, workflow=workflow, changes=changes)
+    return WorkflowPublic.model_validate(workflow)
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import tuple_
+from sqlalchemy import ColumnElement, tuple_
 from sqlmodel import col
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -48,3 +48,9 @@ def split_page(rows: Sequence[R], limit: int) -> tuple[list[R], Position | None]
     page = list(rows[:limit])
     more = len(rows) > limit
     return page, (Position(page[-1].created_at, page[-1].id) if more and page else None)
+
+
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, case-insensitively; ``%`` and ``_`` are plain characters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return col(column).ilike(f"%{escaped}%", escape="\\")

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.crud.pages import Position, newest_first
+from app.db.crud.pages import Position, contains, newest_first
 from app.db.crud.tokens import revoke_all_tokens
 from app.db.errors import AlreadyExists
 from app.db.models.user import Role, User, UserCreate
@@ -75,8 +75,7 @@ async def list_users(
     """Up to ``limit`` users, newest first; with ``q``, those whose username contains it."""
     statement = select(User)
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(col(User.username).ilike(f"%{escaped}%", escape="\\"))
+        statement = statement.where(contains(User.username, q))
     result = await session.exec(newest_first(statement, User, after).limit(limit))
     return result.all()
 

@@ -11,15 +11,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.crud.pages import Position, newest_first
+from app.db.crud.pages import Position, contains, newest_first
 from app.db.errors import AlreadyExists
 from app.db.models.common import utcnow
 from app.db.models.user import User
-from app.db.models.workflow import Workflow, WorkflowVersion
+from app.db.models.workflow import Workflow, WorkflowStatus, WorkflowVersion
 from interpreter.dsl.definition import Definition
 from interpreter.run_proof import canonical_json
 
@@ -77,12 +78,31 @@ async def get_workflow(*, session: AsyncSession, workflow_id: uuid.UUID) -> Work
 
 
 async def list_workflows(
-    *, session: AsyncSession, owner_id: uuid.UUID | None, limit: int, after: Position | None
+    *,
+    session: AsyncSession,
+    owner_id: uuid.UUID | None,
+    limit: int,
+    after: Position | None,
+    tags: Sequence[str] = (),
+    q: str | None = None,
+    status: WorkflowStatus | None = None,
 ) -> Sequence[Workflow]:
-    """Up to ``limit`` live workflows newest first, of one owner or (None) of everyone."""
+    """Up to ``limit`` live workflows newest first, of one owner or (None) of everyone.
+
+    With ``tags``, those that carry every one; with ``q``, those whose name or
+    description contains it; with ``status``, those in it.
+    """
     statement = select(Workflow).where(col(Workflow.deleted_at).is_(None))
     if owner_id is not None:
         statement = statement.where(Workflow.owner_id == owner_id)
+    if tags:
+        statement = statement.where(col(Workflow.tags).contains(list(tags)))
+    if q:
+        statement = statement.where(
+            or_(contains(Workflow.name, q), contains(Workflow.description, q))
+        )
+    if status is not None:
+        statement = statement.where(Workflow.status == status)
     result = await session.exec(newest_first(statement, Workflow, after).limit(limit))
     return result.all()
 
@@ -165,3 +185,16 @@ async def delete_workflow(*, session: AsyncSession, workflow: Workflow) -> None:
     workflow.deleted_at = utcnow()
     session.add(workflow)
     await session.commit()
+
+
+async def patch_workflow(
+    *, session: AsyncSession, workflow: Workflow, changes: dict[str, Any]
+) -> Workflow:
+    """Set ``changes`` (fields of :class:`WorkflowPatch` given by the caller); commits."""
+    for name, value in changes.items():
+        setattr(workflow, name, value)
+    workflow.updated_at = utcnow()
+    session.add(workflow)
+    await session.commit()
+    await session.refresh(workflow)
+    return workflow

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
-from sqlalchemy import Index, text
+from pydantic import StringConstraints
+from sqlalchemy import Column, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -27,11 +29,42 @@ class WorkflowUpdate(DefinitionIn):
     """A workflow's next version; a definition equal to the newest one adds none."""
 
 
+class WorkflowStatus(StrEnum):
+    """``active``: starts as usual; ``paused``: no trigger and no API call starts a run."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+Tag = Annotated[
+    str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
+]
+MAX_TAGS = 20
+
+
 class WorkflowBase(SQLModel):
     """What every form of a workflow has: its name and description."""
 
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=4000)
+
+
+class WorkflowPatch(SQLModel):
+    """What ``PATCH /workflows/{id}`` changes; fields left out stay as they are.
+
+    Attributes:
+        status: ``paused`` stops every way a run starts (API starts answer 409,
+            schedules pause, hooks answer 423, events skip it); ``active`` restores
+            exactly what pausing turned off.
+        tags: The whole new list of tags (``[]`` clears them).
+        description: Shown in lists; the next version's definition sets its own.
+        category: A free grouping label; null clears it.
+    """
+
+    status: WorkflowStatus | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+    description: str | None = Field(default=None, max_length=4000)
+    category: str | None = Field(default=None, max_length=100)
 
 
 class Workflow(WorkflowBase, table=True):
@@ -54,12 +87,18 @@ class Workflow(WorkflowBase, table=True):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_workflows_owner_created", "owner_id", "created_at"),
+        Index("ix_workflows_tags", "tags", postgresql_using="gin"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
     version: int = Field(default=1, ge=1)
     active_version: int = Field(default=1, ge=1)
+    status: WorkflowStatus = Field(
+        default=WorkflowStatus.ACTIVE, sa_column=Column(String(16), nullable=False)
+    )
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    category: str | None = Field(default=None, max_length=100)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
     deleted_at: datetime | None = timestamp(nullable=True)
@@ -77,6 +116,9 @@ class WorkflowPublic(WorkflowBase):
     owner_id: uuid.UUID
     version: int
     active_version: int
+    status: WorkflowStatus = WorkflowStatus.ACTIVE
+    tags: list[str] = Field(default_factory=list)
+    category: str | None = None
     created_at: datetime
     updated_at: datetime
 
