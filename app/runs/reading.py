@@ -16,12 +16,13 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.runs.attempts import counts_from_stats
 from app.runs.links import temporal_link
 from app.runs.schemas import RunSummary
 from app.runs.status import run_status, status_filter
 from app.settings import Settings
 from interpreter.contract import search_attributes as sa
-from interpreter.contract.client import STATUS_QUERY, WORKFLOW_TYPE
+from interpreter.contract.client import NODE_STATS_MEMO, STATUS_QUERY, WORKFLOW_TYPE
 from interpreter.contract.run import RunSnapshot, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,18 @@ def summary(execution: WorkflowExecution, settings: Settings) -> RunSummary:
         ended_at=execution.close_time,
         temporal=temporal_link(settings, execution.id, execution.run_id),
     )
+
+
+async def summary_counts(execution: WorkflowExecution) -> dict[str, int] | None:
+    """Nodes by status from the stats a finished run leaves in its memo; None for open runs."""
+    if execution.close_time is None:
+        return None
+    try:
+        memo = await execution.memo()
+    except Exception as exc:  # a memo this API cannot decode is not worth failing a list for
+        logger.warning("memo of run %s unreadable: %s", execution.id, exc)
+        return None
+    return counts_from_stats(memo.get(NODE_STATS_MEMO))
 
 
 async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> RunSnapshot | None:
