@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,16 @@ class RunCreate(BaseModel):
 
     input: Any = Field(default_factory=dict)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class RunTrigger(StrEnum):
+    """What started a run (its ``FlowForgeTrigger`` search attribute)."""
+
+    API = "api"
+    SCHEDULE = "schedule"
+    WEBHOOK = "webhook"
+    EVENT = "event"
+    RERUN = "rerun"
 
 
 class TemporalLink(BaseModel):

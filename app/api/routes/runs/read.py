@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
@@ -22,7 +24,7 @@ from app.runs.reading import (
     summary_counts,
     visibility_query,
 )
-from app.runs.schemas import RunDetail, RunSummary
+from app.runs.schemas import RunDetail, RunSummary, RunTrigger
 from app.runs.status import run_status
 from interpreter.contract.run import RunStatus
 
@@ -37,14 +39,30 @@ async def list_runs(
     limit: PageSize,
     cursor: Cursor = None,
     workflow_id: uuid.UUID | None = None,
-    status: RunStatus | None = None,
+    status: Annotated[
+        list[RunStatus] | None, Query(max_length=8, description="Any of these statuses.")
+    ] = None,
     owner_id: uuid.UUID | None = None,
+    failed: Annotated[
+        bool, Query(description="Only runs that failed, timed out or are suspended.")
+    ] = False,
+    trigger: RunTrigger | None = None,
+    started_after: Annotated[datetime | None, Query(description="Started at or after.")] = None,
+    started_before: Annotated[datetime | None, Query(description="Started before.")] = None,
 ) -> Page[RunSummary]:
-    """Runs, newest first. Non-admins always see only their own (``owner_id`` is for admins)."""
+    """Runs, newest first. Non-admins always see only their own (``owner_id`` is for admins).
+
+    Filters combine (all must hold); ``status`` may be repeated (any of them).
+    A ``cursor`` carries on the listing it came from: with other filters it is a 400.
+    """
     query = visibility_query(
         workflow_id=workflow_id,
         status=status,
         owner_id=owner_id if user.role == Role.ADMIN else user.id,
+        failed_only=failed,
+        trigger=trigger,
+        started_after=started_after,
+        started_before=started_before,
     )
     key = state.cursor_key
     executions, token = await list_page(
