@@ -23,6 +23,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
+from app.runs.live import EventHub
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
 
@@ -37,11 +38,13 @@ def _lifespan(
         configure_logging(settings.log_level)
         state = AppState.build(settings, metrics)
         app.state.flowforge = state
+        app.state.flowforge_events = EventHub(state)
         await ensure_first_admin(settings, state.sessions)
         await seed_builtin_templates(state.sessions)
         try:
             yield
         finally:
+            await app.state.flowforge_events.close()
             await state.engine.dispose()
 
     return lifespan
