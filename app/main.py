@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.docs_pages import install_docs
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodyLimitMiddleware,
@@ -59,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Durable API orchestration: JSON DAG workflows run on Temporal.",
         version="1",
         lifespan=_lifespan(settings, metrics),
+        # Served from the package instead (app.api.docs_pages): no CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     # Inside the body limit, which caps the body this one reads whole.
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(health.router)
+    install_docs(app, app.openapi_url or "/openapi.json")
     # The contract's short form of the URL handed out under /api/v1/hooks.
     app.include_router(hook_receiver.router, include_in_schema=False)
     return app
