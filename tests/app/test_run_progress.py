@@ -66,6 +66,24 @@ async def test_a_node_between_attempts_reads_retrying_with_its_last_error(
     assert run["node_counts"]["succeeded"] == 2
     assert len(peer.hits("/flaky")) == 2
 
+    async def both_attempts() -> list[dict[str, Any]] | None:
+        response = await http.get(f"{API}/runs/{run_id}/nodes/fetch", headers=editor.headers)
+        assert response.status_code == 200, response.text
+        log: list[dict[str, Any]] = response.json()["attempt_log"]
+        return log if len(log) == 2 else None
+
+    first, second = await eventually(both_attempts, what="both attempts recorded")
+    assert (first["attempt"], first["outcome"], first["error_type"]) == (
+        1,
+        "failed",
+        "HttpStatusError",
+    )
+    assert "503" in first["error"]
+    assert (second["attempt"], second["outcome"], second["error"]) == (2, "succeeded", None)
+    assert first["started_at"] <= first["ended_at"] <= second["started_at"] <= second["ended_at"]
+    after = (await http.get(f"{API}/runs/{run_id}/nodes/after", headers=editor.headers)).json()
+    assert after["attempt_log"] == []
+
 
 async def test_a_suspended_run_names_its_node_and_links_to_the_dashboard(
     http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
