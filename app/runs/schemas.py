@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.runs.task_failure import TaskFailure
 from interpreter.contract.run import NodeError, NodeSnapshot, RunStatus
 
 
@@ -54,7 +55,9 @@ class RunDetail(RunSummary):
     """A run with its input, result and every node's state.
 
     ``nodes`` is empty when no worker answered the status query (the run's
-    state then comes from Temporal alone).
+    state then comes from Temporal alone). ``workflow_task_failure`` is set
+    when that is because the run's workflow task keeps failing (Temporal's
+    cause and message); ``error`` then says so too.
     """
 
     paused: bool = False
@@ -63,6 +66,7 @@ class RunDetail(RunSummary):
     error: NodeError | None = None
     idempotency_key: str | None = None
     nodes: list[NodeSnapshot] = Field(default_factory=list)
+    workflow_task_failure: TaskFailure | None = None
 
 
 class RunAction(BaseModel):

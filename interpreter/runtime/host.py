@@ -46,11 +46,13 @@ class RunHost(Executor):
             scope=self.scope,
             limit=definition.max_concurrency or run.options.default_max_concurrency,
             max_output_bytes=run.options.max_snapshot_output_bytes,
+            max_payload_bytes=run.options.max_payload_bytes,
             reuse=run.reuse,
         )
         self.paused = carry.paused if carry else False
         self.suspended: str | None = carry.suspended if carry else None
         self.draining = False
+        self.continue_as_new_refused = False
         self.status = RunStatus.RUNNING
         self.output: Any = None
         if carry is not None:
@@ -85,6 +87,7 @@ class RunHost(Executor):
         info = workflow.info()
         if (
             not self.draining
+            and not self.continue_as_new_refused
             and self.run.batch is None
             and (
                 info.is_continue_as_new_suggested()
@@ -136,9 +139,17 @@ class RunHost(Executor):
 
     def carry(self) -> Carry:
         """The run's state for continue-as-new, to go on exactly where it is."""
+        values = self.scope.nodes
+        # An output both the book and the scope hold is carried once (in values).
+        nodes = [
+            node.model_copy(update={"output": None})
+            if node.output is not None and values.get(node.id, {}).get("output") is node.output
+            else node
+            for node in self.dag.book.export()
+        ]
         return Carry(
-            nodes=self.dag.book.export(),
-            values=self.scope.nodes,
+            nodes=nodes,
+            values=values,
             taken=self.dag.scheduler.taken,
             queue=list(self.dag.queue),
             paused=self.paused,
@@ -149,8 +160,26 @@ class RunHost(Executor):
             continued=self.continued + 1,
         )
 
+    def keep_history(self) -> None:
+        """The carried state is over the payload limit: go on without continuing as new.
+
+        The run keeps its history (Temporal ends a run whose history outgrows
+        its hard limits, as terminated) rather than fail a task forever.
+        """
+        self.draining = False
+        self.continue_as_new_refused = True
+        self.pump_all()
+
     def _restore(self, carry: Carry) -> None:
-        self.dag.book.restore(carry.nodes)
+        values = carry.values
+        self.dag.book.restore(
+            [
+                node.model_copy(update={"output": values[node.id].get("output")})
+                if node.output is None and node.id in values
+                else node
+                for node in carry.nodes
+            ]
+        )
         self.scope.nodes.update(carry.values)
         self.dag.scheduler.taken = list(carry.taken)
         self.dag.queue.extend(carry.queue)

@@ -39,6 +39,8 @@ class Limits(BaseModel):
             may be (None: no limit; the API passes its quota).
         max_signal_timeout: Longest ``wait_for_signal`` timeout (None: no limit).
         max_for_each_items: Most values of a literal ``for_each`` list (0: no limit).
+        max_payload_bytes: Largest ``max_response_bytes`` of an ``http`` node
+            (0: no limit; the API passes ``RunOptions.max_payload_bytes``).
     """
 
     max_nodes: int = Field(default=500, ge=1)
@@ -47,6 +49,7 @@ class Limits(BaseModel):
     max_wait: timedelta | None = Field(default=None, gt=timedelta(0))
     max_signal_timeout: timedelta | None = Field(default=None, gt=timedelta(0))
     max_for_each_items: int = Field(default=0, ge=0)
+    max_payload_bytes: int = Field(default=0, ge=0)
 
 
 def validate_definition(
@@ -86,6 +89,7 @@ def validate_definition(
         max_wait=limits.max_wait,
         max_signal_timeout=limits.max_signal_timeout,
         max_for_each_items=limits.max_for_each_items,
+        max_payload_bytes=limits.max_payload_bytes,
     )
     return (definition if not issues else None), issues
 

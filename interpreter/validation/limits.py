@@ -23,6 +23,7 @@ def limit_issues(
     max_wait: timedelta | None,
     max_signal_timeout: timedelta | None,
     max_for_each_items: int,
+    max_payload_bytes: int = 0,
     now: datetime | None = None,
 ) -> list[ValidationIssue]:
     """The nodes (for_each bodies included) whose static config exceeds a limit.
@@ -33,11 +34,13 @@ def limit_issues(
             may be (None: no limit).
         max_signal_timeout: Longest ``wait_for_signal`` timeout (None: no limit).
         max_for_each_items: Most items of a literal ``for_each`` list (0: no limit).
+        max_payload_bytes: Largest ``max_response_bytes`` an ``http`` node may set:
+            what one node's result may hold (0: no limit).
         now: The time ``until`` is measured from (the current time if None).
     """
     moment = now or datetime.now(UTC)
     issues: list[ValidationIssue] = []
-    for path, node_type, config in _configs(raw_nodes, ""):
+    for path, node_type, config, node_id in _configs(raw_nodes, ""):
         if node_type == "wait" and max_wait is not None:
             issues += _duration_issue(
                 config, "duration", path, max_wait, "FLOWFORGE_QUOTA_MAX_WAIT"
@@ -49,11 +52,30 @@ def limit_issues(
             )
         elif node_type == "for_each" and max_for_each_items:
             issues += _items_issue(config, path, max_for_each_items)
+        elif node_type == "http" and max_payload_bytes:
+            issues += _response_cap_issue(config, path, node_id, max_payload_bytes)
     return issues
 
 
-def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Pointer, type and config of every node object, nested DAGs included."""
+def _response_cap_issue(
+    config: dict[str, Any], path: str, node_id: Any, limit: int
+) -> list[ValidationIssue]:
+    cap = config.get("max_response_bytes")
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap <= limit:
+        return []  # unset, within the limit, or a template checked when the node runs
+    return [
+        ValidationIssue(
+            path=f"{path}/max_response_bytes",
+            code="over_limit",
+            message=f"node {node_id!r}: max_response_bytes {cap} is over the {limit} bytes "
+            "a node's result may hold (FLOWFORGE_RUN_MAX_PAYLOAD_BYTES): Temporal could not "
+            "store a larger response; set at most that",
+        )
+    ]
+
+
+def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
+    """Pointer, type, config and id of every node object, nested DAGs included."""
     for index, node in enumerate(raw_nodes if isinstance(raw_nodes, list) else []):
         if not isinstance(node, dict) or not isinstance(node.get("config"), dict):
             continue
@@ -61,7 +83,7 @@ def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, 
         path = f"{prefix}/nodes/{index}/config"
         if not isinstance(node_type, str):
             continue
-        yield path, node_type, config
+        yield path, node_type, config, node.get("id")
         kind = kind_of(node_type)
         for sub in kind.sub_dag_fields if kind is not None else ():
             body = config.get(sub.field)

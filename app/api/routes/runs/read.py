@@ -14,7 +14,8 @@ from app.db.models.user import Role
 from app.runs.access import visible_run
 from app.runs.reading import list_page, run_input, snapshot, summary, visibility_query
 from app.runs.schemas import RunDetail, RunSummary
-from app.runs.status import run_status
+from app.runs.status import is_open, run_status
+from app.runs.task_failure import stalled_error, task_failure
 from interpreter.contract.run import RunStatus
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -63,14 +64,18 @@ async def read_run(
     )
     record = await get_run_record(session=session, run_id=run_id)
     shown = summary(description, state.settings)
+    failure = None
     if snap is not None:
         shown.status = run_status(description.status, snap.status.value)
+    elif is_open(shown.status):
+        failure = await task_failure(temporal, description, state.temporal.rpc_timeout)
     return RunDetail(
         **shown.model_dump(),
         paused=snap.paused if snap else shown.status == RunStatus.PAUSED,
         input=input_value,
         output=snap.output if snap else None,
-        error=snap.error if snap else None,
+        error=snap.error if snap else stalled_error(run_id, failure),
         idempotency_key=record.idempotency_key if record else None,
         nodes=snap.nodes if snap else [],
+        workflow_task_failure=failure,
     )
