@@ -103,8 +103,8 @@ async def test_a_for_each_output_over_the_limit_fails_its_node(
                 "id": "loop",
                 "type": "for_each",
                 "config": {
-                    "items": "{{ input.ids }}",
-                    "concurrency": 500,
+                    "items": "input.ids",
+                    "max_concurrency": 500,
                     "body": {
                         "nodes": [
                             {
