@@ -95,11 +95,12 @@ class RunOptions(BaseModel):
         default=2_000_000,
         ge=1024,
         description=(
-            "Largest value (as JSON) a run hands to Temporal in one payload: a node's result, "
-            "the run's output, an activity's input, the state carried across continue-as-new. "
-            "Temporal refuses payloads over 2 MiB by default; this leaves a margin for "
-            "envelopes and encryption. A larger value fails its node (or the run) at once "
-            "with `OutputTooLarge`."
+            "Largest value (as JSON) a run hands to Temporal in one payload: a node's result "
+            "or input, the run's output. Temporal refuses payloads over 2 MiB by default; this "
+            "leaves a margin for envelopes and encryption. A larger value fails its node (or "
+            "the run) at once with `OutputTooLarge`; a larger state to carry across "
+            "continue-as-new keeps the run in its history instead. Also the most an `http` "
+            "node's `max_response_bytes` may be."
         ),
     )
     activity_task_queue: str = Field(
