@@ -296,3 +296,24 @@ async def test_a_failing_workflow_task_is_reported_and_cancel_ends_the_run(
         assert run["status"] == "terminated"
         again = await api.post(f"{API}/runs/{run_id}/cancel", headers=editor.headers)
         assert again.status_code == 409
+
+
+async def test_a_rerun_reusing_more_than_a_payload_holds_is_refused(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+) -> None:
+    body = _three_fetches(peer)
+    body["nodes"].append({"id": "d", "type": "transform", "config": {"value": "done"}})
+    body["edges"] = [{"from": x, "to": "d"} for x in ("a", "b", "c")]
+    body["output"] = "{{ nodes.d.output }}"
+    run_id = await run_of(http, editor, body)
+    await run_becomes(http, editor, run_id, "succeeded")
+
+    # The outputs upstream of d are read in groups that fit one answer each,
+    # and together they are more than one run input may carry.
+    refused = await http.post(
+        f"{API}/runs/{run_id}/rerun", json={"from_node": "d"}, headers=editor.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert "over the 2000000-byte limit" in refused.json()["detail"]
+    assert "rerun from a node with less upstream of it" in refused.json()["detail"]
+    assert len(peer.hits("/big")) == 3
