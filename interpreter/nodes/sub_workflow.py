@@ -66,13 +66,13 @@ async def execute(host: NodeHost, dag: NodeDag, node: Node, variables: Variables
         proof=pinned.proof,
         lineage=host.subject,
     )
-    too_large = oversize(
+    too_large = host.payload_limit and oversize(
         f"node {dag.path(node.id)!r}: the child run's input",
         child,
-        run.options.max_payload_bytes,
+        host.payload_limit,
         "pass the sub_workflow less `input`",
     )
-    if too_large is not None:
+    if too_large:
         raise NodeFailed(too_large)
     timeout = pinned.definition.timeout
     try:

@@ -47,12 +47,16 @@ class Executor:
 
     Attributes:
         run: The run's input.
+        payload_limit: The largest value (as JSON) handed to Temporal
+            (``RunOptions.max_payload_bytes``; 0: unchecked, in runs recorded
+            before the checks).
         signals: Delivered signal payloads not yet taken, by signal name.
         for_each: Runs for_each bodies (set by the run's host).
     """
 
     def __init__(self, run: RunInput) -> None:
         self.run = run
+        self.payload_limit = run.options.max_payload_bytes
         self.signals: dict[str, deque[Any]] = {}
         self.for_each: ForEachRunner | None = None
 
@@ -88,7 +92,8 @@ class Executor:
         run_id = info.parent.workflow_id if self.run.batch and info.parent else info.workflow_id
         subject = self.subject if kind.reads_secrets else None
         call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
-        input_too_large(call.request, self.run.options.max_payload_bytes, dag.path(node.id))
+        if self.payload_limit:
+            input_too_large(call.request, self.payload_limit, dag.path(node.id))
         try:
             result = await call.execute()
         except ActivityError as err:

@@ -16,17 +16,25 @@ from interpreter.runtime.executor import Executor
 from interpreter.runtime.for_each import ForEachRunner
 from interpreter.runtime.scope import Scope
 
+PAYLOAD_LIMIT_PATCH = "payload-limit"
+"""Runs recorded before values were measured against ``max_payload_bytes`` replay unchecked
+(a value just under Temporal's own limit succeeded then)."""
+
 
 class RunHost(Executor):
     """Hosts the run's top-level DAG and answers for the run as a whole."""
 
     def __init__(self, run: RunInput) -> None:
         super().__init__(run)
+        if not workflow.patched(PAYLOAD_LIMIT_PATCH):
+            self.payload_limit = 0
         info = workflow.info()
         carry = run.carry
         self.started_at = carry.started_at if carry else info.start_time
         self.continued = carry.continued if carry else 0
-        self.for_each = ForEachRunner(self, run, lambda: self.subject)
+        self.for_each = ForEachRunner(
+            self, run, lambda: self.subject, payload_limit=self.payload_limit
+        )
         self.scope = Scope(
             run.input,
             {
@@ -46,7 +54,7 @@ class RunHost(Executor):
             scope=self.scope,
             limit=definition.max_concurrency or run.options.default_max_concurrency,
             max_output_bytes=run.options.max_snapshot_output_bytes,
-            max_payload_bytes=run.options.max_payload_bytes,
+            max_payload_bytes=self.payload_limit,
             reuse=run.reuse,
         )
         self.paused = carry.paused if carry else False

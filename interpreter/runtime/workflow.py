@@ -75,7 +75,7 @@ class InterpreterWorkflow:
                 return self._conclude()
             await workflow.wait_condition(workflow.all_handlers_finished)
             carry = host.carry()
-            if payload_bytes(carry) <= run.options.max_payload_bytes:
+            if not host.payload_limit or payload_bytes(carry) <= host.payload_limit:
                 workflow.continue_as_new(run.model_copy(update={"carry": carry}))
             # Temporal could not store that state: go on in this history instead.
             host.keep_history()
@@ -94,14 +94,14 @@ class InterpreterWorkflow:
         except NodeFailed as failure:
             raise _batch_error(failure.error) from None
         last = batch.first_index + len(batch.items) - 1
-        too_large = oversize(
+        too_large = host.payload_limit and oversize(
             f"node {node.id!r}: the outputs of items {batch.first_index}..{last}",
             outputs,
-            self._run.options.max_payload_bytes,
+            host.payload_limit,
             "keep less of each item with the body's `output`, or lower "
             "FLOWFORGE_FOR_EACH_BATCH_SIZE",
         )
-        if too_large is not None:
+        if too_large:
             indexes = range(batch.first_index, last + 1)
             shown = too_large.model_dump(mode="json")
             failures = {str(i): shown for i in indexes[:20]}
@@ -216,13 +216,15 @@ class InterpreterWorkflow:
                 error = NodeError(type="ExpressionError", message=f"run output: {exc}")
                 dag.unhandled = error
             else:
-                error = oversize(
-                    "the run's output",
-                    output,
-                    self._run.options.max_payload_bytes,
-                    "keep less with the definition's `output` (by default it holds the output "
-                    "of every node without outgoing edges), or with the nodes' `output`",
-                )
+                if host.payload_limit:
+                    error = oversize(
+                        "the run's output",
+                        output,
+                        host.payload_limit,
+                        "keep less with the definition's `output` (by default it holds the "
+                        "output of every node without outgoing edges), or with the nodes' "
+                        "`output`",
+                    )
                 if error is None:
                     host.output = output
                 else:
