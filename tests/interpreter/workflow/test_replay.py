@@ -292,7 +292,7 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
             continued._client.get_workflow_handle(continued.id, run_id=first_run.run_id),
         )
     )
-    return handles + [("payload_limits", await run_payload_limits(start, peer))]
+    return [*handles, ("payload_limits", await run_payload_limits(start, peer))]
 
 
 async def run_payload_limits(start: Start, peer: Peer) -> Any:
