@@ -24,6 +24,7 @@ RUN_LIMIT_VARIABLES = {
     "max_attempts_cap": "FLOWFORGE_RUN_MAX_ATTEMPTS_CAP",
     "max_snapshot_output_bytes": "FLOWFORGE_RUN_MAX_SNAPSHOT_OUTPUT_BYTES",
     "heartbeat_timeout_seconds": "FLOWFORGE_RUN_HEARTBEAT_TIMEOUT_SECONDS",
+    "max_payload_bytes": "FLOWFORGE_RUN_MAX_PAYLOAD_BYTES",
     "for_each_max_items": "FLOWFORGE_FOR_EACH_MAX_ITEMS",
     "for_each_default_concurrency": "FLOWFORGE_FOR_EACH_DEFAULT_CONCURRENCY",
     "for_each_batch_threshold": "FLOWFORGE_FOR_EACH_BATCH_THRESHOLD",
@@ -283,6 +284,16 @@ class Settings(
         description=(
             "Seconds a run's worker has to answer its status query; past it, run details "
             "come from Temporal alone (no worker is polling)."
+        ),
+    )
+
+    cancel_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds `POST /runs/{id}/cancel` waits for the run to end; a run whose workflow "
+            "task is still failing then (so it can never act on the cancel) is terminated, "
+            "with the reason in its history."
         ),
     )
 

@@ -27,6 +27,9 @@ them::
         │                        delivery records) did not answer in time or
         │                        is out of reach                    (retryable)
         ├── ResponseTooLarge     body over `max_response_bytes`     (not retryable)
+        ├── OutputTooLarge       a node's result (or the run's output)
+        │                        is over the payload limit Temporal can
+        │                        store (`max_payload_bytes`)        (not retryable)
         ├── ResponseInvalid      body is not what `response` asked   (not retryable)
         ├── ValidationFailed     a `validate` node found violations (not retryable)
         └── ScriptError          a `script` node's code raised, returned a value
@@ -164,6 +167,16 @@ class StoreUnavailable(NodeFailure):
 
 class ResponseTooLarge(NodeFailure):
     """A response body is over ``max_response_bytes``; not retryable."""
+
+    retryable = False
+
+
+class OutputTooLarge(NodeFailure):
+    """A node's result is larger than one Temporal payload may be; not retryable.
+
+    The same call would give the same result, so the node fails at once (one
+    request, not one per attempt). ``details`` carries ``bytes`` and ``limit``.
+    """
 
     retryable = False
 

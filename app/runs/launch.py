@@ -20,6 +20,7 @@ from app.runs.quotas import check_run_start
 from app.runs.start import Started, start_once
 from interpreter.contract.run import RunInput
 from interpreter.contract.signing import sign_run
+from interpreter.dsl.payloads import over_limit
 from interpreter.run_proof import canonical_json
 
 
@@ -143,10 +144,22 @@ async def start_and_index(
 
     Raises:
         ApiError: 429 with ``Retry-After`` past the owner's runs in flight or
-            run starts per minute (:func:`app.runs.quotas.check_run_start`).
+            run starts per minute (:func:`app.runs.quotas.check_run_start`);
+            422 for a run input Temporal could not store (a rerun reusing
+            large outputs, a large definition and input together).
         WorkflowPaused: the workflow is paused.
     """
     refuse_paused(workflow)
+    limit = state.settings.run.max_payload_bytes
+    size = over_limit(run, limit)
+    if size is not None:
+        raise ApiError(
+            422,
+            f"the run's start input (definition, input, pinned sub_workflows and reused "
+            f"outputs) is {size} bytes as JSON, over the {limit}-byte limit of one Temporal "
+            "payload (FLOWFORGE_RUN_MAX_PAYLOAD_BYTES); pass a smaller input, or rerun from "
+            "a node with less upstream of it",
+        )
     run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
     digest = input_digest(run.input) if idempotency_key else None
     known = await get_run_record(session=session, run_id=run_id) if idempotency_key else None

@@ -8,10 +8,12 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from app.runs.reading import snapshot
 from interpreter.contract.client import OUTPUTS_QUERY
 from interpreter.contract.run import RunInput
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.graph import Graph
+from interpreter.dsl.payloads import payload_bytes
 
 
 async def original_input(client: Client, handle: WorkflowHandle[Any, Any]) -> RunInput | None:
@@ -39,18 +41,55 @@ def upstream_of(definition: Definition, node_id: str) -> list[str] | None:
 
 
 async def node_outputs(
-    handle: WorkflowHandle[Any, Any], node_ids: list[str], wait: timedelta
+    handle: WorkflowHandle[Any, Any], node_ids: list[str], wait: timedelta, budget: int = 0
 ) -> dict[str, Any] | None:
-    """Full outputs of those of ``node_ids`` that succeeded; None if no worker answered."""
+    """Full outputs of those of ``node_ids`` that succeeded; None if no worker answered.
+
+    With a ``budget`` (bytes), the outputs are asked for in groups that add
+    up to at most that much each (sizes from the status query), since one
+    answer is one Temporal payload: many large outputs would not fit one.
+    """
     if not node_ids:
         return {}
-    try:
-        result: dict[str, Any] = await handle.query(
-            OUTPUTS_QUERY, node_ids, result_type=dict[str, Any], rpc_timeout=wait
-        )
-    except (WorkflowQueryFailedError, RPCError):
-        return None
-    return result
+    groups = [node_ids]
+    if budget:
+        snap = await snapshot(handle, wait)
+        if snap is None:
+            return None
+        sizes = {node.id: _shown_size(node.output) for node in snap.nodes}
+        groups = _groups(node_ids, sizes, budget)
+    outputs: dict[str, Any] = {}
+    for group in groups:
+        try:
+            part: dict[str, Any] = await handle.query(
+                OUTPUTS_QUERY, group, result_type=dict[str, Any], rpc_timeout=wait
+            )
+        except (WorkflowQueryFailedError, RPCError):
+            return None
+        outputs.update(part)
+    return outputs
+
+
+def _shown_size(output: Any) -> int:
+    """The size of a node's output from its status entry (a preview says the full size)."""
+    if isinstance(output, dict) and output.get("truncated") is True:
+        size = output.get("bytes")
+        if isinstance(size, int):
+            return size
+    return 0 if output is None else payload_bytes(output)
+
+
+def _groups(node_ids: list[str], sizes: dict[str, int], budget: int) -> list[list[str]]:
+    groups: list[list[str]] = [[]]
+    total = 0
+    for node_id in node_ids:
+        size = sizes.get(node_id, 0)
+        if groups[-1] and total + size > budget:
+            groups.append([])
+            total = 0
+        groups[-1].append(node_id)
+        total += size
+    return groups
 
 
 def rerun_input(old: RunInput, reuse: dict[str, Any]) -> RunInput:

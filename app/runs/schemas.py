@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.runs.task_failure import TaskFailure
 from interpreter.contract.run import NodeError, NodeSnapshot, RunStatus
 
 
@@ -85,7 +86,9 @@ class RunDetail(RunSummary):
     ``suspended_on`` is the node a suspended run waits on (null otherwise);
     ``dashboard_url`` its page in the dashboard (``/ui/runs/{run_id}``).
     ``nodes`` is empty when no worker answered the status query (the run's
-    state then comes from Temporal alone).
+    state then comes from Temporal alone). ``workflow_task_failure`` is set
+    when that is because the run's workflow task keeps failing (Temporal's
+    cause and message); ``error`` then says so too.
     """
 
     paused: bool = False
@@ -96,6 +99,7 @@ class RunDetail(RunSummary):
     idempotency_key: str | None = None
     dashboard_url: str | None = None
     nodes: list[NodeView] = Field(default_factory=list)
+    workflow_task_failure: TaskFailure | None = None
 
 
 class RunAction(BaseModel):

@@ -24,7 +24,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from interpreter.dsl.definition import RetrySpec
-from interpreter.errors import HttpStatusError, NodeFailure, Unauthorized
+from interpreter.dsl.payloads import over_limit, too_large_details, too_large_message
+from interpreter.errors import HttpStatusError, NodeFailure, OutputTooLarge, Unauthorized
 from interpreter.run_proof import ProofSubject, RunKeys, RunProof
 
 MAX_RETRY_AFTER = timedelta(hours=1)
@@ -61,6 +62,9 @@ class ActivityRequest(BaseModel):
             the owner only).
         subject: What the run is, computed by its workflow code from what it
             runs; the proof must match it.
+        max_output_bytes: The largest result (as JSON) the activity may return:
+            the run's ``max_payload_bytes``. A larger one fails the attempt with
+            the non-retryable ``OutputTooLarge`` instead of reaching Temporal.
     """
 
     run_id: str
@@ -75,6 +79,7 @@ class ActivityRequest(BaseModel):
     circuit_breaker: str | None = None
     proof: RunProof | None = None
     subject: ProofSubject | None = None
+    max_output_bytes: int = Field(default=2_000_000, ge=1)
 
 
 def verified_owner(keys: RunKeys | None, request: ActivityRequest) -> str:
@@ -204,13 +209,34 @@ async def heartbeating(interval: float | None = None) -> AsyncIterator[None]:
             await task
 
 
+def check_output_size(request: ActivityRequest, output: Any) -> None:
+    """Refuse a result Temporal could not store, before it is handed over.
+
+    Raises:
+        OutputTooLarge: naming the node, the size and the limit (not retryable:
+            the same call would bring back as much).
+    """
+    limit = request.max_output_bytes
+    size = over_limit(output, limit)
+    if size is not None:
+        what = f"node {request.node_path!r}: the {request.node_type} result"
+        hint = (
+            "a node's raw result must fit before its `output` can keep less of it; "
+            "fetch less (a smaller page, fewer fields)"
+        )
+        raise OutputTooLarge(
+            too_large_message(what, size, limit, hint), details=too_large_details(size, limit)
+        )
+
+
 def node_activity(
     fn: Callable[[Any, ActivityRequest], Awaitable[Any]],
 ) -> Callable[[Any, ActivityRequest], Awaitable[ActivityResult]]:
-    """Wrap an activity method: heartbeats, result envelope, error conversion.
+    """Wrap an activity method: heartbeats, result envelope, size check, error conversion.
 
     The wrapped method returns the node's raw output or raises
-    :class:`NodeFailure`, which :func:`to_application_error` converts.
+    :class:`NodeFailure`, which :func:`to_application_error` converts. An
+    output over ``request.max_output_bytes`` becomes ``OutputTooLarge``.
     """
 
     @functools.wraps(fn)
@@ -219,6 +245,7 @@ def node_activity(
         try:
             async with heartbeating():
                 output = await fn(self, request)
+            check_output_size(request, output)
         except NodeFailure as failure:
             raise to_application_error(failure, request.retry, attempt) from None
         return ActivityResult(output=output, attempt=attempt)

@@ -91,6 +91,18 @@ class RunOptions(BaseModel):
             "the full value stays usable by expressions."
         ),
     )
+    max_payload_bytes: int = Field(
+        default=2_000_000,
+        ge=1024,
+        description=(
+            "Largest value (as JSON) a run hands to Temporal in one payload: a node's result "
+            "or input, the run's output. Temporal refuses payloads over 2 MiB by default; this "
+            "leaves a margin for envelopes and encryption. A larger value fails its node (or "
+            "the run) at once with `OutputTooLarge`; a larger state to carry across "
+            "continue-as-new keeps the run in its history instead. Also the most an `http` "
+            "node's `max_response_bytes` may be."
+        ),
+    )
     activity_task_queue: str = Field(
         default="",
         description="Task queue of the run's activities; empty: the workflow's own queue.",

@@ -107,6 +107,11 @@ class NodeHost(Protocol):
         """What the run is, computed from what it runs: its children's lineage."""
         ...
 
+    @property
+    def payload_limit(self) -> int:
+        """The largest value (as JSON) the run hands Temporal; 0: unchecked."""
+        ...
+
     def signal_box(self, name: str) -> deque[Any]:
         """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
         ...

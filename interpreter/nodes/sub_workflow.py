@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 from interpreter.contract.client import WORKFLOW_TYPE, run_search_attributes
+from interpreter.contract.oversize import oversize
 from interpreter.contract.run import NodeError, RunInput, RunMeta, child_key
 from interpreter.dsl.definition import Node
 from interpreter.dsl.durations import parse_duration
@@ -65,6 +66,14 @@ async def execute(host: NodeHost, dag: NodeDag, node: Node, variables: Variables
         proof=pinned.proof,
         lineage=host.subject,
     )
+    too_large = host.payload_limit and oversize(
+        f"node {dag.path(node.id)!r}: the child run's input",
+        child,
+        host.payload_limit,
+        "pass the sub_workflow less `input`",
+    )
+    if too_large:
+        raise NodeFailed(too_large)
     timeout = pinned.definition.timeout
     try:
         output = await workflow.execute_child_workflow(

@@ -98,6 +98,7 @@ def activity_call(
         circuit_breaker=node.circuit_breaker,
         proof=run.proof if subject is not None else None,
         subject=subject,
+        max_output_bytes=run.options.max_payload_bytes,
     )
     options: dict[str, Any] = {
         "activity_id": path,

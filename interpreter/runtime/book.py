@@ -17,6 +17,7 @@ from interpreter.contract.run import (
     RunStatus,
 )
 from interpreter.dsl.definition import Edge, Node
+from interpreter.dsl.payloads import payload_bytes
 
 
 @dataclass
@@ -32,7 +33,14 @@ class Stop:
 class NodeBook:
     """Every node's status, attempts, timestamps, output and error."""
 
-    def __init__(self, nodes: Sequence[Node], edges: Sequence[Edge], max_output_bytes: int) -> None:
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        edges: Sequence[Edge],
+        max_output_bytes: int,
+        max_total_bytes: int = 0,
+    ) -> None:
+        self._total = max_total_bytes
         self._nodes = {n.id: NodeSnapshot(id=n.id, type=n.type) for n in nodes}
         sources = {edge.source for edge in edges}
         self._sinks = [n.id for n in nodes if n.id not in sources]
@@ -151,7 +159,20 @@ class NodeBook:
         error: NodeError | None,
         suspended_on: str | None = None,
     ) -> RunSnapshot:
-        """The run as the ``status`` query shows it, every output capped at ``max_output_bytes``."""
+        """The run as the ``status`` query shows it, every output capped at ``max_output_bytes``.
+
+        When the capped outputs add up to more than half of ``max_total_bytes``
+        (a query's answer is one payload too), each is cut shorter, so the
+        answer always fits.
+        """
+        cap = self._cap
+        if self._total:
+            sizes = [self._size(node.output) for node in self._nodes.values()]
+            sizes.append(self._size(output))
+            shown = [min(size, cap) for size in sizes if size]
+            budget = self._total // 2
+            if sum(shown) > budget:
+                cap = max(64, budget // max(1, len(shown)))
         return RunSnapshot(
             status=status,
             paused=paused,
@@ -159,19 +180,23 @@ class NodeBook:
             version=meta.version,
             started_at=started_at,
             ended_at=self.ended_at,
-            output=self._capped(output),
+            output=self._capped(output, cap),
             error=error,
             suspended_on=suspended_on,
             nodes=[
-                node.model_copy(update={"output": self._capped(node.output)})
+                node.model_copy(update={"output": self._capped(node.output, cap)})
                 for node in self._nodes.values()
             ],
         )
 
-    def _capped(self, value: Any) -> Any:
+    @staticmethod
+    def _size(value: Any) -> int:
+        return 0 if value is None else payload_bytes(value)
+
+    def _capped(self, value: Any, cap: int) -> Any:
         if value is None:
             return None
         text = json.dumps(value, separators=(",", ":"), default=str)
-        if len(text) <= self._cap:
+        if len(text) <= cap:
             return value
-        return {"truncated": True, "bytes": len(text), "preview": text[: self._cap // 2]}
+        return {"truncated": True, "bytes": len(text), "preview": text[: cap // 2]}

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from interpreter.contract.oversize import oversize
 from interpreter.contract.run import NodeError, NodeStatus
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import evaluate_bool
@@ -67,6 +68,8 @@ class Dag:
         stop: Why the DAG stopped scheduling early (a fail or succeed node, a
             failure, a cancellation); None while it goes on.
         unhandled: The first failure let through by ``on_failure: continue``.
+        max_payload_bytes: The largest node output (as JSON) it records; a
+            larger one fails its node with ``OutputTooLarge`` (0: no check).
     """
 
     def __init__(
@@ -78,10 +81,12 @@ class Dag:
         scope: Scope,
         limit: int,
         max_output_bytes: int,
+        max_payload_bytes: int = 0,
         prefix: str = "",
         reuse: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
+        self.max_payload_bytes = max_payload_bytes
         self.reuse = reuse or {}
         self.scope = scope
         self.prefix = prefix
@@ -95,7 +100,7 @@ class Dag:
             self.kinds[node.id] = kind
         self.reads = {node.id: self._reads_of(node) for node in nodes}
         self.scheduler = Scheduler(nodes, edges)
-        self.book = NodeBook(nodes, edges, max_output_bytes)
+        self.book = NodeBook(nodes, edges, max_output_bytes, max_payload_bytes)
         self.queue: deque[str] = deque()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.stop: Stop | None = None
@@ -231,6 +236,13 @@ class Dag:
                 output = render(node.output, {**variables, "result": raw}, where="output")
             except ExpressionError as exc:
                 self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), attempts)
+                return
+        if self.max_payload_bytes:
+            too_large = oversize(
+                f"node {self.path(node_id)!r}: its output", output, self.max_payload_bytes
+            )
+            if too_large is not None:
+                self.failed(node_id, too_large, attempts)
                 return
         self.book.succeed(node_id, output, attempts, self.host.now())
         self.scope.record(node_id, NodeStatus.SUCCEEDED.value, output, None)

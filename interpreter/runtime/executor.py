@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from interpreter.contract.oversize import oversize
 from interpreter.contract.run import RunInput
 from interpreter.dsl.definition import Node
 from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind
@@ -18,6 +19,22 @@ from interpreter.runtime.activity_call import activity_call
 from interpreter.runtime.activity_errors import is_cancellation
 from interpreter.runtime.dag import Dag
 from interpreter.runtime.subject import run_subject
+
+INPUT_HINT = "pass it less of the upstream nodes' outputs (keep less with their `output`)"
+
+
+def input_too_large(value: Any, limit: int, path: str) -> None:
+    """Refuse to hand Temporal an input (rendered config, context) it could not store.
+
+    Raises:
+        NodeFailed: ``OutputTooLarge`` naming the node, the size and the limit.
+    """
+    error = oversize(
+        f"node {path!r}: its input (rendered config and context)", value, limit, INPUT_HINT
+    )
+    if error is not None:
+        raise NodeFailed(error, 0)
+
 
 if TYPE_CHECKING:
     from interpreter.runtime.for_each import ForEachRunner
@@ -30,12 +47,16 @@ class Executor:
 
     Attributes:
         run: The run's input.
+        payload_limit: The largest value (as JSON) handed to Temporal
+            (``RunOptions.max_payload_bytes``; 0: unchecked, in runs recorded
+            before the checks).
         signals: Delivered signal payloads not yet taken, by signal name.
         for_each: Runs for_each bodies (set by the run's host).
     """
 
     def __init__(self, run: RunInput) -> None:
         self.run = run
+        self.payload_limit = run.options.max_payload_bytes
         self.signals: dict[str, deque[Any]] = {}
         self.for_each: ForEachRunner | None = None
 
@@ -71,6 +92,8 @@ class Executor:
         run_id = info.parent.workflow_id if self.run.batch and info.parent else info.workflow_id
         subject = self.subject if kind.reads_secrets else None
         call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
+        if self.payload_limit:
+            input_too_large(call.request, self.payload_limit, dag.path(node.id))
         try:
             result = await call.execute()
         except ActivityError as err:

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import WORKFLOW_TYPE
+from interpreter.contract.oversize import oversize
 from interpreter.contract.run import Batch, NodeError, RunInput
 from interpreter.dsl.definition import Definition, Node
 from interpreter.errors import ExpressionError
@@ -88,8 +89,16 @@ class ForEachRunner:
         live: The item DAGs running now (resume pumps them too).
     """
 
-    def __init__(self, host: Host, run: RunInput, subject: Callable[[], ProofSubject]) -> None:
+    def __init__(
+        self,
+        host: Host,
+        run: RunInput,
+        subject: Callable[[], ProofSubject],
+        *,
+        payload_limit: int = 0,
+    ) -> None:
         self.host = host
+        self.payload_limit = payload_limit
         self.run_input = run
         self._subject = subject
         self.live: set[Dag] = set()
@@ -152,6 +161,7 @@ class ForEachRunner:
                 ),
                 limit=len(config.body.nodes),
                 max_output_bytes=self.run_input.options.max_snapshot_output_bytes,
+                max_payload_bytes=self.payload_limit,
                 prefix=f"{dag.path(node_id)}[{index}].",
             )
             self.live.add(item_dag)
@@ -242,7 +252,17 @@ class ForEachRunner:
                 proof=self.run_input.proof,
                 lineage=self._subject(),
             )
+            too_large = self.payload_limit and oversize(
+                f"node {dag.path(node.id)!r}: the input of its batch of items {first}.."
+                f"{first + len(chunk) - 1}",
+                child,
+                self.payload_limit,
+                "iterate over smaller items (e.g. ids), or lower FLOWFORGE_FOR_EACH_BATCH_SIZE",
+            )
             try:
+                if too_large:
+                    failures[first] = too_large
+                    return
                 result: list[Any] = await workflow.execute_child_workflow(
                     WORKFLOW_TYPE,
                     child,

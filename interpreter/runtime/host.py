@@ -16,17 +16,25 @@ from interpreter.runtime.executor import Executor
 from interpreter.runtime.for_each import ForEachRunner
 from interpreter.runtime.scope import Scope
 
+PAYLOAD_LIMIT_PATCH = "payload-limit"
+"""Runs recorded before values were measured against ``max_payload_bytes`` replay unchecked
+(a value just under Temporal's own limit succeeded then)."""
+
 
 class RunHost(Executor):
     """Hosts the run's top-level DAG and answers for the run as a whole."""
 
     def __init__(self, run: RunInput) -> None:
         super().__init__(run)
+        if not workflow.patched(PAYLOAD_LIMIT_PATCH):
+            self.payload_limit = 0
         info = workflow.info()
         carry = run.carry
         self.started_at = carry.started_at if carry else info.start_time
         self.continued = carry.continued if carry else 0
-        self.for_each = ForEachRunner(self, run, lambda: self.subject)
+        self.for_each = ForEachRunner(
+            self, run, lambda: self.subject, payload_limit=self.payload_limit
+        )
         self.scope = Scope(
             run.input,
             {
@@ -46,11 +54,13 @@ class RunHost(Executor):
             scope=self.scope,
             limit=definition.max_concurrency or run.options.default_max_concurrency,
             max_output_bytes=run.options.max_snapshot_output_bytes,
+            max_payload_bytes=self.payload_limit,
             reuse=run.reuse,
         )
         self.paused = carry.paused if carry else False
         self.suspended: str | None = carry.suspended if carry else None
         self.draining = False
+        self.continue_as_new_refused = False
         self.status = RunStatus.RUNNING
         self.output: Any = None
         if carry is not None:
@@ -85,6 +95,7 @@ class RunHost(Executor):
         info = workflow.info()
         if (
             not self.draining
+            and not self.continue_as_new_refused
             and self.run.batch is None
             and (
                 info.is_continue_as_new_suggested()
@@ -136,9 +147,17 @@ class RunHost(Executor):
 
     def carry(self) -> Carry:
         """The run's state for continue-as-new, to go on exactly where it is."""
+        values = self.scope.nodes
+        # An output both the book and the scope hold is carried once (in values).
+        nodes = [
+            node.model_copy(update={"output": None})
+            if node.output is not None and values.get(node.id, {}).get("output") is node.output
+            else node
+            for node in self.dag.book.export()
+        ]
         return Carry(
-            nodes=self.dag.book.export(),
-            values=self.scope.nodes,
+            nodes=nodes,
+            values=values,
             taken=self.dag.scheduler.taken,
             queue=list(self.dag.queue),
             paused=self.paused,
@@ -149,8 +168,26 @@ class RunHost(Executor):
             continued=self.continued + 1,
         )
 
+    def keep_history(self) -> None:
+        """The carried state is over the payload limit: go on without continuing as new.
+
+        The run keeps its history (Temporal ends a run whose history outgrows
+        its hard limits, as terminated) rather than fail a task forever.
+        """
+        self.draining = False
+        self.continue_as_new_refused = True
+        self.pump_all()
+
     def _restore(self, carry: Carry) -> None:
-        self.dag.book.restore(carry.nodes)
+        values = carry.values
+        self.dag.book.restore(
+            [
+                node.model_copy(update={"output": values[node.id].get("output")})
+                if node.output is None and node.id in values
+                else node
+                for node in carry.nodes
+            ]
+        )
         self.scope.nodes.update(carry.values)
         self.dag.scheduler.taken = list(carry.taken)
         self.dag.queue.extend(carry.queue)

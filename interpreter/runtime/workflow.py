@@ -26,7 +26,9 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         WORKFLOW_TYPE,
     )
+    from interpreter.contract.oversize import oversize
     from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
+    from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError
     from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
@@ -61,17 +63,22 @@ class InterpreterWorkflow:
             host.dag.start()
         else:
             host.pump_all()
-        try:
-            await workflow.wait_condition(host.finished)
-        except asyncio.CancelledError:
-            host.dag.halt(Stop("cancelled"))
-            await workflow.wait_condition(lambda: not host.dag.tasks)
-            self._finish(RunStatus.CANCELLED)
-            raise
-        if host.draining and host.dag.stop is None and (host.dag.queue or host.suspended):
+        while True:
+            try:
+                await workflow.wait_condition(host.finished)
+            except asyncio.CancelledError:
+                host.dag.halt(Stop("cancelled"))
+                await workflow.wait_condition(lambda: not host.dag.tasks)
+                self._finish(RunStatus.CANCELLED)
+                raise
+            if not (host.draining and host.dag.stop is None and (host.dag.queue or host.suspended)):
+                return self._conclude()
             await workflow.wait_condition(workflow.all_handlers_finished)
-            workflow.continue_as_new(run.model_copy(update={"carry": host.carry()}))
-        return self._conclude()
+            carry = host.carry()
+            if not host.payload_limit or payload_bytes(carry) <= host.payload_limit:
+                workflow.continue_as_new(run.model_copy(update={"carry": carry}))
+            # Temporal could not store that state: go on in this history instead.
+            host.keep_history()
 
     async def _run_batch(self) -> Any:
         batch = self._run.batch
@@ -81,16 +88,35 @@ class InterpreterWorkflow:
         config = ForEachConfig.model_validate(node.config)
         assert host.for_each is not None
         try:
-            return await host.for_each.run_inline(
+            outputs = await host.for_each.run_inline(
                 host.dag, node.id, config, batch.items, batch.first_index, host.scope
             )
         except NodeFailed as failure:
-            raise ApplicationError(
-                failure.error.message,
-                failure.error.model_dump(mode="json"),
-                type=failure.error.type,
-                non_retryable=True,
-            ) from None
+            raise _batch_error(failure.error) from None
+        last = batch.first_index + len(batch.items) - 1
+        too_large = host.payload_limit and oversize(
+            f"node {node.id!r}: the outputs of items {batch.first_index}..{last}",
+            outputs,
+            host.payload_limit,
+            "keep less of each item with the body's `output`, or lower "
+            "FLOWFORGE_FOR_EACH_BATCH_SIZE",
+        )
+        if too_large:
+            indexes = range(batch.first_index, last + 1)
+            shown = too_large.model_dump(mode="json")
+            failures = {str(i): shown for i in indexes[:20]}
+            raise _batch_error(
+                too_large.model_copy(
+                    update={
+                        "details": {
+                            **too_large.details,
+                            "failed": list(indexes),
+                            "errors": failures,
+                        }
+                    }
+                )
+            )
+        return outputs
 
     # -- control -----------------------------------------------------------------
 
@@ -185,10 +211,24 @@ class InterpreterWorkflow:
         error = dag.error()
         if error is None:
             try:
-                host.output = dag.output(self._run.definition.output)
+                output = dag.output(self._run.definition.output)
             except ExpressionError as exc:
                 error = NodeError(type="ExpressionError", message=f"run output: {exc}")
                 dag.unhandled = error
+            else:
+                if host.payload_limit:
+                    error = oversize(
+                        "the run's output",
+                        output,
+                        host.payload_limit,
+                        "keep less with the definition's `output` (by default it holds the "
+                        "output of every node without outgoing edges), or with the nodes' "
+                        "`output`",
+                    )
+                if error is None:
+                    host.output = output
+                else:
+                    dag.unhandled = error
         if error is not None:
             self._finish(RunStatus.FAILED)
             raise ApplicationError(
@@ -206,3 +246,10 @@ class InterpreterWorkflow:
         if workflow.patched(NODE_STATS_MEMO):
             workflow.upsert_memo({NODE_STATS_MEMO: host.dag.book.stats()})
         workflow.set_current_details("")
+
+
+def _batch_error(error: NodeError) -> ApplicationError:
+    """How a batch run fails: its error as the parent's for_each reads it."""
+    return ApplicationError(
+        error.message, error.model_dump(mode="json"), type=error.type, non_retryable=True
+    )

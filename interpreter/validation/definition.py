@@ -43,6 +43,8 @@ class Limits(BaseModel):
         max_for_each_items: Most values of a literal ``for_each`` list (0: no limit).
         max_attempts: Most ``retry.max_attempts`` anywhere (0: no limit; the API
             passes its cap, which runs would otherwise apply silently).
+        max_payload_bytes: Largest ``max_response_bytes`` of an ``http`` node
+            (0: no limit; the API passes ``RunOptions.max_payload_bytes``).
     """
 
     max_nodes: int = Field(default=500, ge=1)
@@ -52,6 +54,7 @@ class Limits(BaseModel):
     max_signal_timeout: timedelta | None = Field(default=None, gt=timedelta(0))
     max_for_each_items: int = Field(default=0, ge=0)
     max_attempts: int = Field(default=0, ge=0)
+    max_payload_bytes: int = Field(default=0, ge=0)
 
 
 def validate_definition(
@@ -94,6 +97,7 @@ def validate_definition(
         max_for_each_items=limits.max_for_each_items,
         max_attempts=limits.max_attempts,
         raw_defaults=raw.get("defaults"),
+        max_payload_bytes=limits.max_payload_bytes,
     )
     return (definition if not issues else None), with_hints(raw, issues)
 

@@ -25,6 +25,7 @@ def limit_issues(
     max_for_each_items: int,
     max_attempts: int = 0,
     raw_defaults: Any = None,
+    max_payload_bytes: int = 0,
     now: datetime | None = None,
 ) -> list[ValidationIssue]:
     """The nodes (for_each bodies included) whose static config exceeds a limit.
@@ -38,11 +39,13 @@ def limit_issues(
         max_attempts: Most ``retry.max_attempts`` of a node or of the
             definition's ``defaults`` (0: no limit).
         raw_defaults: The definition's ``defaults`` as submitted.
+        max_payload_bytes: Largest ``max_response_bytes`` an ``http`` node may set:
+            what one node's result may hold (0: no limit).
         now: The time ``until`` is measured from (the current time if None).
     """
     moment = now or datetime.now(UTC)
     issues: list[ValidationIssue] = []
-    for path, node_type, config in _configs(raw_nodes, ""):
+    for path, node_type, config, node_id in _configs(raw_nodes, ""):
         if node_type == "wait" and max_wait is not None:
             issues += _duration_issue(
                 config, "duration", path, max_wait, "FLOWFORGE_QUOTA_MAX_WAIT"
@@ -54,6 +57,8 @@ def limit_issues(
             )
         elif node_type == "for_each" and max_for_each_items:
             issues += _items_issue(config, path, max_for_each_items)
+        elif node_type == "http" and max_payload_bytes:
+            issues += _response_cap_issue(config, path, node_id, max_payload_bytes)
     if max_attempts:
         holders = [(path, node) for path, node in _nodes(raw_nodes, "")]
         if isinstance(raw_defaults, dict):
@@ -80,12 +85,29 @@ def _nodes(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield from _nodes(body.get("nodes"), f"{path}/config/{sub.field}")
 
 
-def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Pointer, type and config of every node object, nested DAGs included."""
+def _configs(raw_nodes: Any, prefix: str) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
+    """Pointer, type, config and id of every node object, nested DAGs included."""
     for path, node in _nodes(raw_nodes, prefix):
         node_type, config = node.get("type"), node.get("config")
         if isinstance(node_type, str) and isinstance(config, dict):
-            yield f"{path}/config", node_type, config
+            yield f"{path}/config", node_type, config, node.get("id")
+
+
+def _response_cap_issue(
+    config: dict[str, Any], path: str, node_id: Any, limit: int
+) -> list[ValidationIssue]:
+    cap = config.get("max_response_bytes")
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap <= limit:
+        return []  # unset, within the limit, or a template checked when the node runs
+    return [
+        ValidationIssue(
+            path=f"{path}/max_response_bytes",
+            code="over_limit",
+            message=f"node {node_id!r}: max_response_bytes {cap} is over the {limit} bytes "
+            "a node's result may hold (FLOWFORGE_RUN_MAX_PAYLOAD_BYTES): Temporal could not "
+            "store a larger response; set at most that",
+        )
+    ]
 
 
 def _attempts_issue(retry: Any, path: str, limit: int) -> list[ValidationIssue]:

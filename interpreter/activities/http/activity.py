@@ -51,7 +51,7 @@ class HttpActivity(OutboundActivity[HttpSettings]):
         """Send the node's request; output ``{status, headers, body}``, secrets masked."""
         async with self.revealed(request) as revealed:
             config = parse_config(HttpConfig, revealed.config, request.node_id)
-            limit = self._body_limit(config, request.node_id)
+            limit = self._body_limit(config, request)
             timeout = self.timeout(config.timeout)
             with building(request.node_id):
                 outgoing = build_request(
@@ -87,13 +87,25 @@ class HttpActivity(OutboundActivity[HttpSettings]):
         finally:
             await response.aclose()
 
-    def _body_limit(self, config: HttpConfig, node_id: str) -> int:
-        limit = config.max_response_bytes or self._settings.max_response_bytes
-        if limit > self._settings.max_response_bytes_limit:
-            raise config_error(
-                node_id,
-                "config.max_response_bytes",
-                f"{limit} is over this worker's limit of "
-                f"{self._settings.max_response_bytes_limit} bytes",
+    def _body_limit(self, config: HttpConfig, request: ActivityRequest) -> int:
+        """The body cap: the node's, else the worker's default, never over what can be stored.
+
+        A default over the run's payload limit is lowered to it; a cap the
+        node sets above either limit is a config error (the API refuses it at
+        save already when it is a literal).
+        """
+        worker_limit = self._settings.max_response_bytes_limit
+        stored = request.max_output_bytes
+        if config.max_response_bytes is None:
+            return min(self._settings.max_response_bytes, worker_limit, stored)
+        limit = config.max_response_bytes
+        if limit > worker_limit:
+            problem = f"{limit} is over this worker's limit of {worker_limit} bytes"
+        elif limit > stored:
+            problem = (
+                f"{limit} is over the {stored} bytes a node's result may hold "
+                "(FLOWFORGE_RUN_MAX_PAYLOAD_BYTES)"
             )
-        return limit
+        else:
+            return limit
+        raise config_error(request.node_id, "config.max_response_bytes", problem)

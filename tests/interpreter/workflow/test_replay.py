@@ -42,6 +42,7 @@ GOLDEN = (
     "for_each_inline",
     "http_retry_failure_edge",
     "pause_resume",
+    "payload_limits",
     "signal_suspend_webhook_script",
     "sub_workflow",
 )
@@ -291,7 +292,43 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
             continued._client.get_workflow_handle(continued.id, run_id=first_run.run_id),
         )
     )
-    return handles
+    return [*handles, ("payload_limits", await run_payload_limits(start, peer))]
+
+
+async def run_payload_limits(start: Start, peer: Peer) -> Any:
+    """State too large to carry (the run keeps its history), then a run output over the limit."""
+    peer.route("/blob", Reply(body={"blob": "b" * 600}))
+    ids = ["a", "b", "c"]
+    nodes: list[dict[str, Any]] = [
+        {
+            "id": i,
+            "type": "http",
+            "config": {"url": f"{peer.url}/blob"},
+            "output": "{{ result.body.blob }}",
+        }
+        for i in ids
+    ]
+    nodes.append(
+        {
+            "id": "all",
+            "type": "transform",
+            "config": {"value": "{{ [nodes.a.output, nodes.b.output, nodes.c.output] }}"},
+        }
+    )
+    edges = [{"from": x, "to": y} for x, y in zip(ids, [*ids[1:], "all"], strict=True)]
+    handle = await start(
+        {
+            "name": "payloads",
+            "nodes": nodes,
+            "edges": edges,
+            "output": "{{ [nodes.all.output, nodes.a.output] }}",
+        },
+        max_payload_bytes=2048,
+        continue_as_new_after_events=8,
+    )
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    return handle
 
 
 async def _running(handle: Any) -> bool:

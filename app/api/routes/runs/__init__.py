@@ -7,14 +7,15 @@
 - ``nodes``: one node's detail; retry or skip it when the run is suspended on it.
 - ``stream``: live status changes as Server-Sent Events.
 - ``rerun``: the same pinned definition and input again, optionally from one node on.
+- ``outputs``: a run's output and one node's output in full (the run view caps them).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes.runs import lifecycle, nodes, read, rerun, signals, start, stream
+from app.api.routes.runs import lifecycle, nodes, outputs, read, rerun, signals, start, stream
 
 router = APIRouter()
-for module in (start, read, lifecycle, signals, nodes, stream, rerun):
+for module in (start, read, lifecycle, signals, nodes, outputs, stream, rerun):
     router.include_router(module.router)

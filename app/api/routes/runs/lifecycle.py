@@ -1,7 +1,8 @@
 """Controlling a run: pause, resume, cancel, terminate.
 
 Each answers 202 with the status the run is moving to, or 409 when the run's
-current status does not allow the action.
+current status does not allow the action (or, for pause and resume, when the
+run's workflow task keeps failing, so it could never act on them).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.api.deps import EditorUser, RunId, StateDep, TemporalDep
-from app.runs.lifecycle import CANCEL, PAUSE, RESUME, TERMINATE, act
+from app.runs.lifecycle import PAUSE, RESUME, TERMINATE, act, cancel_run
 from app.runs.schemas import RunAction
 from interpreter.contract.client import PAUSE_SIGNAL, RESUME_SIGNAL
 
@@ -47,9 +48,14 @@ async def resume(
 async def cancel(
     run_id: RunId, user: EditorUser, state: StateDep, temporal: TemporalDep
 ) -> RunAction:
-    """Cancel running nodes (they see it through heartbeats) and end the run as cancelled."""
-    timeout = state.temporal.rpc_timeout
-    return await act(temporal, state, run_id, user, CANCEL, lambda h: h.cancel(rpc_timeout=timeout))
+    """Cancel running nodes (they see it through heartbeats) and end the run as cancelled.
+
+    The answer comes once the run has ended, or after ``FLOWFORGE_CANCEL_GRACE_SECONDS``
+    at most: ``status`` is how it ended (``terminated`` for a run whose workflow task
+    kept failing, so it could not act on the cancel), or ``cancelled`` for a run still
+    stopping its nodes.
+    """
+    return await cancel_run(temporal, state, run_id, user)
 
 
 @router.post("/terminate", status_code=status.HTTP_202_ACCEPTED)

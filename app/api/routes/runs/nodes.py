@@ -21,6 +21,7 @@ from app.runs.operator_schemas import (
 )
 from app.runs.reading import snapshot
 from app.runs.schemas import RunAction
+from app.runs.task_failure import no_answer
 from app.runs.updates import send_update
 from interpreter.contract.client import RETRY_NODE_UPDATE, SKIP_NODE_UPDATE
 from interpreter.contract.run import RunStatus
@@ -51,10 +52,12 @@ async def read_node(
     description = await visible_run(temporal, state, run_id, user)
     snap = await snapshot(temporal.get_workflow_handle(run_id), state.temporal.query_timeout)
     if snap is None:
-        raise ApiError(
-            503,
-            f"no worker answered the status query of run {run_id}; "
-            f"check that a worker polls task queue {state.settings.task_queue!r} and retry",
+        raise await no_answer(
+            temporal,
+            description,
+            state.temporal.rpc_timeout,
+            state.settings.task_queue,
+            "status query",
         )
     node = next((n for n in snap.nodes if n.id == node_id), None)
     if node is None:

@@ -25,7 +25,8 @@ from app.runs.reading import (
     visibility_query,
 )
 from app.runs.schemas import RunDetail, RunSummary, RunTrigger
-from app.runs.status import run_status
+from app.runs.status import is_open, run_status
+from app.runs.task_failure import stalled_error, task_failure
 from interpreter.contract.run import RunStatus
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -104,8 +105,11 @@ async def read_run(
     )
     record = await get_run_record(session=session, run_id=run_id)
     shown = summary(description, state.settings)
+    failure = None
     if snap is not None:
         shown.status = run_status(description.status, snap.status.value)
+    elif is_open(shown.status):
+        failure = await task_failure(temporal, description, state.temporal.rpc_timeout)
     nodes = with_attempts(snap.nodes, pending) if snap else []
     shown.node_counts = node_counts(nodes) if snap else await summary_counts(description)
     return RunDetail(
@@ -115,7 +119,8 @@ async def read_run(
         dashboard_url=dashboard_url(state.settings, str(request.base_url), run_id),
         input=input_value,
         output=snap.output if snap else None,
-        error=snap.error if snap else None,
+        error=snap.error if snap else stalled_error(run_id, failure),
         idempotency_key=record.idempotency_key if record else None,
         nodes=nodes,
+        workflow_task_failure=failure,
     )

@@ -62,7 +62,9 @@ async def rerun(
                     ErrorItem(path="/body/from_node", code="unknown_node", message="no such node")
                 ],
             )
-        outputs = await node_outputs(handle, upstream, state.temporal.query_timeout)
+        outputs = await node_outputs(
+            handle, upstream, state.temporal.query_timeout, state.settings.run.max_payload_bytes
+        )
         if outputs is None:
             raise ApiError(
                 503,

@@ -136,3 +136,16 @@ async def test_literal_braces_do_not_hide_a_secret_hole(http: HttpActivity, peer
 
     assert error.message == "node 'call': config: secrets are not configured on this worker"
     assert not peer.requests
+
+
+async def test_body_cap_above_what_a_result_may_hold_is_refused(http: HttpActivity) -> None:
+    request = node_request({"url": "http://x/", "max_response_bytes": 4096})
+    request.max_output_bytes = 2048
+
+    error = await fail(http.http, request)
+
+    assert error.type == "ConfigError"
+    assert error.message == (
+        "node 'call': config.max_response_bytes: 4096 is over the 2048 bytes a node's result "
+        "may hold (FLOWFORGE_RUN_MAX_PAYLOAD_BYTES)"
+    )
