@@ -16,6 +16,16 @@ from app.db.models.user import Role, User, UserCreate
 from app.security import hash_password_off_loop, verify_password_off_loop
 
 
+async def _release(session: AsyncSession) -> None:
+    """End the read transaction, handing its connection back to the pool.
+
+    Hashing a password takes a good part of a second: holding a pooled
+    connection meanwhile lets a burst of logins exhaust the pool (503s).
+    Loaded objects stay usable (the sessions do not expire them on commit).
+    """
+    await session.commit()
+
+
 async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
     """Insert a user with a hashed password.
 
@@ -48,6 +58,7 @@ async def get_user_by_username(*, session: AsyncSession, username: str) -> User 
 async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
     """The active user with these credentials, or None; upgrades an outdated hash."""
     user = await get_user_by_username(session=session, username=username)
+    await _release(session)
     ok, new_hash = await verify_password_off_loop(password, user.hashed_password if user else None)
     if user is None or not ok or not user.is_active:
         return None
@@ -61,6 +72,7 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
 
 async def change_password(*, session: AsyncSession, user: User, password: str) -> User:
     """Set ``user``'s password and revoke every access token issued before; commits."""
+    await _release(session)
     user.hashed_password = await hash_password_off_loop(password)
     revoke_all_tokens(user)
     session.add(user)
@@ -89,6 +101,10 @@ async def update_user(
     password: str | None = None,
 ) -> User:
     """Apply an admin's change; disabling or a new password revokes every access token; commits."""
+    hashed = None
+    if password is not None:
+        await _release(session)  # before any change, so all of them commit together
+        hashed = await hash_password_off_loop(password)
     if is_active is not None and is_active != user.is_active:
         user.is_active = is_active
         # Revoked on re-enabling too would be too late: a token from before
@@ -97,8 +113,8 @@ async def update_user(
     if role is not None:
         # Roles are read from the database on each request: no token to revoke.
         user.role = role
-    if password is not None:
-        user.hashed_password = await hash_password_off_loop(password)
+    if hashed is not None:
+        user.hashed_password = hashed
         revoke_all_tokens(user)
     session.add(user)
     await session.commit()
