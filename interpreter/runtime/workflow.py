@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_TYPE,
     )
     from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
-    from interpreter.errors import ExpressionError
+    from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
     from interpreter.runtime.host import RunHost
@@ -187,7 +187,7 @@ class InterpreterWorkflow:
             try:
                 host.output = dag.output(self._run.definition.output)
             except ExpressionError as exc:
-                error = NodeError(type="ExpressionError", message=f"run output: {exc}")
+                error = NodeError(type=expression_error_type(exc), message=f"run output: {exc}")
                 dag.unhandled = error
         if error is not None:
             self._finish(RunStatus.FAILED)
