@@ -27,6 +27,7 @@ async def definition_errors(
         max_wait=timedelta(seconds=settings.quota_max_wait),
         max_signal_timeout=timedelta(seconds=settings.quota_max_signal_timeout),
         max_for_each_items=settings.run.for_each_max_items,
+        expression_cost_limit=settings.run.expression_cost_limit,
     )
     definition, issues = await asyncio.to_thread(validate_definition, raw, limits)
     return definition, [ErrorItem.model_validate(issue.model_dump()) for issue in issues]

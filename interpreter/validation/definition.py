@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from interpreter.dsl.definition import Definition
+from interpreter.dsl.expressions import DEFAULT_COST_LIMIT
 from interpreter.dsl.pointer import pointer
 from interpreter.validation.configs import schema_issues
 from interpreter.validation.dag import Frame, dag_issues
@@ -39,6 +40,8 @@ class Limits(BaseModel):
             may be (None: no limit; the API passes its quota).
         max_signal_timeout: Longest ``wait_for_signal`` timeout (None: no limit).
         max_for_each_items: Most values of a literal ``for_each`` list (0: no limit).
+        expression_cost_limit: The runs' expression cost limit: an expression
+            that costs more whatever its variables hold is refused.
     """
 
     max_nodes: int = Field(default=500, ge=1)
@@ -47,6 +50,7 @@ class Limits(BaseModel):
     max_wait: timedelta | None = Field(default=None, gt=timedelta(0))
     max_signal_timeout: timedelta | None = Field(default=None, gt=timedelta(0))
     max_for_each_items: int = Field(default=0, ge=0)
+    expression_cost_limit: int = Field(default=DEFAULT_COST_LIMIT, ge=1)
 
 
 def validate_definition(
@@ -79,7 +83,8 @@ def validate_definition(
             )
         )
     output = (raw["output"],) if "output" in raw else None
-    issues += dag_issues(nodes, raw.get("edges"), output, Frame())
+    frame = Frame(cost_limit=limits.expression_cost_limit)
+    issues += dag_issues(nodes, raw.get("edges"), output, frame)
     issues += schema_issues(raw.get("input_schema"), "/input_schema")
     issues += limit_issues(
         nodes,
