@@ -54,7 +54,7 @@ async def test_a_hostile_expression_fails_its_node_and_leaves_other_runs_alone(
     start: Start,
 ) -> None:
     await _trivial_seconds(start, 2)  # warm the worker and the server
-    baseline = statistics.median(await _trivial_seconds(start, 7))
+    baseline = statistics.median(await _trivial_seconds(start, 9))
     hostile_definition = {
         "name": "hostile",
         "nodes": [{"id": "boom", "type": "transform", "config": {"value": HOSTILE}}],
@@ -63,7 +63,7 @@ async def test_a_hostile_expression_fails_its_node_and_leaves_other_runs_alone(
     hostile = [
         await start(hostile_definition, {"l": list(range(100))}, activities=[]) for _ in range(3)
     ]
-    beside = asyncio.ensure_future(_trivial_seconds(start, 7))
+    beside = asyncio.ensure_future(_trivial_seconds(start, 9))
     outcomes = [await _failed_node(handle) for handle in hostile]
     hostile_seconds = time.perf_counter() - began
     with_hostile = statistics.median(await beside)
