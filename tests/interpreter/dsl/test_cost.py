@@ -123,6 +123,8 @@ def test_measure_is_iterative_and_counts_by_depth() -> None:
     found = measure({"items": [[1, 2, 3], [4]]})
     assert found.counts == (1, 2, 3)
     assert estimate("unparsable ) (", {}) is None
+    # what the parser cannot read is priced as if every macro nested in the one before
+    assert expression_cost("l.map(a, l.map(b, 1)) ) (", {"l": list(range(100))}) > 101**4
 
 
 def test_save_refuses_an_expression_too_costly_whatever_its_variables_hold() -> None:
