@@ -33,6 +33,8 @@ RUN_LIMIT_VARIABLES = {
     "for_each_nodes_per_task": "FLOWFORGE_FOR_EACH_NODES_PER_TASK",
     "continue_as_new_after_events": "FLOWFORGE_CONTINUE_AS_NEW_AFTER_EVENTS",
     "max_sub_workflow_depth": "FLOWFORGE_MAX_SUB_WORKFLOW_DEPTH",
+    "expression_cost_limit": "FLOWFORGE_EXPRESSION_COST_LIMIT",
+    "expression_result_bytes": "FLOWFORGE_EXPRESSION_RESULT_BYTES",
 }
 """The variable of each ``RunOptions`` field the API reads (``activity_task_queue`` is none)."""
 

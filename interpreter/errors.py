@@ -12,6 +12,8 @@ them::
     ├── ExpressionError          a CEL expression or template failed
     │   ├── ExpressionSyntaxError    at save time: bad syntax, unknown name
     │   └── EvaluationError          at run time: missing key, type mismatch
+    │       └── ExpressionTooCostly  over the run's expression cost or
+    │                                result-size limit              (not retryable)
     └── NodeFailure              a node attempt failed (activity side)
         ├── ConfigError          rendered config is not valid        (not retryable)
         ├── EgressDenied         SSRF guard refused the destination  (not retryable)
@@ -216,3 +218,27 @@ class SandboxUnavailable(ScriptError):
     The message names what is missing (bubblewrap, user namespaces) and the
     settings that fix it; scripts never fall back to running unisolated.
     """
+
+
+class ExpressionTooCostly(EvaluationError, NodeFailure):
+    """An expression would cost more than its limit, or returned more bytes than allowed.
+
+    Priced before it runs (:mod:`interpreter.dsl.cost`), so it never runs at
+    all when over the cost limit. An evaluation error in workflow code, and a
+    node failure in an activity; never retried: the same expression over the
+    same values is refused again.
+    """
+
+    retryable = False
+
+
+def expression_error_type(exc: ExpressionError) -> str:
+    """The node error type an expression failure is reported as."""
+    return "ExpressionTooCostly" if isinstance(exc, ExpressionTooCostly) else "ExpressionError"
+
+
+def located(exc: ExpressionError, where: str) -> EvaluationError:
+    """``exc`` as a run-time error whose message starts with ``where``; too costly stays so."""
+    if isinstance(exc, ExpressionTooCostly):
+        return ExpressionTooCostly(f"{where}: {exc}", details=exc.details)
+    return EvaluationError(f"{where}: {exc}")

@@ -17,25 +17,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-_SCHEME = "sha256="
-VERSION = "v1"
-"""The first field of the signed string; a new scheme would get a new one."""
+from interpreter.activities.webhook.signature import SCHEME as _SCHEME
+from interpreter.activities.webhook.signature import VERSION, sign, signed_bytes
 
-
-def signed_bytes(body: bytes, timestamp: str | None, idempotency_key: str | None = None) -> bytes:
-    """What the signature covers: the v1 string, or the raw body alone without a timestamp."""
-    if timestamp is None:
-        return body
-    prefix = f"{VERSION}:{timestamp}:{idempotency_key or ''}:"
-    return prefix.encode("ascii") + body
-
-
-def sign(
-    secret: str, body: bytes, timestamp: str | None = None, idempotency_key: str | None = None
-) -> str:
-    """The ``X-Signature`` value for ``body`` sent with ``timestamp`` and ``idempotency_key``."""
-    covered = signed_bytes(body, timestamp, idempotency_key)
-    return _SCHEME + hmac.new(secret.encode(), covered, hashlib.sha256).hexdigest()
+__all__ = ["VERSION", "sign", "signature_digest", "signature_problem", "signed_bytes"]
 
 
 def signature_digest(signature: str) -> str:

@@ -29,6 +29,7 @@ async def definition_errors(
         max_for_each_items=settings.run.for_each_max_items,
         max_attempts=settings.run.max_attempts_cap,
         max_payload_bytes=settings.run.max_payload_bytes,
+        expression_cost_limit=settings.run.expression_cost_limit,
     )
     definition, issues = await asyncio.to_thread(validate_definition, raw, limits)
     return definition, [ErrorItem.model_validate(issue.model_dump()) for issue in issues]

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from interpreter.dsl.definition import Definition
+from interpreter.dsl.expressions import DEFAULT_COST_LIMIT, DEFAULT_RESULT_BYTES, ExpressionLimits
 from interpreter.run_proof import ProofSubject, RunProof
 
 
@@ -152,6 +153,23 @@ class RunOptions(BaseModel):
             "Continue-as-new once the history is this long (0: only when Temporal suggests it)."
         ),
     )
+    expression_cost_limit: int = Field(
+        default=DEFAULT_COST_LIMIT,
+        ge=1000,
+        description=(
+            "Most work one CEL evaluation may take, in estimated units (about 0.1 microsecond "
+            "each): priced before it runs from the expression and the sizes of what it reads; "
+            "over it the node fails with `ExpressionTooCostly`."
+        ),
+    )
+    expression_result_bytes: int = Field(
+        default=DEFAULT_RESULT_BYTES,
+        ge=1024,
+        description=(
+            "Most bytes (as JSON) one CEL evaluation may return; over it the node fails with "
+            "`ExpressionTooCostly`."
+        ),
+    )
     max_sub_workflow_depth: int = Field(
         default=5,
         ge=1,
@@ -161,6 +179,10 @@ class RunOptions(BaseModel):
             "many levels down, and the run refuses to go deeper."
         ),
     )
+
+    def expression_limits(self) -> ExpressionLimits:
+        """What one CEL evaluation of the run may cost and return."""
+        return ExpressionLimits(self.expression_cost_limit, self.expression_result_bytes)
 
 
 class PinnedWorkflow(BaseModel):

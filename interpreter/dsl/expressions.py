@@ -8,16 +8,20 @@ programs are pure, so sharing them across workflow runs is deterministic.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import cel
 
-from interpreter.errors import EvaluationError, ExpressionSyntaxError
+from interpreter.dsl.cost import estimate, measure
+from interpreter.dsl.lexer import cel_tokens as cel_tokens
+from interpreter.errors import EvaluationError, ExpressionSyntaxError, ExpressionTooCostly
 
 ROOT_NAMES = frozenset({"input", "nodes", "run", "item", "index", "result", "secrets", "data"})
 """Every name an expression may start from (``data`` only in validate rules)."""
@@ -28,19 +32,45 @@ _BUILTINS = frozenset(
 )
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 _POSITION = re.compile(r"<input>:(\d+):(\d+):")
-_TOKENS = re.compile(
-    r"""
-    (?P<string>[bB]?[rR](?:'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|"[^"\n]*")
-      |[bB]?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
-               |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
-    |(?P<name>[A-Za-z_]\w*)
-    |(?P<number>\.?\d[\w.]*)
-    |(?P<space>\s+)
-    |(?P<other>.)
-    """,
-    re.S | re.X,
-)
 _MESSAGE_SOURCE_CHARS = 120
+
+LIMITS = "$limits"
+"""Key of a variables mapping that carries the run's expression limits.
+
+Not a name CEL can spell, so no expression reads it; :func:`evaluate` takes
+its limits from there (a dict with ``cost`` and ``result_bytes``), which
+lets every variables mapping the workflow builds carry the run's limits to
+every evaluation, in workflow code and in activities alike.
+"""
+
+DEFAULT_COST_LIMIT = 10_000_000
+DEFAULT_RESULT_BYTES = 2_097_152
+
+
+@dataclass(frozen=True)
+class ExpressionLimits:
+    """What one evaluation may cost (estimated units) and return (bytes of JSON)."""
+
+    cost: int = DEFAULT_COST_LIMIT
+    result_bytes: int = DEFAULT_RESULT_BYTES
+
+    def carried(self) -> dict[str, int]:
+        """The limits as the JSON a variables mapping carries under :data:`LIMITS`."""
+        return {"cost": self.cost, "result_bytes": self.result_bytes}
+
+    @classmethod
+    def of(cls, variables: Mapping[str, Any]) -> ExpressionLimits:
+        """The limits ``variables`` carries; the defaults when it carries none."""
+        found = variables.get(LIMITS)
+        if isinstance(found, ExpressionLimits):
+            return found
+        if isinstance(found, Mapping):
+            return cls(
+                cost=int(found.get("cost", DEFAULT_COST_LIMIT)),
+                result_bytes=int(found.get("result_bytes", DEFAULT_RESULT_BYTES)),
+            )
+        return cls()
+
 
 WHOLE_SECRET_RULE = (
     "a secret may only be used whole, as a hole of its own: {{ secrets.NAME }} "
@@ -48,20 +78,6 @@ WHOLE_SECRET_RULE = (
     "operator or index may be applied to it"
 )
 """What every refusal of another use of ``secrets`` says is allowed (save time and run time)."""
-
-
-def cel_tokens(text: str, start: int = 0) -> Iterator[tuple[str, str, int]]:
-    """Lex CEL from ``start`` into ``(kind, text, offset)`` tokens.
-
-    ``kind`` is string, name, number, space or other (one character).
-    Lenient: never fails.
-    """
-    position = start
-    while position < len(text):
-        match = _TOKENS.match(text, position)
-        assert match is not None and match.lastgroup is not None  # `other` matches anything
-        yield match.lastgroup, match.group(), position
-        position = match.end()
 
 
 def quoted(source: str) -> str:
@@ -197,8 +213,15 @@ def _read_names(source: str) -> frozenset[str]:
 def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate ``source`` with ``variables``; the result is plain JSON-able data.
 
+    The evaluation is priced first (:mod:`interpreter.dsl.cost`) and refused
+    when its price is over the limit that ``variables`` carries under
+    :data:`LIMITS`; its result is refused when it is over the byte limit.
+    Both decisions depend only on the source and the values, so a replay
+    makes them again exactly.
+
     Raises:
         ExpressionSyntaxError: the source does not compile.
+        ExpressionTooCostly: over the cost or the result-size limit.
         EvaluationError: a missing key, a type mismatch, a bad conversion, or
             a result JSON cannot hold (NaN, infinity).
     """
@@ -207,16 +230,54 @@ def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     # names this expression reads: a run input of 100k items must not be
     # converted for every `item * 2`.
     names = _read_names(source)
+    context = {k: v for k, v in variables.items() if k in names}
+    limits = ExpressionLimits.of(variables)
+    price = expression_cost(source, context)
+    if price > limits.cost:
+        raise ExpressionTooCostly(
+            f"{quoted(source)}: would cost up to {price:,.0f} units, over the limit of "
+            f"{limits.cost:,} (FLOWFORGE_EXPRESSION_COST_LIMIT); nested map/filter/all/exists "
+            "over large lists cost their sizes multiplied: read less, or nest less",
+            details={"cost": price, "limit": limits.cost},
+        )
     try:
-        value = program.execute({k: v for k, v in variables.items() if k in names})
+        value = program.execute(context)
     except KeyError as exc:
         raise EvaluationError(f"{quoted(source)}: no such key: {exc.args[0]!s}") from None
     except Exception as exc:  # any failure of user code must surface as a node error
         raise EvaluationError(f"{quoted(source)}: {_short(str(exc))}") from None
     try:
-        return to_json(value)
+        result = to_json(value)
     except ValueError as exc:
         raise EvaluationError(f"{quoted(source)}: {exc}") from None
+    if isinstance(result, str | list | dict):
+        size = len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > limits.result_bytes:
+            raise ExpressionTooCostly(
+                f"{quoted(source)}: the result is {size:,} bytes as JSON, over the limit of "
+                f"{limits.result_bytes:,} (FLOWFORGE_EXPRESSION_RESULT_BYTES)",
+                details={"bytes": size, "limit": limits.result_bytes},
+            )
+    return result
+
+
+_MACRO_CALL = re.compile(r"\.\s*(?:map|filter|all|exists|exists_one)\s*\(")
+
+
+def expression_cost(source: str, variables: Mapping[str, Any]) -> float:
+    """The most work evaluating ``source`` over ``variables`` may take, in cost units.
+
+    Deterministic: the same source and values always give the same figure.
+    An expression the estimate cannot parse (none that ``cel`` compiles should
+    be) is priced as if every macro in it nested in the one before.
+    """
+    roots = {name: measure(value) for name, value in variables.items()}
+    price = estimate(source, roots)
+    if price is None:
+        total = len(source) + sum(root.size for root in roots.values())
+        nesting = len(_MACRO_CALL.findall(source))
+        price = sum(root.conversion for root in roots.values()) + float(total) ** (nesting + 2)
+    return price
 
 
 def evaluate_bool(source: str, variables: Mapping[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from interpreter.dsl.expressions import cel_tokens, evaluate, quoted, root_names
 from interpreter.dsl.pointer import escape as escape_token
-from interpreter.errors import EvaluationError, ExpressionError, ExpressionSyntaxError
+from interpreter.errors import ExpressionError, ExpressionSyntaxError, located
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def _render_string(
         segments = parse_template(text)
         deferred = [isinstance(s, Hole) and _reads_any(s, defer) for s in segments]
     except ExpressionError as exc:
-        raise EvaluationError(f"{where}: {exc}") from None
+        raise located(exc, where) from None
     if len(segments) == 1 and isinstance(segments[0], Hole) and not deferred[0]:
         value = _eval(segments[0], variables, where)
         return _escape_data(value) if escape else value
@@ -220,7 +220,7 @@ def _eval(hole: Hole, variables: Mapping[str, Any], where: str) -> Any:
     try:
         return evaluate(hole.source, variables)
     except ExpressionError as exc:
-        raise EvaluationError(f"{where}: {exc}") from None
+        raise located(exc, where) from None
 
 
 def as_text(value: Any) -> str:

@@ -20,7 +20,7 @@ from interpreter.contract.run import NodeError, NodeStatus
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import evaluate_bool
 from interpreter.dsl.holes import render
-from interpreter.errors import ExpressionError
+from interpreter.errors import ExpressionError, expression_error_type
 from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind, Outcome, kind_of
 from interpreter.runtime.book import NodeBook, Stop
 from interpreter.runtime.scheduler import Scheduler
@@ -168,7 +168,7 @@ class Dag:
                     self._skip(node_id)
                     return
             except ExpressionError as exc:
-                self.failed(node_id, NodeError(type="ExpressionError", message=f"when: {exc}"), 0)
+                self.failed(node_id, _expression_failure(exc, "when: "), 0)
                 return
         kind = self.kinds[node_id]
         self.book.start(node_id, self.host.now())
@@ -180,7 +180,7 @@ class Dag:
             try:
                 outcome = kind.evaluate(node.config, variables)
             except ExpressionError as exc:
-                self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), 1)
+                self.failed(node_id, _expression_failure(exc), 1)
                 return
             self._pure_outcome(node_id, outcome, variables)
             return
@@ -209,7 +209,7 @@ class Dag:
             self.failed(node_id, failure.error, failure.attempts)
             return
         except ExpressionError as exc:
-            self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), 0)
+            self.failed(node_id, _expression_failure(exc), 0)
             return
         self.succeeded(node_id, done.output, variables, done.attempts)
 
@@ -235,7 +235,7 @@ class Dag:
             try:
                 output = render(node.output, {**variables, "result": raw}, where="output")
             except ExpressionError as exc:
-                self.failed(node_id, NodeError(type="ExpressionError", message=str(exc)), attempts)
+                self.failed(node_id, _expression_failure(exc), attempts)
                 return
         if self.max_payload_bytes:
             too_large = oversize(
@@ -274,9 +274,7 @@ class Dag:
         try:
             return evaluate_bool(edge.when, self.scope.variables(reads))
         except ExpressionError as exc:
-            error = NodeError(
-                type="ExpressionError", message=f"edge {edge.source} -> {edge.target}: {exc}"
-            )
+            error = _expression_failure(exc, f"edge {edge.source} -> {edge.target}: ")
             self.halt(Stop("failed", error=error, node=edge.source))
             return False
 
@@ -310,3 +308,8 @@ class Dag:
             return self.book.sink_outputs()
         reads = template_references(template)
         return render(template, self.scope.variables(reads), where="output")
+
+
+def _expression_failure(exc: ExpressionError, prefix: str = "") -> NodeError:
+    """An expression's failure as a node error: ``ExpressionTooCostly`` or ``ExpressionError``."""
+    return NodeError(type=expression_error_type(exc), message=f"{prefix}{exc}")

@@ -26,7 +26,7 @@ from interpreter.contract.client import WORKFLOW_TYPE
 from interpreter.contract.oversize import oversize
 from interpreter.contract.run import Batch, NodeError, RunInput
 from interpreter.dsl.definition import Definition, Node
-from interpreter.errors import ExpressionError
+from interpreter.errors import ExpressionError, expression_error_type
 from interpreter.nodes import ForEachBody, ForEachConfig, NodeDone, NodeFailed, NodeKind
 from interpreter.run_proof import ProofSubject
 from interpreter.runtime.book import Stop
@@ -174,7 +174,7 @@ class ForEachRunner:
                         outputs[position] = item_dag.output(config.body.output)
                     except ExpressionError as exc:
                         error = NodeError(
-                            type="ExpressionError", message=f"item {index} output: {exc}"
+                            type=expression_error_type(exc), message=f"item {index} output: {exc}"
                         )
                 if error is not None:
                     failures[index] = error

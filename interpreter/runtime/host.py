@@ -45,6 +45,7 @@ class RunHost(Executor):
                 "attempt": info.attempt,
             },
             outer=run.batch.outer if run.batch else None,
+            limits=run.options.expression_limits(),
         )
         definition = run.definition
         self.dag = Dag(

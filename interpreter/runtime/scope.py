@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from interpreter.dsl.definition import Node
-from interpreter.dsl.expressions import node_references
+from interpreter.dsl.expressions import LIMITS, ExpressionLimits, node_references
 from interpreter.dsl.holes import iter_holes
 
 PENDING = {"output": None, "status": "pending", "error": None}
@@ -46,7 +46,8 @@ class Scope:
     """The run-wide variables plus each settled node's ``{output, status, error}``.
 
     A for_each item's scope has the run's scope as ``parent``: body nodes are
-    looked up first, then the nodes outside the loop.
+    looked up first, then the nodes outside the loop. Every variables mapping
+    carries the run's expression limits (``LIMITS``), inherited from ``parent``.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class Scope:
         parent: Scope | None = None,
         extra: Mapping[str, Any] | None = None,
         outer: Mapping[str, dict[str, Any]] | None = None,
+        limits: ExpressionLimits | None = None,
     ) -> None:
         self.input = run_input
         self.run = run
@@ -64,6 +66,10 @@ class Scope:
         self.extra = dict(extra or {})
         self.nodes: dict[str, dict[str, Any]] = {}
         self._outer = dict(outer or {})
+        self.limits: ExpressionLimits = limits or (
+            parent.limits if parent is not None else ExpressionLimits()
+        )
+        self._carried = self.limits.carried()
 
     def record(self, node_id: str, status: str, output: Any, error: Any) -> None:
         """Keep a settled node's ``{output, status, error}`` for the expressions that read it."""
@@ -88,4 +94,5 @@ class Scope:
             "nodes": {node_id: self.lookup(node_id) for node_id in reads},
             **self.extra,
             **extra,
+            LIMITS: self._carried,
         }

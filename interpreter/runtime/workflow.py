@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.contract.oversize import oversize
     from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
     from interpreter.dsl.payloads import payload_bytes
-    from interpreter.errors import ExpressionError
+    from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
     from interpreter.runtime.host import RunHost
@@ -213,7 +213,7 @@ class InterpreterWorkflow:
             try:
                 output = dag.output(self._run.definition.output)
             except ExpressionError as exc:
-                error = NodeError(type="ExpressionError", message=f"run output: {exc}")
+                error = NodeError(type=expression_error_type(exc), message=f"run output: {exc}")
                 dag.unhandled = error
             else:
                 if host.payload_limit:

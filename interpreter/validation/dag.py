@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from interpreter.dsl.definition import Edge, Node
+from interpreter.dsl.expressions import DEFAULT_COST_LIMIT
 from interpreter.dsl.graph import Graph
 from interpreter.nodes import NodeKind, SubDagField, kind_of, known_types
 from interpreter.validation.configs import check_config
@@ -66,12 +67,15 @@ class Frame:
         outer_ids: Ids of the enclosing DAGs' nodes -> their JSON pointers.
         outer: Enclosing nodes that are done before this DAG starts.
         loop_names: Root names visible only in here (``item``, ``index``).
+        cost_limit: The expression cost limit runs will have: an expression
+            over it with nothing known of its variables is refused at save.
     """
 
     path: str = ""
     outer_ids: Mapping[str, str] = field(default_factory=dict)
     outer: frozenset[str] = frozenset()
     loop_names: frozenset[str] = frozenset()
+    cost_limit: int = DEFAULT_COST_LIMIT
 
 
 def dag_issues(
@@ -120,6 +124,7 @@ def dag_issues(
         prefix=frame.path,
         outer=frame.outer,
         loop_names=frame.loop_names,
+        cost_limit=frame.cost_limit,
     )
     for index, node in nodes:
         kind = kind_of(node.type)
@@ -176,6 +181,7 @@ def _sub_dag_issues(
         outer_ids={**frame.outer_ids, **{i: f"{frame.path}/nodes/{n}" for i, n in ids.items()}},
         outer=checker.ready_before(node.id),
         loop_names=frame.loop_names | sub.names,
+        cost_limit=frame.cost_limit,
     )
     output = (body["output"],) if "output" in body else None
     return issues + dag_issues(body.get("nodes"), body.get("edges"), output, inner)

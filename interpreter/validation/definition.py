@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from interpreter.dsl.definition import Definition
+from interpreter.dsl.expressions import DEFAULT_COST_LIMIT
 from interpreter.dsl.pointer import pointer
 from interpreter.validation.configs import schema_issues
 from interpreter.validation.dag import Frame, dag_issues
@@ -45,6 +46,8 @@ class Limits(BaseModel):
             passes its cap, which runs would otherwise apply silently).
         max_payload_bytes: Largest ``max_response_bytes`` of an ``http`` node
             (0: no limit; the API passes ``RunOptions.max_payload_bytes``).
+        expression_cost_limit: The runs' expression cost limit: an expression
+            that costs more whatever its variables hold is refused.
     """
 
     max_nodes: int = Field(default=500, ge=1)
@@ -55,6 +58,7 @@ class Limits(BaseModel):
     max_for_each_items: int = Field(default=0, ge=0)
     max_attempts: int = Field(default=0, ge=0)
     max_payload_bytes: int = Field(default=0, ge=0)
+    expression_cost_limit: int = Field(default=DEFAULT_COST_LIMIT, ge=1)
 
 
 def validate_definition(
@@ -87,7 +91,8 @@ def validate_definition(
             )
         )
     output = (raw["output"],) if "output" in raw else None
-    issues += dag_issues(nodes, raw.get("edges"), output, Frame())
+    frame = Frame(cost_limit=limits.expression_cost_limit)
+    issues += dag_issues(nodes, raw.get("edges"), output, frame)
     issues += schema_issues(raw.get("input_schema"), "/input_schema")
     issues += trigger_issues(raw.get("triggers"))
     issues += limit_issues(

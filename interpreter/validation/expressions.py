@@ -7,9 +7,11 @@ from typing import Any
 
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import (
+    DEFAULT_COST_LIMIT,
     ROOT_NAMES,
     WHOLE_SECRET_RULE,
     compile_expression,
+    expression_cost,
     node_references,
     quoted,
     root_names,
@@ -55,12 +57,14 @@ class ExpressionChecker:
         prefix: str = "",
         outer: frozenset[str] = frozenset(),
         loop_names: frozenset[str] = frozenset(),
+        cost_limit: int = DEFAULT_COST_LIMIT,
     ) -> None:
         self._ids = set(ids)
         self._ancestors = graph.ancestors()
         self._prefix = prefix
         self._outer = outer
         self._base = _BASE | loop_names
+        self._cost_limit = cost_limit
 
     def ready_before(self, node_id: str) -> frozenset[str]:
         """Nodes whose values are ready when ``node_id`` starts: its ancestors and ``outer``."""
@@ -183,6 +187,18 @@ class ExpressionChecker:
                 # derived value the masker cannot recognise, or answers questions
                 # about the value: an oracle.
                 add("secret_in_expression", f"{quoted(source)}: {WHOLE_SECRET_RULE}")
+        # Priced with nothing known of its variables: the least it can cost.
+        # A run prices it with their values, never lower, so over the limit
+        # here means refused on every run.
+        least = expression_cost(source, {})
+        if least > self._cost_limit:
+            add(
+                "too_costly",
+                f"{quoted(source)} would cost at least {least:,.0f} units, whatever its "
+                f"variables hold; runs refuse expressions over {self._cost_limit:,} "
+                "(FLOWFORGE_EXPRESSION_COST_LIMIT) with ExpressionTooCostly: nest fewer "
+                "map/filter/all/exists, or over shorter lists",
+            )
         refs = node_references(source)
         if refs is None:
             add(

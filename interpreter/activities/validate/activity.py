@@ -18,7 +18,7 @@ from interpreter.dsl.expressions import evaluate
 from interpreter.dsl.node_config import NodeConfig, config_error, parse_config
 from interpreter.dsl.pointer import pointer
 from interpreter.dsl.schemas import SchemaRefused
-from interpreter.errors import EvaluationError, ExpressionSyntaxError
+from interpreter.errors import EvaluationError, ExpressionSyntaxError, ExpressionTooCostly
 
 
 class Rule(NodeConfig):
@@ -101,6 +101,11 @@ def _holds(rule: Rule, index: int, variables: dict[str, Any], node_id: str) -> b
         value = evaluate(rule.expr, variables)
     except ExpressionSyntaxError as exc:
         raise config_error(node_id, field, str(exc)) from None
+    except ExpressionTooCostly as exc:
+        # Not a rule the data fails: the rule cannot be checked at all.
+        raise ExpressionTooCostly(
+            f"node {node_id!r}: {field}: {exc}", details={**exc.details, "field": field}
+        ) from None
     except EvaluationError:
         # Data that lacks what a rule reads (a missing key) does not satisfy it.
         return False

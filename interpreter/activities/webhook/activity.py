@@ -92,6 +92,7 @@ class WebhookActivity(OutboundActivity[WebhookSettings]):
                     delivery=delivery,
                     idempotency_key=request.idempotency_key,
                     timeout=timeout,
+                    now=time.time(),
                 )
             record = DeliveryRecord(
                 delivery_id=delivery,

@@ -10,7 +10,7 @@ from interpreter.activities.http.config import HttpConfig
 from interpreter.dsl.durations import Duration
 from interpreter.dsl.node_config import NodeConfig
 
-NODE_HEADERS = frozenset({"x-signature", "x-delivery-id"})
+NODE_HEADERS = frozenset({"x-signature", "x-timestamp", "x-delivery-id"})
 """Headers the node sets itself; a config may not override them."""
 
 
@@ -20,12 +20,17 @@ class WebhookConfig(NodeConfig):
     The node POSTs ``payload`` as compact JSON (UTF-8, no spaces). Every
     request carries ``X-Delivery-Id``, the same on every attempt of one node
     in one run, so a receiver can drop duplicates. With ``secret`` it also
-    carries ``X-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact body
-    bytes under the secret (the same scheme FlowForge's own hooks accept). A
-    receiver checks it with::
+    carries ``X-Timestamp`` (Unix seconds when the attempt was signed) and
+    ``X-Signature: sha256=<hex>``, the HMAC-SHA256 under the secret of
+    ``v1:<X-Timestamp>:<Idempotency-Key or empty>:<raw body>``: the scheme
+    FlowForge's own hooks accept (:mod:`interpreter.activities.webhook.signature`).
+    A receiver checks it with::
 
-        expected = "sha256=" + hmac.new(secret, raw_body, hashlib.sha256).hexdigest()
+        signed = f"v1:{timestamp}:{idempotency_key or ''}:".encode() + raw_body
+        expected = "sha256=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
         hmac.compare_digest(expected, headers["X-Signature"])
+
+    and refuses a timestamp too far from its clock (a replay).
 
     Redirects are not followed: a 3xx is an unexpected status.
 

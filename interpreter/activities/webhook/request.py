@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 
 import httpx
 
 from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.activities.webhook.config import WebhookConfig
+from interpreter.activities.webhook.signature import sign
 
 
 def body_bytes(payload: object) -> bytes:
     """The bytes sent and signed: compact JSON, UTF-8."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Signature`` value: ``sha256=`` and the hex HMAC-SHA256 of ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def build_request(
@@ -29,8 +23,9 @@ def build_request(
     delivery: str,
     idempotency_key: str | None,
     timeout: float,
+    now: float,
 ) -> httpx.Request:
-    """The POST ``config`` describes.
+    """The POST ``config`` describes, signed (v1) at ``now`` (Unix seconds) when it has a secret.
 
     Raises:
         ValueError: the URL is malformed.
@@ -41,7 +36,11 @@ def build_request(
     headers = httpx.Headers(config.headers)
     headers.setdefault("Content-Type", "application/json")
     headers["X-Delivery-Id"] = delivery
-    if config.secret is not None:
-        headers["X-Signature"] = signature(config.secret, body)
     add_idempotency_key(headers, idempotency_key)
+    if config.secret is not None:
+        timestamp = str(int(now))
+        headers["X-Timestamp"] = timestamp
+        headers["X-Signature"] = sign(
+            config.secret, body, timestamp, headers.get("Idempotency-Key")
+        )
     return client.build_request("POST", url, headers=headers, content=body, timeout=timeout)

@@ -6,12 +6,14 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app.triggers.hook_signature import signature_problem
 from interpreter.activities import (
     DeliveryRecord,
     DeliveryRecorder,
@@ -42,12 +44,36 @@ class HangingRecorder:
 
 
 def verifying(secret: str) -> Any:
-    """A receiver that checks the signature the way the docs tell receivers to."""
+    """A receiver that checks the v1 signature the way the docs tell receivers to."""
 
     def handler(seen: Seen) -> Reply:
-        expected = "sha256=" + hmac.new(secret.encode(), seen.body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, seen.headers.get("x-signature", "")):
+        timestamp = seen.headers.get("x-timestamp", "")
+        key = seen.headers.get("idempotency-key", "")
+        signed = f"v1:{timestamp}:{key}:".encode() + seen.body
+        expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= 300
+        if not fresh or not hmac.compare_digest(expected, seen.headers.get("x-signature", "")):
             return Reply(status=401, body={"error": "bad signature"})
+        return Reply(status=202, body={"accepted": True})
+
+    return handler
+
+
+def flowforge_hook(secret: str) -> Any:
+    """A receiver that checks signatures with FlowForge's own inbound hook check."""
+
+    def handler(seen: Seen) -> Reply:
+        problem = signature_problem(
+            secret=secret,
+            body=seen.body,
+            signature=seen.headers.get("x-signature"),
+            timestamp=seen.headers.get("x-timestamp"),
+            now=time.time(),
+            max_skew=300,
+            idempotency_key=seen.headers.get("idempotency-key"),
+        )
+        if problem is not None:
+            return Reply(status=401, body={"error": problem})
         return Reply(status=202, body={"accepted": True})
 
     return handler
@@ -98,6 +124,35 @@ async def test_signature_verifies_on_the_receiver(
     assert record.delivery_id == DELIVERY_ID
     assert record.url == peer.url + "/hook"
     assert record.latency_ms > 0
+
+
+@pytest.mark.parametrize("idempotency", [None, "key-7f3a"], ids=["no-key", "key"])
+async def test_deliveries_pass_flowforges_own_inbound_check(
+    http_client: httpx.AsyncClient, recorder: MemoryRecorder, peer: Peer, idempotency: str | None
+) -> None:
+    peer.route("/hook", flowforge_hook(SECRET))
+    config = {"url": peer.url + "/hook", "payload": {"a": 1}, "secret": "{{ secrets.hook_key }}"}
+
+    before = int(time.time())
+    output = await run(
+        hook(http_client, recorder).webhook, request(config, idempotency_key=idempotency)
+    )
+
+    assert output["status"] == 202
+    (seen,) = peer.hits("/hook")
+    assert before <= int(seen.headers["x-timestamp"]) <= time.time()
+    assert seen.headers.get("idempotency-key") == idempotency
+    # The signature covers the timestamp and the key: changing either breaks it.
+    forged = {"x-timestamp": str(int(seen.headers["x-timestamp"]) + 1)}
+    assert flowforge_hook(SECRET)(_with(seen, forged)).status == 401
+    if idempotency is not None:
+        assert flowforge_hook(SECRET)(_with(seen, {"idempotency-key": "other"})).status == 401
+
+
+def _with(seen: Seen, headers: dict[str, str]) -> Seen:
+    return Seen(
+        seen.method, seen.path, {**seen.headers, **headers}, seen.body, seen.at, seen.in_flight
+    )
 
 
 async def test_a_wrong_secret_is_refused_and_not_retried(
