@@ -25,6 +25,7 @@ from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
+from app.ui import routes as dashboard
 
 API_PREFIX = "/api/v1"
 
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     # The contract's short form of the URL handed out under /api/v1/hooks.
     app.include_router(hook_receiver.router, include_in_schema=False)
+    # The browser dashboard at /ui (static files, no build step).
+    dashboard.install(app)
     return app
 
 
