@@ -156,4 +156,6 @@ document.addEventListener("click", (event) => {
   document.getElementById("main")?.focus();
 });
 
-render(h(App), document.getElementById("root"));
+const root = document.getElementById("root");
+root.textContent = "";
+render(h(App), root);
