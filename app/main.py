@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.docs_pages import install_docs
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     BodyLimitMiddleware,
@@ -23,6 +24,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
+from app.runs.live import EventHub
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
 from app.ui import routes as dashboard
@@ -38,11 +40,13 @@ def _lifespan(
         configure_logging(settings.log_level)
         state = AppState.build(settings, metrics)
         app.state.flowforge = state
+        app.state.flowforge_events = EventHub(state)
         await ensure_first_admin(settings, state.sessions)
         await seed_builtin_templates(state.sessions)
         try:
             yield
         finally:
+            await app.state.flowforge_events.close()
             await state.engine.dispose()
 
     return lifespan
@@ -57,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Durable API orchestration: JSON DAG workflows run on Temporal.",
         version="1",
         lifespan=_lifespan(settings, metrics),
+        # Served from the package instead (app.api.docs_pages): no CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     # Inside the body limit, which caps the body this one reads whole.
@@ -75,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(health.router)
+    install_docs(app, app.openapi_url or "/openapi.json")
     # The contract's short form of the URL handed out under /api/v1/hooks.
     app.include_router(hook_receiver.router, include_in_schema=False)
     # The browser dashboard at /ui (static files, no build step).

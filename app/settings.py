@@ -314,6 +314,39 @@ class Settings(
         ),
     )
 
+    events_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Seconds between two rounds of the one poller behind `GET /events/stream` and "
+            "`WS /ws` (it runs only while a client listens)."
+        ),
+    )
+    events_max_runs: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Open runs the cross-run event poller follows at most (the newest).",
+    )
+    events_queue_size: int = Field(
+        default=1000,
+        ge=10,
+        description=(
+            "Events held for one cross-run stream client; a client that falls this far "
+            "behind is disconnected (it reconnects with `Last-Event-ID`)."
+        ),
+    )
+    events_replay: int = Field(
+        default=2000,
+        ge=0,
+        description="Newest cross-run events kept for clients that reconnect with `Last-Event-ID`.",
+    )
+    ws_auth_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a `WS /ws` client has to send its token before it is disconnected.",
+    )
+
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_dev(self) -> Settings:
         if self.environment == "prod" and len(self.jwt_secret) < 32:

@@ -13,6 +13,7 @@ from app.api.routes import (
     events,
     hook_receiver,
     hooks,
+    live,
     metrics,
     runs,
     schedules,
@@ -28,6 +29,8 @@ for module in (auth, users, api_keys, workflows, versions):
     api_router.include_router(module.router)
 # Runs: start, read, steer (pause, signals, node retry and skip), watch, rerun.
 api_router.include_router(runs.router)
+# Every run's events for the caller, for the dashboard's lists (SSE and WebSocket).
+api_router.include_router(live.router)
 # Triggers: schedules, inbound webhooks, events.
 for module in (schedules, hooks, hook_receiver, events):
     api_router.include_router(module.router)

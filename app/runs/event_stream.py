@@ -2,7 +2,8 @@
 
 The stream polls the run's status query and emits an event for every node
 whose ``(status, attempts)`` differs from what the stream showed last
-(nodes in definition order), then one for the run when its status or pause
+(nodes in definition order; a node between attempts is ``retrying``, see
+:mod:`app.runs.attempts`), then one for the run when its status or pause
 flag changes. Every event carries the node's (or run's) full status, so a
 repeated event is harmless and a client only needs the latest per node.
 
@@ -17,10 +18,12 @@ since the states in between are not kept anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from app.runs.schemas import NodeView
 from interpreter.contract.run import NodeSnapshot, NodeStatus, RunStatus
 
 IDS_PER_OBSERVATION = 1000
@@ -47,6 +50,12 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _node_data(node: NodeSnapshot) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if isinstance(node, NodeView):
+        extra = {
+            "last_error": node.last_error.model_dump(mode="json") if node.last_error else None,
+            "next_attempt_at": _time(node.next_attempt_at),
+        }
     return {
         "node_id": node.id,
         "type": node.type,
@@ -56,6 +65,7 @@ def _node_data(node: NodeSnapshot) -> dict[str, Any]:
         "ended_at": _time(node.ended_at),
         "reused": node.reused,
         "error": node.error.model_dump(mode="json") if node.error else None,
+        **extra,
     }
 
 
@@ -77,7 +87,7 @@ class ChangeTracker:
     def observe(
         self,
         history_length: int,
-        nodes: list[NodeSnapshot],
+        nodes: Sequence[NodeSnapshot],
         status: RunStatus,
         paused: bool,
         ended_at: datetime | None,

@@ -16,3 +16,9 @@ def temporal_link(settings: Settings, workflow_id: str, run_id: str | None) -> T
     if run_id:
         url += f"/{quote(run_id, safe='')}/history"
     return TemporalLink(workflow_id=workflow_id, run_id=run_id, ui_url=url)
+
+
+def dashboard_url(settings: Settings, request_base: str, run_id: str) -> str:
+    """The run's dashboard page, on ``FLOWFORGE_PUBLIC_URL`` (else the request's base URL)."""
+    base = (settings.public_url or request_base).rstrip("/")
+    return f"{base}/ui/runs/{quote(run_id, safe='')}"

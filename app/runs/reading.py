@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -16,12 +17,13 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.runs.attempts import counts_from_stats
 from app.runs.links import temporal_link
-from app.runs.schemas import RunSummary
+from app.runs.schemas import RunSummary, RunTrigger
 from app.runs.status import run_status, status_filter
 from app.settings import Settings
 from interpreter.contract import search_attributes as sa
-from interpreter.contract.client import STATUS_QUERY, WORKFLOW_TYPE
+from interpreter.contract.client import NODE_STATS_MEMO, STATUS_QUERY, WORKFLOW_TYPE
 from interpreter.contract.run import RunSnapshot, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,18 @@ def summary(execution: WorkflowExecution, settings: Settings) -> RunSummary:
     )
 
 
+async def summary_counts(execution: WorkflowExecution) -> dict[str, int] | None:
+    """Nodes by status from the stats a finished run leaves in its memo; None for open runs."""
+    if execution.close_time is None:
+        return None
+    try:
+        memo = await execution.memo()
+    except Exception as exc:  # a memo this API cannot decode is not worth failing a list for
+        logger.warning("memo of run %s unreadable: %s", execution.id, exc)
+        return None
+    return counts_from_stats(memo.get(NODE_STATS_MEMO))
+
+
 async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> RunSnapshot | None:
     """The run's own account of itself, or None if no worker answered the query."""
     try:
@@ -84,21 +98,51 @@ async def run_input(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
 
 
 def visibility_query(
-    *, workflow_id: uuid.UUID | None, status: RunStatus | None, owner_id: uuid.UUID | None
+    *,
+    workflow_id: uuid.UUID | None,
+    status: RunStatus | Sequence[RunStatus] | None,
+    owner_id: uuid.UUID | None,
+    failed_only: bool = False,
+    trigger: RunTrigger | None = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
 ) -> str:
     """A visibility query for FlowForge runs.
 
-    Only UUIDs and enum values are interpolated, never free text, so nothing can
-    inject query syntax.
+    ``status`` may be several (any of them matches); ``failed_only`` keeps the
+    runs that need a look: failed, timed out, or suspended on a failed node.
+    Only UUIDs, enum values and formatted datetimes are interpolated, never
+    free text, so nothing can inject query syntax.
     """
     clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", "ExecutionStatus != 'ContinuedAsNew'"]
     if workflow_id is not None:
         clauses.append(f"{sa.WORKFLOW_ID.name} = '{workflow_id}'")
     if owner_id is not None:
         clauses.append(f"{sa.OWNER.name} = '{owner_id}'")
-    if status is not None:
-        clauses.append(status_filter(status))
+    statuses = [status] if isinstance(status, RunStatus) else list(status or ())
+    if statuses:
+        clauses.append(_any_of(statuses))
+    if failed_only:
+        clauses.append(_any_of([RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.SUSPENDED]))
+    if trigger is not None:
+        clauses.append(f"{sa.TRIGGER.name} = '{RunTrigger(trigger).value}'")
+    if started_after is not None:
+        clauses.append(f"StartTime >= '{_rfc3339(started_after)}'")
+    if started_before is not None:
+        clauses.append(f"StartTime < '{_rfc3339(started_before)}'")
     return " AND ".join(clauses)
+
+
+def _any_of(statuses: Sequence[RunStatus]) -> str:
+    unique = list(dict.fromkeys(RunStatus(status) for status in statuses))
+    if len(unique) == 1:
+        return status_filter(unique[0])
+    return "(" + " OR ".join(f"({status_filter(status)})" for status in unique) + ")"
+
+
+def _rfc3339(moment: datetime) -> str:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 async def list_page(

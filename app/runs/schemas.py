@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,16 @@ class RunCreate(BaseModel):
 
     input: Any = Field(default_factory=dict)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class RunTrigger(StrEnum):
+    """What started a run (its ``FlowForgeTrigger`` search attribute)."""
+
+    API = "api"
+    SCHEDULE = "schedule"
+    WEBHOOK = "webhook"
+    EVENT = "event"
+    RERUN = "rerun"
 
 
 class TemporalLink(BaseModel):
@@ -48,21 +59,43 @@ class RunSummary(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     temporal: TemporalLink
+    node_counts: dict[str, int] | None = Field(
+        default=None,
+        description="Nodes by status (every status a key); in lists, for finished runs only.",
+    )
+
+
+class NodeView(NodeSnapshot):
+    """A node as the API shows it: the status query's report, with Temporal's retries.
+
+    Attributes:
+        status: ``retrying`` while the node waits between two attempts.
+        attempts: Attempts begun so far (the running one counts); the total once it ended.
+        last_error: The last failed attempt's error, while the node is still retrying.
+        next_attempt_at: When the next attempt is due, while ``retrying``.
+    """
+
+    last_error: NodeError | None = None
+    next_attempt_at: datetime | None = None
 
 
 class RunDetail(RunSummary):
     """A run with its input, result and every node's state.
 
+    ``suspended_on`` is the node a suspended run waits on (null otherwise);
+    ``dashboard_url`` its page in the dashboard (``/ui/runs/{run_id}``).
     ``nodes`` is empty when no worker answered the status query (the run's
     state then comes from Temporal alone).
     """
 
     paused: bool = False
+    suspended_on: str | None = None
     input: Any = None
     output: Any = None
     error: NodeError | None = None
     idempotency_key: str | None = None
-    nodes: list[NodeSnapshot] = Field(default_factory=list)
+    dashboard_url: str | None = None
+    nodes: list[NodeView] = Field(default_factory=list)
 
 
 class RunAction(BaseModel):

@@ -135,7 +135,8 @@ async def test_bad_list_filters_are_422(
 ) -> None:
     response = await http.get(f"{API}/runs", params=params, headers=editor.headers)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["path"] == f"/query/{next(iter(params))}"
+    # status may repeat: its error names the value's index.
+    assert response.json()["errors"][0]["path"].removesuffix("/0") == f"/query/{next(iter(params))}"
 
 
 async def test_bad_run_cursor_is_400(http: httpx.AsyncClient, editor: Actor) -> None:

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from app.api.deps import CurrentUser, RunId, StateDep, TemporalDep
 from app.core.state import AppState
 from app.runs.access import visible_run
+from app.runs.attempts import pending_attempts, with_attempts
 from app.runs.event_stream import ChangeTracker
 from app.runs.reading import describe, snapshot
 from app.runs.status import is_open, run_status
@@ -40,9 +41,12 @@ async def _events(
         snap = await snapshot(handle, state.temporal.query_timeout)
         reported = snap.status.value if snap else description.typed_search_attributes.get(sa.STATUS)
         status = run_status(description.status, reported)
+        nodes = (
+            with_attempts(snap.nodes, await pending_attempts(client, description)) if snap else []
+        )
         changes = tracker.observe(
             description.history_length,
-            snap.nodes if snap else [],
+            nodes,
             status,
             bool(snap and snap.paused),
             description.close_time,
