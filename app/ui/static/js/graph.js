@@ -3,14 +3,19 @@
 // scripts), focusable, and activated with Enter or Space as well as a click.
 import dagre from "../vendor/dagre.esm.js";
 import { h, STATUS_TEXT } from "./ui.js";
-import { useMemo } from "../vendor/preact-hooks.mjs";
+import { useEffect, useMemo } from "../vendor/preact-hooks.mjs";
 
 const WIDTH = 176;
 const HEIGHT = 54;
 
+// Past this many nodes dagre ranks by longest path: a few times faster than
+// network simplex on big graphs, with layouts nearly as compact.
+const BIG = 150;
+
 function layoutOf(nodes, edges) {
+  const began = performance.now();
   const graph = new dagre.graphlib.Graph({ multigraph: true });
-  graph.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: 12, marginy: 12 });
+  graph.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: 12, marginy: 12, ...(nodes.length > BIG ? { ranker: "longest-path" } : {}) });
   graph.setDefaultEdgeLabel(() => ({}));
   const ids = new Set();
   for (const node of nodes) {
@@ -26,6 +31,7 @@ function layoutOf(nodes, edges) {
   for (const id of graph.nodes()) placed.set(id, graph.node(id));
   const lines = graph.edges().map((e) => ({ key: e.name, from: e.v, to: e.w, points: graph.edge(e).points || [], edge: edges[Number(e.name)] }));
   const size = graph.graph();
+  performance.measure("flowforge:layout", { start: began, detail: { nodes: nodes.length } });
   return { placed, lines, width: Math.max(size.width || 0, WIDTH), height: Math.max(size.height || 0, HEIGHT) };
 }
 
@@ -60,6 +66,9 @@ export function Graph({ nodes, edges, states, marked, selected, onSelect, label 
       return { error };
     }
   }, [shape]);
+  useEffect(() => {
+    performance.mark("flowforge:graph-drawn");
+  }, [layout]);
   if (layout.error) return h("p", { class: "error" }, `The graph cannot be drawn: ${layout.error.message}`);
   const byId = new Map(safeNodes.filter((n) => n && typeof n.id === "string").map((n) => [n.id, n]));
   function key(event, id) {

@@ -257,6 +257,7 @@ export function RunPage({ runId }) {
   async function load() {
     try {
       const detail = await api.get(runPath(runId));
+      performance.mark("flowforge:run-loaded");
       runRef.current = detail;
       setRun(detail);
       setStates((old) => {
@@ -288,7 +289,10 @@ export function RunPage({ runId }) {
       if (!detail || !alive) return;
       if (detail.workflow_id && detail.version) {
         api.get(`/workflows/${detail.workflow_id}/versions/${detail.version}`).then(
-          (v) => alive && setDefinition(v.definition),
+          (v) => {
+            performance.mark("flowforge:definition-loaded");
+            if (alive) setDefinition(v.definition);
+          },
           () => alive && setDefinition({ nodes: (detail.nodes || []).map((n) => ({ id: n.id, type: n.type })), edges: [] }),
         );
       } else setDefinition({ nodes: (detail.nodes || []).map((n) => ({ id: n.id, type: n.type })), edges: [] });

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from "../../vendor/preact-hooks.mjs";
 
 const STATUSES = ["running", "paused", "suspended", "succeeded", "failed", "cancelled", "terminated", "timed_out"];
 const TRIGGERS = ["api", "schedule", "webhook", "event", "rerun", "sub_workflow"];
-const FILTERS = ["workflow_id", "status", "failed_only", "trigger", "started_after", "started_before"];
+const FILTERS = ["workflow_id", "status", "failed", "trigger", "started_after", "started_before"];
 
 function filtersFromUrl() {
   const params = new URLSearchParams(location.search);
@@ -45,8 +45,8 @@ export function RunsTable({ fixed = {}, urlState = false, pageSize = 50 }) {
   const all = { ...filters, ...fixed };
   const params = {
     workflow_id: all.workflow_id,
-    status: all.failed_only && !all.status ? "failed" : all.status,
-    failed_only: all.failed_only ? "true" : undefined,
+    status: all.status,
+    failed: all.failed ? "true" : undefined,
     trigger: all.trigger,
     started_after: toIso(all.started_after),
     started_before: toIso(all.started_before),
@@ -73,23 +73,23 @@ export function RunsTable({ fixed = {}, urlState = false, pageSize = 50 }) {
   // One stream for the whole list: status changes of every run of the caller.
   useEffect(() => {
     const stop = api.follow(
-      "/events/stream",
+      `/events/stream${api.query({ workflow_id: params.workflow_id })}`,
       ({ event, data }) => {
-        if (!data || typeof data !== "object") return;
+        if (event !== "run" || !data || typeof data !== "object") return;
         const id = data.run_id;
         if (!id) return;
         const row = rows.current.get(id);
         if (row) {
-          rows.current.set(id, { ...row, ...(data.status ? { status: data.status } : {}), ...(data.ended_at ? { ended_at: data.ended_at } : {}), ...(data.node_counts ? { node_counts: data.node_counts } : {}) });
+          rows.current.set(id, { ...row, ...data, node_counts: data.node_counts ?? row.node_counts });
           bump((n) => n + 1);
-        } else if ((event === "run" || event === "run_started" || data.new) && (!params.workflow_id || data.workflow_id === params.workflow_id)) {
+        } else if (!cursor && (!params.workflow_id || data.workflow_id === params.workflow_id)) {
           setFresh((n) => n + 1);
         }
       },
       { onState: (state) => setStreaming(state === "open") },
     );
     return stop;
-  }, [key]);
+  }, [key, cursor]);
 
   function set(name, value) {
     const next = { ...filters, [name]: value || undefined };
@@ -116,7 +116,7 @@ export function RunsTable({ fixed = {}, urlState = false, pageSize = 50 }) {
           h("select", { value: filters.workflow_id || "", onChange: (e) => set("workflow_id", e.currentTarget.value) }, h("option", { value: "" }, "All workflows"), ((workflows && workflows.items) || []).map((w) => h("option", { key: w.id, value: w.id }, w.name))),
         ),
       h(Field, { label: "Status" }, h("select", { value: filters.status || "", onChange: (e) => set("status", e.currentTarget.value) }, h("option", { value: "" }, "Any status"), STATUSES.map((s) => h("option", { key: s, value: s }, s)))),
-      h("label", { class: "inline" }, h("input", { type: "checkbox", checked: Boolean(filters.failed_only), onChange: (e) => set("failed_only", e.currentTarget.checked ? "1" : "") }), " Failed only"),
+      h("label", { class: "inline" }, h("input", { type: "checkbox", checked: Boolean(filters.failed), onChange: (e) => set("failed", e.currentTarget.checked ? "1" : "") }), " Failed only"),
       h(Field, { label: "Trigger" }, h("select", { value: filters.trigger || "", onChange: (e) => set("trigger", e.currentTarget.value) }, h("option", { value: "" }, "Any trigger"), TRIGGERS.map((s) => h("option", { key: s, value: s }, s)))),
       h(Field, { label: "Started after" }, h("input", { type: "datetime-local", value: filters.started_after || "", onChange: (e) => set("started_after", e.currentTarget.value) })),
       h(Field, { label: "Started before" }, h("input", { type: "datetime-local", value: filters.started_before || "", onChange: (e) => set("started_before", e.currentTarget.value) })),
