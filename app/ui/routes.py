@@ -56,6 +56,7 @@ class SecurityHeadersMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the headers to an answer under ``/ui``."""
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if not (path == PREFIX or path.startswith(PREFIX + "/")):
             await self.app(scope, receive, send)

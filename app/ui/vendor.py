@@ -7,10 +7,10 @@ tarball; a tarball whose digest differs is refused. ``vendor/VENDORED.json``
 records what was taken from where, with its licence.
 
 ES module builds are taken where the package has one (jsdiff ships its
-ESM build as many files, so its one-file UMD build is taken instead). ``preact/hooks`` imports the bare specifier
-``preact``, which a browser resolves only through an import map (an inline
-script, which the dashboard's CSP forbids), so that one import is rewritten to
-the relative file next to it.
+ESM build as many files, so its one-file UMD build is taken instead).
+``preact/hooks`` imports the bare specifier ``preact``, which a browser
+resolves only through an import map (an inline script, which the dashboard's
+CSP forbids), so that one import is rewritten to the relative file next to it.
 """
 
 from __future__ import annotations
@@ -47,11 +47,10 @@ class Package:
     files: dict[str, str]
     rewrites: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
-    @property
-    def tarball(self) -> str:
-        """The tarball's URL in the registry."""
+    def tarball(self, registry: str = REGISTRY) -> str:
+        """The tarball's URL in ``registry``."""
         base = self.name.rsplit("/", 1)[-1]
-        return f"{REGISTRY}/{self.name}/-/{base}-{self.version}.tgz"
+        return f"{registry}/{self.name}/-/{base}-{self.version}.tgz"
 
 
 PACKAGES = [
@@ -93,13 +92,13 @@ PACKAGES = [
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (fixed https URL)
+    with urllib.request.urlopen(url, timeout=60) as response:
         data: bytes = response.read()
     return data
 
 
-def _metadata(package: Package) -> dict[str, object]:
-    meta: dict[str, object] = json.loads(_get(f"{REGISTRY}/{package.name}/{package.version}"))
+def _metadata(package: Package, registry: str) -> dict[str, object]:
+    meta: dict[str, object] = json.loads(_get(f"{registry}/{package.name}/{package.version}"))
     return meta
 
 
@@ -112,34 +111,40 @@ def _check_integrity(package: Package, tarball: bytes, published: str) -> str:
     return digest
 
 
-def vendor(package: Package) -> dict[str, object]:
-    """Fetch, check and extract ``package``; what VENDORED.json records of it."""
-    meta = _metadata(package)
+def vendor(
+    package: Package, target: Path = VENDOR, registry: str = REGISTRY
+) -> dict[str, object]:
+    """Fetch, check and extract ``package`` into ``target``; what VENDORED.json records of it."""
+    meta = _metadata(package, registry)
     licence = str(meta.get("license"))
     if licence not in ALLOWED_LICENCES:
         raise SystemExit(f"{package.name}: licence {licence} is not MIT, BSD or ISC")
     dist = meta["dist"]
     assert isinstance(dist, dict)
-    tarball = _get(package.tarball)
+    tarball = _get(package.tarball(registry))
     digest = _check_integrity(package, tarball, str(dist["integrity"]))
     written: dict[str, str] = {}
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-        for source, target in package.files.items():
-            member = archive.extractfile(f"package/{source}")
+        for source, name in package.files.items():
+            try:
+                member = archive.extractfile(f"package/{source}")
+            except KeyError:
+                member = None
             if member is None:
                 raise SystemExit(f"{package.name}: no {source} in the tarball")
             text = member.read().decode()
-            for old, new in package.rewrites.get(target, []):
+            for old, new in package.rewrites.get(name, []):
                 if old not in text:
-                    raise SystemExit(f"{package.name}: {target} has no {old!r} to rewrite")
+                    raise SystemExit(f"{package.name}: {name} has no {old!r} to rewrite")
                 text = text.replace(old, new)
-            (VENDOR / target).write_text(text)
-            written[target] = hashlib.sha256(text.encode()).hexdigest()
+            target.mkdir(parents=True, exist_ok=True)
+            (target / name).write_text(text)
+            written[name] = hashlib.sha256(text.encode()).hexdigest()
     return {
         "name": package.name,
         "version": package.version,
         "licence": licence,
-        "tarball": package.tarball,
+        "tarball": package.tarball(),
         "integrity": digest,
         "files": written,
     }

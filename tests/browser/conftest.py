@@ -77,9 +77,11 @@ async def page(browser: Any, base_url: str) -> AsyncIterator[Any]:
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     tab.on(
         "console",
-        lambda message: problems.append(f"console {message.type}: {message.text}")
-        if message.type == "error" and "Failed to load resource" not in message.text
-        else None,
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
     )
     tab.problems = problems
     try:
@@ -87,4 +89,3 @@ async def page(browser: Any, base_url: str) -> AsyncIterator[Any]:
     finally:
         await context.close()
     assert [p for p in problems if "Content Security Policy" in p or "page error" in p] == []
-

@@ -74,7 +74,7 @@ async def test_create_a_workflow_in_the_editor_after_a_validation_error(
     await page.get_by_role("link", name="New workflow").click()
     editor = page.get_by_label("Definition (JSON)")
     name = unique("edited")
-    bad = {
+    bad: dict[str, Any] = {
         "name": name,
         "nodes": [
             {"id": "greet", "type": "transform", "config": {"value": "hi"}},

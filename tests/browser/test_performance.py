@@ -37,7 +37,9 @@ pytestmark = pytest.mark.slow
 
 def report(what: str, figure_ms: float) -> None:
     verdict = "within" if figure_ms <= BUDGET_MS else "OVER"
-    print(f"\n[dashboard figures] {what}: {figure_ms:.0f} ms ({verdict} the {BUDGET_MS:.0f} ms goal)")
+    print(
+        f"\n[dashboard figures] {what}: {figure_ms:.0f} ms ({verdict} the {BUDGET_MS:.0f} ms goal)"
+    )
 
 
 def wide_definition(name: str) -> dict[str, Any]:
@@ -88,7 +90,11 @@ async def _start_many(client: Client, owner: str, workflow_id: str, count: int) 
     """``count`` runs straight through Temporal, on a queue no worker polls: each times out
     after a second, so the list holds closed runs and nothing is left running."""
     definition = Definition.model_validate(
-        {"name": "many", "timeout": "1s", "nodes": [{"id": "x", "type": "transform", "config": {"value": 1}}]}
+        {
+            "name": "many",
+            "timeout": "1s",
+            "nodes": [{"id": "x", "type": "transform", "config": {"value": 1}}],
+        }
     )
     run = RunInput(
         definition=definition, meta=RunMeta(workflow_id=workflow_id, version=1, owner=owner)
@@ -109,7 +115,12 @@ async def test_the_runs_list_over_10000_runs(
     me = (await api.get("/auth/me")).json()
     created = await api.post(
         "/workflows",
-        json={"definition": {"name": f"many-{uuid.uuid4().hex[:8]}", "nodes": [{"id": "x", "type": "transform", "config": {"value": 1}}]}},
+        json={
+            "definition": {
+                "name": f"many-{uuid.uuid4().hex[:8]}",
+                "nodes": [{"id": "x", "type": "transform", "config": {"value": 1}}],
+            }
+        },
     )
     assert created.status_code == 201, created.text
     began = time.monotonic()

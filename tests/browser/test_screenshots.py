@@ -20,7 +20,9 @@ from tests.support.browser import node, sign_in
 from tests.support.peer import Peer, Reply
 
 TARGET = os.environ.get("FLOWFORGE_SCREENSHOTS")
-pytestmark = pytest.mark.skipif(not TARGET, reason="set FLOWFORGE_SCREENSHOTS=dir (make screenshots)")
+pytestmark = pytest.mark.skipif(
+    not TARGET, reason="set FLOWFORGE_SCREENSHOTS=dir (make screenshots)"
+)
 
 
 def lead_flow(peer: Peer) -> dict[str, Any]:
@@ -30,7 +32,11 @@ def lead_flow(peer: Peer) -> dict[str, Any]:
         "input_schema": {"type": "object", "properties": {"lead_id": {"type": "string"}}},
         "on_failure": "suspend",
         "nodes": [
-            {"id": "get_lead", "type": "http", "config": {"method": "GET", "url": f"{peer.url}/lead"}},
+            {
+                "id": "get_lead",
+                "type": "http",
+                "config": {"method": "GET", "url": f"{peer.url}/lead"},
+            },
             {"id": "score", "type": "transform", "config": {"value": {"score": 91}}},
             {
                 "id": "is_hot",
@@ -42,7 +48,11 @@ def lead_flow(peer: Peer) -> dict[str, Any]:
                 "type": "for_each",
                 "config": {
                     "items": "[1, 2, 3, 4, 5]",
-                    "body": {"nodes": [{"id": "offer", "type": "transform", "config": {"value": "{{ item }}"}}]},
+                    "body": {
+                        "nodes": [
+                            {"id": "offer", "type": "transform", "config": {"value": "{{ item }}"}}
+                        ]
+                    },
                 },
             },
             {
@@ -80,10 +90,14 @@ async def test_screenshots(page: Any, api: httpx.AsyncClient, worker: Worker, pe
     created = (await api.post("/workflows", json={"definition": lead_flow(peer)})).json()
     wid = created["id"]
     for _ in range(4):
-        run_id = (await api.post(f"/workflows/{wid}/runs", json={"input": {"lead_id": "L-1"}})).json()["run_id"]
+        run_id = (
+            await api.post(f"/workflows/{wid}/runs", json={"input": {"lead_id": "L-1"}})
+        ).json()["run_id"]
         await settle(api, run_id, {"succeeded"})
     peer.route("/notify", Reply(503, {"error": "carrier down"}))
-    failing = (await api.post(f"/workflows/{wid}/runs", json={"input": {"lead_id": "L-2"}})).json()["run_id"]
+    failing = (await api.post(f"/workflows/{wid}/runs", json={"input": {"lead_id": "L-2"}})).json()[
+        "run_id"
+    ]
     await settle(api, failing, {"suspended"})
 
     await sign_in(page)

@@ -29,7 +29,10 @@ def skip_reason() -> str | None:
     try:
         import playwright  # noqa: F401
     except ImportError:
-        return "browser tests skipped: the playwright package is not installed (pip install -e '.[dev]')"
+        return (
+            "browser tests skipped: the playwright package is not installed "
+            "(pip install -e '.[dev]')"
+        )
     if find_chromium() is None:
         return (
             "browser tests skipped: no Chromium found (apt-get install chromium, "
