@@ -247,3 +247,37 @@ async def test_the_metrics_chart_shows_the_runs(
     figures = page.locator(".figures")
     assert "Success rate" in await figures.inner_text()
     assert "100 %" in await figures.inner_text()
+
+
+async def test_the_runs_list_filters_on_the_server_and_changes_live(
+    page: Any, api: httpx.AsyncClient, worker: Worker
+) -> None:
+    workflow = await create(
+        api,
+        {
+            "name": unique("listed"),
+            "nodes": [
+                {"id": "hold", "type": "wait", "config": {"duration": "1h"}},
+                {"id": "after", "type": "transform", "config": {"value": "done"}},
+            ],
+            "edges": [{"from": "hold", "to": "after"}],
+        },
+    )
+    run_id = await start(api, workflow["id"])
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    await sign_in(page, f"/ui/runs?workflow_id={workflow['id']}")
+    row = page.locator(f'table[aria-label="Runs"] tr[data-run-id="{run_id}"]')
+    await row.and_(page.locator('[data-status="running"]')).wait_for(timeout=LIVE)
+    await page.get_by_text("Live: updates as runs change.").wait_for(timeout=LIVE)
+    cancelled = await api.post(f"/runs/{run_id}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    await row.and_(page.locator('[data-status="cancelled"]')).wait_for(timeout=LIVE)
+    # The row changed from the one stream: the list was not read again, nor the run.
+    assert sum("/api/v1/runs?" in url for url in requests) == 1
+    assert not [url for url in requests if f"/api/v1/runs/{run_id}" in url]
+
+    await page.get_by_label("Failed only").check()
+    await page.get_by_text("No runs match.").wait_for(timeout=LIVE)
+    assert "failed=true" in [url for url in requests if "/api/v1/runs?" in url][-1]
+    assert "failed=1" in page.url
