@@ -12,14 +12,19 @@ export function Chart({ title, x, series, time = true, bars = false, xLabels, he
   useEffect(() => {
     if (!box.current || !x.length) return undefined;
     const width = Math.max(box.current.clientWidth || 600, 320);
-    const paths = bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
+    // Bars of several series side by side (align -1 / 1 around the tick), not overlapping.
+    const barPaths = (i) => uPlot.paths.bars({ size: [series.length > 1 ? 0.4 : 0.6, 60], align: series.length > 1 ? (i % 2 ? 1 : -1) : 0 });
+    const pad = time ? 3600 : 1;
     const options = {
       title,
       width,
       height,
-      scales: { x: { time } },
+      scales: {
+        x: { time, range: (_u, min, max) => (min === max ? [min - pad, max + pad] : bars ? [min - pad / 2, max + pad / 2] : [min, max]) },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
+      },
       axes: [
-        xLabels ? { values: (_u, ticks) => ticks.map((t) => xLabels[t] ?? "") , space: 40 } : {},
+        xLabels ? { values: (_u, ticks) => ticks.map((t) => xLabels[t] ?? ""), incrs: [1], space: 40 } : {},
         {},
       ],
       series: [
@@ -29,8 +34,8 @@ export function Chart({ title, x, series, time = true, bars = false, xLabels, he
           stroke: COLOURS[i % COLOURS.length],
           fill: bars ? `${COLOURS[i % COLOURS.length]}55` : undefined,
           width: 2,
-          paths,
-          points: { show: !bars },
+          paths: bars ? barPaths(i) : undefined,
+          points: { show: !bars, size: 7 },
         })),
       ],
     };

@@ -236,7 +236,13 @@ function bucketRuns(runs) {
     else counts.other += 1;
     buckets.set(key, counts);
   }
-  const keys = [...buckets.keys()].sort((a, b) => a - b);
+  // Every bucket from one before the first run to one after the last, empty ones at 0
+  // (at most 200: past that, only the buckets with runs).
+  const seen = [...buckets.keys()].sort((a, b) => a - b);
+  const first = seen[0] - step;
+  const last = seen[seen.length - 1] + step;
+  const keys = (last - first) / step <= 200 ? Array.from({ length: (last - first) / step + 1 }, (_v, i) => first + i * step) : seen;
+  for (const k of keys) if (!buckets.has(k)) buckets.set(k, { succeeded: 0, failed: 0, other: 0 });
   return {
     x: keys.map((k) => k / 1000),
     series: ["succeeded", "failed", "other"].map((label) => ({ label, values: keys.map((k) => buckets.get(k)[label]) })),
@@ -293,7 +299,7 @@ function MetricsTab({ workflow }) {
         ["p95 duration", ms(m.duration_ms && m.duration_ms.p95)],
       ].map(([k, v]) => h("div", { key: k }, h("dt", null, k), h("dd", null, String(v ?? "—")))),
     ),
-    h(Chart, { title: "Runs by status over time", x: derived.byStatus.x, series: derived.byStatus.series, bars: true }),
+    h(Chart, { title: "Runs by status over time", x: derived.byStatus.x, series: derived.byStatus.series }),
     h(Chart, { title: "Run duration p50 / p95 (ms)", x: derived.durations.x, series: [{ label: "p50 ms", values: derived.durations.p50 }, { label: "p95 ms", values: derived.durations.p95 }] }),
     h(Chart, {
       title: "Failures and retries per node",
