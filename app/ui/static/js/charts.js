@@ -24,7 +24,7 @@ export function Chart({ title, x, series, time = true, bars = false, xLabels, he
         y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
       },
       axes: [
-        xLabels ? { values: (_u, ticks) => ticks.map((t) => xLabels[t] ?? ""), incrs: [1], space: 40 } : {},
+        xLabels ? { values: (_u, ticks) => ticks.map((t) => xLabels[t] ?? ""), incrs: [1], space: 40 } : { space: 90 },
         {},
       ],
       series: [
