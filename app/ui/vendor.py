@@ -111,9 +111,7 @@ def _check_integrity(package: Package, tarball: bytes, published: str) -> str:
     return digest
 
 
-def vendor(
-    package: Package, target: Path = VENDOR, registry: str = REGISTRY
-) -> dict[str, object]:
+def vendor(package: Package, target: Path = VENDOR, registry: str = REGISTRY) -> dict[str, object]:
     """Fetch, check and extract ``package`` into ``target``; what VENDORED.json records of it."""
     meta = _metadata(package, registry)
     licence = str(meta.get("license"))

@@ -210,7 +210,17 @@ async def test_rerun_from_a_node_reuses_what_came_before(
     run_id = await start(api, workflow["id"])
     await sign_in(page, f"/ui/runs/{run_id}")
     await node(page, "second", "succeeded").wait_for(timeout=LIVE)
-    await node(page, "second").click()
+    # By keyboard: a node opens with Enter, its drawer takes the focus and closes with Escape.
+    await node(page, "first").focus()
+    await page.keyboard.press("Enter")
+    first = page.get_by_role("complementary", name="Node first")
+    await first.get_by_role("heading", name="Node first").wait_for()
+    assert await page.evaluate("document.activeElement.textContent") == "Node first"
+    await page.keyboard.press("Escape")
+    await first.wait_for(state="detached")
+    assert await page.evaluate("document.activeElement.dataset.nodeId") == "first"
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
     drawer = page.get_by_role("complementary", name="Node second")
     await drawer.get_by_role("button", name="Rerun from second").click()
     await page.wait_for_url(lambda url: run_id not in url, timeout=LIVE)

@@ -132,10 +132,13 @@ function Drawer({ run, runId, node, state, suspended, onClose, onChanged }) {
   const whole = () => api.get(`${runPath(runId)}/nodes/${encodeURIComponent(node.id)}/output`).then((x) => (x && "output" in x ? x.output : x));
   const childRun = `${runId}/${node.id}`;
   const closeOnEscape = (event) => event.key === "Escape" && onClose();
+  const heading = useRef(null);
+  // Opening a node moves the focus into its drawer (Escape closes it again).
+  useEffect(() => heading.current && heading.current.focus(), [node.id]);
   return h(
     "aside",
     { class: "drawer card", "aria-label": `Node ${node.id}`, onKeyDown: closeOnEscape },
-    h("div", { class: "titlebar" }, h("h2", null, `Node ${node.id}`), h("button", { type: "button", onClick: onClose }, "Close")),
+    h("div", { class: "titlebar" }, h("h2", { ref: heading, tabindex: -1 }, `Node ${node.id}`), h("button", { type: "button", onClick: onClose }, "Close")),
     h("p", null, h(Status, { status: shown.status || "pending" }), ` ${node.type}`, shown.reused ? " · output reused from an earlier run" : ""),
     h("dl", { class: "figures" }, [
       ["Started", when(shown.started_at)],
@@ -384,7 +387,11 @@ export function RunPage({ runId }) {
             run.error && [h("h2", { key: "h" }, "Error"), h(JsonView, { key: "e", value: run.error, label: "run error" })],
           ),
       ),
-      selectedNode && h(Drawer, { run, runId, node: selectedNode, state: states[selectedNode.id] || { id: selectedNode.id }, suspended, onClose: () => setSelected(null), onChanged: load }),
+      selectedNode && h(Drawer, { run, runId, node: selectedNode, state: states[selectedNode.id] || { id: selectedNode.id }, suspended, onClose: () => {
+            const id = selectedNode.id;
+            setSelected(null);
+            requestAnimationFrame(() => document.querySelector(`.graph [data-node-id="${CSS.escape(id)}"]`)?.focus());
+          }, onChanged: load }),
     ),
   );
 }
