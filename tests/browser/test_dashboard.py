@@ -98,6 +98,15 @@ async def test_create_a_workflow_in_the_editor_after_a_validation_error(
     listed = (await api.get("/workflows?limit=200")).json()["items"]
     assert name in [w["name"] for w in listed]
 
+    await page.get_by_role("link", name="Workflows", exact=True).click()
+    await page.get_by_label("Search workflows").fill(name)
+    rows = page.locator("table.list tbody tr")
+    await page.get_by_role("link", name=name).wait_for()
+    await page.wait_for_function(
+        "n => document.querySelectorAll('table.list tbody tr').length === n", arg=1
+    )
+    assert "v1" in await rows.first.inner_text()
+
 
 async def test_start_a_run_from_its_form_and_watch_its_nodes_change_live(
     page: Any, api: httpx.AsyncClient, worker: Worker

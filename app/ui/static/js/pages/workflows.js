@@ -43,28 +43,34 @@ export function WorkflowsPage() {
   const [error, setError] = useState(null);
   const [loaded, setLoaded] = useState(false);
   const [search, setSearch] = useState("");
+  const [tag, setTag] = useState(null);
+  // The server searches names and descriptions (?q=) and filters by tag (?tag=);
+  // an API without them answers everything, and the list is filtered here as well.
   async function load(after) {
     try {
-      const page = await api.get(`/workflows${api.query({ limit: 100, cursor: after, q: search || undefined })}`);
+      const page = await api.get(`/workflows${api.query({ limit: 100, cursor: after, q: search.trim() || undefined, tag: tag || undefined })}`);
       setItems((old) => (after ? [...old, ...page.items] : page.items));
       setCursor(page.next_cursor);
       setLoaded(true);
+      setError(null);
     } catch (err) {
       setError(err);
     }
   }
   useEffect(() => {
-    load(null);
-  }, []);
+    const timer = setTimeout(() => load(null), search ? 250 : 0);
+    return () => clearTimeout(timer);
+  }, [search, tag]);
   const needle = search.trim().toLowerCase();
-  const shown = needle
-    ? items.filter((w) => [w.name, w.description, ...(w.tags || [])].some((t) => t && String(t).toLowerCase().includes(needle)))
-    : items;
+  const shown = items.filter(
+    (w) => (!needle || [w.name, w.description].some((t) => t && String(t).toLowerCase().includes(needle))) && (!tag || (w.tags || []).includes(tag)),
+  );
   return h(
     "section",
     null,
     h("div", { class: "titlebar" }, h("h1", null, "Workflows"), h("a", { class: "button", href: "/ui/workflows/new" }, "New workflow")),
-    h(Field, { label: "Search workflows" }, h("input", { type: "search", value: search, onInput: (e) => setSearch(e.currentTarget.value), placeholder: "name, description or tag" })),
+    h(Field, { label: "Search workflows" }, h("input", { type: "search", value: search, onInput: (e) => setSearch(e.currentTarget.value), placeholder: "name or description" })),
+    tag && h("p", null, `Tagged ${tag} `, h("button", { type: "button", onClick: () => setTag(null) }, "Show every tag")),
     error && h(ErrorText, { error }),
     h(
       "table",
@@ -80,7 +86,7 @@ export function WorkflowsPage() {
             h("td", null, h("a", { href: `/ui/workflows/${w.id}` }, w.name), w.description && h("div", { class: "muted" }, w.description)),
             h("td", null, `v${w.active_version}${w.version !== w.active_version ? ` (newest v${w.version})` : ""}`),
             h(RowFigures, { workflow: w }),
-            h("td", null, (w.tags || []).length ? (w.tags || []).map((t) => h("span", { class: "tag", key: t }, t)) : "—"),
+            h("td", null, (w.tags || []).length ? (w.tags || []).map((t) => h("button", { type: "button", class: "tag", key: t, "aria-label": `Only workflows tagged ${t}`, onClick: () => setTag(t) }, t)) : "—"),
           ),
         ),
       ),
