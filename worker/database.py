@@ -23,6 +23,7 @@ import asyncpg  # type: ignore[import-untyped]
 
 from interpreter.errors import StoreUnavailable
 from interpreter.secret_box import SecretBox, resolve_key
+from worker.attempts import PostgresAttemptLog
 from worker.circuit_breakers import PostgresCircuitBreakers
 from worker.deliveries import PostgresDeliveryRecorder
 from worker.secrets import PostgresSecrets
@@ -153,6 +154,7 @@ class Stores:
     recorder: PostgresDeliveryRecorder | None = None
     secrets: PostgresSecrets | None = None
     breakers: PostgresCircuitBreakers | None = None
+    attempts: PostgresAttemptLog | None = None
 
 
 @asynccontextmanager
@@ -207,4 +209,5 @@ def stores(settings: WorkerSettings, pool: BoundedPool | None) -> Stores:
         recorder=PostgresDeliveryRecorder(pool.about("recording a webhook delivery attempt")),
         secrets=PostgresSecrets(pool.about("reading the run owner's secrets"), SecretBox(key)),
         breakers=PostgresCircuitBreakers(pool.about("reading or updating a circuit breaker")),
+        attempts=PostgresAttemptLog(pool.about("recording a node attempt")),
     )

@@ -42,7 +42,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescription
-from temporalio.service import RPCError
 
 from app.core.state import AppState
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
@@ -177,8 +176,8 @@ class EventHub:
         while self._subscribers:
             try:
                 await self._round()
-            except (RPCError, OSError, RuntimeError) as exc:
-                # Temporal away: try again next round; the clients stay connected.
+            except Exception as exc:
+                # Temporal away (or any surprise): try again next round; clients stay connected.
                 logger.warning("event hub round failed: %s", exc)
             self.rounds += 1
             await asyncio.sleep(interval)
@@ -213,6 +212,9 @@ class EventHub:
 
         batches = await asyncio.gather(*(observe(run_id) for run_id in [*open_ids, *gone]))
         events = [event for batch in batches for event in batch]
+        for run_id in gone:
+            # Still open but no longer listed: its owner's clients left (or past the limit).
+            self._followed.pop(run_id, None)
         events += await self._closed_unseen(client, base)
         self._last_round = started
         if self._baseline:

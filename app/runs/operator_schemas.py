@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interpreter.contract.run import NodeSnapshot
+from app.runs.schemas import NodeView
 
 
 class SignalIn(BaseModel):
@@ -72,11 +72,32 @@ class DeliveryAttempt(BaseModel):
     at: datetime
 
 
-class NodeDetail(NodeSnapshot):
+class AttemptEntry(BaseModel):
+    """One ended attempt of an activity node, as the worker recorded it.
+
+    Attributes:
+        outcome: ``succeeded``, ``failed`` or ``cancelled``.
+        error_type: The error's type (as ``error.type`` of a failed node); None if it succeeded.
+        error: The error's message (masked like the node's; cut at 2000 characters).
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    attempt: int
+    outcome: str
+    error_type: str | None
+    error: str | None
+    started_at: datetime
+    ended_at: datetime
+
+
+class NodeDetail(NodeView):
     """One node as the run reports it.
 
     ``deliveries`` lists every attempt of a ``webhook`` node, oldest first;
-    it is None for other node types.
+    it is None for other node types. ``attempt_log`` lists every attempt of an
+    activity node the worker saw end, oldest first (empty for other nodes).
     """
 
     deliveries: list[DeliveryAttempt] | None = Field(default=None)
+    attempt_log: list[AttemptEntry] = Field(default_factory=list)

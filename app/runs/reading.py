@@ -140,9 +140,17 @@ def _any_of(statuses: Sequence[RunStatus]) -> str:
     return "(" + " OR ".join(f"({status_filter(status)})" for status in unique) + ")"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _rfc3339(moment: datetime) -> str:
+    """``moment`` as visibility queries take it; no run starts before 1970, so earlier is 1970."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        aware = max(aware.astimezone(UTC), _EPOCH)
+    except OverflowError:  # within a day of year 1 or year 9999, past UTC's range
+        aware = _EPOCH if aware.year < 1970 else datetime.max.replace(tzinfo=UTC)
+    return aware.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 async def list_page(

@@ -6,14 +6,17 @@ import asyncio
 import math
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution
 
 from app.runs.reading import visibility_query
+from app.runs.status import run_status
+from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import NODE_STATS_MEMO
+from interpreter.contract.run import RunStatus
 
 # Visibility names of each count's execution status (None: every run).
 _COUNTED = {
@@ -65,10 +68,51 @@ class NodeMetrics(BaseModel):
     p95_ms: int | None = None
 
 
+Bucket = Literal["minute", "hour", "day"]
+_BUCKET_SIZES: dict[str, timedelta] = {
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+
+
+class TimeBucket(BaseModel):
+    """The runs that started within one time bucket.
+
+    Attributes:
+        start: The bucket's start (UTC); it lasts one ``Timeline.bucket``.
+        runs: Runs by status as they are now (every status a key, 0 included).
+        p50_ms: Median duration of the bucket's finished runs (None: none finished).
+        p95_ms: Their 95th percentile.
+    """
+
+    start: datetime
+    total: int = 0
+    runs: dict[str, int]
+    p50_ms: int | None = None
+    p95_ms: int | None = None
+
+
+class Timeline(BaseModel):
+    """Runs by start time, for charts: runs by status and durations per bucket.
+
+    Attributes:
+        bucket: Each bucket's length.
+        buckets: Oldest first; the last one holds the current time.
+        truncated: More runs started in the window than ``FLOWFORGE_METRICS_MAX_RUNS``:
+            only the newest are counted, so the oldest buckets fall short.
+    """
+
+    bucket: Bucket
+    buckets: list[TimeBucket]
+    truncated: bool = False
+
+
 class WorkflowMetrics(BaseModel):
     """Counts cover every run; durations and nodes the newest ``scanned`` finished runs.
 
     ``success_rate`` is succeeded / finished runs (None before any finished).
+    ``timeline`` buckets the runs that started in the last ``buckets`` buckets.
     """
 
     runs: RunCounts
@@ -76,6 +120,7 @@ class WorkflowMetrics(BaseModel):
     duration_ms: Durations
     nodes: dict[str, NodeMetrics] = Field(default_factory=dict)
     scanned: int
+    timeline: Timeline | None = None
 
 
 def percentile(values: Sequence[int], p: float) -> int | None:
@@ -131,13 +176,88 @@ def _node_metrics(stats: list[dict[str, Any]]) -> dict[str, NodeMetrics]:
     }
 
 
+def _floor(moment: datetime, bucket: Bucket) -> datetime:
+    moment = moment.astimezone(UTC).replace(second=0, microsecond=0)
+    if bucket in ("hour", "day"):
+        moment = moment.replace(minute=0)
+    if bucket == "day":
+        moment = moment.replace(hour=0)
+    return moment
+
+
+def _duration_ms(run: WorkflowExecution) -> int | None:
+    if run.close_time is None or run.start_time is None:
+        return None
+    return int((run.close_time - run.start_time).total_seconds() * 1000)
+
+
+async def timeline(
+    client: Client,
+    base: str,
+    *,
+    bucket: Bucket,
+    buckets: int,
+    max_runs: int,
+    rpc_timeout: timedelta,
+    now: datetime | None = None,
+) -> Timeline:
+    """The runs of query ``base`` that started in the last ``buckets`` buckets, by bucket."""
+    size = _BUCKET_SIZES[bucket]
+    first = _floor(now or datetime.now(UTC), bucket) - size * (buckets - 1)
+    since = first.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    listing = client.list_workflows(
+        f"{base} AND StartTime >= '{since}'",
+        limit=max_runs + 1,
+        page_size=min(max_runs + 1, 1000),
+        rpc_timeout=rpc_timeout,
+    )
+    runs = [run async for run in listing]
+    truncated = len(runs) > max_runs
+    statuses = [status.value for status in RunStatus]
+    shown = [
+        TimeBucket(start=first + size * k, runs=dict.fromkeys(statuses, 0)) for k in range(buckets)
+    ]
+    durations: list[list[int]] = [[] for _ in range(buckets)]
+    for run in runs[:max_runs]:
+        if run.start_time is None:
+            continue
+        index = int((run.start_time - first) / size)
+        if not 0 <= index < buckets:
+            continue
+        status = run_status(run.status, run.typed_search_attributes.get(sa.STATUS))
+        shown[index].runs[status.value] += 1
+        shown[index].total += 1
+        took = _duration_ms(run)
+        if took is not None:
+            durations[index].append(took)
+    for entry, values in zip(shown, durations, strict=True):
+        entry.p50_ms = percentile(values, 50)
+        entry.p95_ms = percentile(values, 95)
+    return Timeline(bucket=bucket, buckets=shown, truncated=truncated)
+
+
 async def workflow_metrics(
-    client: Client, workflow_id: uuid.UUID, *, max_runs: int, rpc_timeout: timedelta
+    client: Client,
+    workflow_id: uuid.UUID,
+    *,
+    max_runs: int,
+    rpc_timeout: timedelta,
+    bucket: Bucket = "hour",
+    buckets: int = 24,
 ) -> WorkflowMetrics:
     """Metrics of every run of ``workflow_id``, scanning at most ``max_runs`` finished ones."""
     base = visibility_query(workflow_id=workflow_id, status=None, owner_id=None)
-    counts, finished = await asyncio.gather(
-        _counts(client, base, rpc_timeout), _finished(client, base, max_runs, rpc_timeout)
+    counts, finished, chart = await asyncio.gather(
+        _counts(client, base, rpc_timeout),
+        _finished(client, base, max_runs, rpc_timeout),
+        timeline(
+            client,
+            base,
+            bucket=bucket,
+            buckets=buckets,
+            max_runs=max_runs,
+            rpc_timeout=rpc_timeout,
+        ),
     )
     durations = [
         int((run.close_time - run.start_time).total_seconds() * 1000)
@@ -161,4 +281,5 @@ async def workflow_metrics(
         ),
         nodes=_node_metrics(stats),
         scanned=len(finished),
+        timeline=chart,
     )

@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from app.main import create_app
 from app.runs.live import EventHub
 from app.settings import Settings
+from tests.app.test_run_progress import retrying
 from tests.support.api import (
     API,
     Actor,
@@ -29,6 +30,7 @@ from tests.support.api import (
     waiting_definition,
 )
 from tests.support.eventually import eventually
+from tests.support.peer import Peer, Reply
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +141,37 @@ async def test_each_caller_streams_the_events_of_runs_they_may_see(
     assert hold == ["waiting", "succeeded"]
     assert [(n["node_id"], n["status"]) for n in nodes][-1] == ("after", "succeeded")
     await http.post(f"{API}/runs/{other}/cancel", headers=other_editor.headers)
+
+
+async def test_a_node_between_attempts_is_streamed_as_retrying(
+    http: httpx.AsyncClient,
+    worker: Worker,
+    live_app: FastAPI,
+    live_url: str,
+    editor: Actor,
+    peer: Peer,
+) -> None:
+    peer.route("/flaky", Reply(503, {"error": "busy"}))
+    async with sse(live_url, editor) as seen:
+        await _listening(live_app, 1)
+        run_id = await run_of(http, editor, retrying(peer.url))
+
+        def retried() -> dict[str, Any] | None:
+            found = [
+                e["data"]
+                for e in seen
+                if e["event"] == "node" and e["data"]["status"] == "retrying"
+            ]
+            return found[0] if found else None
+
+        node = await eventually(retried, what="a retrying node event")
+        peer.route("/flaky", Reply(200, {"ok": True}))
+        await eventually(lambda: _run_status(seen, run_id) == "succeeded", what="the end")
+    assert (node["run_id"], node["node_id"], node["attempts"]) == (run_id, "fetch", 1)
+    assert node["last_error"]["type"] == "HttpStatusError"
+    assert node["next_attempt_at"]
+    fetch = [e["data"] for e in seen if e["event"] == "node" and e["data"]["node_id"] == "fetch"]
+    assert (fetch[-1]["status"], fetch[-1]["attempts"]) == ("succeeded", 2)
 
 
 async def test_a_client_that_reconnects_gets_what_it_missed(

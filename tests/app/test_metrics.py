@@ -78,6 +78,33 @@ async def test_counts_rates_durations_and_node_stats(
     }
     assert metrics["nodes"]["call"]["p95_ms"] >= 100  # the retry waited 100ms
     assert metrics["nodes"]["boom"]["failures"] == 1
+    chart = metrics["timeline"]
+    assert chart["bucket"] == "hour"
+    assert len(chart["buckets"]) == 24
+    assert chart["truncated"] is False
+    # All three started within the last two hours (two, should the test cross an hour).
+    recent = chart["buckets"][-2:]
+    assert sum(b["total"] for b in chart["buckets"]) == sum(b["total"] for b in recent) == 3
+    assert sum(b["runs"]["succeeded"] for b in recent) == 2
+    assert sum(b["runs"]["failed"] for b in recent) == 1
+    now = chart["buckets"][-1]
+    assert now["total"] == 0 or 0 <= now["p50_ms"] <= now["p95_ms"]
+
+    minutes = await http.get(
+        f"{API}/workflows/{workflow['id']}/metrics",
+        params={"bucket": "minute", "buckets": 5},
+        headers=editor.headers,
+    )
+    buckets = minutes.json()["timeline"]["buckets"]
+    assert len(buckets) == 5
+    assert sum(b["total"] for b in buckets) == 3
+    starts = [b["start"] for b in buckets]
+    assert starts == sorted(starts)
+    for params in ({"bucket": "week"}, {"buckets": 0}, {"buckets": 367}):
+        response = await http.get(
+            f"{API}/workflows/{workflow['id']}/metrics", params=params, headers=editor.headers
+        )
+        assert response.status_code == 422
 
     assert (
         await http.get(f"{API}/workflows/{workflow['id']}/metrics", headers=other_editor.headers)
@@ -96,6 +123,7 @@ async def test_a_workflow_without_runs(
     assert metrics["duration_ms"] == {"p50": None, "p95": None, "max": None}
     assert metrics["nodes"] == {}
     assert metrics["scanned"] == 0
+    assert {b["total"] for b in metrics["timeline"]["buckets"]} == {0}
     assert (
         await http.get(f"{API}/workflows/{workflow['id']}/metrics", headers=viewer.headers)
     ).status_code == 404

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+from temporalio.exceptions import ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 from temporalio.worker import Worker
 
+from app.runs.attempts import counts_from_stats, node_error
 from tests.app.test_run_suspend import suspended_run
 from tests.support.api import API, Actor, definition, run_becomes, run_of
 from tests.support.eventually import eventually
@@ -66,6 +70,24 @@ async def test_a_node_between_attempts_reads_retrying_with_its_last_error(
     assert run["node_counts"]["succeeded"] == 2
     assert len(peer.hits("/flaky")) == 2
 
+    async def both_attempts() -> list[dict[str, Any]] | None:
+        response = await http.get(f"{API}/runs/{run_id}/nodes/fetch", headers=editor.headers)
+        assert response.status_code == 200, response.text
+        log: list[dict[str, Any]] = response.json()["attempt_log"]
+        return log if len(log) == 2 else None
+
+    first, second = await eventually(both_attempts, what="both attempts recorded")
+    assert (first["attempt"], first["outcome"], first["error_type"]) == (
+        1,
+        "failed",
+        "HttpStatusError",
+    )
+    assert "503" in first["error"]
+    assert (second["attempt"], second["outcome"], second["error"]) == (2, "succeeded", None)
+    assert first["started_at"] <= first["ended_at"] <= second["started_at"] <= second["ended_at"]
+    after = (await http.get(f"{API}/runs/{run_id}/nodes/after", headers=editor.headers)).json()
+    assert after["attempt_log"] == []
+
 
 async def test_a_suspended_run_names_its_node_and_links_to_the_dashboard(
     http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
@@ -101,3 +123,20 @@ async def test_a_running_run_is_suspended_on_nothing(
 
     item = await eventually(listed, what="the finished run in the list")
     assert item["node_counts"]["succeeded"] == 1
+
+
+@pytest.mark.fast
+def test_attempt_failures_read_as_the_interpreter_reports_them() -> None:
+    lost = node_error(TemporalTimeout("", type=TimeoutType.HEARTBEAT, last_heartbeat_details=[]))
+    assert (lost.type, lost.details) == ("WorkerLost", {"timeout": "heartbeat"})
+    slow = node_error(
+        TemporalTimeout("", type=TimeoutType.START_TO_CLOSE, last_heartbeat_details=[])
+    )
+    assert (slow.type, slow.details) == ("Timeout", {"timeout": "start_to_close"})
+    assert "start_to_close" in slow.message
+    odd = node_error(RuntimeError("odd"))
+    assert (odd.type, odd.message) == ("RuntimeError", "odd")
+    app = node_error(ApplicationError("no", {"attempt": 2, "status": 503}, type="HttpStatusError"))
+    assert (app.type, app.details) == ("HttpStatusError", {"status": 503})
+    assert counts_from_stats("nothing") is None
+    assert counts_from_stats({"a": {"s": "failed"}, "b": "junk"})["failed"] == 1  # type: ignore[index]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.worker import Worker
 
+from app.runs.reading import visibility_query
+from interpreter.contract.run import RunStatus
 from tests.support.api import (
     API,
     Actor,
@@ -77,3 +80,25 @@ async def test_bad_filters_name_the_parameter(http: httpx.AsyncClient, editor: A
         response = await http.get(f"{API}/runs", params=params, headers=editor.headers)
         assert response.status_code == 422, params
         assert response.json()["errors"][0]["path"] == path
+
+
+@pytest.mark.fast
+def test_times_in_queries_are_utc_four_digit_years_clamped_to_the_epoch() -> None:
+    east = timezone(timedelta(hours=5))
+    query = visibility_query(
+        workflow_id=None,
+        status=[RunStatus.RUNNING, RunStatus.RUNNING],
+        owner_id=None,
+        started_after=datetime(204, 5, 6, tzinfo=UTC),
+        started_before=datetime(2026, 1, 2, 8, 4, 5, tzinfo=east),
+    )
+    assert "StartTime >= '1970-01-01T00:00:00.000000Z'" in query
+    assert "StartTime < '2026-01-02T03:04:05.000000Z'" in query
+    assert query.count("FlowForgeStatus = 'running'") == 1
+    far = visibility_query(
+        workflow_id=None,
+        status=None,
+        owner_id=None,
+        started_before=datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+    )
+    assert "StartTime < '9999-12-31T23:59:59.999999Z'" in far

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.db.models.api_key import ApiKey
+from app.db.models.attempt import NodeAttempt
 from app.db.models.circuit_breaker import CircuitBreaker
 from app.db.models.delivery import WebhookDelivery
 from app.db.models.hook import WebhookHook, WebhookHookReplay
@@ -19,6 +20,7 @@ __all__ = [
     "ApiKey",
     "CircuitBreaker",
     "LoginAttempt",
+    "NodeAttempt",
     "RevokedToken",
     "Role",
     "RunRecord",

@@ -7,10 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from app.api.deps import CurrentUser, EditorUser, RunId, SessionDep, StateDep, TemporalDep
+from app.db.crud.attempts import list_attempts
 from app.db.crud.deliveries import list_deliveries
 from app.errors import ApiError
 from app.runs.access import visible_run
-from app.runs.operator_schemas import DeliveryAttempt, NodeDetail, NodeRetryIn, NodeSkipIn
+from app.runs.attempts import pending_attempts, with_attempts
+from app.runs.operator_schemas import (
+    AttemptEntry,
+    DeliveryAttempt,
+    NodeDetail,
+    NodeRetryIn,
+    NodeSkipIn,
+)
 from app.runs.reading import snapshot
 from app.runs.schemas import RunAction
 from app.runs.updates import send_update
@@ -36,9 +44,11 @@ async def read_node(
 ) -> NodeDetail:
     """The node's status, attempts, timestamps, output, error and progress.
 
-    A ``webhook`` node also lists every delivery attempt (``deliveries``, oldest first).
+    A ``webhook`` node also lists every delivery attempt (``deliveries``, oldest first);
+    an activity node every attempt the worker saw end (``attempt_log``), and
+    ``retrying`` with ``last_error`` between two attempts.
     """
-    await visible_run(temporal, state, run_id, user)
+    description = await visible_run(temporal, state, run_id, user)
     snap = await snapshot(temporal.get_workflow_handle(run_id), state.temporal.query_timeout)
     if snap is None:
         raise ApiError(
@@ -49,7 +59,12 @@ async def read_node(
     node = next((n for n in snap.nodes if n.id == node_id), None)
     if node is None:
         raise ApiError(404, f"run {run_id} has no node {node_id!r}")
-    detail = NodeDetail.model_validate(node.model_dump())
+    shown = with_attempts([node], await pending_attempts(temporal, description))[0]
+    detail = NodeDetail.model_validate(shown.model_dump())
+    kind = kind_of(node.type)
+    if kind is not None and kind.activity is not None:
+        attempts = await list_attempts(session=session, run_id=run_id, node_id=node_id)
+        detail.attempt_log = [AttemptEntry.model_validate(row) for row in attempts]
     if kind_of(node.type) is WEBHOOK:
         rows = await list_deliveries(session=session, run_id=run_id, node_id=node_id)
         detail.deliveries = [DeliveryAttempt.model_validate(row) for row in rows]

@@ -1,0 +1,151 @@
+"""Keeping every attempt of every activity node in PostgreSQL, for the API's node detail.
+
+Temporal retries activities on its own and keeps only the last attempt's
+failure, so the attempts before it would be lost. A worker interceptor sees
+each attempt end (succeeded, failed or cancelled) and inserts a row into
+``node_attempts`` (created by the API's migrations) with plain SQL, as
+webhook deliveries are kept. The insert runs beside the activity, never in its
+way: a slow or stopped PostgreSQL delays no node and fails none (the row is
+then missing, and the failure logged). Workflows are untouched, so run
+histories do not change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+from interpreter.activities.base import ActivityRequest
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 2000
+"""As ``app.db.models.attempt.MAX_ATTEMPT_ERROR_CHARS``: longer messages are cut."""
+
+_INSERT = """
+INSERT INTO node_attempts
+    (run_id, node_id, node_path, attempt, outcome, error_type, error, started_at, ended_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One ended attempt of one node."""
+
+    run_id: str
+    node_id: str
+    node_path: str
+    attempt: int
+    outcome: str
+    error_type: str | None
+    error: str | None
+    started_at: datetime
+    ended_at: datetime
+
+
+class PostgresAttemptLog:
+    """Inserts :class:`AttemptRecord` rows through the worker's bounded pool."""
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    async def record(self, entry: AttemptRecord) -> None:
+        """Insert ``entry``; errors propagate to the caller (which logs them)."""
+        await self._pool.execute(
+            _INSERT,
+            entry.run_id,
+            entry.node_id,
+            entry.node_path,
+            entry.attempt,
+            entry.outcome,
+            entry.error_type,
+            entry.error,
+            entry.started_at,
+            entry.ended_at,
+        )
+
+
+def _outcome(error: BaseException | None) -> tuple[str, str | None, str | None]:
+    if error is None:
+        return "succeeded", None, None
+    if isinstance(error, asyncio.CancelledError):
+        return "cancelled", "Cancelled", "the attempt was cancelled"
+    if isinstance(error, ApplicationError):
+        return "failed", error.type or "ApplicationError", error.message[:MAX_ERROR_CHARS]
+    return "failed", type(error).__name__, str(error)[:MAX_ERROR_CHARS]
+
+
+class AttemptLogInterceptor(Interceptor):
+    """Records each node activity attempt as it ends (see the module docstring)."""
+
+    def __init__(self, log: PostgresAttemptLog) -> None:
+        self._log = log
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        """Wrap the activity inbound chain."""
+        return _Inbound(next, self)
+
+    def keep(self, entry: AttemptRecord) -> None:
+        """Insert ``entry`` in the background."""
+        task = asyncio.get_running_loop().create_task(self._insert(entry))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _insert(self, entry: AttemptRecord) -> None:
+        try:
+            await self._log.record(entry)
+        except Exception as exc:  # a missing row must not fail or delay the node
+            logger.warning(
+                "attempt %d of node %s in run %s not recorded: %s",
+                entry.attempt,
+                entry.node_path,
+                entry.run_id,
+                exc,
+            )
+
+
+class _Inbound(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, owner: AttemptLogInterceptor) -> None:
+        super().__init__(next)
+        self._owner = owner
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        request = input.args[0] if input.args else None
+        if not isinstance(request, ActivityRequest):
+            return await self.next.execute_activity(input)
+        attempt = activity.info().attempt
+        started = datetime.now(UTC)
+        failure: BaseException | None = None
+        try:
+            return await self.next.execute_activity(input)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            outcome, error_type, error = _outcome(failure)
+            self._owner.keep(
+                AttemptRecord(
+                    run_id=request.run_id,
+                    node_id=request.node_id,
+                    node_path=request.node_path,
+                    attempt=attempt,
+                    outcome=outcome,
+                    error_type=error_type,
+                    error=error,
+                    started_at=started,
+                    ended_at=datetime.now(UTC),
+                )
+            )
