@@ -80,7 +80,7 @@ function SignalForm({ runId, node }) {
 }
 
 function Attempts({ detail }) {
-  const list = Array.isArray(detail.attempts_detail) ? detail.attempts_detail : Array.isArray(detail.attempt_history) ? detail.attempt_history : null;
+  const list = Array.isArray(detail.attempt_log) && detail.attempt_log.length ? detail.attempt_log : null;
   return h(
     "div",
     null,
@@ -90,9 +90,23 @@ function Attempts({ detail }) {
     list &&
       h(
         "table",
-        { class: "list" },
-        h("thead", null, h("tr", null, ["#", "Started", "Took", "Error"].map((t) => h("th", { key: t, scope: "col" }, t)))),
-        h("tbody", null, list.map((a, i) => h("tr", { key: i }, h("td", null, String(a.attempt ?? i + 1)), h("td", null, when(a.started_at)), h("td", null, duration(a.started_at, a.ended_at)), h("td", null, a.error ? `${a.error.type}: ${a.error.message}` : "—")))),
+        { class: "list", "aria-label": "Attempts" },
+        h("thead", null, h("tr", null, ["#", "Outcome", "Started", "Took", "Error"].map((t) => h("th", { key: t, scope: "col" }, t)))),
+        h(
+          "tbody",
+          null,
+          list.map((a, i) =>
+            h(
+              "tr",
+              { key: i },
+              h("td", null, String(a.attempt ?? i + 1)),
+              h("td", null, a.outcome ? h(Status, { status: a.outcome }) : "—"),
+              h("td", null, when(a.started_at)),
+              h("td", null, duration(a.started_at, a.ended_at)),
+              h("td", null, a.error ? `${a.error_type ? `${a.error_type}: ` : ""}${typeof a.error === "string" ? a.error : a.error.message || ""}` : "—"),
+            ),
+          ),
+        ),
       ),
   );
 }

@@ -270,6 +270,23 @@ function MetricsTab({ workflow }) {
   }, [workflow.id]);
   const derived = useMemo(() => {
     if (!data) return null;
+    // The API's own timeline when it has one (every run in the window, by bucket),
+    // else buckets of the newest 200 runs counted here.
+    const line = data.metrics.timeline;
+    if (line && Array.isArray(line.buckets) && line.buckets.length) {
+      const x = line.buckets.map((b) => new Date(b.start).getTime() / 1000);
+      const count = (b, names) => names.reduce((n, name) => n + ((b.runs && b.runs[name]) || 0), 0);
+      const byStatus = {
+        x,
+        series: [
+          { label: "succeeded", values: line.buckets.map((b) => count(b, ["succeeded"])) },
+          { label: "failed", values: line.buckets.map((b) => count(b, ["failed", "timed_out", "terminated"])) },
+          { label: "other", values: line.buckets.map((b) => (b.total ?? 0) - count(b, ["succeeded", "failed", "timed_out", "terminated"])) },
+        ],
+      };
+      const nodes = Object.entries(data.metrics.nodes || {});
+      return { byStatus, durations: { x, p50: line.buckets.map((b) => b.p50_ms ?? null), p95: line.buckets.map((b) => b.p95_ms ?? null) }, nodes };
+    }
     const byStatus = bucketRuns(data.runs);
     const finished = data.runs.filter((r) => r.started_at && r.ended_at).sort((a, b) => new Date(a.started_at) - new Date(b.started_at));
     const step = finished.length > 40 ? Math.ceil(finished.length / 40) : 1;
