@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test test-fast lint typecheck pytest bench settings-doc clean
+.PHONY: dev test test-fast lint typecheck pytest bench settings-doc screenshots vendor-ui clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing FlowForge and its dependencies into $(VENV) (the first time takes a minute or two)..."
@@ -37,6 +37,14 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/interpreter_overhead.py
+
+# The README's dashboard pictures, from a real stack and Chromium (docs/screenshots/).
+screenshots: $(STAMP)
+	FLOWFORGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_screenshots.py -q
+
+# Refresh the dashboard's vendored browser libraries from the npm registry (pinned).
+vendor-ui: $(STAMP)
+	$(BIN)/python -m app.ui.vendor
 
 # README.md's configuration table, from the settings declarations.
 settings-doc: $(STAMP)

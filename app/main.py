@@ -27,6 +27,7 @@ from app.db.first_admin import ensure_first_admin
 from app.runs.live import EventHub
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
+from app.ui import routes as dashboard
 
 API_PREFIX = "/api/v1"
 
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app, app.openapi_url or "/openapi.json")
     # The contract's short form of the URL handed out under /api/v1/hooks.
     app.include_router(hook_receiver.router, include_in_schema=False)
+    # The browser dashboard at /ui (static files, no build step).
+    dashboard.install(app)
     return app
 
 

@@ -1,0 +1,132 @@
+// A definition drawn as a graph: laid out by dagre, drawn as SVG. Each node is
+// a <g> carrying data-node-id and data-status (a contract for tests and users'
+// scripts), focusable, and activated with Enter or Space as well as a click.
+import dagre from "../vendor/dagre.esm.js";
+import { h, STATUS_TEXT } from "./ui.js";
+import { useEffect, useMemo } from "../vendor/preact-hooks.mjs";
+
+const WIDTH = 176;
+const HEIGHT = 54;
+
+// Past this many nodes dagre ranks by longest path: a few times faster than
+// network simplex on big graphs, with layouts nearly as compact.
+const BIG = 150;
+
+function layoutOf(nodes, edges) {
+  const began = performance.now();
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: 12, marginy: 12, ...(nodes.length > BIG ? { ranker: "longest-path" } : {}) });
+  graph.setDefaultEdgeLabel(() => ({}));
+  const ids = new Set();
+  for (const node of nodes) {
+    if (!node || typeof node.id !== "string" || ids.has(node.id)) continue;
+    ids.add(node.id);
+    graph.setNode(node.id, { width: WIDTH, height: HEIGHT });
+  }
+  edges.forEach((edge, index) => {
+    if (edge && ids.has(edge.from) && ids.has(edge.to)) graph.setEdge(edge.from, edge.to, {}, String(index));
+  });
+  dagre.layout(graph);
+  const placed = new Map();
+  for (const id of graph.nodes()) placed.set(id, graph.node(id));
+  const lines = graph.edges().map((e) => ({ key: e.name, from: e.v, to: e.w, points: graph.edge(e).points || [], edge: edges[Number(e.name)] }));
+  const size = graph.graph();
+  performance.measure("flowforge:layout", { start: began, detail: { nodes: nodes.length } });
+  return { placed, lines, width: Math.max(size.width || 0, WIDTH), height: Math.max(size.height || 0, HEIGHT) };
+}
+
+function path(points) {
+  return points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
+}
+
+function short(text, max) {
+  const value = String(text ?? "");
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}
+
+function badgeOf(node, state) {
+  const progress = state && state.progress;
+  if (progress && typeof progress === "object" && progress.total !== undefined) {
+    return `${progress.done ?? 0} done / ${progress.failed ?? 0} failed / ${progress.total}`;
+  }
+  if (state && state.attempts > 1) return `attempt ${state.attempts}`;
+  return null;
+}
+
+// nodes, edges: the definition's; states: {id: {status, attempts, progress}};
+// marked: Set of ids with problems; selected: id; onSelect(id).
+export function Graph({ nodes, edges, states, marked, selected, onSelect, label }) {
+  const safeNodes = Array.isArray(nodes) ? nodes : [];
+  const safeEdges = Array.isArray(edges) ? edges : [];
+  const shape = JSON.stringify([safeNodes.map((n) => n && n.id), safeEdges.map((e) => e && [e.from, e.to])]);
+  const layout = useMemo(() => {
+    try {
+      return layoutOf(safeNodes, safeEdges);
+    } catch (error) {
+      return { error };
+    }
+  }, [shape]);
+  useEffect(() => {
+    performance.mark("flowforge:graph-drawn");
+  }, [layout]);
+  if (layout.error) return h("p", { class: "error" }, `The graph cannot be drawn: ${layout.error.message}`);
+  const byId = new Map(safeNodes.filter((n) => n && typeof n.id === "string").map((n) => [n.id, n]));
+  function key(event, id) {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      onSelect && onSelect(id);
+    }
+  }
+  return h(
+    "div",
+    { class: "graph", role: "group", "aria-label": label || "Workflow graph" },
+    h(
+      "svg",
+      { width: layout.width, height: layout.height, viewBox: `0 0 ${layout.width} ${layout.height}`, xmlns: "http://www.w3.org/2000/svg" },
+      h(
+        "defs",
+        null,
+        h("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, h("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" })),
+      ),
+      layout.lines.map((line) =>
+        h("path", {
+          key: line.key,
+          d: path(line.points),
+          class: `edge edge-${(line.edge && line.edge.on) || "success"}${line.edge && line.edge.when ? " edge-when" : ""}`,
+          "marker-end": "url(#arrow)",
+        }),
+      ),
+      [...layout.placed].map(([id, box]) => {
+        const node = byId.get(id) || {};
+        const state = (states && states[id]) || {};
+        const status = marked && marked.has(id) ? "invalid" : state.status || "pending";
+        const badge = badgeOf(node, state);
+        const x = box.x - WIDTH / 2;
+        const y = box.y - HEIGHT / 2;
+        const text = STATUS_TEXT[status] || status;
+        return h(
+          "g",
+          {
+            key: id,
+            class: `node status-${status}${selected === id ? " selected" : ""}${node.type === "for_each" ? " fanout" : ""}`,
+            "data-node-id": id,
+            "data-status": status,
+            "data-type": node.type || "",
+            transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
+            tabindex: 0,
+            role: "button",
+            "aria-label": `node ${id}: ${node.type || "?"}, ${text}${badge ? `, ${badge}` : ""}`,
+            "aria-pressed": selected === id ? "true" : "false",
+            onClick: () => onSelect && onSelect(id),
+            onKeyDown: (event) => key(event, id),
+          },
+          h("title", null, `${id} (${node.type || "?"}): ${text}`),
+          h("rect", { width: WIDTH, height: HEIGHT, rx: 6 }),
+          h("text", { x: 10, y: 20, class: "node-id" }, short(id, 22)),
+          h("text", { x: 10, y: 38, class: "node-meta" }, short(`${node.type || "?"} · ${text}`, 26)),
+          badge && h("text", { x: WIDTH - 8, y: HEIGHT - 6, class: "node-badge", "text-anchor": "end" }, short(badge, 30)),
+        );
+      }),
+    ),
+  );
+}
