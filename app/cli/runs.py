@@ -127,6 +127,8 @@ def get(run: RunId, as_json: AsJson = False) -> None:
 
 
 def _line(kind: str, data: dict[str, Any]) -> str:
+    if kind == "log":
+        return f"log {data.get('node_id')}: {data.get('message')}"
     if kind == "node":
         error = data.get("error") or {}
         why = f"  {error.get('type')}: {error.get('message')}" if error else ""

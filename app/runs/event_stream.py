@@ -4,7 +4,9 @@ The stream polls the run's status query and emits an event for every node
 whose ``(status, attempts)`` differs from what the stream showed last
 (nodes in definition order; a node between attempts is ``retrying``, see
 :mod:`app.runs.attempts`), then one for the run when its status or pause
-flag changes. Every event carries the node's (or run's) full status, so a
+flag changes. A ``log`` node that succeeded also emits a ``log`` event with
+the line it wrote, so the stream doubles as the run's log. Every event
+carries the node's (or run's) full status, so a
 repeated event is harmless and a client only needs the latest per node.
 
 Ids come from the run's own history: ``history_length * 1000 + k`` for the
@@ -41,7 +43,7 @@ class RunEvent:
     """
 
     id: int
-    kind: Literal["node", "run"]
+    kind: Literal["node", "run", "log"]
     data: dict[str, Any]
 
 
@@ -69,6 +71,22 @@ def _node_data(node: NodeSnapshot) -> dict[str, Any]:
     }
 
 
+_LOG_TYPES = frozenset({"log", "echo"})
+
+
+def _log_line(run_id: str, node: NodeSnapshot) -> dict[str, Any] | None:
+    """The line a ``log`` node wrote, once it has: the run's log, followed with its events."""
+    if node.type not in _LOG_TYPES or node.status != NodeStatus.SUCCEEDED:
+        return None
+    output = node.output if isinstance(node.output, dict) else {}
+    return {
+        "run_id": run_id,
+        "node_id": node.id,
+        "message": output.get("message"),
+        "at": _time(node.ended_at),
+    }
+
+
 class ChangeTracker:
     """What the stream has shown so far, and the events a new observation adds.
 
@@ -93,13 +111,16 @@ class ChangeTracker:
         ended_at: datetime | None,
     ) -> list[RunEvent]:
         """The events between the last observation and this one, made at ``history_length``."""
-        changes: list[tuple[Literal["node", "run"], dict[str, Any]]] = []
+        changes: list[tuple[Literal["node", "run", "log"], dict[str, Any]]] = []
         for node in nodes:
             state = (node.status, node.attempts)
             before = self._nodes.get(node.id, (NodeStatus.PENDING, 0))
             self._nodes[node.id] = state
             if state != before:
                 changes.append(("node", _node_data(node)))
+                line = _log_line(self._run_id, node)
+                if line is not None:
+                    changes.append(("log", line))
         if (status, paused) != self._run:
             self._run = (status, paused)
             data = {

@@ -15,6 +15,7 @@ from tests.support.api import (
     definition,
     run_becomes,
     run_of,
+    start_run,
     waiting_definition,
 )
 from tests.support.eventually import eventually
@@ -139,3 +140,26 @@ async def test_others_get_404(
     assert (
         await http.get(f"{API}/runs/run-nope/events", headers=editor.headers)
     ).status_code == 404
+
+
+async def test_lines_of_log_nodes_are_the_runs_log_in_its_events(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor
+) -> None:
+    body = definition(
+        nodes=[
+            {"id": "hello", "type": "log", "config": {"message": "hello {{ input.name }}"}},
+            {"id": "bye", "type": "echo", "config": {"message": "bye", "level": "warning"}},
+        ],
+        edges=[{"from": "hello", "to": "bye"}],
+    )
+    created = await create_workflow(http, editor, body)
+    run_id = await start_run(http, editor, created["id"], input={"name": "Ada"})
+    await run_becomes(http, editor, run_id, "succeeded")
+
+    events = parse((await http.get(f"{API}/runs/{run_id}/events", headers=editor.headers)).text)
+
+    lines = [(e["data"]["node_id"], e["data"]["message"]) for e in events if e["event"] == "log"]
+    assert lines == [("hello", "hello Ada"), ("bye", "bye")]
+    logged = next(e for e in events if e["event"] == "log")
+    assert logged["data"]["run_id"] == run_id
+    assert logged["data"]["at"]

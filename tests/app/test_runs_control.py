@@ -73,8 +73,11 @@ async def test_terminate_overrides_what_the_run_reports(
     terminated = await _act(http, editor, run_id, "terminate")
     assert (terminated.status_code, terminated.json()["status"]) == (202, "terminated")
     run = await run_becomes(http, editor, run_id, "terminated")
-    # The interpreter never saw the end; its own status query still says running.
-    assert run["nodes"][0]["status"] == "waiting"
+    # The interpreter never saw the end (its own report still says waiting): the
+    # API shows the node cancelled and says why the run ended.
+    assert run["nodes"][0]["status"] == "cancelled"
+    assert run["node_counts"]["waiting"] == 0
+    assert run["error"]["type"] == "RunTerminated"
     assert run["ended_at"]
     assert (await _act(http, editor, run_id, "terminate")).status_code == 409
 
@@ -83,3 +86,18 @@ async def test_actions_on_an_unknown_run_are_404(http: httpx.AsyncClient, editor
     for action in ("pause", "resume", "cancel", "terminate"):
         response = await _act(http, editor, "run-nobody", action)
         assert response.status_code == 404
+
+
+async def test_a_timed_out_run_says_so_and_shows_its_waiting_node_cancelled(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor
+) -> None:
+    body = waiting_definition() | {"timeout": "2s"}
+    run_id = await run_of(http, editor, body)
+
+    run = await run_becomes(http, editor, run_id, "timed_out")
+
+    assert run["error"]["type"] == "RunTimedOut"
+    assert "timeout" in run["error"]["message"]
+    statuses = {n["id"]: n["status"] for n in run["nodes"]}
+    assert statuses["hold"] == "cancelled"
+    assert set(statuses.values()) == {"cancelled"}

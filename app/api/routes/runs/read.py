@@ -15,6 +15,7 @@ from app.db.crud.runs import get_run_record
 from app.db.models.user import Role
 from app.runs.access import visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
+from app.runs.ended import ended_error, settled_nodes
 from app.runs.links import dashboard_url
 from app.runs.reading import (
     list_page,
@@ -110,7 +111,7 @@ async def read_run(
         shown.status = run_status(description.status, snap.status.value)
     elif is_open(shown.status):
         failure = await task_failure(temporal, description, state.temporal.rpc_timeout)
-    nodes = with_attempts(snap.nodes, pending) if snap else []
+    nodes = settled_nodes(shown.status, with_attempts(snap.nodes, pending) if snap else [])
     shown.node_counts = node_counts(nodes) if snap else await summary_counts(description)
     return RunDetail(
         **shown.model_dump(),
@@ -119,7 +120,7 @@ async def read_run(
         dashboard_url=dashboard_url(state.settings, str(request.base_url), run_id),
         input=input_value,
         output=snap.output if snap else None,
-        error=snap.error if snap else stalled_error(run_id, failure),
+        error=ended_error(shown.status, snap.error if snap else stalled_error(run_id, failure)),
         idempotency_key=record.idempotency_key if record else None,
         nodes=nodes,
         workflow_task_failure=failure,
