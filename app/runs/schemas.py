@@ -100,13 +100,22 @@ class RunDetail(RunSummary):
     dashboard_url: str | None = None
     nodes: list[NodeView] = Field(default_factory=list)
     workflow_task_failure: TaskFailure | None = None
+    rerun_of: str | None = Field(default=None, description="The run this one reruns, if any.")
+    reruns: list[str] = Field(
+        default_factory=list, description="Runs that rerun this one, oldest first (at most 100)."
+    )
 
 
 class RunAction(BaseModel):
-    """The answer to a control action: the status the run is moving to."""
+    """The answer to a control action: the status the run is moving to.
+
+    ``rerun_of`` is set when the action started a new run (a node retry of a
+    failed run redrives it): ``run_id`` is then the new run.
+    """
 
     run_id: str
     status: RunStatus
+    rerun_of: str | None = None
 
 
 class RunAccepted(BaseModel):
@@ -117,3 +126,6 @@ class RunAccepted(BaseModel):
     version: int
     status: RunStatus
     temporal: TemporalLink
+    rerun_of: str | None = Field(
+        default=None, description="The run this one reruns (reruns, redrives, node retries)."
+    )
