@@ -107,14 +107,19 @@ class RunDetail(RunSummary):
 
 
 class RunAction(BaseModel):
-    """The answer to a control action: the status the run is moving to.
-
-    ``rerun_of`` is set when the action started a new run (a node retry of a
-    failed run redrives it): ``run_id`` is then the new run.
-    """
+    """The answer to a control action: the status the run is moving to."""
 
     run_id: str
     status: RunStatus
+
+
+class NodeRetried(RunAction):
+    """The answer to a node retry.
+
+    ``rerun_of`` is there only when the retry started a new run (a node retry
+    of a failed run redrives it): ``run_id`` is then the new run.
+    """
+
     rerun_of: str | None = None
 
 

@@ -143,7 +143,8 @@ async def test_retrying_a_node_of_a_failed_run_redrives_it(
     response = await http.post(f"{API}/runs/{run_id}/nodes/call/retry", headers=editor.headers)
     assert response.status_code == 202, response.text
     answer = response.json()
-    assert answer["rerun_of"] == run_id and answer["run_id"] != run_id
+    assert answer["rerun_of"] == run_id
+    assert answer["run_id"] != run_id
     rerun = await run_becomes(http, editor, answer["run_id"], "succeeded")
     assert {node["id"]: node["reused"] for node in rerun["nodes"]}["first"] is True
     unknown = await http.post(f"{API}/runs/{run_id}/nodes/nope/retry", headers=editor.headers)

@@ -21,7 +21,7 @@ from app.runs.operator_schemas import (
 )
 from app.runs.reading import snapshot
 from app.runs.redrive import rerun_run
-from app.runs.schemas import RunAction
+from app.runs.schemas import NodeRetried, RunAction
 from app.runs.status import run_status
 from app.runs.task_failure import no_answer
 from app.runs.updates import send_update
@@ -76,7 +76,7 @@ async def read_node(
     return detail
 
 
-@router.post("/retry", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/retry", status_code=status.HTTP_202_ACCEPTED, response_model_exclude_none=True)
 async def retry_node(
     run_id: RunId,
     node_id: NodeId,
@@ -85,7 +85,7 @@ async def retry_node(
     session: SessionDep,
     temporal: TemporalDep,
     body: NodeRetryIn | None = None,
-) -> RunAction:
+) -> NodeRetried:
     """Run the failed node again (``config`` keys replace its config's); the run goes on.
 
     On a run suspended on this node, the run itself goes on. On a run that
@@ -111,7 +111,9 @@ async def retry_node(
             redrive=True,
             node_path="/path/node_id",
         )
-        return RunAction(run_id=redriven.accepted.run_id, status=RunStatus.RUNNING, rerun_of=run_id)
+        return NodeRetried(
+            run_id=redriven.accepted.run_id, status=RunStatus.RUNNING, rerun_of=run_id
+        )
     new_status = await send_update(
         temporal,
         state,
@@ -123,7 +125,7 @@ async def retry_node(
         what=f"retry of node {node_id!r}",
         refused_status=409,
     )
-    return RunAction(run_id=run_id, status=RunStatus(new_status))
+    return NodeRetried(run_id=run_id, status=RunStatus(new_status))
 
 
 @router.post("/skip", status_code=status.HTTP_202_ACCEPTED)
