@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.api.deps import EditorUser, StateDep, TemporalDep
 from app.db.models.user import Role
@@ -32,7 +33,9 @@ class RedriveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    run_ids: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    run_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+        default=None, min_length=1, max_length=1000
+    )
     filter: RedriveFilter | None = None
     version: RedriveVersion = RedriveVersion.SAME
 
