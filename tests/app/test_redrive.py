@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 from temporalio.worker import Worker
+from typer.testing import CliRunner, Result
 
+from app.cli.main import app
 from tests.support.api import API, Actor, create_workflow, definition, run_becomes
 from tests.support.peer import Peer, Reply
 
@@ -162,3 +167,40 @@ async def test_a_redrive_past_its_cap_is_refused(
     assert "FLOWFORGE_REDRIVE_MAX_RUNS" in response.json()["detail"]
     neither = await http.post(f"{API}/runs/redrive", json={}, headers=editor.headers)
     assert neither.status_code == 422
+
+
+async def test_the_cli_lists_failures_and_redrives(
+    served_api: str,
+    http: httpx.AsyncClient,
+    worker: Worker,
+    editor: Actor,
+    peer: Peer,
+    tmp_path: Path,
+) -> None:
+    workflow, [first, second] = await _failed_runs(http, editor, peer, "/cli", 2)
+    env = {
+        "FLOWFORGE_API_URL": served_api,
+        "FLOWFORGE_TOKEN": editor.headers["Authorization"].removeprefix("Bearer "),
+        "FLOWFORGE_CLI_CONFIG_DIR": str(tmp_path / "config"),
+    }
+
+    async def cli(*args: str) -> Result:
+        # Off the event loop: the worker answering the API's queries runs on it.
+        return await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
+
+    listed = await cli("failures", "--workflow", workflow["name"])
+    assert listed.exit_code == 0, listed.output
+    assert "NODE_ID" in listed.stdout
+    assert f"{workflow['id']}  call     2" in listed.stdout
+    dismissed = await cli("failures", "--dismiss", first, "--json")
+    assert json.loads(dismissed.stdout) == {"run_id": first, "dismissed": True}
+
+    peer.route("/cli", Reply(200, {"ok": True}))
+    redriven = await cli("runs", "redrive", "--workflow", workflow["name"], "--json")
+    assert redriven.exit_code == 0, redriven.output
+    [run] = json.loads(redriven.stdout)["runs"]
+    assert run["rerun_of"] == second
+    await run_becomes(http, editor, run["run_id"], "succeeded")
+    assert "no failures" in (await cli("failures", "--workflow", workflow["id"])).stdout
+    both = await cli("runs", "redrive", first, "--node", "call")
+    assert both.exit_code == 1
