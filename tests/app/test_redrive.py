@@ -204,3 +204,38 @@ async def test_the_cli_lists_failures_and_redrives(
     assert "no failures" in (await cli("failures", "--workflow", workflow["id"])).stdout
     both = await cli("runs", "redrive", first, "--node", "call")
     assert both.exit_code == 1
+
+
+async def test_a_redrive_on_the_active_version_reuses_outputs_by_node_id(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, viewer: Actor, peer: Peer
+) -> None:
+    workflow, [run_id] = await _failed_runs(http, editor, peer, "/active", 1)
+    newer = _flaky(peer, "/active")
+    newer["name"] = workflow["name"]
+    newer["nodes"][2]["config"] = {"value": "{{ nodes.first.output + 100 }}"}
+    changed = await http.put(
+        f"{API}/workflows/{workflow['id']}", json={"definition": newer}, headers=editor.headers
+    )
+    assert changed.status_code == 200, changed.text
+    peer.route("/active", Reply(200, {"ok": True}))
+    assert (
+        await http.post(f"{API}/runs/redrive", json={"run_ids": [run_id]}, headers=viewer.headers)
+    ).status_code == 403
+    response = await http.post(
+        f"{API}/runs/redrive",
+        json={"run_ids": [run_id], "version": "active"},
+        headers=editor.headers,
+    )
+    assert response.status_code == 202, response.text
+    [redriven] = response.json()["runs"]
+    assert redriven["version"] == 2
+    rerun = await run_becomes(http, editor, redriven["run_id"], "succeeded")
+    assert rerun["version"] == 2
+    assert rerun["output"] == 100
+    assert {node["id"]: node["reused"] for node in rerun["nodes"]}["first"] is True
+    # Only a failed run is dismissed.
+    not_failed = await http.post(
+        f"{API}/failures/{redriven['run_id']}/dismiss", headers=editor.headers
+    )
+    assert not_failed.status_code == 409
+    assert "not failed" in not_failed.json()["detail"]
