@@ -74,6 +74,7 @@ async def test_the_inbox_groups_failed_runs_and_a_redrive_reuses_what_succeeded(
     assert group["first"]["run_id"] == run_ids[0]
     assert group["latest"]["run_id"] == run_ids[-1]
     assert group["latest"]["error"]["type"]
+    assert group["first"]["error"]["message"]
     # Someone else's failures are not in their inbox, nor theirs to dismiss.
     assert await _groups(http, other_editor, workflow["id"]) == []
     refused = await http.post(f"{API}/failures/{run_ids[0]}/dismiss", headers=other_editor.headers)
@@ -239,3 +240,29 @@ async def test_a_redrive_on_the_active_version_reuses_outputs_by_node_id(
     )
     assert not_failed.status_code == 409
     assert "not failed" in not_failed.json()["detail"]
+
+
+async def test_a_run_two_nodes_failed_is_grouped_by_the_one_that_failed_it(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+) -> None:
+    peer.route("/both", Reply(503, {"down": True}))
+    call = {
+        "type": "http",
+        "config": {"method": "GET", "url": f"{peer.url}/both"},
+        "retry": {"strategy": "none"},
+    }
+    body = definition(
+        nodes=[{"id": "left", **call}, {"id": "right", **call}],
+        edges=[],
+        on_failure="continue",
+    )
+    workflow = await create_workflow(http, editor, body)
+    started = await http.post(
+        f"{API}/workflows/{workflow['id']}/runs", json={"input": {}}, headers=editor.headers
+    )
+    run_id = started.json()["run_id"]
+    failed = await run_becomes(http, editor, run_id, "failed")
+    assert {node["status"] for node in failed["nodes"]} == {"failed"}
+    [group] = await _groups(http, editor, workflow["id"])
+    assert group["node_id"] in {"left", "right"}
+    assert group["latest"]["error"] == failed["error"]
