@@ -20,6 +20,7 @@ from temporalio.client import Client
 from app.core.state import AppState
 from app.db.crud.workflows import get_workflow
 from app.db.models.user import User
+from app.db.models.workflow import Workflow
 from app.errors import ApiError, ErrorItem
 from app.runs.access import visible_run
 from app.runs.launch import start_and_index
@@ -174,7 +175,7 @@ async def _on_active(
     *,
     workflow_run: RunInput,
     reuse: dict[str, Any],
-    workflow: Any,
+    workflow: Workflow,
 ) -> RunInput:
     """The old run's input on the workflow's active version, reusing outputs by node id."""
     pinned = await pinned_run_input(
