@@ -332,6 +332,24 @@ class Settings(
         le=10_000,
         description="Workflow metrics read at most this many of the newest runs.",
     )
+    failures_max_runs: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000,
+        description="`GET /failures` looks at most at this many of the newest failed runs.",
+    )
+    redrive_max_runs: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Most runs one `POST /runs/redrive` restarts; more is a 422.",
+    )
+    redrive_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Runs a redrive (and the failures inbox) reads and restarts at once.",
+    )
     run_events_poll_interval: float = Field(
         default=0.5,
         gt=0,

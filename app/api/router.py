@@ -11,6 +11,7 @@ from app.api.routes import (
     circuit_breakers,
     codec,
     events,
+    failures,
     hook_receiver,
     hooks,
     live,
@@ -29,6 +30,8 @@ for module in (auth, users, api_keys, workflows, versions):
     api_router.include_router(module.router)
 # Runs: start, read, steer (pause, signals, node retry and skip), watch, rerun.
 api_router.include_router(runs.router)
+# Failed runs not yet redriven or dismissed, by workflow and failing node.
+api_router.include_router(failures.router)
 # Every run's events for the caller, for the dashboard's lists (SSE and WebSocket).
 api_router.include_router(live.router)
 # Triggers: schedules, inbound webhooks, events.

@@ -18,6 +18,8 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RUN_ROUTES = re.compile(
     r"/workflows/\{workflow_id\}/runs$"
     r"|/runs/\{run_id\}/"
+    r"|^/api/v1/runs/redrive$"
+    r"|^/api/v1/failures/\{run_id\}/dismiss$"
     r"|/schedules/\{schedule_id\}/trigger$"
     r"|^/api/v1/events$"
 )

@@ -13,6 +13,7 @@ app = typer.Typer(help="FlowForge: durable API orchestration on Temporal.", no_a
 app.command("dev")(dev.dev)
 app.command("demo-api")(demo.demo_api)
 app.command("login")(auth.login)
+app.command("failures")(operations.failures)
 app.add_typer(auth.users, name="users")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(runs.app, name="runs")

@@ -190,3 +190,46 @@ def reset_breaker(service: Service, as_json: AsJson = False) -> None:
     """Close a breaker now and forget its failures."""
     answer = _api().call("POST", f"/circuit-breakers/{service}/reset")
     emit(answer, as_json, lambda value: fields(value or {}, _BREAKER))
+
+
+# The failures inbox.
+
+_FAILURE = ("workflow_id", "node_id", "count", "first_at", "latest_at", "latest_error")
+
+
+def failures(
+    workflow: Annotated[
+        str | None, typer.Option(help="Only this workflow's failures (id or name).")
+    ] = None,
+    dismiss: Annotated[
+        str | None, typer.Option(help="Dismiss this failed run from the inbox instead.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Failed runs not yet redriven or dismissed, by workflow and failing node."""
+    api = _api()
+    if dismiss is not None:
+        emit(
+            api.call("POST", f"/failures/{dismiss}/dismiss"),
+            as_json,
+            lambda value: fields(value, ("run_id", "dismissed")),
+        )
+        return
+    params = {"workflow_id": resolve(api, workflow)["id"]} if workflow else {}
+    answer = api.call("GET", "/failures", params=params)
+
+    def readable(value: dict[str, Any]) -> None:
+        rows = [
+            {
+                **group,
+                "first_at": group["first"]["ended_at"],
+                "latest_at": group["latest"]["ended_at"],
+                "latest_error": (group["latest"].get("error") or {}).get("message"),
+            }
+            for group in value["groups"]
+        ]
+        table(rows, _FAILURE, title="failures")
+        if value.get("truncated"):
+            typer.echo(f"(only the newest {value['examined']} failed runs were looked at)")
+
+    emit(answer, as_json, readable)

@@ -270,3 +270,52 @@ def rerun(
     """Start a new run with the same input, from the start or from a node."""
     body = {"from_node": from_node} if from_node else {}
     _act(f"/runs/{run}/rerun", body, as_json)
+
+
+class Version(StrEnum):
+    """Which version a redrive runs."""
+
+    same = "same"
+    active = "active"
+
+
+@app.command()
+def redrive(
+    runs: Annotated[
+        list[str] | None, typer.Argument(help="Failed runs to redrive (or use the filters).")
+    ] = None,
+    workflow: Annotated[
+        str | None, typer.Option(help="Every inbox run of this workflow (id or name).")
+    ] = None,
+    node: Annotated[str | None, typer.Option(help="Every inbox run this node failed.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Inbox runs started at or after (ISO 8601).")
+    ] = None,
+    version: Annotated[
+        Version, typer.Option(help="Run the failed run's version, or the active one.")
+    ] = Version.same,
+    as_json: AsJson = False,
+) -> None:
+    """Rerun failed runs from their failing node, reusing every succeeded output."""
+    api = _api()
+    body: dict[str, Any] = {"version": version.value}
+    if runs:
+        if workflow or node or since:
+            fail("give run ids or filters (--workflow, --node, --since), not both")
+        body["run_ids"] = runs
+    else:
+        chosen: dict[str, Any] = {"node_id": node, "since": since}
+        if workflow:
+            found = find_workflow(api, workflow)
+            if found is None:
+                fail(f"no workflow with id or name {workflow!r}: see `flowforge workflows list`")
+            chosen["workflow_id"] = found["id"]
+        body["filter"] = {key: value for key, value in chosen.items() if value is not None}
+    answer = api.call("POST", "/runs/redrive", json=body)
+
+    def readable(value: dict[str, Any]) -> None:
+        table(value["runs"], ("run_id", "rerun_of", "version"), title="runs redriven")
+        if value.get("refused"):
+            table(value["refused"], ("run_id", "status", "detail"), title="refusals")
+
+    emit(answer, as_json, readable)

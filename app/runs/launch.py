@@ -133,8 +133,11 @@ async def start_and_index(
     workflow: Workflow,
     run: RunInput,
     idempotency_key: str | None = None,
+    rerun_of: str | None = None,
 ) -> Launched:
     """Start a run input that is already pinned, index it and count it.
+
+    ``rerun_of`` is the run a rerun (or redrive) redoes, kept in its index row.
 
     Every start goes through here (API starts, triggers, reruns), so each run
     is indexed in PostgreSQL and counted in ``runs_started`` exactly once, and
@@ -187,6 +190,7 @@ async def start_and_index(
         trigger=trigger,
         idempotency_key=idempotency_key,
         input_digest=digest,
+        rerun_of=rerun_of,
     )
     await record_run(session=session, record=record)
     if known is None and idempotency_key is not None and not started.created:

@@ -100,6 +100,10 @@ class RunDetail(RunSummary):
     dashboard_url: str | None = None
     nodes: list[NodeView] = Field(default_factory=list)
     workflow_task_failure: TaskFailure | None = None
+    rerun_of: str | None = Field(default=None, description="The run this one reruns, if any.")
+    reruns: list[str] = Field(
+        default_factory=list, description="Runs that rerun this one, oldest first (at most 100)."
+    )
 
 
 class RunAction(BaseModel):
@@ -107,6 +111,16 @@ class RunAction(BaseModel):
 
     run_id: str
     status: RunStatus
+
+
+class NodeRetried(RunAction):
+    """The answer to a node retry.
+
+    ``rerun_of`` is there only when the retry started a new run (a node retry
+    of a failed run redrives it): ``run_id`` is then the new run.
+    """
+
+    rerun_of: str | None = None
 
 
 class RunAccepted(BaseModel):
@@ -117,3 +131,6 @@ class RunAccepted(BaseModel):
     version: int
     status: RunStatus
     temporal: TemporalLink
+    rerun_of: str | None = Field(
+        default=None, description="The run this one reruns (reruns, redrives, node retries)."
+    )

@@ -10,7 +10,7 @@ from app.db.models.hook import WebhookHook, WebhookHookReplay
 from app.db.models.login_attempt import LoginAttempt
 from app.db.models.quota import RunStartWindow
 from app.db.models.revoked_token import RevokedToken
-from app.db.models.run import RunRecord
+from app.db.models.run import RunDismissal, RunRecord
 from app.db.models.secret import Secret
 from app.db.models.template import WorkflowTemplate
 from app.db.models.user import Role, User
@@ -23,6 +23,7 @@ __all__ = [
     "NodeAttempt",
     "RevokedToken",
     "Role",
+    "RunDismissal",
     "RunRecord",
     "RunStartWindow",
     "Secret",

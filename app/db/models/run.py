@@ -31,4 +31,18 @@ class RunRecord(SQLModel, table=True):
     # sha256 of the run input's canonical JSON, for starts with an idempotency
     # key: the same key with another input is refused. Null for runs from before.
     input_digest: str | None = Field(default=None, max_length=64)
+    # The run this one reruns (a rerun, a redrive, a retry of a failed run's node).
+    rerun_of: str | None = Field(default=None, max_length=200, index=True)
     created_at: datetime = timestamp()
+
+
+class RunDismissal(SQLModel, table=True):
+    """A failed run an operator dismissed: the failures inbox no longer shows it."""
+
+    __tablename__ = "run_dismissals"
+
+    run_id: str = Field(primary_key=True, max_length=200)
+    dismissed_by: uuid.UUID | None = Field(
+        default=None, foreign_key="users.id", ondelete="SET NULL"
+    )
+    dismissed_at: datetime = timestamp()

@@ -7,6 +7,7 @@
 - ``nodes``: one node's detail; retry or skip it when the run is suspended on it.
 - ``stream``: live status changes as Server-Sent Events.
 - ``rerun``: the same pinned definition and input again, optionally from one node on.
+- ``redrive``: failed runs in bulk, each from its failing node (``POST /runs/redrive``).
 - ``outputs``: a run's output and one node's output in full (the run view caps them).
 """
 
@@ -14,8 +15,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes.runs import lifecycle, nodes, outputs, read, rerun, signals, start, stream
+from app.api.routes.runs import (
+    lifecycle,
+    nodes,
+    outputs,
+    read,
+    redrive,
+    rerun,
+    signals,
+    start,
+    stream,
+)
 
 router = APIRouter()
-for module in (start, read, lifecycle, signals, nodes, outputs, stream, rerun):
+for module in (start, redrive, read, lifecycle, signals, nodes, outputs, stream, rerun):
     router.include_router(module.router)

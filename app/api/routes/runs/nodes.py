@@ -20,7 +20,9 @@ from app.runs.operator_schemas import (
     NodeSkipIn,
 )
 from app.runs.reading import snapshot
-from app.runs.schemas import RunAction
+from app.runs.redrive import rerun_run
+from app.runs.schemas import NodeRetried, RunAction
+from app.runs.status import run_status
 from app.runs.task_failure import no_answer
 from app.runs.updates import send_update
 from interpreter.contract.client import RETRY_NODE_UPDATE, SKIP_NODE_UPDATE
@@ -74,19 +76,44 @@ async def read_node(
     return detail
 
 
-@router.post("/retry", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/retry", status_code=status.HTTP_202_ACCEPTED, response_model_exclude_none=True)
 async def retry_node(
     run_id: RunId,
     node_id: NodeId,
     user: EditorUser,
     state: StateDep,
+    session: SessionDep,
     temporal: TemporalDep,
     body: NodeRetryIn | None = None,
-) -> RunAction:
+) -> NodeRetried:
     """Run the failed node again (``config`` keys replace its config's); the run goes on.
 
-    409 unless the run is suspended on this node.
+    On a run suspended on this node, the run itself goes on. On a run that
+    failed, a new run redrives it from this node (reusing every output that
+    succeeded): the answer is the new run, with ``rerun_of`` the failed one.
+    409 otherwise.
     """
+    description = await visible_run(temporal, state, run_id, user)
+    if run_status(description.status, None) == RunStatus.FAILED:
+        if body is not None and body.config is not None:
+            raise ApiError(
+                409,
+                f"run {run_id} failed: it is redriven from node {node_id!r} as a new run of "
+                "its pinned definition, which takes no config; retry without config",
+            )
+        redriven = await rerun_run(
+            client=temporal,
+            session=session,
+            state=state,
+            user=user,
+            run_id=run_id,
+            from_node=node_id,
+            redrive=True,
+            node_path="/path/node_id",
+        )
+        return NodeRetried(
+            run_id=redriven.accepted.run_id, status=RunStatus.RUNNING, rerun_of=run_id
+        )
     new_status = await send_update(
         temporal,
         state,
@@ -98,7 +125,7 @@ async def retry_node(
         what=f"retry of node {node_id!r}",
         refused_status=409,
     )
-    return RunAction(run_id=run_id, status=RunStatus(new_status))
+    return NodeRetried(run_id=run_id, status=RunStatus(new_status))
 
 
 @router.post("/skip", status_code=status.HTTP_202_ACCEPTED)

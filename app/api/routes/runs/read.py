@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
-from app.db.crud.runs import get_run_record
+from app.db.crud.runs import get_run_record, list_reruns
 from app.db.models.user import Role
 from app.runs.access import visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
@@ -105,6 +105,7 @@ async def read_run(
         pending_attempts(temporal, description),
     )
     record = await get_run_record(session=session, run_id=run_id)
+    reruns = await list_reruns(session=session, run_id=run_id)
     shown = summary(description, state.settings)
     failure = None
     if snap is not None:
@@ -124,4 +125,6 @@ async def read_run(
         idempotency_key=record.idempotency_key if record else None,
         nodes=nodes,
         workflow_task_failure=failure,
+        rerun_of=record.rerun_of if record else None,
+        reruns=reruns,
     )

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import EditorUser, RunId, SessionDep, StateDep, TemporalDep
-from app.db.crud.workflows import get_workflow
-from app.errors import ApiError, ErrorItem
-from app.runs.access import visible_run
-from app.runs.launch import start_and_index
-from app.runs.links import temporal_link
-from app.runs.rerun import node_outputs, original_input, rerun_input, upstream_of
+from app.runs.redrive import rerun_run
 from app.runs.schemas import RunAccepted
-from interpreter.contract.run import RunStatus
 
 router = APIRouter(tags=["runs"])
 
@@ -42,48 +34,16 @@ async def rerun(
     temporal: TemporalDep,
     body: RerunIn | None = None,
 ) -> RunAccepted:
-    """Start a new run with the old run's input and pinned version (trigger ``rerun``)."""
-    await visible_run(temporal, state, run_id, user)
-    handle = temporal.get_workflow_handle(run_id)
-    old = await original_input(temporal, handle)
-    if old is None or old.batch is not None or old.depth > 0:
-        raise ApiError(409, f"run {run_id} is part of another run: rerun that run instead")
-    workflow = await get_workflow(session=session, workflow_id=uuid.UUID(old.meta.workflow_id))
-    if workflow is None:
-        raise ApiError(409, f"the workflow of run {run_id} was deleted: it cannot run again")
-    reuse = {}
-    if body is not None and body.from_node is not None:
-        upstream = upstream_of(old.definition, body.from_node)
-        if upstream is None:
-            raise ApiError(
-                422,
-                f"run {run_id} has no node {body.from_node!r}",
-                errors=[
-                    ErrorItem(path="/body/from_node", code="unknown_node", message="no such node")
-                ],
-            )
-        outputs = await node_outputs(
-            handle, upstream, state.temporal.query_timeout, state.settings.run.max_payload_bytes
-        )
-        if outputs is None:
-            raise ApiError(
-                503,
-                f"no worker answered for the outputs of run {run_id}; check that a worker "
-                f"polls task queue {state.settings.task_queue!r} and retry",
-            )
-        reuse = outputs
-    launched = await start_and_index(
+    """Start a new run with the old run's input and pinned version (trigger ``rerun``).
+
+    The new run's ``rerun_of`` is this run, and this run lists it in ``reruns``.
+    """
+    redriven = await rerun_run(
         client=temporal,
         session=session,
         state=state,
-        workflow=workflow,
-        run=rerun_input(old, reuse),
+        user=user,
+        run_id=run_id,
+        from_node=body.from_node if body is not None else None,
     )
-    new_id = launched.started.run_id
-    return RunAccepted(
-        run_id=new_id,
-        workflow_id=str(workflow.id),
-        version=old.meta.version,
-        status=RunStatus.RUNNING,
-        temporal=temporal_link(state.settings, new_id, launched.started.temporal_run_id),
-    )
+    return redriven.accepted
