@@ -172,6 +172,25 @@ def diff(
     typer.echo(output or f"versions {old} and {newest} have the same definition")
 
 
+def _set_status(workflow: str, status: str, as_json: bool) -> None:
+    api = Api(CliSettings())
+    found = resolve(api, workflow)
+    answer = api.call("PATCH", f"/workflows/{found['id']}", json={"status": status})
+    emit(answer, as_json, lambda value: fields(value, (*_COLUMNS, "status")))
+
+
+@app.command()
+def pause(workflow: WorkflowRef, as_json: AsJson = False) -> None:
+    """Pause a workflow: nothing starts a run of it (its schedules pause, hooks answer 423)."""
+    _set_status(workflow, "paused", as_json)
+
+
+@app.command()
+def resume(workflow: WorkflowRef, as_json: AsJson = False) -> None:
+    """Resume a paused workflow, and the schedules pausing it paused."""
+    _set_status(workflow, "active", as_json)
+
+
 @app.command()
 def delete(
     workflow: WorkflowRef,

@@ -57,6 +57,13 @@ async def test_workflows_validate_apply_get_diff_and_delete(
     assert '+  "description": "second",' in diff.stdout
     versions = await cli("workflows", "versions", name)
     assert versions.exit_code == 0, versions.output
+    paused = await cli("workflows", "pause", name, "--json")
+    assert json.loads(paused.stdout)["status"] == "paused"
+    refused = await cli("runs", "start", name)
+    assert refused.exit_code == 1
+    assert "is paused" in refused.stderr
+    resumed = await cli("workflows", "resume", name)
+    assert "active" in resumed.stdout
     assert (await cli("workflows", "delete", name, "--yes")).exit_code == 0
     gone = await cli("workflows", "get", name)
     assert gone.exit_code == 1
