@@ -18,11 +18,30 @@ from app.db.crud.users import get_user
 from app.db.models.api_key import Scope
 from app.db.models.user import Role, User
 from app.errors import ApiError
+from app.runs.ids import run_id_from_segment
 from app.security import API_KEY_PREFIX
 
 TOKEN_URL = "/api/v1/auth/token"
 
-RunId = Annotated[str, Path(min_length=1, max_length=200, description="The run id (run-...).")]
+
+def _run_id(
+    run_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=200,
+            description=(
+                "The run id (run-...). A child run's `/` is written `~`: "
+                "run-abc/call as run-abc~call."
+            ),
+        ),
+    ],
+) -> str:
+    return run_id_from_segment(run_id)
+
+
+RunId = Annotated[str, Depends(_run_id)]
+"""The ``{run_id}`` path segment, with ``~`` read as ``/`` so child runs are addressable."""
 
 
 def idempotency_key(description: str, *, alias: str | None = None) -> Any:

@@ -14,6 +14,7 @@ from app.cli.client import Api
 from app.cli.output import AsJson, emit, fail, fields, page, table
 from app.cli.settings import CliSettings
 from app.cli.workflows import find_workflow
+from app.runs.ids import run_id_segment
 
 app = typer.Typer(help="Start, list, follow and steer runs.", no_args_is_help=True)
 
@@ -123,7 +124,7 @@ def _show_run(run: dict[str, Any]) -> None:
 @app.command()
 def get(run: RunId, as_json: AsJson = False) -> None:
     """A run's status, output, error and nodes."""
-    emit(_api().call("GET", f"/runs/{run}"), as_json, _show_run)
+    emit(_api().call("GET", f"/runs/{run_id_segment(run)}"), as_json, _show_run)
 
 
 def _line(kind: str, data: dict[str, Any]) -> str:
@@ -141,12 +142,12 @@ def _follow(api: Api, run: str) -> Any:
     """Every event of the run until it ends, reconnecting where each stream stops."""
     last: str | None = None
     while True:
-        for event in api.events(f"/runs/{run}/events", last):
+        for event in api.events(f"/runs/{run_id_segment(run)}/events", last):
             last = event.id or last
             yield event
             if event.kind == "run" and event.data.get("status") in _ENDED:
                 return
-        if api.call("GET", f"/runs/{run}").get("status") in _ENDED:
+        if api.call("GET", f"/runs/{run_id_segment(run)}").get("status") in _ENDED:
             return
 
 
@@ -164,7 +165,7 @@ def events(run: RunId, as_json: AsJson = False) -> None:
 def watch(run: RunId) -> None:
     """Follow a run with a progress bar of its nodes, until it ends; exits 1 if it fails."""
     api = _api()
-    current = api.call("GET", f"/runs/{run}")
+    current = api.call("GET", f"/runs/{run_id_segment(run)}")
     states = {node["id"]: node["status"] for node in current.get("nodes", [])}
     final = current.get("status")
     with Progress(
@@ -198,25 +199,25 @@ def _act(path: str, body: Any = None, as_json: bool = False) -> None:
 @app.command()
 def pause(run: RunId, as_json: AsJson = False) -> None:
     """Stop starting new nodes (running ones finish)."""
-    _act(f"/runs/{run}/pause", as_json=as_json)
+    _act(f"/runs/{run_id_segment(run)}/pause", as_json=as_json)
 
 
 @app.command()
 def resume(run: RunId, as_json: AsJson = False) -> None:
     """Continue a paused run."""
-    _act(f"/runs/{run}/resume", as_json=as_json)
+    _act(f"/runs/{run_id_segment(run)}/resume", as_json=as_json)
 
 
 @app.command()
 def cancel(run: RunId, as_json: AsJson = False) -> None:
     """Cancel a run: running activities are cancelled and the run ends `cancelled`."""
-    _act(f"/runs/{run}/cancel", as_json=as_json)
+    _act(f"/runs/{run_id_segment(run)}/cancel", as_json=as_json)
 
 
 @app.command()
 def terminate(run: RunId, as_json: AsJson = False) -> None:
     """End a run at once, without cleanup."""
-    _act(f"/runs/{run}/terminate", as_json=as_json)
+    _act(f"/runs/{run_id_segment(run)}/terminate", as_json=as_json)
 
 
 @app.command()
@@ -228,7 +229,7 @@ def signal(
 ) -> None:
     """Send a signal to a run waiting for it."""
     body = {"payload": parse_json(payload, "--payload")}
-    _act(f"/runs/{run}/signals/{name}", body, as_json)
+    _act(f"/runs/{run_id_segment(run)}/signals/{name}", body, as_json)
 
 
 @app.command()
@@ -242,7 +243,7 @@ def retry(
 ) -> None:
     """Retry the node a suspended run stopped on, optionally with another config."""
     body = {"config": parse_json(config, "--config")} if config else {}
-    _act(f"/runs/{run}/nodes/{node}/retry", body, as_json)
+    _act(f"/runs/{run_id_segment(run)}/nodes/{node}/retry", body, as_json)
 
 
 @app.command()
@@ -255,7 +256,11 @@ def skip(
     as_json: AsJson = False,
 ) -> None:
     """Skip the node a suspended run stopped on, giving it an output."""
-    _act(f"/runs/{run}/nodes/{node}/skip", {"output": parse_json(output, "--output")}, as_json)
+    _act(
+        f"/runs/{run_id_segment(run)}/nodes/{node}/skip",
+        {"output": parse_json(output, "--output")},
+        as_json,
+    )
 
 
 @app.command()
@@ -269,7 +274,7 @@ def rerun(
 ) -> None:
     """Start a new run with the same input, from the start or from a node."""
     body = {"from_node": from_node} if from_node else {}
-    _act(f"/runs/{run}/rerun", body, as_json)
+    _act(f"/runs/{run_id_segment(run)}/rerun", body, as_json)
 
 
 class Version(StrEnum):

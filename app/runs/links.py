@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from app.runs.ids import run_id_segment
 from app.runs.schemas import TemporalLink
 from app.settings import Settings
 
@@ -21,4 +22,4 @@ def temporal_link(settings: Settings, workflow_id: str, run_id: str | None) -> T
 def dashboard_url(settings: Settings, request_base: str, run_id: str) -> str:
     """The run's dashboard page, on ``FLOWFORGE_PUBLIC_URL`` (else the request's base URL)."""
     base = (settings.public_url or request_base).rstrip("/")
-    return f"{base}/ui/runs/{quote(run_id, safe='')}"
+    return f"{base}/ui/runs/{quote(run_id_segment(run_id), safe='~')}"

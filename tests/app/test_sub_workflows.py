@@ -263,3 +263,38 @@ async def test_whose_workflows_a_run_may_call(
     # An admin may read every workflow, so an admin's workflow may call it.
     admins = await create_workflow(http, admin, calling(child["id"]))
     assert await finished_output(http, admin, await run(http, admin, admins["id"], 4)) == 8
+
+
+async def test_a_child_run_is_read_through_its_tilde_alias_by_its_owner_only(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, other_editor: Actor
+) -> None:
+    child = await create_workflow(http, editor, multiplier(2))
+    parent = await create_workflow(http, editor, calling(child["id"]))
+    response = await run(http, editor, parent["id"], 21)
+    assert await finished_output(http, editor, response) == 42
+    parent_id = response.json()["run_id"]
+    alias = f"{parent_id}~call"
+
+    shown = await http.get(f"{API}/runs/{alias}", headers=editor.headers)
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert body["run_id"] == f"{parent_id}/call"
+    assert body["output"] == 42
+    assert body["dashboard_url"].endswith(f"/ui/runs/{alias}")
+    times = await http.get(f"{API}/runs/{alias}/nodes/times", headers=editor.headers)
+    assert times.status_code == 200, times.text
+    assert times.json()["output"] == 42
+    whole = await http.get(f"{API}/runs/{alias}/output", headers=editor.headers)
+    assert whole.status_code == 200, whole.text
+    assert whole.json() == 42
+    parent_url = (await http.get(f"{API}/runs/{parent_id}", headers=editor.headers)).json()
+    assert parent_url["dashboard_url"].endswith(f"/ui/runs/{parent_id}")
+
+    # The alias reaches the same owner check as any run id: another user sees no such run.
+    hidden = await http.get(f"{API}/runs/{alias}", headers=other_editor.headers)
+    assert hidden.status_code == 404
+    assert hidden.json()["detail"] == f"run {parent_id}/call not found"
+    # A slash, even percent-encoded, is no way in: the path is decoded before routing.
+    assert (
+        await http.get(f"{API}/runs/{parent_id}%2Fcall", headers=editor.headers)
+    ).status_code == 404

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import httpx
 from temporalio.worker import Worker
 
-from tests.support.browser import node, sign_in
+from tests.support.browser import create, node, sign_in, start, unique
 from tests.support.peer import Peer, Reply
 
 LIVE = 30_000
 """How long a page may take to show a live change (ms): runs go through Temporal."""
-
-
-def unique(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
-async def create(api: httpx.AsyncClient, definition: dict[str, Any]) -> dict[str, Any]:
-    response = await api.post("/workflows", json={"definition": definition})
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-async def start(api: httpx.AsyncClient, workflow_id: str, run_input: Any = None) -> str:
-    response = await api.post(f"/workflows/{workflow_id}/runs", json={"input": run_input or {}})
-    assert response.status_code == 202, response.text
-    run_id: str = response.json()["run_id"]
-    return run_id
 
 
 async def test_every_page_answers_with_the_shell_and_a_strict_csp(base_url: str) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME
 
@@ -63,3 +66,24 @@ def node(page: Any, node_id: str, status: str | None = None) -> Any:
     """The graph node ``node_id`` (with ``status``, if given), by the data-* contract."""
     selector = f'[data-node-id="{node_id}"]' + (f'[data-status="{status}"]' if status else "")
     return page.locator(f".graph {selector}").first
+
+
+def unique(name: str) -> str:
+    """``name`` with a random suffix, so tests sharing the session database do not collide."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+async def create(api: httpx.AsyncClient, definition: dict[str, Any]) -> dict[str, Any]:
+    """Store ``definition`` as a new workflow through the API; its body."""
+    response = await api.post("/workflows", json={"definition": definition})
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def start(api: httpx.AsyncClient, workflow_id: str, run_input: Any = None) -> str:
+    """Start a run of ``workflow_id`` through the API; its run id."""
+    response = await api.post(f"/workflows/{workflow_id}/runs", json={"input": run_input or {}})
+    assert response.status_code == 202, response.text
+    run_id: str = response.json()["run_id"]
+    return run_id

@@ -8,6 +8,12 @@ const listeners = new Set();
 
 export const API = "/api/v1";
 
+// A child run's id holds a "/" (run-…/child); in a URL path segment the API and
+// the dashboard read "~" (which no run id contains) as that "/".
+export const runSegment = (runId) => encodeURIComponent(String(runId).replaceAll("/", "~"));
+export const runFromSegment = (segment) => segment.replaceAll("~", "/");
+export const runPage = (runId) => `/ui/runs/${runSegment(runId)}`;
+
 export function signedIn() {
   return Boolean(token);
 }

@@ -8,14 +8,83 @@ import { useEffect, useMemo } from "../vendor/preact-hooks.mjs";
 const WIDTH = 176;
 const HEIGHT = 54;
 
-// Past this many nodes dagre ranks by longest path: a few times faster than
-// network simplex on big graphs, with layouts nearly as compact.
+// Past this many nodes the graph is laid out in layers here rather than by
+// dagre: ranks by longest path, each column ordered by its predecessors' mean
+// position, edges drawn straight. Some milliseconds for 500 nodes where dagre
+// takes half a second; dagre's crossing reduction and edge routing matter less
+// on a graph that size than drawing it at once.
 const BIG = 150;
+const NODESEP = 18;
+const RANKSEP = 48;
+const MARGIN = 12;
+
+function layeredLayout(nodes, edges) {
+  const ids = [];
+  const known = new Set();
+  for (const node of nodes) {
+    if (!node || typeof node.id !== "string" || known.has(node.id)) continue;
+    known.add(node.id);
+    ids.push(node.id);
+  }
+  const next = new Map(ids.map((id) => [id, []]));
+  const before = new Map(ids.map((id) => [id, []]));
+  const kept = [];
+  edges.forEach((edge, index) => {
+    if (!edge || !known.has(edge.from) || !known.has(edge.to) || edge.from === edge.to) return;
+    next.get(edge.from).push(edge.to);
+    before.get(edge.to).push(edge.from);
+    kept.push([edge, index]);
+  });
+  // Longest-path ranks in topological order (a cycle's nodes keep the rank reached so far).
+  const rank = new Map(ids.map((id) => [id, 0]));
+  const waiting = new Map(ids.map((id) => [id, before.get(id).length]));
+  const queue = ids.filter((id) => waiting.get(id) === 0);
+  for (let i = 0; i < queue.length; i++) {
+    const from = queue[i];
+    for (const to of next.get(from)) {
+      rank.set(to, Math.max(rank.get(to), rank.get(from) + 1));
+      waiting.set(to, waiting.get(to) - 1);
+      if (waiting.get(to) === 0) queue.push(to);
+    }
+  }
+  const columns = [];
+  for (const id of ids) (columns[rank.get(id)] ||= []).push(id);
+  const row = new Map();
+  columns.forEach((column) => {
+    const order = column.map((id, i) => {
+      const from = before.get(id).filter((p) => row.has(p));
+      return [id, from.length ? from.reduce((sum, p) => sum + row.get(p), 0) / from.length : i];
+    });
+    order.sort((a, b) => a[1] - b[1]);
+    order.forEach(([id], i) => row.set(id, i));
+  });
+  const placed = new Map();
+  let rows = 1;
+  columns.forEach((column, r) => {
+    rows = Math.max(rows, column.length);
+    for (const id of column) {
+      placed.set(id, { x: MARGIN + r * (WIDTH + RANKSEP) + WIDTH / 2, y: MARGIN + row.get(id) * (HEIGHT + NODESEP) + HEIGHT / 2, width: WIDTH, height: HEIGHT });
+    }
+  });
+  const lines = kept.map(([edge, index]) => {
+    const a = placed.get(edge.from);
+    const b = placed.get(edge.to);
+    return { key: String(index), from: edge.from, to: edge.to, points: [{ x: a.x + WIDTH / 2, y: a.y }, { x: b.x - WIDTH / 2, y: b.y }], edge };
+  });
+  const width = 2 * MARGIN + columns.length * WIDTH + Math.max(columns.length - 1, 0) * RANKSEP;
+  const height = 2 * MARGIN + rows * HEIGHT + (rows - 1) * NODESEP;
+  return { placed, lines, width: Math.max(width, WIDTH), height: Math.max(height, HEIGHT) };
+}
 
 function layoutOf(nodes, edges) {
   const began = performance.now();
+  if (nodes.length > BIG) {
+    const laid = layeredLayout(nodes, edges);
+    performance.measure("flowforge:layout", { start: began, detail: { nodes: nodes.length, layered: true } });
+    return laid;
+  }
   const graph = new dagre.graphlib.Graph({ multigraph: true });
-  graph.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: 12, marginy: 12, ...(nodes.length > BIG ? { ranker: "longest-path" } : {}) });
+  graph.setGraph({ rankdir: "LR", nodesep: NODESEP, ranksep: RANKSEP, marginx: MARGIN, marginy: MARGIN });
   graph.setDefaultEdgeLabel(() => ({}));
   const ids = new Set();
   for (const node of nodes) {

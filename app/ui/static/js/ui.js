@@ -56,12 +56,19 @@ export function pretty(value) {
 }
 
 // A JSON value as text, capped at CAP characters with a button for the whole.
+function isPreview(value) {
+  return Boolean(value) && typeof value === "object" && value.truncated === true && typeof value.preview === "string";
+}
+
 export function JsonView({ value, label, fetchWhole }) {
   const [whole, setWhole] = useState(null);
   const [error, setError] = useState(null);
   const text = whole ?? pretty(value);
-  const capped = whole === null && text.length > CAP;
-  const shown = capped ? `${text.slice(0, CAP)}\n…` : text;
+  // The run view cuts a large output to {truncated, bytes, preview}; with a way
+  // to fetch the whole value that preview always offers it, however short.
+  const preview = Boolean(fetchWhole) && isPreview(value);
+  const capped = whole === null && (preview || text.length > CAP);
+  const shown = capped && !preview ? `${text.slice(0, CAP)}\n…` : text;
   async function showWhole() {
     if (fetchWhole) {
       try {
@@ -80,7 +87,7 @@ export function JsonView({ value, label, fetchWhole }) {
       h(
         "p",
         null,
-        `Showing ${CAP} of ${text.length} characters. `,
+        preview ? `Cut to a preview of the ${value.bytes}-byte value. ` : `Showing ${CAP} of ${text.length} characters. `,
         h("button", { type: "button", onClick: showWhole }, `Show the whole ${label || "value"}`),
       ),
     error && h("p", { class: "error", role: "alert" }, error),

@@ -60,7 +60,7 @@ function TemplateForm() {
     h(Field, { label: "Template" }, h("select", { value: chosen, onChange: (e) => setChosen(e.currentTarget.value) }, h("option", { value: "" }, "Choose a template"), ((templates && templates.items) || []).map((t) => h("option", { key: t.id, value: t.id }, t.name)))),
     template && [
       template.description && h("p", { key: "d" }, template.description),
-      h(Field, { key: "n", label: "Workflow name" }, h("input", { name: "name", required: true, value: template.name })),
+      h(Field, { key: "n", label: "Workflow name" }, h("input", { key: template.id, name: "name", required: true, defaultValue: template.name })),
       ...(template.parameters || []).map((p) =>
         h(Field, { key: p.name, label: `${p.name}${p.required ? " (required)" : ""}`, hint: p.description }, h("input", { name: `param-${p.name}`, required: p.required, placeholder: p.default !== null && p.default !== undefined ? JSON.stringify(p.default) : "" })),
       ),

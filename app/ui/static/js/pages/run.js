@@ -8,7 +8,7 @@ import { h, Fragment, Status, ErrorText, Field, Action, Tabs, JsonView, when, du
 import { useEffect, useMemo, useRef, useState } from "../../vendor/preact-hooks.mjs";
 
 const OPEN = new Set(["running", "paused", "suspended"]);
-const runPath = (runId) => `/runs/${encodeURIComponent(runId)}`;
+const runPath = (runId) => `/runs/${api.runSegment(runId)}`;
 
 function suspendedNode(run, states) {
   if (run.status !== "suspended") return null;
@@ -143,7 +143,8 @@ function Drawer({ run, runId, node, state, suspended, onClose, onChanged }) {
     };
   }, [node.id, version]);
   const shown = { ...state, ...(detail || {}) };
-  const whole = () => api.get(`${runPath(runId)}/nodes/${encodeURIComponent(node.id)}/output`).then((x) => (x && "output" in x ? x.output : x));
+  // The body is the value itself (whatever its type), never wrapped.
+  const whole = () => api.get(`${runPath(runId)}/nodes/${encodeURIComponent(node.id)}/output`);
   const childRun = `${runId}/${node.id}`;
   const closeOnEscape = (event) => event.key === "Escape" && onClose();
   const heading = useRef(null);
@@ -161,7 +162,7 @@ function Drawer({ run, runId, node, state, suspended, onClose, onChanged }) {
     ].map(([k, v]) => h("div", { key: k }, h("dt", null, k), h("dd", null, v)))),
     shown.progress && h("p", { class: "progress" }, `for_each: ${shown.progress.done ?? 0} done, ${shown.progress.failed ?? 0} failed, of ${shown.progress.total ?? "?"} items`),
     node.type === "for_each" && node.config && node.config.body && h("details", { open: true }, h("summary", null, "The body each item runs"), h(Graph, { nodes: node.config.body.nodes, edges: node.config.body.edges, label: `Body of ${node.id}` })),
-    node.type === "sub_workflow" && h("p", null, h("a", { href: `/ui/runs/${encodeURIComponent(childRun)}` }, `Child run ${childRun}`)),
+    node.type === "sub_workflow" && h("p", null, h("a", { href: api.runPage(childRun) }, `Child run ${childRun}`)),
     h("h3", null, "Config"),
     h(JsonView, { value: node.config ?? {}, label: "config" }),
     h("h3", null, "Output"),
@@ -176,7 +177,7 @@ function Drawer({ run, runId, node, state, suspended, onClose, onChanged }) {
       label: `Rerun from ${node.id}`,
       run: async () => {
         const answer = await api.post(`${runPath(runId)}/rerun`, { from_node: node.id });
-        navigate(`/ui/runs/${encodeURIComponent(answer.run_id)}`);
+        navigate(api.runPage(answer.run_id));
       },
     }),
   );
@@ -251,7 +252,7 @@ function RunActions({ run, runId, onChanged }) {
       label: "Rerun",
       run: async () => {
         const answer = await api.post(`${runPath(runId)}/rerun`, {});
-        navigate(`/ui/runs/${encodeURIComponent(answer.run_id)}`);
+        navigate(api.runPage(answer.run_id));
       },
     }),
     run.temporal && run.temporal.ui_url && h("a", { class: "button", href: run.temporal.ui_url, target: "_blank", rel: "noopener noreferrer" }, "Open in Temporal Web UI"),
@@ -397,7 +398,7 @@ export function RunPage({ runId }) {
             h("h2", null, "Input"),
             h(JsonView, { value: run.input, label: "run input" }),
             h("h2", null, "Output"),
-            h(JsonView, { value: run.output, label: "run output", fetchWhole: () => api.get(`${runPath(runId)}/output`).then((x) => (x && "output" in x ? x.output : x)) }),
+            h(JsonView, { value: run.output, label: "run output", fetchWhole: () => api.get(`${runPath(runId)}/output`) }),
             run.error && [h("h2", { key: "h" }, "Error"), h(JsonView, { key: "e", value: run.error, label: "run error" })],
           ),
       ),

@@ -134,7 +134,7 @@ export function RunsTable({ fixed = {}, urlState = false, pageSize = 50 }) {
           h(
             "tr",
             { key: r.run_id, "data-run-id": r.run_id, "data-status": r.status },
-            h("td", { class: "mono" }, h("a", { href: `/ui/runs/${encodeURIComponent(r.run_id)}` }, r.run_id)),
+            h("td", { class: "mono" }, h("a", { href: api.runPage(r.run_id) }, r.run_id)),
             h("td", null, r.workflow_id ? h("a", { href: `/ui/workflows/${r.workflow_id}` }, names.get(r.workflow_id) || r.workflow_id.slice(0, 8)) : "—", r.version ? ` v${r.version}` : ""),
             h("td", null, h(Status, { status: r.status })),
             h("td", null, r.trigger || "—"),

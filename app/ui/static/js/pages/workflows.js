@@ -129,7 +129,7 @@ export function StartRunForm({ workflow, definition, onStarted }) {
     }
     try {
       const started = await api.post(`/workflows/${workflow.id}/runs`, { input });
-      onStarted ? onStarted(started) : navigate(`/ui/runs/${encodeURIComponent(started.run_id)}`);
+      onStarted ? onStarted(started) : navigate(api.runPage(started.run_id));
     } catch (err) {
       setError(err);
     }
