@@ -186,6 +186,8 @@ def watch(run: RunId) -> None:
                 progress.console.print(_line(event.kind, event.data))
                 if event.kind == "run":
                     final = event.data.get("status")
+            if final not in _ENDED:  # the stream stopped before the run's last event
+                final = api.call("GET", f"/runs/{run_id_segment(run)}").get("status")
     typer.echo(f"run {run} {final}")
     if final != "succeeded":
         raise typer.Exit(1)

@@ -100,7 +100,7 @@ async def test_runs_start_watch_events_list_and_signal(
     )
     second = await cli("runs", "start", waiting.json()["id"], "--json")
     second_id = json.loads(second.stdout)["run_id"]
-    watching = asyncio.create_task(cli("runs", "watch", second_id))
+    # One CLI call at a time: CliRunner swaps the process's stdout while it runs.
     sent = None
     for _ in range(100):
         sent = await cli("runs", "signal", second_id, "go", "--payload", '{"ok": true}')
@@ -109,7 +109,8 @@ async def test_runs_start_watch_events_list_and_signal(
         await asyncio.sleep(0.2)
     assert sent is not None
     assert sent.exit_code == 0, sent.output
-    assert (await watching).exit_code == 0
+    watched_second = await cli("runs", "watch", second_id)
+    assert watched_second.exit_code == 0, watched_second.output
 
 
 def _signal_definition() -> dict[str, Any]:
