@@ -23,34 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interpreter.nodes import known_types
-from interpreter.validation.hints import fold, type_hint
-
-_TYPES = {
-    "httprequest": "http",
-    "http": "http",
-    "datatransform": "transform",
-    "transform": "transform",
-    "conditional": "condition",
-    "condition": "condition",
-    "switch": "switch",
-    "wait": "wait",
-    "delay": "wait",
-    "webhookcall": "webhook",
-    "webhook": "webhook",
-    "validation": "validate",
-    "validate": "validate",
-    "foreach": "for_each",
-    "loop": "for_each",
-    "echo": "log",
-    "log": "log",
-    "plugin": "script",
-    "script": "script",
-    "subworkflow": "sub_workflow",
-    "waitforsignal": "wait_for_signal",
-    "humantask": "wait_for_signal",
-    "approval": "wait_for_signal",
-}
-"""Other tools' step types (folded, see :func:`fold`) and ours."""
+from interpreter.validation.hints import fold, our_type, type_hint
 
 _EDGE_ON = {"always": "always", "success": "success", "onsuccess": "success"}
 _EDGE_ON |= {"failure": "failure", "onfailure": "failure", "error": "failure"}
@@ -201,7 +174,7 @@ def _node(step: dict[str, Any], path: str, index: int, context: _Context) -> dic
     if str(step.get("id", "")) != node_id:
         notes.append(f"{path}: id {node_id!r}")
     written = str(step.get("type", ""))
-    node_type = _TYPES.get(fold(written))
+    node_type = our_type(written, known_types())
     if node_type is None:
         hint = type_hint(written, known_types())
         notes.append(f"{path}/type: {written!r} not mapped; {hint}left as it is")

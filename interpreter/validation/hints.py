@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from interpreter.dsl.definition import Defaults, Definition, Edge, Node, RetrySpec
+from interpreter.dsl.pointer import resolve, unescape
 from interpreter.nodes import kind_of
 from interpreter.validation.issues import ValidationIssue
 
@@ -36,7 +37,7 @@ _TYPES = {
         "signal", "humantask", "human", "approval", "waitforevent", "event", "manual",
     ),
     "validate": ("validation", "schema", "jsonschema", "check"),
-    "log": ("logger", "print", "debug"),
+    "log": ("logger", "print", "debug", "echo"),
     "fail": ("error", "terminate", "throw", "abort"),
     "succeed": ("success", "end", "stop", "done"),
 }  # fmt: skip
@@ -113,13 +114,21 @@ def fold(word: str) -> str:
 _TYPE_OF = {alias: ours for ours, aliases in _TYPES.items() for alias in aliases}
 
 
+def our_type(name: str, known: Iterable[str]) -> str | None:
+    """The node type among ``known`` that ``name`` spells, maybe in another tool's words."""
+    options = list(known)
+    folded = fold(name)
+    guess = {fold(option): option for option in options}.get(folded) or _TYPE_OF.get(folded)
+    return guess if guess in options else None
+
+
 def type_hint(name: str, known: Iterable[str]) -> str:
     """``"did you mean 'http'? "`` for an unknown node type, or ``""`` if none is near."""
     options = list(known)
-    folded = fold(name)
     ours = {fold(option): option for option in options}
-    guess = ours.get(folded) or _TYPE_OF.get(folded)
+    guess = our_type(name, options)
     if guess is None:
+        folded = fold(name)
         close = difflib.get_close_matches(folded, list(ours), n=1, cutoff=0.75)
         guess = ours[close[0]] if close else None
     return f"did you mean {guess!r}? " if guess in options else ""
@@ -148,19 +157,6 @@ def _fields(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _at(document: Any, path: str) -> Any:
-    value = document
-    for part in path.split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        elif isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
-            return None
-    return value
-
-
 def allowed_fields(document: Any, parent: str) -> list[str] | None:
     """The fields an object at ``parent`` in ``document`` may have; None if unknown."""
     if parent == "":
@@ -174,7 +170,7 @@ def allowed_fields(document: Any, parent: str) -> list[str] | None:
     if re.search(r"/edges/\d+$", parent):
         return _fields(Edge)
     if parent.endswith("/config"):
-        node = _at(document, parent.removesuffix("/config"))
+        node = resolve(document, parent.removesuffix("/config"))
         kind = (
             kind_of(node["type"])
             if isinstance(node, dict) and isinstance(node.get("type"), str)
@@ -192,7 +188,7 @@ def with_hints(document: Any, issues: list[ValidationIssue]) -> list[ValidationI
             hinted.append(issue)
             continue
         parent, _, name = issue.path.rpartition("/")
-        name = name.replace("~1", "/").replace("~0", "~")
+        name = unescape(name)
         allowed = allowed_fields(document, parent)
         hint = field_hint(name, allowed) if allowed is not None else ""
         message = issue.message.replace(_MESSAGE, f"unknown field {name!r}{hint}")
