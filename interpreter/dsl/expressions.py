@@ -31,6 +31,25 @@ _BUILTINS = frozenset(
     | {"optional"}  # the namespace of optional.of(), optional.none(), ...
 )
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+
+OPTIONAL_FUNCTIONS = frozenset(
+    {"of", "none", "ofNonZeroValue", "orValue", "hasValue", "value", "or"}
+)
+"""``optional.of(x)``, ``.orValue(d)`` and the rest of CEL's optional values."""
+FUNCTIONS = (
+    frozenset(
+        {"size", "contains", "startsWith", "endsWith", "matches", "type", "dyn"}
+        | {"int", "uint", "double", "string", "bytes", "timestamp", "duration"}
+        | {"getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear"}
+        | {"getHours", "getMinutes", "getSeconds", "getMilliseconds"}
+    )
+    | OPTIONAL_FUNCTIONS
+)
+"""The functions the ``cel`` binding's native library has (macros aside).
+
+Its Python extension library (``lowerAscii``, ``split``, ``math.*``, ...) is
+not enabled: those run as Python callbacks the cost model does not price.
+"""
 _POSITION = re.compile(r"<input>:(\d+):(\d+):")
 _MESSAGE_SOURCE_CHARS = 120
 
@@ -203,6 +222,19 @@ def whole_secret(source: str) -> str | None:
             if quote not in name and "\\" not in name:
                 return name
     return None
+
+
+def unknown_functions(source: str) -> frozenset[str]:
+    """The functions ``source`` calls that CEL here does not have (operators aside).
+
+    Raises:
+        ExpressionSyntaxError: the source does not compile.
+    """
+    called = compile_expression(source).functions()
+    # Operators are named like ``_+_``, ``!_``, ``-_`` and ``@in``.
+    return frozenset(
+        name for name in called if name[:1] not in ("_", "@", "!", "-") and name not in FUNCTIONS
+    )
 
 
 @lru_cache(maxsize=8192)

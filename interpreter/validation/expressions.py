@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 from typing import Any
 
 from interpreter.dsl.definition import Edge, Node
 from interpreter.dsl.expressions import (
     DEFAULT_COST_LIMIT,
+    FUNCTIONS,
+    OPTIONAL_FUNCTIONS,
     ROOT_NAMES,
     WHOLE_SECRET_RULE,
     compile_expression,
@@ -15,6 +18,7 @@ from interpreter.dsl.expressions import (
     node_references,
     quoted,
     root_names,
+    unknown_functions,
     whole_secret,
 )
 from interpreter.dsl.graph import Graph
@@ -165,6 +169,8 @@ class ExpressionChecker:
         def add(code: str, message: str) -> None:
             issues.append(ValidationIssue(path=path, code=code, message=message))
 
+        for name in sorted(unknown_functions(source)):
+            add("unknown_function", f"{quoted(source)} calls {name}(), {_function_hint(name)}")
         names = root_names(source)
         for name in sorted(names - ROOT_NAMES):
             add(
@@ -219,6 +225,18 @@ class ExpressionChecker:
                     f"so its value is not ready yet; add an edge path from {ref!r}",
                 )
         return issues
+
+
+def _function_hint(name: str) -> str:
+    """What to say of an unknown function: the one meant, or what there is."""
+    close = difflib.get_close_matches(name, sorted(FUNCTIONS), n=1, cutoff=0.7)
+    if close:
+        return f"which CEL here does not have; did you mean {close[0]}()?"
+    offered = ", ".join(sorted(FUNCTIONS - OPTIONAL_FUNCTIONS))
+    return (
+        f"which CEL here does not have; it has {offered} (and the optional.* functions); "
+        "anything else, in a script node"
+    )
 
 
 def _position(position: tuple[int, int] | None) -> str:

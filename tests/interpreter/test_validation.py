@@ -419,6 +419,31 @@ class TestExpressions:
         raw = definition(node("a", when="input.xs.all(x, x > 0) && input.ys.map(y, y).size() > 0"))
         assert issues(raw) == []
 
+    def test_unknown_function_is_named_with_the_nearest(self) -> None:
+        issue = only(definition(node("a", when="sizee(input.xs) > 0")))
+        assert (issue.path, issue.code) == ("/nodes/0/when", "unknown_function")
+        assert "sizee()" in issue.message
+        assert "did you mean size()?" in issue.message
+
+    def test_extension_functions_are_refused_with_what_there_is(self) -> None:
+        raw = definition(node("a", config={"value": "{{ input.name.upperAscii() }}"}))
+        issue = only(raw)
+        assert (issue.path, issue.code) == ("/nodes/0/config/value", "unknown_function")
+        assert "upperAscii()" in issue.message
+        assert "startsWith" in issue.message
+        assert "script node" in issue.message
+
+    def test_every_standard_function_is_known(self) -> None:
+        when = (
+            "size(input.s) > 0 && input.s.contains('a') && input.s.startsWith('a')"
+            " && input.s.endsWith('a') && input.s.matches('a+') && int('1') == 1"
+            " && uint(1) == 1u && double(1) == 1.0 && string(1) == '1' && size(bytes('a')) == 1"
+            " && timestamp('2020-01-01T00:00:00Z').getFullYear() == 2020"
+            " && duration('1s') > duration('0s') && type(1) == int && dyn(1) == 1"
+            " && optional.none().orValue(1) == 1 && input.xs.exists_one(x, x == 1)"
+        )
+        assert issues(definition(node("a", when=when))) == []
+
     def test_reading_a_field_called_nodes_is_not_a_node_reference(self) -> None:
         assert issues(definition(node("a", when="input.nodes.ghost == 1"))) == []
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from interpreter.dsl.expressions import (
+    FUNCTIONS,
     ROOT_NAMES,
     compile_expression,
     evaluate,
@@ -16,6 +17,7 @@ from interpreter.dsl.expressions import (
     node_references,
     root_names,
     to_json,
+    unknown_functions,
 )
 from interpreter.errors import EvaluationError, ExpressionError, ExpressionSyntaxError
 
@@ -269,3 +271,52 @@ class TestNodeReferences:
     )
     def test_anything_else_is_dynamic(self, source: str) -> None:
         assert node_references(source) is None
+
+
+_TS = "timestamp('2020-03-04T05:06:07.089Z')"
+_CALLS = {
+    "size": "size('ab') == 2",
+    "contains": "'ab'.contains('b')",
+    "startsWith": "'ab'.startsWith('a')",
+    "endsWith": "'ab'.endsWith('b')",
+    "matches": "'ab'.matches('^a')",
+    "type": "type(1) == int",
+    "dyn": "dyn(1) == 1",
+    "int": "int('1') == 1",
+    "uint": "uint(1) == 1u",
+    "double": "double(1) == 1.0",
+    "string": "string(1) == '1'",
+    "bytes": "bytes('a') == b'a'",
+    "timestamp": f"{_TS} > timestamp('2020-01-01T00:00:00Z')",
+    "duration": "duration('1s') > duration('0s')",
+    "getFullYear": f"{_TS}.getFullYear() == 2020",
+    "getMonth": f"{_TS}.getMonth() == 2",
+    "getDate": f"{_TS}.getDate() == 4",
+    "getDayOfMonth": f"{_TS}.getDayOfMonth() == 3",
+    "getDayOfWeek": f"{_TS}.getDayOfWeek() == 3",
+    "getDayOfYear": f"{_TS}.getDayOfYear() == 63",
+    "getHours": f"{_TS}.getHours() == 5",
+    "getMinutes": f"{_TS}.getMinutes() == 6",
+    "getSeconds": f"{_TS}.getSeconds() == 7",
+    "getMilliseconds": f"{_TS}.getMilliseconds() == 89",
+    "of": "optional.of(1).value() == 1",
+    "none": "!optional.none().hasValue()",
+    "ofNonZeroValue": "!optional.ofNonZeroValue(0).hasValue()",
+    "orValue": "optional.none().orValue(2) == 2",
+    "hasValue": "optional.of(1).hasValue()",
+    "value": "optional.of(3).value() == 3",
+    "or": "optional.none().or(optional.of(4)).value() == 4",
+}
+
+
+def test_the_known_functions_are_the_bindings_own() -> None:
+    """Each function save-time checks accept really runs, so the list cannot drift."""
+    assert set(_CALLS) == FUNCTIONS
+    for name, source in _CALLS.items():
+        assert evaluate(source, {}) is True, name
+        assert unknown_functions(source) == frozenset(), name
+
+
+def test_unknown_functions_leave_out_operators_and_macros() -> None:
+    source = "x.map(a, a.lowerAscii()).filter(b, b in ['a']).size() + -y % 2 > 0 ? !z : foo()"
+    assert unknown_functions(source) == {"lowerAscii", "foo"}
