@@ -76,6 +76,21 @@ async def test_validate_saves_nothing(http: httpx.AsyncClient, editor: Actor) ->
     assert listed["items"] == []
 
 
+async def test_unknown_cel_function_is_refused_at_save(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    body = definition(
+        nodes=[{"id": "shout", "type": "transform", "config": {"value": "{{ upper(input.x) }}"}}]
+    )
+    response = await http.post(
+        f"{API}/workflows", json={"definition": body}, headers=editor.headers
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["path"], error["code"]) == ("/nodes/0/config/value", "unknown_function")
+    assert "upper()" in error["message"]
+
+
 async def test_definition_over_the_size_limit_is_422(
     http: httpx.AsyncClient, editor: Actor
 ) -> None:
