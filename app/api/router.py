@@ -16,6 +16,7 @@ from app.api.routes import (
     hooks,
     live,
     metrics,
+    plugins,
     runs,
     schedules,
     secrets,
@@ -39,6 +40,9 @@ for module in (schedules, hooks, hook_receiver, events):
     api_router.include_router(module.router)
 # Operations: the secrets nodes read, the circuit breakers their calls go through.
 for module in (secrets, circuit_breakers):
+    api_router.include_router(module.router)
+# Plugins: versioned script code that script nodes run by name.
+for module in (plugins,):
     api_router.include_router(module.router)
 # What runs tell: a workflow's metrics.
 api_router.include_router(metrics.router)

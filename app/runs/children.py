@@ -15,6 +15,7 @@ from app.db.crud.users import get_user
 from app.db.models.user import User
 from app.db.models.workflow import Workflow
 from app.errors import ApiError
+from app.plugins.pinning import pin_plugins
 from app.workflows.sub_workflows import BadReference, ChildRef, Target, child_refs, find_target
 from interpreter.contract.run import PinnedWorkflow, child_key
 from interpreter.dsl.definition import Definition
@@ -47,10 +48,12 @@ class _Pinner:
             except BadReference as bad:
                 # Errors point into the submitted definition: at the node that leads there.
                 raise BadReference(entry or bad.pointer, bad.message, bad.code) from None
+            stored = Definition.model_validate(found.version.definition)
             pinned = PinnedWorkflow(
                 workflow_id=str(found.workflow.id),
                 version=found.version.version,
-                definition=Definition.model_validate(found.version.definition),
+                # A child runs its own owner's plugins, as its definition was written against.
+                definition=await pin_plugins(self.session, stored, found.workflow.owner_id),
             )
             self.children[key] = pinned
         return (pinned.workflow_id, pinned.version), pinned

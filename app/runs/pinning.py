@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.crud.workflows import get_version
 from app.db.models.workflow import Workflow
 from app.errors import ApiError, ErrorItem
+from app.plugins.pinning import pin_plugins
 from app.runs.children import children_of_run
 from app.runs.inputs import input_errors
 from app.settings import Settings
@@ -59,6 +60,7 @@ async def pinned_run_input(
             f"the input does not match the workflow's input_schema ({len(errors)} problem(s))",
             errors=errors,
         )
+    definition = await pin_plugins(session, definition, workflow.owner_id)
     children = await children_of_run(
         session=session,
         workflow=workflow,

@@ -87,14 +87,19 @@ async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> 
     return result
 
 
-async def run_input(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
-    """The ``input`` the run was started with, read from its first history event."""
+async def run_start(client: Client, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """What the run was started with (its ``RunInput`` as JSON), from its first history event."""
     async for event in handle.fetch_history_events(page_size=1):
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         values = await client.data_converter.decode(payloads) if payloads else []
         started = values[0] if values else None
-        return started.get("input") if isinstance(started, dict) else None
-    return None
+        return started if isinstance(started, dict) else {}
+    return {}
+
+
+async def run_input(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
+    """The ``input`` the run was started with."""
+    return (await run_start(client, handle)).get("input")
 
 
 def visibility_query(

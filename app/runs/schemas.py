@@ -104,6 +104,11 @@ class RunDetail(RunSummary):
     reruns: list[str] = Field(
         default_factory=list, description="Runs that rerun this one, oldest first (at most 100)."
     )
+    plugins: dict[str, str] = Field(
+        default_factory=dict,
+        description="The plugin version each script node runs (node path: name@version), "
+        "as pinned when the run started.",
+    )
 
 
 class RunAction(BaseModel):

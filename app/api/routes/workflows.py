@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -28,6 +29,7 @@ from app.db.models.workflow import (
     WorkflowUpdate,
 )
 from app.errors import ApiError, ErrorItem
+from app.plugins.pinning import plugin_errors
 from app.triggers.schedules import pause_note, pause_schedules, resume_schedules
 from app.workflows import importer
 from app.workflows.definitions import definition_errors, valid_definition
@@ -44,9 +46,19 @@ class ValidationReport(BaseModel):
     errors: list[ErrorItem]
 
 
-async def _check_references(session: AsyncSession, definition: Definition, user: User) -> None:
-    """422 unless every sub_workflow target exists and is the user's to read."""
+async def _reference_errors(
+    session: AsyncSession, definition: Definition, user: User, owner_id: uuid.UUID
+) -> list[ErrorItem]:
+    """Every sub_workflow target the user cannot read, and plugin ``owner_id`` lacks."""
     errors = await reference_errors(session, definition.nodes, user)
+    return errors + await plugin_errors(session, definition, owner_id)
+
+
+async def _check_references(
+    session: AsyncSession, definition: Definition, user: User, owner_id: uuid.UUID
+) -> None:
+    """422 unless every reference resolves (see :func:`_reference_errors`)."""
+    errors = await _reference_errors(session, definition, user, owner_id)
     if errors:
         raise ApiError(
             422,
@@ -61,7 +73,7 @@ async def create(
 ) -> WorkflowPublic:
     """Define a workflow; its definition becomes version 1 (active)."""
     definition = await valid_definition(body.definition, state.settings)
-    await _check_references(session, definition, user)
+    await _check_references(session, definition, user, user.id)
     try:
         workflow = await crud.create_workflow(
             session=session, owner=user, definition=definition, raw=body.definition
@@ -78,7 +90,7 @@ async def validate(
     """Check a definition without saving it."""
     definition, errors = await definition_errors(body.definition, state.settings)
     if definition is not None:
-        errors = await reference_errors(session, definition.nodes, user)
+        errors = await _reference_errors(session, definition, user, user.id)
     return ValidationReport(valid=not errors, errors=errors)
 
 
@@ -113,7 +125,7 @@ async def import_document(
     imported = importer.import_document(body.document)
     definition, errors = await definition_errors(imported.definition, state.settings)
     if definition is not None:
-        errors = await reference_errors(session, definition.nodes, user)
+        errors = await _reference_errors(session, definition, user, user.id)
     return ImportReport(
         valid=not errors, errors=errors, definition=imported.definition, notes=imported.notes
     )
@@ -185,7 +197,7 @@ async def update(
     none) and, when the definition's ``name`` differs, the name it had before.
     """
     definition = await valid_definition(body.definition, state.settings)
-    await _check_references(session, definition, user)
+    await _check_references(session, definition, user, workflow.owner_id)
     name_before, version_before = workflow.name, workflow.version
     try:
         workflow = await crud.add_version(

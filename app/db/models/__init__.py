@@ -8,6 +8,7 @@ from app.db.models.circuit_breaker import CircuitBreaker
 from app.db.models.delivery import WebhookDelivery
 from app.db.models.hook import WebhookHook, WebhookHookReplay
 from app.db.models.login_attempt import LoginAttempt
+from app.db.models.plugin import Plugin
 from app.db.models.quota import RunStartWindow
 from app.db.models.revoked_token import RevokedToken
 from app.db.models.run import RunDismissal, RunRecord
@@ -21,6 +22,7 @@ __all__ = [
     "CircuitBreaker",
     "LoginAttempt",
     "NodeAttempt",
+    "Plugin",
     "RevokedToken",
     "Role",
     "RunDismissal",

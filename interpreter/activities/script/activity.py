@@ -36,9 +36,10 @@ from interpreter.activities.script.sandbox import (
     find_bwrap,
     unusable,
 )
+from interpreter.activities.validate.violations import failure, schema_violations
 from interpreter.dsl.durations import parse_duration
 from interpreter.dsl.node_config import config_error, parse_config
-from interpreter.errors import SandboxUnavailable
+from interpreter.errors import ConfigError, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -146,16 +147,20 @@ class ScriptActivity:
             raise SandboxUnavailable(
                 f"node {request.node_id!r}: {missing}", details={"reason": str(missing)}
             ) from None
+        code = _pinned_code(config, request.node_id)
+        _check(config.input_schema, config.input, f"plugin {config.plugin} input")
         finished = await self._run(
-            sandbox, config.code, config.input, time_limit=timeout, memory_mb=memory_mb
+            sandbox, code, config.input, time_limit=timeout, memory_mb=memory_mb
         )
-        return read_outcome(
+        result = read_outcome(
             finished,
             node_id=request.node_id,
             timeout=timeout,
             memory_mb=memory_mb,
             max_output_bytes=self._settings.max_output_bytes,
         )
+        _check(config.output_schema, result, f"plugin {config.plugin} output")
+        return result
 
     async def _run(
         self, sandbox: Sandbox, code: str, data: Any, *, time_limit: float, memory_mb: int
@@ -218,3 +223,26 @@ class ScriptActivity:
                 f"{memory_mb} is over this worker's limit of {self._settings.max_memory_mb}",
             )
         return memory_mb
+
+
+def _pinned_code(config: ScriptConfig, node_id: str) -> str:
+    """The code to run: inline, or the plugin's as pinned when the run started.
+
+    Raises:
+        ConfigError: a plugin named but never pinned (a run not started by the API).
+    """
+    if config.code is None:
+        raise ConfigError(
+            f"node {node_id!r}: plugin {config.plugin} was not resolved when the run started; "
+            "start runs through the API, which pins each plugin's code into the run"
+        )
+    return config.code
+
+
+def _check(schema: dict[str, Any] | None, value: Any, subject: str) -> None:
+    """Raise the node's ValidationFailed unless ``value`` matches ``schema`` (if any)."""
+    if schema is None:
+        return
+    violations = schema_violations(schema, value)
+    if violations:
+        raise failure(violations, subject)

@@ -40,13 +40,16 @@ def schema_violations(schema: dict[str, Any] | bool, data: Any) -> list[Violatio
     return [{"path": pointer(error.absolute_path), "message": error.message} for error in errors]
 
 
-def failure(violations: list[Violation]) -> ValidationFailed:
-    """The node's failure, listing the first :data:`MAX_LISTED` violations and counting the rest."""
+def failure(violations: list[Violation], subject: str = "data") -> ValidationFailed:
+    """The node's failure, listing the first :data:`MAX_LISTED` violations and counting the rest.
+
+    ``subject`` names what was checked (``data``, or a plugin's input or output).
+    """
     listed = violations[:MAX_LISTED]
     text = "; ".join(f"{v['path'] or '(root)'}: {v['message']}" for v in listed)
     if len(violations) > len(listed):
         text += f"; and {len(violations) - len(listed)} more"
     return ValidationFailed(
-        f"data is invalid ({len(violations)} violation(s)): {text}",
+        f"{subject} is invalid ({len(violations)} violation(s)): {text}",
         details={"violations": listed, "count": len(violations)},
     )

@@ -13,13 +13,14 @@ from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.db.crud.runs import get_run_record, list_reruns
 from app.db.models.user import Role
+from app.plugins.pinning import pinned_plugins
 from app.runs.access import visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
 from app.runs.ended import ended_error, settled_nodes
 from app.runs.links import dashboard_url
 from app.runs.reading import (
     list_page,
-    run_input,
+    run_start,
     snapshot,
     summary,
     summary_counts,
@@ -99,9 +100,9 @@ async def read_run(
     """
     description = await visible_run(temporal, state, run_id, user)
     handle = temporal.get_workflow_handle(run_id)
-    snap, input_value, pending = await asyncio.gather(
+    snap, started, pending = await asyncio.gather(
         snapshot(handle, state.temporal.query_timeout),
-        run_input(temporal, handle),
+        run_start(temporal, handle),
         pending_attempts(temporal, description),
     )
     record = await get_run_record(session=session, run_id=run_id)
@@ -119,7 +120,7 @@ async def read_run(
         paused=snap.paused if snap else shown.status == RunStatus.PAUSED,
         suspended_on=snap.suspended_on if snap else None,
         dashboard_url=dashboard_url(state.settings, str(request.base_url), run_id),
-        input=input_value,
+        input=started.get("input"),
         output=snap.output if snap else None,
         error=ended_error(shown.status, snap.error if snap else stalled_error(run_id, failure)),
         idempotency_key=record.idempotency_key if record else None,
@@ -127,4 +128,5 @@ async def read_run(
         workflow_task_failure=failure,
         rerun_of=record.rerun_of if record else None,
         reruns=reruns,
+        plugins=pinned_plugins(started.get("definition")),
     )
