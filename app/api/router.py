@@ -17,6 +17,7 @@ from app.api.routes import (
     live,
     metrics,
     plugins,
+    rollouts,
     runs,
     schedules,
     secrets,
@@ -27,7 +28,7 @@ from app.api.routes import (
 )
 
 api_router = APIRouter(responses=ERROR_RESPONSES)
-for module in (auth, users, api_keys, workflows, versions):
+for module in (auth, users, api_keys, workflows, versions, rollouts):
     api_router.include_router(module.router)
 # Runs: start, read, steer (pause, signals, node retry and skip), watch, rerun.
 api_router.include_router(runs.router)

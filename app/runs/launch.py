@@ -191,6 +191,7 @@ async def start_and_index(
         idempotency_key=idempotency_key,
         input_digest=digest,
         rerun_of=rerun_of,
+        arm=run.meta.arm,
     )
     await record_run(session=session, record=record)
     if known is None and idempotency_key is not None and not started.created:

@@ -18,6 +18,7 @@ from app.plugins.pinning import pin_plugins
 from app.runs.children import children_of_run
 from app.runs.inputs import input_errors
 from app.settings import Settings
+from app.workflows.rollout import choose_arm
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.dsl.definition import Definition
 
@@ -35,12 +36,16 @@ async def pinned_run_input(
 ) -> RunInput:
     """The input of a run of ``workflow`` at ``version`` (its active one if None).
 
+    With no version asked for, a rollout may send the run to its candidate
+    (:func:`app.workflows.rollout.choose_arm`); ``meta.arm`` then says which arm.
+
     Raises:
         ApiError: 422 for a version that does not exist, an input that breaks
             the definition's ``input_schema`` (paths under ``input_path``), or
             a ``sub_workflow`` target that cannot be pinned.
     """
-    number = version or workflow.active_version
+    arm = choose_arm(workflow, run_input, trigger) if version is None else None
+    number = version or (arm.version if arm else workflow.active_version)
     row = await get_version(session=session, workflow_id=workflow.id, version=number)
     if row is None:
         raise ApiError(
@@ -69,7 +74,11 @@ async def pinned_run_input(
         max_depth=settings.run.max_sub_workflow_depth,
     )
     meta = RunMeta(
-        workflow_id=str(workflow.id), version=number, owner=str(workflow.owner_id), trigger=trigger
+        workflow_id=str(workflow.id),
+        version=number,
+        owner=str(workflow.owner_id),
+        trigger=trigger,
+        arm=arm.name if arm else None,
     )
     return RunInput(
         definition=definition,

@@ -104,6 +104,10 @@ class RunDetail(RunSummary):
     reruns: list[str] = Field(
         default_factory=list, description="Runs that rerun this one, oldest first (at most 100)."
     )
+    arm: str | None = Field(
+        default=None,
+        description="The rollout arm the run was sent to (candidate or stable), if any.",
+    )
     plugins: dict[str, str] = Field(
         default_factory=dict,
         description="The plugin version each script node runs (node path: name@version), "

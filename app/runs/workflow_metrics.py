@@ -123,6 +123,28 @@ class WorkflowMetrics(BaseModel):
     timeline: Timeline | None = None
 
 
+class VersionMetrics(BaseModel):
+    """One version's runs, for comparing a rollout's arms.
+
+    Attributes:
+        arm: ``stable`` (the active version) or ``candidate`` under a rollout; else None.
+    """
+
+    version: int
+    arm: str | None = None
+    metrics: WorkflowMetrics
+
+
+class WorkflowMetricsByVersion(WorkflowMetrics):
+    """A workflow's metrics, and the same figures for each version compared."""
+
+    versions: list[VersionMetrics]
+
+
+async def _nothing() -> None:
+    return None
+
+
 def percentile(values: Sequence[int], p: float) -> int | None:
     """The nearest-rank ``p``-th percentile, None for no values."""
     if not values:
@@ -244,13 +266,21 @@ async def workflow_metrics(
     rpc_timeout: timedelta,
     bucket: Bucket = "hour",
     buckets: int = 24,
+    version: int | None = None,
 ) -> WorkflowMetrics:
-    """Metrics of every run of ``workflow_id``, scanning at most ``max_runs`` finished ones."""
+    """Metrics of every run of ``workflow_id``, scanning at most ``max_runs`` finished ones.
+
+    With ``version``, of that version's runs only, and without a timeline.
+    """
     base = visibility_query(workflow_id=workflow_id, status=None, owner_id=None)
+    if version is not None:
+        base += f" AND {sa.VERSION.name} = {int(version)}"
     counts, finished, chart = await asyncio.gather(
         _counts(client, base, rpc_timeout),
         _finished(client, base, max_runs, rpc_timeout),
-        timeline(
+        _nothing()
+        if version is not None
+        else timeline(
             client,
             base,
             bucket=bucket,

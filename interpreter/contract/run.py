@@ -57,12 +57,15 @@ class RunMeta(BaseModel):
         version: The pinned definition version.
         owner: The owning user's id or name, for visibility filters.
         trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``.
+        arm: The rollout arm the run was sent to (``candidate`` or ``stable``),
+            None when its workflow had no rollout.
     """
 
     workflow_id: str = Field(max_length=200)
     version: int = Field(ge=1)
     owner: str = Field(default="", max_length=200)
     trigger: str = Field(default="api", max_length=50)
+    arm: str | None = Field(default=None, max_length=20)
 
 
 class RunOptions(BaseModel):

@@ -171,8 +171,15 @@ async def add_version(
 
 
 async def activate_version(*, session: AsyncSession, workflow: Workflow, version: int) -> Workflow:
-    """Make an existing ``version`` the one new runs use."""
+    """Make an existing ``version`` the one new runs use.
+
+    Activating a rollout's candidate by hand promotes it: the rollout ends.
+    """
     workflow.active_version = version
+    if workflow.rollout_candidate == version:
+        workflow.rollout_candidate = workflow.rollout_percent = None
+        workflow.rollout_sticky_by = None
+        workflow.rollout_started_at = None
     workflow.updated_at = utcnow()
     session.add(workflow)
     await session.commit()

@@ -33,6 +33,8 @@ class RunRecord(SQLModel, table=True):
     input_digest: str | None = Field(default=None, max_length=64)
     # The run this one reruns (a rerun, a redrive, a retry of a failed run's node).
     rerun_of: str | None = Field(default=None, max_length=200, index=True)
+    # Which arm of a rollout the run is on: candidate or stable (null: no rollout).
+    arm: str | None = Field(default=None, max_length=20)
     created_at: datetime = timestamp()
 
 

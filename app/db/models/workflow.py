@@ -99,6 +99,11 @@ class Workflow(WorkflowBase, table=True):
     )
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     category: str | None = Field(default=None, max_length=100)
+    # A rollout: this share of new runs on the active version goes to the candidate.
+    rollout_candidate: int | None = Field(default=None, ge=1)
+    rollout_percent: int | None = Field(default=None, ge=0, le=100)
+    rollout_sticky_by: str | None = Field(default=None, max_length=1000)
+    rollout_started_at: datetime | None = timestamp(nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
     deleted_at: datetime | None = timestamp(nullable=True)

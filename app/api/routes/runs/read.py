@@ -128,5 +128,6 @@ async def read_run(
         workflow_task_failure=failure,
         rerun_of=record.rerun_of if record else None,
         reruns=reruns,
+        arm=record.arm if record else None,
         plugins=pinned_plugins(started.get("definition")),
     )
