@@ -22,6 +22,7 @@ from interpreter.contract.run import RunInput
 from interpreter.contract.signing import sign_run
 from interpreter.dsl.payloads import over_limit
 from interpreter.run_proof import canonical_json
+from interpreter.runtime.operator import check_breakpoints
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ async def launch_run(
     run_input: Any,
     idempotency_key: str | None,
     trigger: str,
+    breakpoints: list[str] | None = None,
 ) -> Launched:
     """Start ``workflow`` at ``version`` (its active one if None) with ``run_input``.
+
+    With ``breakpoints`` the run pauses before those nodes (422 at
+    ``/breakpoints`` for one that is no node of the definition).
 
     The run belongs to the workflow's owner whoever starts it, and is indexed
     in PostgreSQL once Temporal has it (a repeat with the same key indexes it
@@ -66,6 +71,13 @@ async def launch_run(
         input_path="",
         version_path="/version",
     )
+    if breakpoints:
+        try:
+            check_breakpoints(run.definition, breakpoints)
+        except ValueError as exc:
+            item = ErrorItem(path="/breakpoints", code="unknown_node", message=str(exc))
+            raise ApiError(422, str(exc), errors=[item]) from None
+        run = run.model_copy(update={"breakpoints": breakpoints})
     return await start_and_index(
         client=client,
         session=session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,11 @@ class RunCreate(BaseModel):
 
     input: Any = Field(default_factory=dict)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    breakpoints: list[str] | Literal["*"] | None = Field(
+        default=None,
+        description="Pause before these nodes (ids; loop[*].id inside a for_each body), "
+        "or '*' before every node; step through with POST /runs/{id}/step.",
+    )
 
 
 class RunTrigger(StrEnum):
@@ -93,6 +98,9 @@ class RunDetail(RunSummary):
 
     paused: bool = False
     suspended_on: str | None = None
+    paused_before: str | None = Field(
+        default=None, description="The node a run paused at a breakpoint waits before."
+    )
     input: Any = None
     output: Any = None
     error: NodeError | None = None

@@ -36,6 +36,12 @@ RETRY_NODE_UPDATE = "retry_node"
 """Update re-running a suspended run's failed node (``control.NodeRetry``)."""
 SKIP_NODE_UPDATE = "skip_node"
 """Update skipping a suspended run's failed node with an output (``control.NodeSkip``)."""
+STEP_UPDATE = "step"
+"""Update letting a paused run start only the nodes ready now, then pause again."""
+BREAKPOINTS_UPDATE = "breakpoints"
+"""Update replacing a run's breakpoints (``control.Breakpoints``)."""
+SCOPE_QUERY = "scope"
+"""What the node a run is paused before will see: its variables and rendered config."""
 
 
 PLAIN_CONVERTER: DataConverter = pydantic_data_converter

@@ -234,6 +234,8 @@ class RunInput(BaseModel):
     reuse: dict[str, Any] = Field(default_factory=dict)
     proof: RunProof | None = None
     lineage: ProofSubject | None = None
+    breakpoints: list[str] = Field(default_factory=list, max_length=1000)
+    """Node paths (``id``, ``loop[*].id``) the run pauses before, or ``["*"]``: every node."""
 
 
 def child_key(workflow_id: str, version: int | None) -> str:
@@ -269,6 +271,10 @@ class Carry(BaseModel):
     signals: dict[str, list[Any]] = Field(default_factory=dict)
     started_at: datetime
     continued: int = 0
+    breakpoints: list[str] | None = None
+    stepping: bool = False
+    released: list[str] = Field(default_factory=list)
+    paused_before: str | None = None
 
 
 class Batch(BaseModel):
@@ -320,4 +326,5 @@ class RunSnapshot(BaseModel):
     output: Any = None
     error: NodeError | None = None
     suspended_on: str | None = None
+    paused_before: str | None = None
     nodes: list[NodeSnapshot] = Field(default_factory=list)

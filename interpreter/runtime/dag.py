@@ -38,6 +38,10 @@ class Host(Protocol):
         """The time of node starts and ends (in the workflow: ``workflow.now()``)."""
         ...
 
+    def holds(self, dag: Dag, node_id: str) -> bool:
+        """True to keep a ready node from starting: the run pauses before it (a breakpoint)."""
+        ...
+
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:
@@ -114,6 +118,24 @@ class Dag:
         """The node's path in the run (``loop[3].call`` inside a for_each item)."""
         return f"{self.prefix}{node_id}"
 
+    def scope_of(self, node_id: str) -> dict[str, Any]:
+        """What ``node_id`` would see if it started now: its variables and rendered config.
+
+        Secrets stay unrendered (``{{ secrets.NAME }}``), as in the run's history.
+        """
+        node = self.nodes[node_id]
+        variables = self.scope.variables(self.reads[node_id])
+        seen: dict[str, Any] = {"node": self.path(node_id), "type": node.type}
+        seen["variables"] = variables
+        try:
+            seen["config"] = render(
+                node.config, variables, where=f"node {self.path(node_id)!r} config",
+                defer=("secrets",),
+            )  # fmt: skip
+        except ExpressionError as exc:
+            seen["config_error"] = str(exc)
+        return seen
+
     def waiting(self, node_id: str) -> None:
         """Show the node as waiting (on a timer or a signal) rather than running."""
         self.book.waiting(node_id)
@@ -144,7 +166,7 @@ class Dag:
     def pump(self) -> None:
         """Start queued nodes while the host allows it and ``limit`` leaves room."""
         while self.queue and self.stop is None and self.host.may_start():
-            if len(self.tasks) >= self.limit:
+            if len(self.tasks) >= self.limit or self.host.holds(self, self.queue[0]):
                 break
             self._begin(self.queue.popleft())
         self.host.changed()

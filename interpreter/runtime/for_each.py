@@ -48,6 +48,10 @@ class ItemHost:
         """The run's clock."""
         return self._host.now()
 
+    def holds(self, dag: Dag, node_id: str) -> bool:
+        """As for the run: its breakpoints hold items' nodes too."""
+        return self._host.holds(dag, node_id)
+
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:

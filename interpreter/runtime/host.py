@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,13 @@ class RunHost(Executor):
             reuse=run.reuse,
         )
         self.paused = carry.paused if carry else False
+        # Breakpoints (see :meth:`holds`): what the run pauses before, whether it
+        # is stepping (pausing before every node), and which held nodes may go.
+        kept = carry.breakpoints if carry and carry.breakpoints is not None else None
+        self.breakpoints: set[str] = set(run.breakpoints if kept is None else kept)
+        self.stepping = carry.stepping if carry else False
+        self.released: set[str] = set(carry.released) if carry else set()
+        self.paused_before: str | None = carry.paused_before if carry else None
         self.suspended: str | None = carry.suspended if carry else None
         self.draining = False
         self.continue_as_new_refused = False
@@ -76,6 +84,42 @@ class RunHost(Executor):
     def now(self) -> datetime:
         """The workflow's clock: the same instants on every replay."""
         return workflow.now()
+
+    def holds(self, dag: Dag, node_id: str) -> bool:
+        """Pause the run before ``node_id`` if it is a breakpoint, or the run is stepping.
+
+        A node let through by :meth:`release` starts once. Without breakpoints
+        this costs one test, so runs without them schedule exactly as before.
+        """
+        if not (self.breakpoints or self.stepping):
+            return False
+        path = dag.path(node_id)
+        if path in self.released:
+            self.released.discard(path)
+            return False
+        if self.stepping or "*" in self.breakpoints or _pattern(path) in self.breakpoints:
+            self.paused = True
+            self.paused_before = path
+            self.set_status(self.run_status())
+            return True
+        return False
+
+    def ready_paths(self) -> list[str]:
+        """Paths of the nodes ready to start now, in the top DAG and every live for_each item."""
+        assert self.for_each is not None
+        return [
+            dag.path(node_id) for dag in (self.dag, *self.for_each.live) for node_id in dag.queue
+        ]
+
+    def release(self, *, stepping: bool) -> None:
+        """Let the nodes ready now start, once; with ``stepping``, pause before the next ones."""
+        self.released.update(self.ready_paths())
+        self.stepping = stepping
+        self.paused = False
+        self.paused_before = None
+        if self.status == RunStatus.RUNNING:
+            self.set_status(self.run_status())
+        self.pump_all()
 
     def unhandled(self, dag: Dag, node_id: str, error: NodeError) -> bool:
         """Apply the definition's ``on_failure``: fail the run, go on, or suspend on the node."""
@@ -167,6 +211,10 @@ class RunHost(Executor):
             signals={name: list(box) for name, box in self.signals.items() if box},
             started_at=self.started_at,
             continued=self.continued + 1,
+            breakpoints=sorted(self.breakpoints),
+            stepping=self.stepping,
+            released=sorted(self.released),
+            paused_before=self.paused_before,
         )
 
     def keep_history(self) -> None:
@@ -194,3 +242,8 @@ class RunHost(Executor):
         self.dag.queue.extend(carry.queue)
         self.dag.unhandled = carry.unhandled
         self.signals = {name: deque(values) for name, values in carry.signals.items()}
+
+
+def _pattern(path: str) -> str:
+    """A node path with item indexes as ``[*]``: ``loop[3].call`` -> ``loop[*].call``."""
+    return re.sub(r"\[\d+\]", "[*]", path)

@@ -37,6 +37,27 @@ class NodeSkip(BaseModel):
     output: Any = None
 
 
+class Step(BaseModel):
+    """Start the nodes ready now, then pause before the next (no fields yet)."""
+
+
+class Breakpoints(BaseModel):
+    """The node paths a run pauses before (``id``, ``loop[*].id``), or ``["*"]`` for every node."""
+
+    breakpoints: list[str] = Field(default_factory=list, max_length=1000)
+
+
+def check_breakpoints(definition: Definition, breakpoints: list[str]) -> None:
+    """Raise ValueError naming every breakpoint that is no node of ``definition``."""
+    known = {placed.path for placed in walk(definition.nodes)}
+    unknown = [path for path in breakpoints if path != "*" and path not in known]
+    if unknown:
+        raise ValueError(
+            f"no node {', '.join(map(repr, unknown))} in this run; breakpoints name node ids, "
+            "or loop[*].id for a node in a for_each body, or '*'"
+        )
+
+
 def signal_listeners(nodes: list[Node]) -> Iterator[WaitForSignalConfig]:
     """Every wait_for_signal config, including those inside for_each bodies."""
     for placed in walk(nodes):

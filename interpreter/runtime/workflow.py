@@ -16,14 +16,17 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from interpreter.contract.client import (
+        BREAKPOINTS_UPDATE,
         NODE_STATS_MEMO,
         OUTPUTS_QUERY,
         PAUSE_SIGNAL,
         RESUME_SIGNAL,
         RETRY_NODE_UPDATE,
+        SCOPE_QUERY,
         SIGNAL_UPDATE,
         SKIP_NODE_UPDATE,
         STATUS_QUERY,
+        STEP_UPDATE,
         WORKFLOW_TYPE,
     )
     from interpreter.contract.oversize import oversize
@@ -33,7 +36,15 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
     from interpreter.runtime.host import RunHost
-    from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery, check_signal
+    from interpreter.runtime.operator import (
+        Breakpoints,
+        NodeRetry,
+        NodeSkip,
+        SignalDelivery,
+        Step,
+        check_breakpoints,
+        check_signal,
+    )
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -133,11 +144,51 @@ class InterpreterWorkflow:
     def resume(self) -> None:
         """Let new nodes start again after :meth:`pause`."""
         host = self._host
-        if host.paused:
+        if host.paused and (host.breakpoints or host.stepping or host.paused_before):
+            # The node held at a breakpoint starts; the next breakpoint holds again.
+            host.release(stepping=False)
+        elif host.paused:
             host.paused = False
             if host.status == RunStatus.RUNNING:
                 host.set_status(host.run_status())
             host.pump_all()
+
+    @workflow.update(name=STEP_UPDATE)
+    def step(self, request: Step) -> list[str]:
+        """Start only the nodes ready now, then pause before the next; returns their paths."""
+        host = self._host
+        ready = host.ready_paths()
+        host.release(stepping=True)
+        return ready
+
+    @step.validator
+    def _validate_step(self, request: Step) -> None:
+        host = self._host
+        if not host.paused or host.status != RunStatus.RUNNING:
+            raise ValueError(
+                "the run is not paused: pause it, or start it with breakpoints, to step"
+            )
+
+    @workflow.update(name=BREAKPOINTS_UPDATE)
+    def set_breakpoints(self, request: Breakpoints) -> list[str]:
+        """Replace the run's breakpoints; returns them."""
+        self._host.breakpoints = set(request.breakpoints)
+        return sorted(self._host.breakpoints)
+
+    @set_breakpoints.validator
+    def _validate_breakpoints(self, request: Breakpoints) -> None:
+        check_breakpoints(self._run.definition, request.breakpoints)
+
+    @workflow.query(name=SCOPE_QUERY)
+    def scope(self) -> dict[str, Any]:
+        """What the node the run is paused before would see (``{}`` when not paused so)."""
+        host = self._host
+        assert host.for_each is not None
+        for dag in (host.dag, *host.for_each.live):
+            for node_id in dag.queue:
+                if dag.path(node_id) == host.paused_before:
+                    return dag.scope_of(node_id)
+        return {}
 
     @workflow.update(name=SIGNAL_UPDATE)
     def deliver(self, delivery: SignalDelivery) -> dict[str, Any]:
@@ -192,7 +243,7 @@ class InterpreterWorkflow:
     def status(self) -> RunSnapshot:
         """The run and every node as they are now, large outputs cut to a preview."""
         host = self._host
-        return host.dag.book.snapshot(
+        snap = host.dag.book.snapshot(
             status=host.run_status(),
             paused=host.paused,
             meta=self._run.meta,
@@ -201,6 +252,8 @@ class InterpreterWorkflow:
             error=host.dag.error(),
             suspended_on=host.suspended,
         )
+        snap.paused_before = host.paused_before if host.paused else None
+        return snap
 
     # -- the end -----------------------------------------------------------------
 

@@ -66,6 +66,10 @@ class FakeHost:
     def may_start(self) -> bool:
         return self.open
 
+    def holds(self, dag: Dag, node_id: str) -> bool:
+        """No breakpoints here."""
+        return False
+
     def now(self) -> datetime:
         return self.clock.now
 

@@ -9,6 +9,7 @@
 - ``rerun``: the same pinned definition and input again, optionally from one node on.
 - ``redrive``: failed runs in bulk, each from its failing node (``POST /runs/redrive``).
 - ``outputs``: a run's output and one node's output in full (the run view caps them).
+- ``debug``: breakpoints, the held node's scope, and stepping.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.routes.runs import (
+    debug,
     lifecycle,
     nodes,
     outputs,
@@ -28,5 +30,5 @@ from app.api.routes.runs import (
 )
 
 router = APIRouter()
-for module in (start, redrive, read, lifecycle, signals, nodes, outputs, stream, rerun):
+for module in (start, redrive, read, lifecycle, signals, nodes, outputs, stream, rerun, debug):
     router.include_router(module.router)

@@ -119,6 +119,7 @@ async def read_run(
         **shown.model_dump(),
         paused=snap.paused if snap else shown.status == RunStatus.PAUSED,
         suspended_on=snap.suspended_on if snap else None,
+        paused_before=snap.paused_before if snap else None,
         dashboard_url=dashboard_url(state.settings, str(request.base_url), run_id),
         input=started.get("input"),
         output=snap.output if snap else None,

@@ -50,6 +50,7 @@ async def start_run(
         run_input=body.input,
         idempotency_key=idempotency_key,
         trigger="api",
+        breakpoints=["*"] if body.breakpoints == "*" else body.breakpoints,
     )
     run_id = launched.started.run_id
     if launched.started.created:
