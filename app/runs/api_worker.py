@@ -42,9 +42,14 @@ def api_worker(state: AppState, client: Client) -> Worker:
         # Nothing is lost by not waiting: an attempt cut short is retried on
         # another replica, and finds the run it may already have started.
         graceful_shutdown_timeout=timedelta(0),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
-        ),
+        workflow_runner=batch_runner(),
+    )
+
+
+def batch_runner() -> SandboxedWorkflowRunner:
+    """The sandbox the batch workflow runs in (the worker and replays share it)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
     )
 
 

@@ -13,9 +13,10 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from app.core.state import AppState
-from app.core.temporal import TemporalUnavailable
+from app.core.temporal import TemporalUnavailable, is_unreachable
 from app.db.crud.runs import rerun_since
 from app.db.crud.users import get_user
 from app.db.models.user import Role, User
@@ -98,15 +99,15 @@ class RedriveActivity:
                     redrive=True,
                     version=batch.version,
                 )
-        except (ApiError, TemporalUnavailable) as exc:
-            error = exc if isinstance(exc, ApiError) else ApiError(503, str(exc))
+        except (ApiError, TemporalUnavailable, RPCError) as exc:
+            error = _as_api_error(exc)
+            if error is None:
+                raise _failed(run_id, exc) from exc
             if error.status_code == 503 and info.attempt < batch.attempts:
                 raise ApplicationError(error.detail, type=NO_WORKER) from exc
             return _refused(run_id, error)
         except Exception as exc:
-            raise ApplicationError(
-                f"redriving run {run_id} failed: {exc}", type=FAILED, non_retryable=True
-            ) from exc
+            raise _failed(run_id, exc) from exc
         return RedriveOutcome(
             run=RedrivenRun(
                 run_id=redriven.accepted.run_id,
@@ -141,6 +142,23 @@ async def _started_by_batch(
 def _refused(run_id: str, error: ApiError) -> RedriveOutcome:
     return RedriveOutcome(
         refused=RedriveRefused(run_id=run_id, status=error.status_code, detail=error.detail)
+    )
+
+
+def _as_api_error(exc: Exception) -> ApiError | None:
+    """What a single redrive would answer for ``exc``: 503 while Temporal is away."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, TemporalUnavailable):
+        return ApiError(503, str(exc))
+    if isinstance(exc, RPCError) and is_unreachable(exc):
+        return ApiError(503, f"Temporal is unavailable ({exc.message}); retry")
+    return None
+
+
+def _failed(run_id: str, exc: Exception) -> ApplicationError:
+    return ApplicationError(
+        f"redriving run {run_id} failed: {exc}", type=FAILED, non_retryable=True
     )
 
 

@@ -80,14 +80,17 @@ async def start_batch(
 
 
 async def wait_for_batch(
-    handle: WorkflowHandle[object, RedriveProgress], state: AppState, batch_id: str
+    handle: WorkflowHandle[object, RedriveProgress], state: AppState, batch_id: str, total: int
 ) -> RedriveProgress:
-    """The batch's result if it ends in ``FLOWFORGE_REDRIVE_WAIT_SECONDS``, else its progress."""
+    """The batch's result if it ends in ``FLOWFORGE_REDRIVE_WAIT_SECONDS``, else its progress.
+
+    ``total`` is what the batch selected, shown while no API worker has picked it up yet.
+    """
     seconds = state.settings.redrive_wait_seconds
     try:
         return await asyncio.wait_for(_result(handle, batch_id), timeout=seconds)
     except TimeoutError:
-        return await _so_far(handle, state, batch_id)
+        return await _so_far(handle, state, batch_id, total)
 
 
 async def batch_progress(
@@ -126,7 +129,10 @@ async def _result(
 
 
 async def _so_far(
-    handle: WorkflowHandle[object, RedriveProgress], state: AppState, batch_id: str
+    handle: WorkflowHandle[object, RedriveProgress],
+    state: AppState,
+    batch_id: str,
+    total: int = 0,
 ) -> RedriveProgress:
     try:
         progress: RedriveProgress = await handle.query(
@@ -134,5 +140,5 @@ async def _so_far(
         )
     except (WorkflowQueryFailedError, RPCError):
         # Not picked up by an API worker yet: nothing is done.
-        return RedriveProgress(batch_id=batch_id, status="running", total=0)
+        return RedriveProgress(batch_id=batch_id, status="running", total=total)
     return progress

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,11 +11,21 @@ import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Replayer, Worker
 
+from app.core.state import AppState
+from app.runs.api_worker import batch_runner
 from app.runs.redrive import RedriveVersion
-from app.runs.redrive_activity import sign_batch
-from app.runs.redrive_schemas import BATCH_WORKFLOW, UNAUTHORIZED, RedriveBatch, batch_workflow_id
+from app.runs.redrive_activity import RedriveActivity, sign_batch
+from app.runs.redrive_batch import RedriveBatchWorkflow
+from app.runs.redrive_schemas import (
+    BATCH_WORKFLOW,
+    UNAUTHORIZED,
+    RedriveBatch,
+    RedriveTask,
+    batch_workflow_id,
+)
 from app.settings import Settings
 from interpreter.run_proof import RunKeys
 from tests.app.test_redrive import _failed_runs
@@ -63,6 +74,13 @@ async def test_a_bulk_redrive_runs_as_a_batch_workflow_on_temporal(
     assert described.workflow_type == BATCH_WORKFLOW
     assert described.task_queue == settings.api_queue
     assert described.status == WorkflowExecutionStatus.COMPLETED
+    # Its workflow code is deterministic: the history replays.
+    replayer = Replayer(
+        workflows=[RedriveBatchWorkflow],
+        data_converter=client.data_converter,
+        workflow_runner=batch_runner(),
+    )
+    await replayer.replay_workflow(await handle.fetch_history())
 
     # Its result stays readable, for its owner only.
     shown = await _batch(http, editor, batch_id)
@@ -160,3 +178,43 @@ async def test_a_batch_started_straight_on_temporal_redrives_nothing(
     assert shown["status"] == "failed"
     assert shown["runs"] == []
     assert "sign" in shown["error"]
+
+
+async def test_an_attempt_retried_on_another_replica_answers_the_run_already_started(
+    http: httpx.AsyncClient,
+    worker: Worker,
+    app_state: AppState,
+    settings: Settings,
+    editor: Actor,
+    peer: Peer,
+) -> None:
+    """The activity run straight (as a replica picking up a retry would), on the real stack."""
+    _, [run_id] = await _failed_runs(http, editor, peer, "/retried", 1)
+    peer.route("/retried", Reply(200, {"ok": True}))
+    batch_id = uuid.uuid4().hex
+    batch = sign_batch(
+        RedriveBatch(
+            batch_id=batch_id,
+            workflow_id=batch_workflow_id(editor.id, batch_id),
+            owner_id=editor.id,
+            run_ids=[run_id],
+            version=RedriveVersion.SAME,
+            issued_at=datetime.now(UTC),
+            concurrency=1,
+            attempts=3,
+            run_timeout=30,
+        ),
+        settings.run_keys(),
+    )
+    task = RedriveTask(batch=batch, run_id=run_id)
+    activity = RedriveActivity(app_state).redrive_run
+    outcomes = []
+    for attempt in (1, 2):
+        env = ActivityEnvironment()
+        env.info = dataclasses.replace(env.info, workflow_id=batch.workflow_id, attempt=attempt)
+        outcomes.append(await env.run(activity, task))
+    first, second = outcomes
+    assert first.run is not None
+    assert second == first
+    run = (await http.get(f"{API}/runs/{run_id}", headers=editor.headers)).json()
+    assert run["reruns"] == [first.run.run_id]

@@ -106,7 +106,7 @@ async def redrive_runs(
         run_ids=run_ids,
         version=body.version,
     )
-    return await wait_for_batch(handle, state, batch_id)
+    return await wait_for_batch(handle, state, batch_id, len(run_ids))
 
 
 @router.get("/runs/redrive/{batch_id}")
