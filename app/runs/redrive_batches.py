@@ -7,7 +7,6 @@ user only ever reaches their own batches: someone else's batch id is a 404.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 from temporalio.client import (
@@ -24,7 +23,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from app.core.state import AppState
 from app.db.models.common import utcnow
 from app.db.models.user import User
-from app.errors import ApiError
+from app.errors import ApiError, ErrorItem
+from app.runs.launch import IdempotencyKeyReused
 from app.runs.redrive import RedriveVersion
 from app.runs.redrive_activity import sign_batch
 from app.runs.redrive_schemas import (
@@ -51,8 +51,14 @@ async def start_batch(
     batch_id: str,
     run_ids: list[str],
     version: RedriveVersion,
+    request_digest: str,
 ) -> WorkflowHandle[object, RedriveProgress]:
-    """Start (or, for a batch id already used, find) ``user``'s batch redriving ``run_ids``."""
+    """Start (or, for a batch id already used, find) ``user``'s batch redriving ``run_ids``.
+
+    Raises:
+        IdempotencyKeyReused: the batch id (its ``Idempotency-Key``) already
+            started a batch for another request (``request_digest``).
+    """
     settings = state.settings
     workflow_id = batch_workflow_id(str(user.id), batch_id)
     batch = RedriveBatch(
@@ -65,9 +71,10 @@ async def start_batch(
         concurrency=settings.redrive_concurrency,
         attempts=settings.redrive_attempts,
         run_timeout=settings.redrive_run_timeout,
+        request_digest=request_digest,
     )
-    # The same Idempotency-Key again: the batch it started answers.
-    with contextlib.suppress(WorkflowAlreadyStartedError):
+    handle = client.get_workflow_handle(workflow_id, result_type=RedriveProgress)
+    try:
         await client.start_workflow(
             BATCH_WORKFLOW,
             sign_batch(batch, settings.run_keys()),
@@ -76,7 +83,35 @@ async def start_batch(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             rpc_timeout=state.temporal.rpc_timeout,
         )
-    return client.get_workflow_handle(workflow_id, result_type=RedriveProgress)
+    except WorkflowAlreadyStartedError:
+        # The same Idempotency-Key again: the batch it started answers, if for this request.
+        started = await _started_input(client, handle)
+        if started is not None and started.request_digest != request_digest:
+            raise IdempotencyKeyReused(
+                422,
+                f"this Idempotency-Key already started redrive batch {batch_id} with another "
+                "request: send that request again to follow it, or use a new key",
+                errors=[
+                    ErrorItem(
+                        path="/header/idempotency-key",
+                        code="idempotency_key_reused",
+                        message=f"used for batch {batch_id} with another request",
+                    )
+                ],
+            ) from None
+    return handle
+
+
+async def _started_input(
+    client: Client, handle: WorkflowHandle[object, RedriveProgress]
+) -> RedriveBatch | None:
+    """The batch a workflow started with (the input of its first event)."""
+    async for event in handle.fetch_history_events():
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        decoded = await client.data_converter.decode(payloads, [RedriveBatch])
+        batch = decoded[0] if decoded else None
+        return batch if isinstance(batch, RedriveBatch) else None
+    return None
 
 
 async def wait_for_batch(

@@ -48,6 +48,8 @@ class RedriveBatch(BaseModel):
         concurrency: Runs restarted at once.
         attempts: Attempts per run while no worker answers.
         run_timeout: Seconds one attempt may take.
+        request_digest: sha256 of the request that started the batch, so the
+            same ``Idempotency-Key`` with another request is refused.
         signature: HMAC-SHA256 of the fields above (:meth:`signed_bytes`).
     """
 
@@ -60,6 +62,7 @@ class RedriveBatch(BaseModel):
     concurrency: int = Field(ge=1)
     attempts: int = Field(ge=1)
     run_timeout: float = Field(gt=0)
+    request_digest: str = Field(default="", max_length=64)
     signature: str = Field(default="", max_length=100)
 
     def signed_bytes(self) -> bytes:

@@ -97,6 +97,13 @@ async def test_a_bulk_redrive_runs_as_a_batch_workflow_on_temporal(
     )
     assert again.status_code == 202, again.text
     assert again.json() == answer
+    other = await http.post(
+        f"{API}/runs/redrive",
+        json={"run_ids": run_ids[:1]},
+        headers={**editor.headers, "Idempotency-Key": response.request.headers["Idempotency-Key"]},
+    )
+    assert other.status_code == 422, other.text
+    assert other.json()["errors"][0]["code"] == "idempotency_key_reused"
 
 
 async def test_a_batch_still_going_answers_running_and_is_followed(

@@ -13,6 +13,7 @@ from app.api.deps import CurrentUser, EditorUser, StateDep, TemporalDep, idempot
 from app.db.models.user import Role
 from app.errors import ApiError, ErrorItem
 from app.runs.failures import failure_inbox
+from app.runs.launch import input_digest
 from app.runs.redrive import RedriveVersion
 from app.runs.redrive_batches import batch_progress, new_batch_id, start_batch, wait_for_batch
 from app.runs.redrive_schemas import RedriveProgress
@@ -105,6 +106,7 @@ async def redrive_runs(
         batch_id=batch_id,
         run_ids=run_ids,
         version=body.version,
+        request_digest=input_digest(body.model_dump(mode="json")),
     )
     return await wait_for_batch(handle, state, batch_id, len(run_ids))
 
