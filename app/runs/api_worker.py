@@ -27,7 +27,7 @@ from app.runs.redrive_batch import RedriveBatchWorkflow
 log = logging.getLogger(__name__)
 
 # Modules the batch workflow's sandbox shares with the process instead of re-importing.
-_PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "app", "interpreter", "sqlmodel")
+_PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types")
 _RECONNECT_SECONDS = 5.0
 
 
