@@ -58,8 +58,8 @@ async def redrive_runs(
     key: Annotated[
         str | None,
         idempotency_key(
-            "Names the batch: the same key answers the batch it started instead of "
-            "redriving again.",
+            "Names the batch: the same key with the same request answers the batch it "
+            "started instead of redriving again (another request: 422).",
             alias="Idempotency-Key",
         ),
     ] = None,
