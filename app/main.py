@@ -24,6 +24,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
+from app.runs.api_worker import serving_batches
 from app.runs.live import EventHub
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
@@ -44,7 +45,8 @@ def _lifespan(
         await ensure_first_admin(settings, state.sessions)
         await seed_builtin_templates(state.sessions)
         try:
-            yield
+            async with serving_batches(state):
+                yield
         finally:
             await app.state.flowforge_events.close()
             await state.engine.dispose()

@@ -350,6 +350,38 @@ class Settings(
         le=64,
         description="Runs a redrive (and the failures inbox) reads and restarts at once.",
     )
+    redrive_wait_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=300,
+        description=(
+            "Seconds `POST /runs/redrive` waits for its batch to finish before answering "
+            "`running` (follow it with `GET /runs/redrive/{batch_id}`)."
+        ),
+    )
+    redrive_run_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Seconds one run of a redrive batch may take to restart (one attempt).",
+    )
+    redrive_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Attempts at restarting one run of a redrive batch while no worker answers "
+            "for its state (other refusals are not retried)."
+        ),
+    )
+    api_task_queue: str = Field(
+        default="",
+        max_length=200,
+        description=(
+            "Task queue of the API's own Temporal worker (redrive batches); every API "
+            "replica polls it. Empty: `<FLOWFORGE_TASK_QUEUE>-api`."
+        ),
+    )
     run_events_poll_interval: float = Field(
         default=0.5,
         gt=0,
@@ -399,6 +431,11 @@ class Settings(
         gt=0,
         description="Seconds a `WS /ws` client has to send its token before it is disconnected.",
     )
+
+    @property
+    def api_queue(self) -> str:
+        """The task queue the API's own worker polls (``api_task_queue`` or its default)."""
+        return self.api_task_queue or f"{self.task_queue}-api"
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_dev(self) -> Settings:

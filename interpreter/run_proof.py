@@ -150,9 +150,12 @@ def parse_signing_key(text: str) -> bytes:
     return key
 
 
+def _mac(key: bytes, data: bytes) -> str:
+    return base64.urlsafe_b64encode(hmac.new(key, data, hashlib.sha256).digest()).decode()
+
+
 def _signature(key: bytes, proof: RunProof) -> str:
-    mac = hmac.new(key, proof.signed_bytes(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode()
+    return _mac(key, proof.signed_bytes())
 
 
 class RunKeys:
@@ -170,6 +173,20 @@ class RunKeys:
     def sign(self, proof: RunProof) -> RunProof:
         """``proof`` with its signature under the current key."""
         return proof.model_copy(update={"signature": _signature(self._current, proof)})
+
+    def mac(self, data: bytes) -> str:
+        """HMAC-SHA256 of ``data`` under the current key, URL-safe base64.
+
+        For other statements the API signs with the same keys (a redrive batch):
+        the caller prefixes ``data`` with a domain of its own, so no such
+        statement can pass for a run proof or the other way round.
+        """
+        return _mac(self._current, data)
+
+    def holds(self, data: bytes, signature: str) -> bool:
+        """Whether ``signature`` is :meth:`mac` of ``data`` under one of the keys."""
+        expected = signature.encode()
+        return any(hmac.compare_digest(_mac(key, data).encode(), expected) for key in self._keys)
 
     def owner(self, proof: RunProof | None, subject: ProofSubject | None) -> str:
         """The owner a run may act for: its proof's, once the proof holds for the subject.

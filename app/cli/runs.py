@@ -301,10 +301,34 @@ def redrive(
     version: Annotated[
         Version, typer.Option(help="Run the failed run's version, or the active one.")
     ] = Version.same,
+    batch: Annotated[
+        str | None,
+        typer.Option(help="Show what an earlier redrive (its batch_id) has done, instead."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Rerun failed runs from their failing node, reusing every succeeded output."""
+    """Rerun failed runs from their failing node, reusing every succeeded output.
+
+    The API restarts them in a batch on Temporal; one still going when the API
+    answers shows as running, followed with ``--batch BATCH_ID``.
+    """
     api = _api()
+
+    def readable(value: dict[str, Any]) -> None:
+        typer.echo(f"batch {value['batch_id']}: {value['status']}")
+        if value.get("error"):
+            typer.echo(value["error"])
+        table(value["runs"], ("run_id", "rerun_of", "version"), title="runs redriven")
+        if value.get("refused"):
+            table(value["refused"], ("run_id", "status", "detail"), title="refusals")
+        if value["status"] == "running":
+            typer.echo(f"still going: flowforge runs redrive --batch {value['batch_id']}")
+
+    if batch is not None:
+        if runs or workflow or node or since:
+            fail("--batch shows an earlier redrive: give no run ids or filters with it")
+        emit(api.call("GET", f"/runs/redrive/{batch}"), as_json, readable)
+        return
     body: dict[str, Any] = {"version": version.value}
     if runs:
         if workflow or node or since:
@@ -318,11 +342,4 @@ def redrive(
                 fail(f"no workflow with id or name {workflow!r}: see `flowforge workflows list`")
             chosen["workflow_id"] = found["id"]
         body["filter"] = {key: value for key, value in chosen.items() if value is not None}
-    answer = api.call("POST", "/runs/redrive", json=body)
-
-    def readable(value: dict[str, Any]) -> None:
-        table(value["runs"], ("run_id", "rerun_of", "version"), title="runs redriven")
-        if value.get("refused"):
-            table(value["refused"], ("run_id", "status", "detail"), title="refusals")
-
-    emit(answer, as_json, readable)
+    emit(api.call("POST", "/runs/redrive", json=body), as_json, readable)

@@ -199,9 +199,14 @@ async def test_the_cli_lists_failures_and_redrives(
     peer.route("/cli", Reply(200, {"ok": True}))
     redriven = await cli("runs", "redrive", "--workflow", workflow["name"], "--json")
     assert redriven.exit_code == 0, redriven.output
-    [run] = json.loads(redriven.stdout)["runs"]
+    answer = json.loads(redriven.stdout)
+    [run] = answer["runs"]
     assert run["rerun_of"] == second
     await run_becomes(http, editor, run["run_id"], "succeeded")
+    shown = await cli("runs", "redrive", "--batch", answer["batch_id"])
+    assert shown.exit_code == 0, shown.output
+    assert f"batch {answer['batch_id']}: succeeded" in shown.stdout
+    assert run["run_id"] in shown.stdout
     assert "no failures" in (await cli("failures", "--workflow", workflow["id"])).stdout
     both = await cli("runs", "redrive", first, "--node", "call")
     assert both.exit_code == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -33,6 +34,17 @@ async def list_reruns(*, session: AsyncSession, run_id: str, limit: int = 100) -
         .limit(limit)
     )
     return list((await session.exec(statement)).all())
+
+
+async def rerun_since(*, session: AsyncSession, run_id: str, since: datetime) -> RunRecord | None:
+    """The first run indexed at or after ``since`` that reruns ``run_id``, if any."""
+    statement = (
+        select(RunRecord)
+        .where(RunRecord.rerun_of == run_id, col(RunRecord.created_at) >= since)
+        .order_by(col(RunRecord.created_at))
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
 
 
 async def rerun_runs(*, session: AsyncSession, run_ids: Sequence[str]) -> set[str]:

@@ -6,14 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.api.deps import EditorUser, StateDep, TemporalDep
+from app.api.deps import CurrentUser, EditorUser, StateDep, TemporalDep, idempotency_key
 from app.db.models.user import Role
 from app.errors import ApiError, ErrorItem
-from app.runs.failures import bounded, failure_inbox
-from app.runs.redrive import RedriveVersion, rerun_run
+from app.runs.failures import failure_inbox
+from app.runs.launch import input_digest
+from app.runs.redrive import RedriveVersion
+from app.runs.redrive_batches import batch_progress, new_batch_id, start_batch, wait_for_batch
+from app.runs.redrive_schemas import RedriveProgress
 
 router = APIRouter(tags=["runs"])
 
@@ -46,37 +49,28 @@ class RedriveIn(BaseModel):
         return self
 
 
-class RedrivenRun(BaseModel):
-    """A new run, and the failed run it redrives."""
-
-    run_id: str
-    rerun_of: str
-    version: int
-
-
-class RedriveRefused(BaseModel):
-    """A run that was not redriven, and why (the HTTP status a single redrive would answer)."""
-
-    run_id: str
-    status: int
-    detail: str
-
-
-class RedriveAccepted(BaseModel):
-    """The runs started, and the selected runs that could not be."""
-
-    runs: list[RedrivenRun]
-    refused: list[RedriveRefused] = Field(default_factory=list)
-
-
 @router.post("/runs/redrive", status_code=status.HTTP_202_ACCEPTED)
 async def redrive_runs(
-    body: RedriveIn, user: EditorUser, state: StateDep, temporal: TemporalDep
-) -> RedriveAccepted:
+    body: RedriveIn,
+    user: EditorUser,
+    state: StateDep,
+    temporal: TemporalDep,
+    key: Annotated[
+        str | None,
+        idempotency_key(
+            "Names the batch: the same key with the same request answers the batch it "
+            "started instead of redriving again (another request: 422).",
+            alias="Idempotency-Key",
+        ),
+    ] = None,
+) -> RedriveProgress:
     """Rerun each selected failed run from the node that failed it, reusing every succeeded output.
 
-    At most ``FLOWFORGE_REDRIVE_MAX_RUNS`` runs per call (more is a 422), restarted
-    ``FLOWFORGE_REDRIVE_CONCURRENCY`` at a time.
+    The runs are restarted by a Temporal workflow of their own (a redrive batch,
+    ``FLOWFORGE_REDRIVE_CONCURRENCY`` at a time), at most
+    ``FLOWFORGE_REDRIVE_MAX_RUNS`` per call (more is a 422). The answer waits up
+    to ``FLOWFORGE_REDRIVE_WAIT_SECONDS`` for the batch; a batch still going is
+    ``status: running``, followed with ``GET /runs/redrive/{batch_id}``.
     """
     cap = state.settings.redrive_max_runs
     if body.run_ids is not None:
@@ -104,29 +98,28 @@ async def redrive_runs(
             "(FLOWFORGE_REDRIVE_MAX_RUNS): narrow the filter or send fewer run_ids",
             errors=[ErrorItem(path=path, code="too_many_runs", message=f"more than {cap} runs")],
         )
-
-    async def one(run_id: str) -> RedrivenRun | RedriveRefused:
-        async with state.sessions() as session:
-            try:
-                redriven = await rerun_run(
-                    client=temporal,
-                    session=session,
-                    state=state,
-                    user=user,
-                    run_id=run_id,
-                    redrive=True,
-                    version=body.version,
-                )
-            except ApiError as exc:
-                return RedriveRefused(run_id=run_id, status=exc.status_code, detail=exc.detail)
-        return RedrivenRun(
-            run_id=redriven.accepted.run_id,
-            rerun_of=run_id,
-            version=redriven.accepted.version,
-        )
-
-    results = await bounded(run_ids, state.settings.redrive_concurrency, one)
-    return RedriveAccepted(
-        runs=[result for result in results if isinstance(result, RedrivenRun)],
-        refused=[result for result in results if isinstance(result, RedriveRefused)],
+    batch_id = new_batch_id(key)
+    handle = await start_batch(
+        client=temporal,
+        state=state,
+        user=user,
+        batch_id=batch_id,
+        run_ids=run_ids,
+        version=body.version,
+        request_digest=input_digest(body.model_dump(mode="json")),
     )
+    return await wait_for_batch(handle, state, batch_id, len(run_ids))
+
+
+@router.get("/runs/redrive/{batch_id}")
+async def redrive_batch(
+    batch_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")],
+    user: CurrentUser,
+    state: StateDep,
+    temporal: TemporalDep,
+) -> RedriveProgress:
+    """A redrive batch of yours: the runs it started and refused so far, and whether it is done.
+
+    Someone else's batch is a 404, an admin's too.
+    """
+    return await batch_progress(client=temporal, state=state, user=user, batch_id=batch_id)

@@ -1,0 +1,81 @@
+"""The API process's own Temporal worker: redrive batches, on the API's task queue.
+
+Interpreter workers may not import the API (they never reach its database
+the way it does), so bulk work that needs the API's services runs here:
+each API replica polls ``Settings.api_queue`` while it serves. The client
+connects lazily, so the worker waits for Temporal as the API does instead of
+keeping it from starting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from app.core.state import AppState
+from app.core.temporal import TemporalUnavailable
+from app.runs.redrive_activity import RedriveActivity
+from app.runs.redrive_batch import RedriveBatchWorkflow
+
+log = logging.getLogger(__name__)
+
+# Modules the batch workflow's sandbox shares with the process instead of re-importing.
+_PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types")
+_RECONNECT_SECONDS = 5.0
+
+
+def api_worker(state: AppState, client: Client) -> Worker:
+    """A worker of the batch workflow and its activity for ``state``'s process."""
+    return Worker(
+        client,
+        task_queue=state.settings.api_queue,
+        workflows=[RedriveBatchWorkflow],
+        activities=[RedriveActivity(state).redrive_run],
+        max_concurrent_activities=state.settings.redrive_concurrency,
+        # Nothing is lost by not waiting: an attempt cut short is retried on
+        # another replica, and finds the run it may already have started.
+        graceful_shutdown_timeout=timedelta(0),
+        workflow_runner=batch_runner(),
+    )
+
+
+def batch_runner() -> SandboxedWorkflowRunner:
+    """The sandbox the batch workflow runs in (the worker and replays share it)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+    )
+
+
+async def _serve(state: AppState) -> None:
+    while True:
+        try:
+            client = await state.temporal.client()
+        except TemporalUnavailable as exc:
+            log.warning("redrive batches wait for Temporal: %s", exc)
+            await asyncio.sleep(_RECONNECT_SECONDS)
+            continue
+        try:
+            await api_worker(state, client).run()
+            return
+        except Exception:
+            log.exception("the API's worker stopped; it starts again")
+            await asyncio.sleep(_RECONNECT_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def serving_batches(state: AppState) -> AsyncIterator[None]:
+    """Run the API's worker while the block runs; stop it (and any attempt in flight) after."""
+    task = asyncio.create_task(_serve(state), name="flowforge-api-worker")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
