@@ -121,9 +121,12 @@ async def test_a_redriven_inline_for_each_runs_only_its_failed_items(
 
     # A rerun that fails at another item is redriven the same way, by retrying the node.
     items.failing = {7}
+    peer.requests.clear()
     again = await http.post(f"{API}/runs/{redriven['run_id']}/rerun", headers=editor.headers)
     assert again.status_code == 202, again.text
     await run_becomes(http, editor, again.json()["run_id"], "failed")
+    # A plain rerun reuses no items, not even those its run was given.
+    assert set(items.seen()) == set(range(8))
     items.failing = set()
     peer.requests.clear()
     third = await http.post(
@@ -189,3 +192,71 @@ async def test_item_outputs_too_large_to_carry_run_every_item_again(
     note = _node(rerun, "each")["progress"]["reuse"]
     assert "FLOWFORGE_RUN_MAX_PAYLOAD_BYTES" in note
     assert "every item runs again" in note
+
+
+async def test_a_nested_for_each_redrives_by_outer_item_and_one_upstream_is_reused_whole(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+) -> None:
+    items = Items(peer, failing={3})
+    get = {
+        "id": "get",
+        "type": "http",
+        "config": {"method": "GET", "url": f"{peer.url}/item?i={{{{ item }}}}"},
+        "retry": {"strategy": "none"},
+        "output": "{{ result.body.value }}",
+    }
+    inner = {
+        "id": "inner",
+        "type": "for_each",
+        "config": {
+            "items": "[item * 2, item * 2 + 1]",
+            "body": {"nodes": [get], "output": "{{ nodes.get.output }}"},
+        },
+    }
+    workflow = await create_workflow(
+        http,
+        editor,
+        definition(
+            nodes=[
+                {
+                    "id": "pre",
+                    "type": "for_each",
+                    "config": {
+                        "items": "[100, 101]",
+                        "body": {"nodes": [get], "output": "{{ nodes.get.output }}"},
+                    },
+                },
+                {
+                    "id": "each",
+                    "type": "for_each",
+                    "config": {
+                        "items": "[0, 1, 2, 3]",
+                        "body": {"nodes": [inner], "output": "{{ nodes.inner.output }}"},
+                    },
+                },
+            ],
+            edges=[{"from": "pre", "to": "each"}],
+            output="{{ {'pre': nodes.pre.output, 'each': nodes.each.output} }}",
+        ),
+    )
+    started = await http.post(
+        f"{API}/workflows/{workflow['id']}/runs", json={"input": {}}, headers=editor.headers
+    )
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+    await run_becomes(http, editor, run_id, "failed")
+
+    items.failing = set()
+    peer.requests.clear()
+    response = await http.post(
+        f"{API}/runs/redrive", json={"run_ids": [run_id]}, headers=editor.headers
+    )
+    assert response.status_code == 202, response.text
+    rerun = await run_becomes(http, editor, response.json()["runs"][0]["run_id"], "succeeded")
+    # Outer item 1 (inner items 2 and 3) runs again whole; `pre` is reused, not run.
+    assert items.seen() == {2: 1, 3: 1}
+    assert rerun["output"] == {
+        "pre": [1000, 1010],
+        "each": [[0, 10], [20, 30], [40, 50], [60, 70]],
+    }
+    assert (_node(rerun, "pre")["reused"], _node(rerun, "each")["progress"]["reused"]) == (True, 3)
