@@ -30,6 +30,11 @@ class Items:
             return Reply(503, {"down": index})
         return Reply(200, {"value": index * 10, "pad": "x" * self.pad})
 
+    def recover(self) -> None:
+        """The peer answers every item again; the requests seen so far are forgotten."""
+        self.failing = set()
+        self.peer.requests.clear()
+
     def seen(self) -> Counter[int]:
         """Requests per item index so far."""
         return Counter(
@@ -37,6 +42,19 @@ class Items:
             for r in self.peer.requests
             if r.path.startswith("/item")
         )
+
+
+async def _tolerant_breaker(
+    http: httpx.AsyncClient, admin: Actor, owner: Actor, peer: Peer
+) -> None:
+    """The owner's breaker for the peer stays closed however many items fail in a row."""
+    configured = await http.put(
+        f"{API}/circuit-breakers/{peer.url}/config",
+        params={"owner_id": owner.id},
+        json={"failure_threshold": 1000},
+        headers=admin.headers,
+    )
+    assert configured.status_code == 200, configured.text
 
 
 def _loop(
@@ -96,16 +114,16 @@ def _node(run: dict[str, Any], node_id: str) -> dict[str, Any]:
 
 
 async def test_a_redriven_inline_for_each_runs_only_its_failed_items(
-    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, admin: Actor, peer: Peer
 ) -> None:
     items = Items(peer, failing={2, 5})
+    await _tolerant_breaker(http, admin, editor, peer)
     run_id, failed = await _failed_run(http, editor, peer, 8)
     assert _node(failed, "each")["status"] == "failed"
     # Each failing item was tried twice, the others once.
     assert items.seen() == {i: 2 if i in (2, 5) else 1 for i in range(8)}
 
-    items.failing = set()
-    peer.requests.clear()
+    items.recover()
     response = await http.post(
         f"{API}/runs/redrive", json={"run_ids": [run_id]}, headers=editor.headers
     )
@@ -127,8 +145,7 @@ async def test_a_redriven_inline_for_each_runs_only_its_failed_items(
     await run_becomes(http, editor, again.json()["run_id"], "failed")
     # A plain rerun reuses no items, not even those its run was given.
     assert set(items.seen()) == set(range(8))
-    items.failing = set()
-    peer.requests.clear()
+    items.recover()
     third = await http.post(
         f"{API}/runs/{again.json()['run_id']}/nodes/each/retry", headers=editor.headers
     )
@@ -142,6 +159,7 @@ async def test_a_redriven_batched_for_each_runs_only_its_failed_items(
     http: httpx.AsyncClient,
     worker: Worker,
     editor: Actor,
+    admin: Actor,
     peer: Peer,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -150,12 +168,12 @@ async def test_a_redriven_batched_for_each_runs_only_its_failed_items(
     monkeypatch.setattr(settings.run, "for_each_batch_threshold", 3)
     monkeypatch.setattr(settings.run, "for_each_batch_size", 2)
     items = Items(peer, failing={1, 4, 5, 8})
+    await _tolerant_breaker(http, admin, editor, peer)
     run_id, failed = await _failed_run(http, editor, peer, 10)
     error = _node(failed, "each")["error"]
     assert error["details"]["failed"] == [1, 4, 5, 8]
 
-    items.failing = set()
-    peer.requests.clear()
+    items.recover()
     response = await http.post(f"{API}/runs/{run_id}/nodes/each/retry", headers=editor.headers)
     assert response.status_code == 202, response.text
     rerun = await run_becomes(http, editor, response.json()["run_id"], "succeeded")
@@ -170,11 +188,13 @@ async def test_item_outputs_too_large_to_carry_run_every_item_again(
     http: httpx.AsyncClient,
     worker: Worker,
     editor: Actor,
+    admin: Actor,
     peer: Peer,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     items = Items(peer, failing={0}, pad=3000)
+    await _tolerant_breaker(http, admin, editor, peer)
     # Each item's output keeps its padding: the five items that succeed hold 15 KB.
     run_id, _ = await _failed_run(
         http, editor, peer, 6, keep="{{ result.body }}", output="{{ nodes.count.output }}"
@@ -182,8 +202,7 @@ async def test_item_outputs_too_large_to_carry_run_every_item_again(
 
     # The new run's start input may hold 8 KB: its definition fits, the outputs do not.
     monkeypatch.setattr(settings.run, "max_payload_bytes", 8000)
-    items.failing = set()
-    peer.requests.clear()
+    items.recover()
     response = await http.post(f"{API}/runs/{run_id}/nodes/each/retry", headers=editor.headers)
     assert response.status_code == 202, response.text
     rerun = await run_becomes(http, editor, response.json()["run_id"], "succeeded")
@@ -195,9 +214,10 @@ async def test_item_outputs_too_large_to_carry_run_every_item_again(
 
 
 async def test_a_nested_for_each_redrives_by_outer_item_and_one_upstream_is_reused_whole(
-    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, admin: Actor, peer: Peer
 ) -> None:
     items = Items(peer, failing={3})
+    await _tolerant_breaker(http, admin, editor, peer)
     get = {
         "id": "get",
         "type": "http",
@@ -246,8 +266,7 @@ async def test_a_nested_for_each_redrives_by_outer_item_and_one_upstream_is_reus
     run_id = started.json()["run_id"]
     await run_becomes(http, editor, run_id, "failed")
 
-    items.failing = set()
-    peer.requests.clear()
+    items.recover()
     response = await http.post(
         f"{API}/runs/redrive", json={"run_ids": [run_id]}, headers=editor.headers
     )
