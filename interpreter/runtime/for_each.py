@@ -164,7 +164,10 @@ class ForEachRunner:
             self.records[node.id] = record
             if record.shown:
                 dag.book.progress(node.id, _progress(record, len(done), len(items), {}))
-        if len(items) - len(done) > options.for_each_batch_threshold and top:
+        if (
+            len(items) - len(done) > options.for_each_batch_threshold
+            and self.run_input.batch is None
+        ):
             outputs = await self._batched(dag, node, config, items, done)
         else:
             outputs = await self.run_inline(
@@ -321,7 +324,7 @@ class ForEachRunner:
         pending = [index for index in range(len(items)) if index not in done]
         chunks = [pending[start : start + size] for start in range(0, len(pending), size)]
         outputs: list[Any] = [done.get(index) for index in range(len(items))]
-        record = self.records.get(node.id)
+        record = None if dag.prefix else self.records.get(node.id)
         failures: dict[int, NodeError] = {}
         outer = _outer_reads(config.body)
         outer_values = {node_id: dag.scope.lookup(node_id) for node_id in outer}
@@ -375,7 +378,7 @@ class ForEachRunner:
                     cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
                     static_summary=f"{node.id} items {first}..{last}",
                 )
-                for index, output in zip(chunk, result, strict=True):
+                for index, output in zip(chunk, result, strict=False):
                     outputs[index] = output
                     if record is not None:
                         record.outputs[index] = output

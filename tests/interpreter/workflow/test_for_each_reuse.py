@@ -130,3 +130,37 @@ async def test_a_failed_batched_for_each_names_the_batches_that_hold_the_rest(
     assert sorted(answer.batches) == [f"{handle.id}/each/0", f"{handle.id}/each/3"]
     first, second = [await _ask(handle._client.get_workflow_handle(b)) for b in answer.batches]
     assert {**first.outputs, **second.outputs} == {0: 0, 2: 2, 3: 3, 5: 5}
+
+
+async def test_a_nested_for_each_past_the_threshold_still_runs_in_batches(start: Start) -> None:
+    body = {
+        "nodes": [
+            {
+                "id": "inner",
+                "type": "for_each",
+                "config": {
+                    "items": "[item * 10, item * 10 + 1, item * 10 + 2]",
+                    "body": {
+                        "nodes": [
+                            {"id": "x", "type": "transform", "config": {"value": "{{ item }}"}}
+                        ],
+                        "output": "{{ nodes.x.output }}",
+                    },
+                },
+            }
+        ],
+        "output": "{{ nodes.inner.output }}",
+    }
+    given = ItemReuse(total=2, digest=items_digest([0, 1]), outputs={0: ["kept"]})
+    handle = await start(
+        _loop(body),
+        [0, 1],
+        activities=[],
+        reuse_items={"each": given},
+        for_each_batch_threshold=2,
+        for_each_batch_size=2,
+    )
+    assert await handle.result() == [["kept"], [10, 11, 12]]
+    # Item 1's inner loop has 3 items, past the threshold: batches of 2, as in any run.
+    child = handle._client.get_workflow_handle(f"{handle.id}/each[1].inner/2")
+    assert await child.result() == [12]
