@@ -128,9 +128,20 @@ def definition_digest(definition: Definition) -> str:
     return hashlib.sha256(canonical_json(dumped)).hexdigest()
 
 
-def run_digest(definition: Definition, input: Any, reuse: dict[str, Any]) -> str:
-    """sha256 (hex) of a top-level run's definition, input and reused outputs."""
+def run_digest(
+    definition: Definition,
+    input: Any,
+    reuse: dict[str, Any],
+    reuse_items: dict[str, Any] | None = None,
+) -> str:
+    """sha256 (hex) of a top-level run's definition, input and reused outputs.
+
+    Reused item outputs count only when there are some, so the digests of
+    runs started before they existed stay the same.
+    """
     content = {"definition": definition_digest(definition), "input": input, "reuse": reuse}
+    if reuse_items:
+        content["reuse_items"] = reuse_items
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 

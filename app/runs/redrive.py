@@ -3,7 +3,8 @@
 A rerun starts the old run's pinned definition and input again, optionally
 from one node on (what is upstream of it keeps its old outputs). A redrive is
 a rerun of a failed run from the node that failed it, keeping the output of
-every node that succeeded, on the same version or the workflow's active one.
+every node that succeeded (and of every item that succeeded in a for_each it
+runs again), on the same version or the workflow's active one.
 Either way the new run's index row says which run it reruns (``rerun_of``).
 """
 
@@ -23,6 +24,7 @@ from app.db.models.user import User
 from app.db.models.workflow import Workflow
 from app.errors import ApiError, ErrorItem
 from app.runs.access import visible_run
+from app.runs.items import item_reuse, on_definition
 from app.runs.launch import start_and_index
 from app.runs.links import temporal_link
 from app.runs.pinning import pinned_run_input
@@ -30,7 +32,7 @@ from app.runs.reading import snapshot
 from app.runs.rerun import node_outputs, original_input, rerun_input, upstream_of
 from app.runs.schemas import RunAccepted
 from app.runs.status import run_status
-from interpreter.contract.run import NodeStatus, RunInput, RunSnapshot, RunStatus
+from interpreter.contract.run import ItemReuse, NodeStatus, RunInput, RunSnapshot, RunStatus
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.graph import Graph
 
@@ -97,7 +99,9 @@ async def rerun_run(
 
     With ``redrive`` the run must have failed: it restarts from ``from_node``
     (the node that failed it if None), reusing the output of every node that
-    succeeded and is not downstream of that node. Without, ``from_node``
+    succeeded and is not downstream of that node, and of every item that
+    succeeded in a for_each that runs again with all upstream of it reused
+    (see :mod:`app.runs.items`). Without, ``from_node``
     keeps only what is upstream of it (a plain rerun).
 
     Raises:
@@ -119,6 +123,7 @@ async def rerun_run(
     if from_node is not None and upstream_of(old.definition, from_node) is None:
         raise _unknown_node(run_id, from_node, node_path)
     reuse: dict[str, Any] = {}
+    items: dict[str, ItemReuse] = {}
     if redrive:
         snap = await snapshot(handle, wait)
         if snap is None:
@@ -144,6 +149,7 @@ async def rerun_run(
         if outputs is None:
             raise _no_worker(state, run_id)
         reuse = outputs
+        items = await item_reuse(client, handle, rerun_input(old, reuse), snap, budget, wait)
     elif from_node is not None:
         outputs = await node_outputs(
             handle, upstream_of(old.definition, from_node) or [], wait, budget
@@ -154,6 +160,9 @@ async def rerun_run(
     run = rerun_input(old, reuse)
     if version == RedriveVersion.ACTIVE and workflow.active_version != old.meta.version:
         run = await _on_active(session, state, workflow_run=old, reuse=reuse, workflow=workflow)
+        items = on_definition(items, old.definition, run.definition, run.reuse)
+    if items:
+        run = run.model_copy(update={"reuse_items": items})
     launched = await start_and_index(
         client=client, session=session, state=state, workflow=workflow, run=run, rerun_of=run_id
     )

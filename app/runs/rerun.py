@@ -98,6 +98,7 @@ def rerun_input(old: RunInput, reuse: dict[str, Any]) -> RunInput:
         update={
             "meta": old.meta.model_copy(update={"trigger": "rerun"}),
             "reuse": reuse,
+            "reuse_items": {},
             "carry": None,
         }
     )

@@ -7,6 +7,7 @@ recorded by older versions still replay.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.expressions import DEFAULT_COST_LIMIT, DEFAULT_RESULT_BYTES, ExpressionLimits
-from interpreter.run_proof import ProofSubject, RunProof
+from interpreter.run_proof import ProofSubject, RunProof, canonical_json, run_digest
 
 
 class RunStatus(StrEnum):
@@ -215,6 +216,8 @@ class RunInput(BaseModel):
         reuse: Outputs of a previous run's nodes, by node id, that this run
             takes as given instead of running those nodes again (a rerun from
             a node reuses everything upstream of it).
+        reuse_items: Outputs of a previous run's items of top-level for_each
+            nodes, by node id: a redriven for_each runs only its other items.
         proof: The API's signature that it started this run (a sub_workflow:
             pinned its target; a batch: its parent's), without which the run
             may not act for an owner (see :mod:`interpreter.run_proof`).
@@ -236,6 +239,12 @@ class RunInput(BaseModel):
     lineage: ProofSubject | None = None
     breakpoints: list[str] = Field(default_factory=list, max_length=1000)
     """Node paths (``id``, ``loop[*].id``) the run pauses before, or ``["*"]``: every node."""
+    reuse_items: dict[str, ItemReuse] = Field(default_factory=dict)
+
+    def root_digest(self) -> str:
+        """What a top-level run's proof signs of it: definition, input and everything reused."""
+        items = {key: value.model_dump(mode="json") for key, value in self.reuse_items.items()}
+        return run_digest(self.definition, self.input, self.reuse, items)
 
 
 def child_key(workflow_id: str, version: int | None) -> str:
@@ -285,12 +294,74 @@ class Batch(BaseModel):
         items: This batch's items.
         first_index: ``index`` of the first item.
         outer: ``{output, status, error}`` of the parent's nodes the body reads.
+        indexes: The ``index`` of each item, when they do not follow on from
+            ``first_index`` (a redriven for_each runs only some of its items).
     """
 
     node_id: str
     items: list[Any]
     first_index: int
     outer: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    indexes: list[int] | None = None
+
+    def item_indexes(self) -> list[int]:
+        """The ``index`` of each of the batch's items."""
+        if self.indexes is not None:
+            return self.indexes
+        return list(range(self.first_index, self.first_index + len(self.items)))
+
+
+class ItemReuse(BaseModel):
+    """A previous run's item outputs of one for_each node, for a redrive to take as given.
+
+    Attributes:
+        total: How many items the for_each had.
+        digest: :func:`items_digest` of its items: the outputs are reused only
+            if the new run iterates over the very same items.
+        outputs: The outputs of the items that succeeded, by index.
+        note: Why no outputs are reused (they were too large to carry, ...);
+            the node's progress shows it.
+    """
+
+    total: int = 0
+    digest: str = ""
+    outputs: dict[int, Any] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class ItemsAsked(BaseModel):
+    """The ``item_outputs`` query's argument: which for_each, and how many bytes may answer."""
+
+    node_id: str
+    budget: int = Field(ge=0)
+
+
+class ItemOutputs(BaseModel):
+    """The ``item_outputs`` query's answer: what a run holds of one for_each's items.
+
+    Attributes:
+        known: The run ran that for_each's items (and still holds them).
+        total: How many items the for_each has.
+        digest: :func:`items_digest` of its items (a batch run: empty).
+        outputs: Outputs of its items that succeeded, by index (empty if too large).
+        batches: Workflow ids of its batch runs that failed: those hold the
+            outputs of their items that succeeded.
+        size: Bytes of ``outputs`` as JSON.
+        too_large: ``outputs`` are over the budget asked, so left out.
+    """
+
+    known: bool = False
+    total: int = 0
+    digest: str = ""
+    outputs: dict[int, Any] = Field(default_factory=dict)
+    batches: list[str] = Field(default_factory=list)
+    size: int = 0
+    too_large: bool = False
+
+
+def items_digest(items: list[Any]) -> str:
+    """sha256 (hex) of a for_each's items as canonical JSON."""
+    return hashlib.sha256(canonical_json(items)).hexdigest()
 
 
 class NodeSnapshot(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +24,16 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import WORKFLOW_TYPE
 from interpreter.contract.oversize import oversize
-from interpreter.contract.run import Batch, NodeError, RunInput
+from interpreter.contract.run import (
+    Batch,
+    ItemOutputs,
+    ItemsAsked,
+    NodeError,
+    RunInput,
+    items_digest,
+)
 from interpreter.dsl.definition import Definition, Node
+from interpreter.dsl.payloads import payload_bytes
 from interpreter.errors import ExpressionError, expression_error_type
 from interpreter.nodes import ForEachBody, ForEachConfig, NodeDone, NodeFailed, NodeKind
 from interpreter.run_proof import ProofSubject
@@ -80,6 +88,28 @@ class _Slots:
     finished: int = 0
 
 
+@dataclass
+class ItemRecord:
+    """What a run holds of one top-level for_each's items, kept for a redrive to reuse.
+
+    Only workflow memory, never a command: a query on a failed run (replayed
+    by a worker) reads it, so runs that failed before it existed have it too.
+
+    Attributes:
+        items: The items (None in a batch run: its parent has them).
+        total: How many items.
+        outputs: Outputs of the items that succeeded so far, by index.
+        batches: Workflow ids of batch runs that failed (they hold their items').
+        shown: What the node's progress also shows of a redrive's reuse.
+    """
+
+    items: list[Any] | None
+    total: int
+    outputs: dict[int, Any] = field(default_factory=dict)
+    batches: list[str] = field(default_factory=list)
+    shown: dict[str, Any] = field(default_factory=dict)
+
+
 class ForEachRunner:
     """Runs the for_each bodies of one workflow run.
 
@@ -91,6 +121,8 @@ class ForEachRunner:
 
     Attributes:
         live: The item DAGs running now (resume pumps them too).
+        records: What the run holds of each top-level for_each's items, by
+            node id, while it runs and after it failed (see :meth:`answer`).
     """
 
     def __init__(
@@ -106,10 +138,15 @@ class ForEachRunner:
         self.run_input = run
         self._subject = subject
         self.live: set[Dag] = set()
+        self.records: dict[str, ItemRecord] = {}
         self._item_host = ItemHost(host)
 
     async def run(self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]) -> list[Any]:
         """Every item of a for_each node, inline or in batches; outputs in item order.
+
+        Items a redrive carries the outputs of (``RunInput.reuse_items``) are
+        taken as given; the rest run, in batches only if more than the
+        threshold are left to run.
 
         Raises:
             NodeFailed: too many items, or naming the failed items.
@@ -122,9 +159,60 @@ class ForEachRunner:
                     message=f"{len(items)} items; the limit is {options.for_each_max_items}",
                 )
             )
-        if len(items) > options.for_each_batch_threshold and self.run_input.batch is None:
-            return await self._batched(dag, node, config, items)
-        return await self.run_inline(dag, node.id, config, items, 0, dag.scope)
+        top = not dag.prefix and self.run_input.batch is None
+        done: dict[int, Any] = {}
+        if top:
+            record = ItemRecord(items=items, total=len(items))
+            done = self._reused(node.id, items, record)
+            record.outputs.update(done)
+            self.records[node.id] = record
+            if record.shown:
+                dag.book.progress(node.id, _progress(record, len(done), len(items), {}))
+        if (
+            len(items) - len(done) > options.for_each_batch_threshold
+            and self.run_input.batch is None
+        ):
+            outputs = await self._batched(dag, node, config, items, done)
+        else:
+            outputs = await self.run_inline(
+                dag, node.id, config, items, range(len(items)), dag.scope, done
+            )
+        if top:
+            # The node's output now holds them all: a redrive reuses it whole.
+            self.records.pop(node.id, None)
+        return outputs
+
+    def _reused(self, node_id: str, items: list[Any], record: ItemRecord) -> dict[int, Any]:
+        """The item outputs this run takes from the run it redrives, by index."""
+        given = self.run_input.reuse_items.get(node_id)
+        if given is None:
+            return {}
+        note = given.note
+        if note is None and (given.total != len(items) or given.digest != items_digest(items)):
+            note = "its items differ from those of the run redriven: every item runs again"
+        if note is not None:
+            workflow.logger.warning("for_each %s: %s", node_id, note)
+            record.shown = {"reuse": note}
+            return {}
+        record.shown = {"reused": len(given.outputs)}
+        return dict(given.outputs)
+
+    def answer(self, asked: ItemsAsked) -> ItemOutputs:
+        """What this run holds of a top-level for_each's items (the ``item_outputs`` query)."""
+        record = self.records.get(asked.node_id)
+        if record is None:
+            return ItemOutputs()
+        size = payload_bytes(record.outputs)
+        too_large = size > asked.budget
+        return ItemOutputs(
+            known=True,
+            total=record.total,
+            digest=items_digest(record.items) if record.items is not None else "",
+            outputs={} if too_large else record.outputs,
+            batches=record.batches,
+            size=size,
+            too_large=too_large,
+        )
 
     async def run_inline(
         self,
@@ -132,27 +220,30 @@ class ForEachRunner:
         node_id: str,
         config: ForEachConfig,
         items: list[Any],
-        first_index: int,
+        indexes: Sequence[int],
         parent_scope: Scope,
+        done: dict[int, Any] | None = None,
     ) -> list[Any]:
         """Run every item inline, as a DAG of this workflow; outputs in item order.
 
-        Also the whole work of a batch's child run (``first_index`` is the
-        batch's first item).
+        Also the whole work of a batch's child run (``indexes`` are its items'
+        indexes). Items in ``done`` (outputs by index) do not run again.
 
         Raises:
             NodeFailed: naming the failed indexes.
         """
+        done = done or {}
         limit = config.max_concurrency or self.run_input.options.for_each_default_concurrency
         budget = self.run_input.options.for_each_nodes_per_task
         per_task = max(1, budget // len(config.body.nodes))
-        outputs: list[Any] = [None] * len(items)
+        record = None if dag.prefix else self.records.get(node_id)
+        outputs: list[Any] = [done.get(index) for index in indexes]
         failures: dict[int, NodeError] = {}
         tasks: list[asyncio.Task[None]] = []
-        slots = _Slots()
+        slots = _Slots(finished=len(done))
 
         async def one(position: int) -> None:
-            index = first_index + position
+            index = indexes[position]
             item_dag = Dag(
                 self._item_host,
                 config.body.nodes,
@@ -180,6 +271,9 @@ class ForEachRunner:
                         error = NodeError(
                             type=expression_error_type(exc), message=f"item {index} output: {exc}"
                         )
+                    else:
+                        if record is not None:
+                            record.outputs[index] = outputs[position]
                 if error is not None:
                     failures[index] = error
             except asyncio.CancelledError:
@@ -190,13 +284,13 @@ class ForEachRunner:
                 self.live.discard(item_dag)
                 slots.active -= 1
                 slots.finished += 1
-                dag.book.progress(
-                    node_id,
-                    {"done": slots.finished, "total": len(items), "failed": len(failures)},
-                )
+                dag.book.progress(node_id, _progress(record, slots.finished, len(items), failures))
 
         try:
+            started = 0
             for position in range(len(items)):
+                if indexes[position] in done:
+                    continue
                 await workflow.wait_condition(
                     lambda: (
                         (slots.active < limit and self.host.may_start())
@@ -205,12 +299,13 @@ class ForEachRunner:
                 )
                 if failures and config.fail_fast:
                     break
-                if position and position % per_task == 0:
+                if started and started % per_task == 0:
                     # Items whose body is pure all run inside one workflow task;
                     # a short timer ends the task so no task nears the SDK's
                     # 2-second deadlock limit, however heavy the body. Timers
                     # cost a round trip, so light bodies never need one.
                     await workflow.sleep(timedelta(milliseconds=1))
+                started += 1
                 slots.active += 1
                 tasks.append(asyncio.create_task(one(position)))
             if config.fail_fast:
@@ -227,22 +322,26 @@ class ForEachRunner:
         return outputs
 
     async def _batched(
-        self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]
+        self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any], done: dict[int, Any]
     ) -> list[Any]:
         size = self.run_input.options.for_each_batch_size
-        starts = list(range(0, len(items), size))
-        outputs: list[Any] = [None] * len(items)
+        pending = [index for index in range(len(items)) if index not in done]
+        chunks = [pending[start : start + size] for start in range(0, len(pending), size)]
+        outputs: list[Any] = [done.get(index) for index in range(len(items))]
+        record = None if dag.prefix else self.records.get(node.id)
         failures: dict[int, NodeError] = {}
         outer = _outer_reads(config.body)
         outer_values = {node_id: dag.scope.lookup(node_id) for node_id in outer}
         # Each batch carries the run input only if the body may read it: a large
         # input (often the item list itself) would otherwise be copied per batch.
         run_input = self.run_input.input if _may_read_input(config.body) else None
-        slots = _Slots()
+        slots = _Slots(finished=len(done))
         tasks: list[asyncio.Task[None]] = []
 
-        async def batch(first: int) -> None:
-            chunk = items[first : first + size]
+        async def batch(chunk: list[int]) -> None:
+            first, last = chunk[0], chunk[-1]
+            # Items that follow on from the first need no indexes (a batch of a first run).
+            indexes = None if last - first + 1 == len(chunk) else chunk
             child = RunInput(
                 definition=Definition(
                     name=f"{self.run_input.definition.name}/{node.id}", nodes=[node]
@@ -252,17 +351,23 @@ class ForEachRunner:
                 options=self.run_input.options,
                 children=self.run_input.children,
                 depth=self.run_input.depth,
-                batch=Batch(node_id=node.id, items=chunk, first_index=first, outer=outer_values),
+                batch=Batch(
+                    node_id=node.id,
+                    items=[items[index] for index in chunk],
+                    first_index=first,
+                    outer=outer_values,
+                    indexes=indexes,
+                ),
                 proof=self.run_input.proof,
                 lineage=self._subject(),
             )
             too_large = self.payload_limit and oversize(
-                f"node {dag.path(node.id)!r}: the input of its batch of items {first}.."
-                f"{first + len(chunk) - 1}",
+                f"node {dag.path(node.id)!r}: the input of its batch of items {first}..{last}",
                 child,
                 self.payload_limit,
                 "iterate over smaller items (e.g. ids), or lower FLOWFORGE_FOR_EACH_BATCH_SIZE",
             )
+            child_id = f"{workflow.info().workflow_id}/{dag.path(node.id)}/{first}"
             try:
                 if too_large:
                     failures[first] = too_large
@@ -270,25 +375,29 @@ class ForEachRunner:
                 result: list[Any] = await workflow.execute_child_workflow(
                     WORKFLOW_TYPE,
                     child,
-                    id=f"{workflow.info().workflow_id}/{dag.path(node.id)}/{first}",
+                    id=child_id,
                     search_attributes=TypedSearchAttributes(
                         [SearchAttributePair(sa.TRIGGER, "for_each_batch")]
                     ),
                     cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-                    static_summary=f"{node.id} items {first}..{first + len(chunk) - 1}",
+                    static_summary=f"{node.id} items {first}..{last}",
                 )
-                outputs[first : first + len(chunk)] = result
+                for index, output in zip(chunk, result, strict=False):
+                    outputs[index] = output
+                    if record is not None:
+                        record.outputs[index] = output
             except ChildWorkflowError as err:
                 failures.update(_batch_failures(err, first))
+                if record is not None:
+                    # The child holds the outputs of its items that succeeded.
+                    record.batches.append(child_id)
             finally:
                 slots.active -= 1
                 slots.finished += len(chunk)
-                dag.book.progress(
-                    node.id, {"done": slots.finished, "total": len(items), "failed": len(failures)}
-                )
+                dag.book.progress(node.id, _progress(record, slots.finished, len(items), failures))
 
         try:
-            for first in starts:
+            for chunk in chunks:
                 await workflow.wait_condition(
                     lambda: (
                         slots.active < self.run_input.options.for_each_parallel_batches
@@ -298,7 +407,7 @@ class ForEachRunner:
                 if failures and config.fail_fast:
                     break
                 slots.active += 1
-                tasks.append(asyncio.create_task(batch(first)))
+                tasks.append(asyncio.create_task(batch(chunk)))
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
             await _cancel_all(tasks)
@@ -306,6 +415,15 @@ class ForEachRunner:
         if failures:
             raise NodeFailed(_summarise(failures, len(items)))
         return outputs
+
+
+def _progress(
+    record: ItemRecord | None, done: int, total: int, failures: dict[int, NodeError]
+) -> dict[str, Any]:
+    progress: dict[str, Any] = {"done": done, "total": total, "failed": len(failures)}
+    if record is not None:
+        progress.update(record.shown)
+    return progress
 
 
 async def _cancel_all(tasks: Sequence[asyncio.Task[None]]) -> None:

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from interpreter.contract.client import (
         BREAKPOINTS_UPDATE,
+        ITEM_OUTPUTS_QUERY,
         NODE_STATS_MEMO,
         OUTPUTS_QUERY,
         PAUSE_SIGNAL,
@@ -30,11 +31,19 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_TYPE,
     )
     from interpreter.contract.oversize import oversize
-    from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
+    from interpreter.contract.run import (
+        ItemOutputs,
+        ItemsAsked,
+        NodeError,
+        RunInput,
+        RunSnapshot,
+        RunStatus,
+    )
     from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
+    from interpreter.runtime.for_each import ItemRecord
     from interpreter.runtime.host import RunHost
     from interpreter.runtime.operator import (
         Breakpoints,
@@ -98,22 +107,23 @@ class InterpreterWorkflow:
         node = host.dag.nodes[batch.node_id]
         config = ForEachConfig.model_validate(node.config)
         assert host.for_each is not None
+        indexes = batch.item_indexes()
+        # Kept for a redrive: the outputs of this batch's items that succeeded.
+        host.for_each.records[node.id] = ItemRecord(items=None, total=len(indexes))
         try:
             outputs = await host.for_each.run_inline(
-                host.dag, node.id, config, batch.items, batch.first_index, host.scope
+                host.dag, node.id, config, batch.items, indexes, host.scope
             )
         except NodeFailed as failure:
             raise _batch_error(failure.error) from None
-        last = batch.first_index + len(batch.items) - 1
         too_large = host.payload_limit and oversize(
-            f"node {node.id!r}: the outputs of items {batch.first_index}..{last}",
+            f"node {node.id!r}: the outputs of items {indexes[0]}..{indexes[-1]}",
             outputs,
             host.payload_limit,
             "keep less of each item with the body's `output`, or lower "
             "FLOWFORGE_FOR_EACH_BATCH_SIZE",
         )
         if too_large:
-            indexes = range(batch.first_index, last + 1)
             shown = too_large.model_dump(mode="json")
             failures = {str(i): shown for i in indexes[:20]}
             raise _batch_error(
@@ -238,6 +248,12 @@ class InterpreterWorkflow:
             for node_id in node_ids
             if node_id in values and values[node_id]["status"] == "succeeded"
         }
+
+    @workflow.query(name=ITEM_OUTPUTS_QUERY)
+    def item_outputs(self, asked: ItemsAsked) -> ItemOutputs:
+        """What the run holds of a top-level for_each's items that succeeded (for redrives)."""
+        assert self._host.for_each is not None
+        return self._host.for_each.answer(asked)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:

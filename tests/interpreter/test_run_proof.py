@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import Settings
+from interpreter.contract.run import ItemReuse, RunInput, RunMeta
 from interpreter.dsl.definition import Definition
 from interpreter.errors import Unauthorized
 from interpreter.run_proof import (
@@ -136,3 +137,18 @@ def test_prod_refuses_to_start_without_a_key_and_bad_keys_stop_startup(tmp_path:
     with pytest.raises(ValidationError, match="FLOWFORGE_RUN_SIGNING_PREVIOUS_KEYS"):
         WorkerSettings(run_signing_previous_keys=[new_key(), "nope"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_root_digest_covers_reused_items_and_keeps_older_runs_digests() -> None:
+    run = RunInput(definition=DEFINITION, input={"n": 1}, meta=RunMeta(workflow_id="w", version=1))
+    assert run.root_digest() == run_digest(DEFINITION, {"n": 1}, {})
+    given = ItemReuse(total=2, digest="d", outputs={0: "a"})
+    redrive = run.model_copy(update={"reuse_items": {"each": given}})
+    changed = given.model_copy(update={"outputs": {0: "b"}})
+    assert redrive.root_digest() != run.root_digest()
+    assert (
+        redrive.root_digest()
+        != run.model_copy(update={"reuse_items": {"each": changed}}).root_digest()
+    )
+    again = RunInput.model_validate_json(redrive.model_dump_json())
+    assert again.root_digest() == redrive.root_digest()

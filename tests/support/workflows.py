@@ -9,7 +9,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from interpreter.contract.client import STATUS_QUERY
-from interpreter.contract.run import PinnedWorkflow, RunInput, RunMeta, RunOptions, RunSnapshot
+from interpreter.contract.run import (
+    ItemReuse,
+    PinnedWorkflow,
+    RunInput,
+    RunMeta,
+    RunOptions,
+    RunSnapshot,
+)
 from interpreter.validation.definition import validate_definition
 
 Start = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
@@ -21,6 +28,7 @@ def make_run(
     input: Any = None,
     children: dict[str, PinnedWorkflow] | None = None,
     reuse: dict[str, Any] | None = None,
+    reuse_items: dict[str, ItemReuse] | None = None,
     **options: Any,
 ) -> RunInput:
     """The input of a run of ``definition``, which must be valid."""
@@ -33,6 +41,7 @@ def make_run(
         options=RunOptions(**options),
         children=children or {},
         reuse=reuse or {},
+        reuse_items=reuse_items or {},
     )
 
 

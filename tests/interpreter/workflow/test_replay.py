@@ -18,7 +18,7 @@ from interpreter.contract.client import (
     SIGNAL_UPDATE,
     SKIP_NODE_UPDATE,
 )
-from interpreter.contract.run import PinnedWorkflow, child_key
+from interpreter.contract.run import ItemReuse, PinnedWorkflow, child_key, items_digest
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
 from interpreter.validation.definition import validate_definition
@@ -40,6 +40,7 @@ GOLDEN = (
     "for_each_batch_child",
     "for_each_batched",
     "for_each_inline",
+    "for_each_item_reuse",
     "http_retry_failure_edge",
     "pause_resume",
     "payload_limits",
@@ -207,6 +208,17 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     handles.append(("for_each_batched", batched))
     batch_child = batched._client.get_workflow_handle(f"{batched.id}/each/3")
     handles.append(("for_each_batch_child", batch_child))
+    # A redrive: three items' outputs given, the other three run in batches by index.
+    given = ItemReuse(total=6, digest=items_digest(list(range(6))), outputs={0: 0, 2: 4, 3: 9})
+    redriven = await start(
+        loop,
+        {"items": list(range(6))},
+        reuse_items={"each": given},
+        for_each_batch_threshold=2,
+        for_each_batch_size=2,
+    )
+    assert await redriven.result() == {"each": [0, 1, 4, 9, 16, 25]}
+    handles.append(("for_each_item_reuse", redriven))
     child_def, _ = validate_definition(
         {
             "name": "child",
