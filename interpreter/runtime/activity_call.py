@@ -22,7 +22,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, RetryState
+from temporalio.exceptions import ActivityError, FailureError, RetryState
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities.base import ActivityRequest, ActivityResult, execution_key
@@ -112,9 +112,27 @@ class ActivityCall:
         if deadline is not None:
             options["schedule_to_close_timeout"] = deadline - workflow.now()
         request = self.request.model_copy(update={"attempt": self.attempts_made})
-        result: ActivityResult = await workflow.execute_local_activity(
-            self.activity, request, result_type=ActivityResult, retry_policy=ONE_ATTEMPT, **options
-        )
+        try:
+            result: ActivityResult = await workflow.execute_local_activity(
+                self.activity,
+                request,
+                result_type=ActivityResult,
+                retry_policy=ONE_ATTEMPT,
+                **options,
+            )
+        except ActivityError:
+            raise
+        except FailureError as err:
+            # A local activity's failure may come bare; wrap it as a regular one's comes.
+            raise ActivityError(
+                str(err),
+                scheduled_event_id=0,
+                started_event_id=0,
+                identity="",
+                activity_type=self.activity,
+                activity_id=self.options["activity_id"],
+                retry_state=None,
+            ) from err
         return result
 
     @property
