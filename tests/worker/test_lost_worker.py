@@ -134,6 +134,9 @@ async def test_a_killed_workers_node_is_retried_on_another_worker_within_seconds
         assert await asyncio.wait_for(retried.result(), 60) == {"done": True}
         call = await node(retried)
         assert (call.status.value, call.attempts) == ("succeeded", 2)
+        keys = {seen.headers.get("idempotency-key") for seen in retried_peer.hits("/held")}
+        assert len(keys) == 1
+        assert None not in keys
 
         with pytest.raises(WorkflowFailureError):
             await asyncio.wait_for(last_try.result(), 60)
