@@ -25,6 +25,7 @@ RUN_LIMIT_VARIABLES = {
     "max_snapshot_output_bytes": "FLOWFORGE_RUN_MAX_SNAPSHOT_OUTPUT_BYTES",
     "heartbeat_timeout_seconds": "FLOWFORGE_RUN_HEARTBEAT_TIMEOUT_SECONDS",
     "max_payload_bytes": "FLOWFORGE_RUN_MAX_PAYLOAD_BYTES",
+    "local_activity_max_seconds": "FLOWFORGE_LOCAL_ACTIVITY_MAX_SECONDS",
     "for_each_max_items": "FLOWFORGE_FOR_EACH_MAX_ITEMS",
     "for_each_default_concurrency": "FLOWFORGE_FOR_EACH_DEFAULT_CONCURRENCY",
     "for_each_batch_threshold": "FLOWFORGE_FOR_EACH_BATCH_THRESHOLD",

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -26,7 +25,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from interpreter.activities.base import ActivityRequest
+from interpreter.activities.base import ActivityRequest, attempt_of
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +125,7 @@ class _Inbound(ActivityInboundInterceptor):
         request = input.args[0] if input.args else None
         if not isinstance(request, ActivityRequest):
             return await self.next.execute_activity(input)
-        attempt = activity.info().attempt
+        attempt = attempt_of(request)
         started = datetime.now(UTC)
         failure: BaseException | None = None
         try:

@@ -79,10 +79,10 @@ class NodeView(NodeSnapshot):
         attempts: Attempts begun so far (the running one counts); the total once it ended.
         last_error: The last failed attempt's error, while the node is still retrying.
         next_attempt_at: When the next attempt is due, while ``retrying``.
-    """
 
-    last_error: NodeError | None = None
-    next_attempt_at: datetime | None = None
+    A local activity node's retries are the workflow's own, and its status
+    query reports them; a regular activity's come from Temporal's description.
+    """
 
 
 class RunDetail(RunSummary):

@@ -30,7 +30,7 @@ _EDGE_ON |= {"failure": "failure", "onfailure": "failure", "error": "failure"}
 
 _NODE_FIELDS = {
     "id", "type", "name", "config", "retry", "timeout", "total_timeout", "when", "output",
-    "join", "circuit_breaker", "task_queue", "idempotency",
+    "join", "circuit_breaker", "task_queue", "idempotency", "execution",
 }  # fmt: skip
 _HOLE = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

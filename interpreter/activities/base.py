@@ -65,6 +65,8 @@ class ActivityRequest(BaseModel):
         max_output_bytes: The largest result (as JSON) the activity may return:
             the run's ``max_payload_bytes``. A larger one fails the attempt with
             the non-retryable ``OutputTooLarge`` instead of reaching Temporal.
+        attempt: The attempt this is, when the workflow retries the node itself
+            (a local activity, see :func:`attempt_of`); 0: Temporal counts them.
     """
 
     run_id: str
@@ -78,6 +80,7 @@ class ActivityRequest(BaseModel):
     owner: str = ""
     circuit_breaker: str | None = None
     proof: RunProof | None = None
+    attempt: int = Field(default=0, ge=0)
     subject: ProofSubject | None = None
     max_output_bytes: int = Field(default=2_000_000, ge=1)
 
@@ -163,6 +166,16 @@ def to_application_error(failure: NodeFailure, spec: RetrySpec, attempt: int) ->
     )
 
 
+def attempt_of(request: ActivityRequest) -> int:
+    """The attempt ``request`` is: the workflow's count for a local activity, else Temporal's.
+
+    The workflow retries a local activity node itself, each attempt a new
+    local activity that Temporal numbers 1, and says which attempt it is in
+    the request.
+    """
+    return request.attempt or activity.info().attempt
+
+
 HEARTBEATS_PER_TIMEOUT = 3
 """Beats sent within each heartbeat timeout, so one late beat never loses a live worker."""
 
@@ -191,8 +204,15 @@ async def heartbeating(interval: float | None = None) -> AsyncIterator[None]:
     before the body runs, so even a body that never awaits has beaten. By
     default the interval is :func:`heartbeat_interval` of the heartbeat timeout.
     """
+    info = activity.info()
+    if info.is_local:
+        # A local activity cannot heartbeat: its worker's workflow task stands for it
+        # (a killed worker's task times out and the node runs again), and a
+        # cancellation reaches it in-process.
+        yield
+        return
     if interval is None:
-        interval = heartbeat_interval(activity.info().heartbeat_timeout)
+        interval = heartbeat_interval(info.heartbeat_timeout)
     activity.heartbeat()
 
     async def beat() -> None:
@@ -241,7 +261,7 @@ def node_activity(
 
     @functools.wraps(fn)
     async def wrapper(self: Any, request: ActivityRequest) -> ActivityResult:
-        attempt = activity.info().attempt
+        attempt = attempt_of(request)
         try:
             async with heartbeating():
                 output = await fn(self, request)

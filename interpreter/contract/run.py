@@ -120,6 +120,18 @@ class RunOptions(BaseModel):
             "and the node is retried on another worker (its error: `WorkerLost`)."
         ),
     )
+    local_activity_max_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "An `http`, `webhook`, `log` or `validate` node whose `timeout` is at most this "
+            "many seconds runs as a local activity, in the worker that runs its workflow (no "
+            "round trip through the server's task queues), unless it sets `task_queue` or "
+            '`execution: "activity"`, or the run\'s activities go to another task queue; '
+            "its retries wait on durable timers. 0: every node is a regular activity. See "
+            "docs/RUNS.md."
+        ),
+    )
     for_each_max_items: int = Field(
         default=1_000_000,
         ge=0,
@@ -371,6 +383,8 @@ class NodeSnapshot(BaseModel):
         attempts: Attempts made, added up across an operator's retries.
         progress: How far a for_each has got (``done``, ``total``, ``failed``).
         reused: The output was taken from a previous run (``RunInput.reuse``).
+        last_error: The last failed attempt's error, while the node is still retrying.
+        next_attempt_at: When the next attempt is due, while ``retrying``.
     """
 
     id: str
@@ -383,6 +397,8 @@ class NodeSnapshot(BaseModel):
     error: NodeError | None = None
     progress: dict[str, Any] | None = None
     reused: bool = False
+    last_error: NodeError | None = None
+    next_attempt_at: datetime | None = None
 
 
 class RunSnapshot(BaseModel):

@@ -20,6 +20,9 @@ Join = Literal["all_success", "any_success", "all_done"]
 EdgeOn = Literal["success", "failure", "always"]
 OnFailure = Literal["fail", "continue", "suspend"]
 RetryStrategy = Literal["exponential", "linear", "fixed", "none"]
+Execution = Literal["local", "activity"]
+"""How an activity node is carried out: a local activity in the workflow's worker when it
+is short enough (``local``), or always a regular activity (``activity``); see docs/RUNS.md."""
 
 
 class _Strict(BaseModel):
@@ -72,10 +75,11 @@ class RetrySpec(_Strict):
 
 
 class Defaults(_Strict):
-    """What a node that sets no ``timeout`` or ``retry`` of its own gets."""
+    """What a node that sets no ``timeout``, ``retry`` or ``execution`` of its own gets."""
 
     timeout: Duration = "30s"
     retry: RetrySpec = Field(default_factory=RetrySpec)
+    execution: Execution = "local"
 
 
 class Node(_Strict):
@@ -94,6 +98,7 @@ class Node(_Strict):
     circuit_breaker: str | None = Field(default=None, max_length=200)
     task_queue: str | None = Field(default=None, max_length=200)
     idempotency: bool = False
+    execution: Execution | None = None
 
 
 class Edge(_Strict):

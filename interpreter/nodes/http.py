@@ -5,4 +5,4 @@ from __future__ import annotations
 from interpreter.activities.http.config import HttpConfig
 from interpreter.nodes.kind import NodeKind
 
-HTTP = NodeKind("http", HttpConfig, activity="http", reads_secrets=True)
+HTTP = NodeKind("http", HttpConfig, activity="http", reads_secrets=True, local=True)

@@ -190,6 +190,8 @@ class NodeKind:
             those holes for the activity, which resolves and masks them.
         context_in_activity: The activity evaluates bare CEL itself and needs
             the expression variables (``ActivityRequest.context``).
+        local: The activity is short and in-process, so a node may run it as a
+            local activity (``RunOptions.local_activity_max_seconds``).
     """
 
     name: str
@@ -205,6 +207,7 @@ class NodeKind:
     sub_dag_fields: tuple[SubDagField, ...] = ()
     reads_secrets: bool = False
     context_in_activity: bool = False
+    local: bool = False
 
     def __post_init__(self) -> None:
         ways = [self.evaluate is not None, self.execute is not None, self.activity is not None]

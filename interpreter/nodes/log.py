@@ -5,4 +5,4 @@ from __future__ import annotations
 from interpreter.activities.log import LogConfig
 from interpreter.nodes.kind import NodeKind
 
-LOG = NodeKind("log", LogConfig, aliases=("echo",), activity="log")
+LOG = NodeKind("log", LogConfig, aliases=("echo",), activity="log", local=True)

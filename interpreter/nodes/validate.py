@@ -32,4 +32,5 @@ VALIDATE = NodeKind(
     cel_names=frozenset({"data"}),
     context_in_activity=True,
     schema_fields=("schema",),
+    local=True,
 )

@@ -2,16 +2,27 @@
 
 The config is rendered here, except the holes that read ``secrets``: those are
 left for the activity, so secret values never enter the run's history.
+
+A short node (see :func:`runs_locally`) is a local activity: the worker that
+runs the workflow task runs it too, which saves the round trips of a regular
+activity through the server's task queues (tens of milliseconds each). The
+workflow retries such a node itself, one local activity per attempt and a
+durable timer between two, so a long backoff is a timer rather than an
+attempt held in a worker's memory, and the run's status shows the node
+``retrying`` with its attempts and last error (Temporal's description lists no
+local activities). docs/RUNS.md weighs the two.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, FailureError, RetryState
 from temporalio.workflow import ActivityCancellationType
 
 from interpreter.activities.base import ActivityRequest, ActivityResult, execution_key
@@ -22,28 +33,106 @@ from interpreter.dsl.durations import parse_duration
 from interpreter.dsl.holes import render
 from interpreter.nodes import NodeKind
 from interpreter.run_proof import ProofSubject
-from interpreter.runtime.activity_errors import ActivityTimeouts, activity_failure
-from interpreter.runtime.retry_policy import effective_retry, retry_policy
+from interpreter.runtime.activity_errors import ActivityTimeouts, activity_failure, is_cancellation
+from interpreter.runtime.retry_policy import effective_retry, retry_delay, retry_policy
 
 TIMEOUT_ERRORS_PATCH = "timeout-errors-name-their-limit"
 """Runs recorded before it gave every timed-out node the terse ``Timeout`` error; an edge's
 ``when`` may read the error, so replays of those runs keep it."""
 
+LOCAL_ACTIVITIES_PATCH = "local-activities"
+"""Runs recorded before it ran every activity node as a regular activity, and replay so."""
 
-@dataclass(frozen=True)
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+"""A local activity node's attempts are the workflow's (see the module docstring)."""
+
+Retrying = Callable[[int, ActivityError, datetime], None]
+"""Told that attempt ``n`` failed with the error and the next one is due at the instant."""
+
+
+@dataclass
 class ActivityCall:
-    """One activity node, ready to execute."""
+    """One activity node, ready to execute.
+
+    Attributes:
+        local: Run as local activities, the workflow making the attempts.
+        attempts_made: The attempts a local node made (its count once it failed).
+    """
 
     activity: str
     request: ActivityRequest
     retry: RetrySpec
     options: dict[str, Any]
+    local: bool = False
+    attempts_made: int = field(default=0, init=False)
 
-    async def execute(self) -> ActivityResult:
-        """Execute the activity with its retries; raises ActivityError once it fails for good."""
-        result: ActivityResult = await workflow.execute_activity(
-            self.activity, self.request, result_type=ActivityResult, **self.options
-        )
+    async def execute(
+        self, retrying: Retrying | None = None, attempting: Callable[[], None] | None = None
+    ) -> ActivityResult:
+        """Execute the activity with its retries; raises ActivityError once it fails for good.
+
+        A local node tells ``retrying`` of each failed attempt to be retried and
+        ``attempting`` when the next attempt begins.
+        """
+        if not self.local:
+            result: ActivityResult = await workflow.execute_activity(
+                self.activity, self.request, result_type=ActivityResult, **self.options
+            )
+            return result
+        total = self.options.get("schedule_to_close_timeout")
+        deadline = workflow.now() + total if total else None
+        while True:
+            self.attempts_made += 1
+            try:
+                return await self._local_attempt(deadline)
+            except ActivityError as err:
+                delay = self._next_delay(err, deadline)
+                if delay is None:
+                    raise
+                if retrying is not None:
+                    retrying(self.attempts_made, err, workflow.now() + delay)
+            await workflow.sleep(delay, summary=f"retry {self.options['activity_id']}")
+            if attempting is not None:
+                attempting()
+
+    def _next_delay(self, error: ActivityError, deadline: datetime | None) -> timedelta | None:
+        """The wait before the next local attempt; None: ``error`` is the node's last."""
+        if is_cancellation(error):
+            return None
+        delay = retry_delay(self.options["retry_policy"], self.attempts_made, error)
+        if delay is None or (deadline is not None and workflow.now() + delay >= deadline):
+            return None
+        return delay
+
+    async def _local_attempt(self, deadline: datetime | None) -> ActivityResult:
+        options = {
+            key: self.options[key]
+            for key in ("activity_id", "start_to_close_timeout", "cancellation_type", "summary")
+        }
+        if deadline is not None:
+            options["schedule_to_close_timeout"] = deadline - workflow.now()
+        request = self.request.model_copy(update={"attempt": self.attempts_made})
+        try:
+            result: ActivityResult = await workflow.execute_local_activity(
+                self.activity,
+                request,
+                result_type=ActivityResult,
+                retry_policy=ONE_ATTEMPT,
+                **options,
+            )
+        except ActivityError:
+            raise
+        except FailureError as err:
+            # A local activity's failure may come bare; wrap it as a regular one's comes.
+            raise ActivityError(
+                str(err),
+                scheduled_event_id=0,
+                started_event_id=0,
+                identity="",
+                activity_type=self.activity,
+                activity_id=self.options["activity_id"],
+                retry_state=None,
+            ) from err
         return result
 
     @property
@@ -59,7 +148,36 @@ class ActivityCall:
     def failure(self, error: ActivityError) -> tuple[NodeError, int]:
         """The node's error and attempt count once :meth:`execute` raised ``error``."""
         timeouts = self.timeouts if workflow.patched(TIMEOUT_ERRORS_PATCH) else None
-        return activity_failure(error, self.retry.attempts, timeouts)
+        if not self.local:
+            return activity_failure(error, self.retry.attempts, timeouts)
+        # Each local attempt is Temporal's only one: say why the workflow made no more.
+        if self.attempts_made >= self.retry.attempts:
+            state = RetryState.MAXIMUM_ATTEMPTS_REACHED
+        elif self.options.get("schedule_to_close_timeout"):
+            state = RetryState.TIMEOUT
+        else:
+            state = RetryState.NON_RETRYABLE_FAILURE
+        node_error, _ = activity_failure(error, self.retry.attempts, timeouts, state)
+        return node_error, self.attempts_made
+
+
+def runs_locally(node: Node, kind: NodeKind, run: RunInput, start_to_close: timedelta) -> bool:
+    """Whether the node runs as local activities (see the module docstring).
+
+    Only a kind that may, when neither the node nor the definition's defaults
+    ask for ``execution: "activity"``, the node is not routed to a task queue
+    of its own (nor the run's activities to another worker pool), and one
+    attempt fits within ``RunOptions.local_activity_max_seconds``.
+    """
+    limit = run.options.local_activity_max_seconds
+    execution = node.execution or run.definition.defaults.execution
+    if not kind.local or execution != "local" or limit <= 0:
+        return False
+    if node.task_queue or run.options.activity_task_queue:
+        return False
+    if start_to_close > timedelta(seconds=limit):
+        return False
+    return workflow.patched(LOCAL_ACTIVITIES_PATCH)
 
 
 def activity_call(
@@ -111,4 +229,5 @@ def activity_call(
     }
     if node.total_timeout:
         options["schedule_to_close_timeout"] = parse_duration(node.total_timeout)
-    return ActivityCall(kind.activity, request, retry, options)
+    local = runs_locally(node, kind, run, options["start_to_close_timeout"])
+    return ActivityCall(kind.activity, request, retry, options, local)

@@ -51,7 +51,10 @@ def is_cancellation(error: ActivityError) -> bool:
 
 
 def activity_failure(
-    error: ActivityError, max_attempts: int, timeouts: ActivityTimeouts | None = None
+    error: ActivityError,
+    max_attempts: int,
+    timeouts: ActivityTimeouts | None = None,
+    retry_state: RetryState | None = None,
 ) -> tuple[NodeError, int]:
     """The node error and the number of attempts made.
 
@@ -60,11 +63,14 @@ def activity_failure(
         max_attempts: The node's effective ``retry.max_attempts``.
         timeouts: The node's timeouts: a timeout becomes :func:`timeout_error`.
             None keeps the terse ``Timeout`` of runs recorded before it existed.
+        retry_state: Why no attempt followed, when the workflow made the
+            attempts (a local activity node); else Temporal's ``error.retry_state``.
 
     Returns:
         The node's error and its attempt count.
     """
     cause = error.cause
+    state = retry_state if retry_state is not None else error.retry_state
     details: dict[str, Any] = {}
     if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
         details = dict(cause.details[0])
@@ -74,14 +80,14 @@ def activity_failure(
             type=cause.type or "ApplicationError", message=cause.message, details=details
         )
     elif isinstance(cause, TemporalTimeout) and timeouts is not None:
-        node_error = timeout_error(cause.type, error.retry_state, max_attempts, timeouts)
+        node_error = timeout_error(cause.type, state, max_attempts, timeouts)
     elif isinstance(cause, TemporalTimeout):
         kind = cause.type.name.lower() if cause.type is not None else "unknown"
         node_error = NodeError(type=TIMEOUT, message=f"activity {kind} timeout exceeded")
     else:
         node_error = NodeError(type=type(cause).__name__, message=str(cause or error))
     if not isinstance(attempt, int):
-        attempt = max_attempts if error.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED else 1
+        attempt = max_attempts if state == RetryState.MAXIMUM_ATTEMPTS_REACHED else 1
     return node_error, attempt
 
 

@@ -45,6 +45,8 @@ class NodeBook:
         sources = {edge.source for edge in edges}
         self._sinks = [n.id for n in nodes if n.id not in sources]
         self._cap = max_output_bytes
+        # Attempts before the current execution of a node the workflow retries itself.
+        self._before: dict[str, int] = {}
         self.ended_at: datetime | None = None
 
     def start(self, node_id: str, now: datetime) -> None:
@@ -81,7 +83,11 @@ class NodeBook:
 
     def is_active(self, node_id: str) -> bool:
         """Whether the node has started and not ended yet (it runs or waits)."""
-        return self._nodes[node_id].status in (NodeStatus.RUNNING, NodeStatus.WAITING)
+        return self._nodes[node_id].status in (
+            NodeStatus.RUNNING,
+            NodeStatus.WAITING,
+            NodeStatus.RETRYING,
+        )
 
     def reused(self, node_id: str) -> None:
         """Mark the node's output as taken from a previous run (``RunInput.reuse``)."""
@@ -96,6 +102,26 @@ class NodeBook:
                 entry["ms"] = int((node.ended_at - node.started_at).total_seconds() * 1000)
             out[node.id] = entry
         return out
+
+    def retrying(self, node_id: str, failed: int, error: NodeError, due: datetime) -> None:
+        """Attempt ``failed`` of the node failed and the next one is due at ``due``.
+
+        For the nodes whose attempts the workflow makes (local activities): the
+        node shows as Temporal's pending activities show the others, until it ends.
+        """
+        node = self._nodes[node_id]
+        before = self._before.setdefault(node_id, node.attempts)
+        node.status = NodeStatus.RETRYING
+        node.attempts = before + failed
+        node.last_error = error
+        node.next_attempt_at = due
+
+    def attempting(self, node_id: str) -> None:
+        """The next attempt of a :meth:`retrying` node began (the running one counts)."""
+        node = self._nodes[node_id]
+        node.status = NodeStatus.RUNNING
+        node.attempts += 1
+        node.next_attempt_at = None
 
     def waiting(self, node_id: str) -> None:
         """Mark the node waiting (on a timer or a signal) rather than running."""
@@ -128,6 +154,9 @@ class NodeBook:
     ) -> None:
         node = self._nodes[node_id]
         node.status = status
+        node.attempts = self._before.pop(node_id, node.attempts)
+        node.last_error = None
+        node.next_attempt_at = None
         # Attempts add up across operator retries of a suspended node.
         node.attempts += attempts
         node.ended_at = now

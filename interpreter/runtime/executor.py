@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +95,13 @@ class Executor:
         call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
         if self.payload_limit:
             input_too_large(call.request, self.payload_limit, dag.path(node.id))
+        book = dag.book
+
+        def retrying(failed: int, err: ActivityError, due: datetime) -> None:
+            book.retrying(node.id, failed, call.failure(err)[0], due)
+
         try:
-            result = await call.execute()
+            result = await call.execute(retrying, lambda: book.attempting(node.id))
         except ActivityError as err:
             if is_cancellation(err):
                 raise asyncio.CancelledError() from err

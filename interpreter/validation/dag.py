@@ -131,12 +131,33 @@ def dag_issues(
         if kind is not None:
             issues += check_config(kind, node.config, f"{frame.path}/nodes/{index}/config")
             issues += _body_issues(kind, node, index, frame, ids, checker)
+            issues += _execution_issues(kind, node, f"{frame.path}/nodes/{index}/execution")
         issues += checker.check_node(index, node, kind)
     for index, edge in edges:
         issues += checker.check_edge(index, edge)
     if output is not None:
         issues += checker.check_output(output[0])
     return issues
+
+
+def _execution_issues(kind: NodeKind, node: Node, path: str) -> list[ValidationIssue]:
+    """A node's ``execution: "local"`` that it could never have (it would silently not apply)."""
+    if node.execution != "local":
+        return []
+    if not kind.local:
+        runs = "always runs as a regular activity" if kind.activity else "runs in the workflow"
+        message = (
+            f"node {node.id!r}: a {node.type} node {runs}; only http, webhook, log and "
+            "validate nodes may run as local activities"
+        )
+    elif node.task_queue:
+        message = (
+            f"node {node.id!r}: a node routed to task_queue {node.task_queue!r} runs on that "
+            "queue's workers, so it cannot be a local activity; drop one of the two"
+        )
+    else:
+        return []
+    return [ValidationIssue(path=path, code="invalid", message=message)]
 
 
 def _body_issues(

@@ -262,7 +262,9 @@ async def test_a_failing_workflow_task_is_reported_and_cancel_ends_the_run(
         run=RunOptions(max_payload_bytes=8_000_000),
         cancel_grace_seconds=2.0,
     ) as api:
-        run_id = await run_of(api, editor, _three_fetches(peer))
+        # Regular activities: the task that fails is the one completing the run. A task that
+        # ran local attempts would make them again on each of its retries (docs/RUNS.md).
+        run_id = await run_of(api, editor, _three_fetches(peer, defaults={"execution": "activity"}))
 
         async def stalled() -> dict[str, Any] | None:
             run: dict[str, Any] = (

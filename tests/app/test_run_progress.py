@@ -17,13 +17,14 @@ from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 
 
-def retrying(url: str) -> dict[str, Any]:
+def retrying(url: str, execution: str = "local") -> dict[str, Any]:
     """``fetch`` (http, three attempts five seconds apart) then ``after``."""
     return definition(
         nodes=[
             {
                 "id": "fetch",
                 "type": "http",
+                "execution": execution,
                 "retry": {
                     "strategy": "fixed",
                     "max_attempts": 3,
@@ -44,11 +45,13 @@ async def _node(http: httpx.AsyncClient, actor: Actor, run_id: str, node: str) -
     return found | {"run": run}
 
 
+@pytest.mark.parametrize("execution", ["local", "activity"])
 async def test_a_node_between_attempts_reads_retrying_with_its_last_error(
-    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer, execution: str
 ) -> None:
+    """A local node's retries are the workflow's, a regular one's Temporal's: both read alike."""
     peer.route("/flaky", Reply(503, {"error": "busy"}))
-    run_id = await run_of(http, editor, retrying(peer.url))
+    run_id = await run_of(http, editor, retrying(peer.url, execution))
 
     async def between_attempts() -> dict[str, Any] | None:
         node = await _node(http, editor, run_id, "fetch")

@@ -1152,3 +1152,44 @@ class TestHints:
         message = self.messages(definition(node("a", zzz=1)))["/nodes/0/zzz"]
         assert "allowed here: " in message
         assert "circuit_breaker" in message
+
+
+def test_execution_is_local_or_activity_on_a_node_and_in_defaults() -> None:
+    raw = definition(
+        http("a", method="GET"),
+        node("b", "log", config={"message": "m"}),
+        defaults={"execution": "activity"},
+    )
+    raw["nodes"][0]["execution"] = "local"
+    parsed, problems = validate_definition(raw)
+    assert problems == []
+    assert parsed is not None
+    assert parsed.nodes[0].execution == "local"
+    assert parsed.nodes[1].execution is None
+    assert parsed.defaults.execution == "activity"
+    assert Definition.model_validate(definition(node("a"))).defaults.execution == "local"
+    raw["nodes"][1]["execution"] = "remote"
+    assert only(raw).path == "/nodes/1/execution"
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (
+            {"type": "script", "config": {"language": "python", "code": "def main(i): return i"}},
+            "a script node always runs as a regular activity",
+        ),
+        ({"type": "transform", "config": {"value": 1}}, "a transform node runs in the workflow"),
+        (
+            {"type": "http", "config": {"url": "https://x.test"}, "task_queue": "gpu"},
+            "routed to task_queue 'gpu'",
+        ),
+    ],
+)
+def test_a_local_execution_a_node_could_never_have_is_refused(
+    extra: dict[str, Any], words: str
+) -> None:
+    issue = only(definition({"id": "a", "execution": "local", **extra}))
+    assert issue.path == "/nodes/0/execution"
+    assert "node 'a'" in issue.message
+    assert words in issue.message

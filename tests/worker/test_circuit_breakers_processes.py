@@ -114,6 +114,10 @@ def definition(url: str, service: str, attempts: int) -> Any:
     return parsed
 
 
+LOCAL_ACTIVITY = "core_local_activity"
+"""The marker a local activity's result is recorded in."""
+
+
 async def start(client: Client, queue: str, url: str, service: str, attempts: int = 1) -> Any:
     meta = RunMeta(workflow_id="w", version=1, owner=OWNER)
     run_id = f"run-{uuid.uuid4().hex[:10]}"
@@ -131,9 +135,17 @@ async def failure_of(handle: WorkflowHandle[Any, Any]) -> str:
 
 
 async def worker_that_ran(handle: WorkflowHandle[Any, Any]) -> str:
+    """The worker of the node's activity: a regular one's, or the workflow task's of a local one."""
+    task_worker = ""
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             return event.activity_task_started_event_attributes.identity
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            task_worker = event.workflow_task_completed_event_attributes.identity
+        marker = event.marker_recorded_event_attributes.marker_name
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and marker == LOCAL_ACTIVITY:
+            # A local activity's result is recorded with the completion of the task that ran it.
+            return task_worker
     raise AssertionError("no activity started")
 
 

@@ -1,5 +1,7 @@
-"""A worker killed mid-node: heartbeats stop, and Temporal hands the node to another worker
-within about the run's heartbeat timeout (10 s), not the node's 30 s timeout."""
+"""A worker killed mid-node: another worker takes it up within seconds, not the node's 30 s
+timeout. A regular activity's heartbeats stop and Temporal retries it after the run's heartbeat
+timeout (10 s); a local activity's workflow task times out (10 s) and the next worker runs the
+node's attempt again. Either way the peer sees the call at least once, with one key."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from interpreter.contract.client import start_run
@@ -66,7 +69,9 @@ def start_worker(
     return process
 
 
-async def start(client: Client, queue: str, url: str, max_attempts: int) -> Any:
+async def start(
+    client: Client, queue: str, url: str, max_attempts: int, execution: str = "activity"
+) -> Any:
     definition, issues = validate_definition(
         {
             "name": "held",
@@ -76,6 +81,8 @@ async def start(client: Client, queue: str, url: str, max_attempts: int) -> Any:
                     "type": "http",
                     "retry": {"max_attempts": max_attempts},
                     "config": {"url": url},
+                    "execution": execution,
+                    "idempotency": True,
                 }
             ],
             "output": "{{ nodes.call.output.body }}",
@@ -127,6 +134,9 @@ async def test_a_killed_workers_node_is_retried_on_another_worker_within_seconds
         assert await asyncio.wait_for(retried.result(), 60) == {"done": True}
         call = await node(retried)
         assert (call.status.value, call.attempts) == ("succeeded", 2)
+        keys = {seen.headers.get("idempotency-key") for seen in retried_peer.hits("/held")}
+        assert len(keys) == 1
+        assert None not in keys
 
         with pytest.raises(WorkflowFailureError):
             await asyncio.wait_for(last_try.result(), 60)
@@ -142,3 +152,39 @@ async def test_a_killed_workers_node_is_retried_on_another_worker_within_seconds
     finally:
         retried_peer.close()
         last_peer.close()
+
+
+async def test_a_killed_workers_local_node_runs_again_on_another_worker_with_its_key(
+    temporal_client: Client, spawn: list[subprocess.Popen[bytes]], task_queue: str, tmp_path: Path
+) -> None:
+    peer = Peer()
+    try:
+        peer.script("/held", [Reply(delay=HELD_FOR), Reply(body={"done": True})])
+        client = with_converter(temporal_client)
+        first = start_worker(spawn, temporal_client, task_queue, tmp_path)
+        run = await start(client, task_queue, f"{peer.url}/held", max_attempts=1, execution="local")
+        await eventually(lambda: bool(peer.hits("/held")), within=60, what="the first call")
+
+        first.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        start_worker(spawn, temporal_client, task_queue, tmp_path)
+
+        second = await eventually(
+            lambda: len(peer.hits("/held")) >= 2 and peer.hits("/held")[1],
+            within=60,
+            what="the node's attempt on the second worker",
+        )
+        print(f"the node ran again {second.at - killed_at:.1f}s after its worker was killed")
+        assert second.at - killed_at < RETRIED_WITHIN
+
+        assert await asyncio.wait_for(run.result(), 60) == {"done": True}
+        call = await node(run)
+        # The killed attempt never reached the history: the node made one attempt, twice.
+        assert (call.status.value, call.attempts) == ("succeeded", 1)
+        keys = {seen.headers.get("idempotency-key") for seen in peer.hits("/held")}
+        assert len(keys) == 1
+        assert None not in keys
+        async for event in run.fetch_history_events():
+            assert event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    finally:
+        peer.close()

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from interpreter.activities.base import ActivityRequest, execution_key, node_activity
+from interpreter.activities.base import ActivityRequest, attempt_of, execution_key, node_activity
 from interpreter.activities.circuit import CircuitBreakers
 from interpreter.activities.http.response import check_status, read_capped
 from interpreter.activities.outbound import OutboundActivity, building, redacted
@@ -99,7 +99,7 @@ class WebhookActivity(OutboundActivity[WebhookSettings]):
                 run_id=request.run_id,
                 node_id=request.node_id,
                 node_path=request.node_path,
-                attempt=activity.info().attempt,
+                attempt=attempt_of(request),
                 url=revealed.masker.text(redacted(outgoing.url)),
                 latency_ms=0.0,
                 at=datetime.now(UTC),

@@ -197,6 +197,10 @@ async def test_pause_mid_run_lets_running_call_finish(start: Start, peer: Peer) 
     peer.route("/two", Reply(body={"n": 2}))
     definition = {
         "name": "pause",
+        # A signal reaching a workflow task that waits on a local activity makes Temporal
+        # redo that task, local attempt included (docs/RUNS.md): only a regular activity
+        # is sure to finish the attempt the pause found running.
+        "defaults": {"execution": "activity"},
         "nodes": [call("one", f"{peer.url}/one"), call("two", f"{peer.url}/two")],
         "edges": [{"from": "one", "to": "two"}],
     }

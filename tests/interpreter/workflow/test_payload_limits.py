@@ -36,7 +36,15 @@ async def test_state_too_large_to_carry_keeps_the_run_in_its_history(
     )
     edges = [{"from": x, "to": y} for x, y in zip(ids, [*ids[1:], "sum"], strict=True)]
     handle = await start(
-        {"name": "carry", "nodes": nodes, "edges": edges, "output": "{{ nodes.sum.output }}"},
+        {
+            "name": "carry",
+            # Regular activities: each node lengthens the history, which continue-as-new
+            # counts (a chain of local ones may finish in a single workflow task).
+            "defaults": {"execution": "activity"},
+            "nodes": nodes,
+            "edges": edges,
+            "output": "{{ nodes.sum.output }}",
+        },
         continue_as_new_after_events=8,
     )
 

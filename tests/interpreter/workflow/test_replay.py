@@ -42,6 +42,8 @@ GOLDEN = (
     "for_each_inline",
     "for_each_item_reuse",
     "http_retry_failure_edge",
+    "local_http_retry",
+    "local_long_backoff",
     "pause_resume",
     "payload_limits",
     "signal_suspend_webhook_script",
@@ -149,6 +151,8 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     paused = await start(
         {
             "name": "paused",
+            # Seen running by a query between workflow tasks: a regular activity.
+            "defaults": {"execution": "activity"},
             "nodes": [
                 {
                     "id": "one",
@@ -304,7 +308,76 @@ async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
             continued._client.get_workflow_handle(continued.id, run_id=first_run.run_id),
         )
     )
-    return [*handles, ("payload_limits", await run_payload_limits(start, peer))]
+    handles.append(("payload_limits", await run_payload_limits(start, peer)))
+    return handles + await run_local(start, peer)
+
+
+async def run_local(start: Start, peer: Peer) -> list[tuple[str, Any]]:
+    """Local activities: retries on the workflow's timers, beside regular activities."""
+    peer.script("/local-flaky", [Reply(503), Reply(200, {"ok": True})])
+    peer.route("/local-bad", Reply(422, {"error": "nope"}))
+    retry = await start(
+        {
+            "name": "local",
+            "nodes": [
+                {
+                    "id": "flaky",
+                    "type": "http",
+                    "config": {"url": f"{peer.url}/local-flaky"},
+                    "retry": {"initial_interval": "100ms"},
+                    "idempotency": True,
+                },
+                {
+                    "id": "bad",
+                    "type": "http",
+                    "config": {"method": "POST", "url": f"{peer.url}/local-bad", "body": {}},
+                },
+                {
+                    "id": "recover",
+                    "type": "log",
+                    "config": {"message": "{{ nodes.bad.error.type }}"},
+                },
+                {
+                    "id": "check",
+                    "type": "validate",
+                    "config": {
+                        "data": "{{ nodes.flaky.output.body }}",
+                        "schema": {"type": "object"},
+                    },
+                },
+                {
+                    "id": "hook",
+                    "type": "webhook",
+                    "config": {"url": f"{peer.url}/hook", "payload": {"a": 1}},
+                    "execution": "activity",
+                },
+            ],
+            "edges": [
+                {"from": "bad", "to": "recover", "on": "failure"},
+                {"from": "flaky", "to": "check"},
+                {"from": "check", "to": "hook"},
+            ],
+        }
+    )
+    await retry.result()
+    peer.script("/local-limited", [Reply(429, headers={"Retry-After": "2"}), Reply(200)])
+    backoff = await start(
+        {
+            "name": "backoff",
+            "nodes": [
+                {"id": "limited", "type": "http", "config": {"url": f"{peer.url}/local-limited"}},
+                {
+                    "id": "long",
+                    "type": "http",
+                    "config": {"url": f"{peer.url}/one"},
+                    "timeout": "2m",
+                },
+            ],
+            "edges": [{"from": "limited", "to": "long"}],
+        }
+    )
+    await backoff.result()
+    return [("local_http_retry", retry), ("local_long_backoff", backoff)]
 
 
 async def run_payload_limits(start: Start, peer: Peer) -> Any:
