@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from interpreter.activities import (
@@ -182,6 +182,8 @@ def create_worker(
         activities=list(activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(settings.workflow_task_pollers),
+        activity_task_poller_behavior=PollerBehaviorSimpleMaximum(settings.activity_task_pollers),
         max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),

@@ -20,6 +20,21 @@ class WorkerSettings(CommonSettings):
     max_concurrent_workflow_tasks: int = Field(
         default=100, ge=1, description="Workflow task slots of this worker process."
     )
+    workflow_task_pollers: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Long polls this worker process keeps open for workflow tasks (the SDK's default, "
+            "5, suits one worker; see docker-compose.yml for a deployment's)."
+        ),
+    )
+    activity_task_pollers: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Long polls this worker process keeps open for activity tasks.",
+    )
     egress_allow: CommaList = Field(
         default_factory=list,
         description=(
