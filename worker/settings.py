@@ -140,6 +140,16 @@ class WorkerSettings(CommonSettings):
             "worker process."
         ),
     )
+    breaker_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description=(
+            "Seconds a worker trusts a circuit breaker it read closed, so calls to a healthy "
+            "service cost no PostgreSQL query; a breaker another worker opened is seen within "
+            "them (failures are always written at once). 0: read on every call."
+        ),
+    )
     heartbeat_throttle_seconds: float = Field(
         default=2.0,
         gt=0,
