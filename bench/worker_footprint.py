@@ -87,11 +87,18 @@ async def start_parked(client: Client, kind: str) -> WorkflowHandle[Any, Any]:
 async def park(client: Client, kind: str, runs: int) -> None:
     warm = [await start_parked(client, kind) for _ in range(5)]
     await asyncio.gather(*(held(h) for h in warm))
-    before = rss()
-    handles = await asyncio.gather(*(start_parked(client, kind) for _ in range(runs)))
-    await asyncio.gather(*(held(h) for h in handles))
+    before, threads = rss(), psutil.Process().num_threads()
+    # One at a time: started together, they would spawn workflow-task threads (and
+    # their malloc arenas) as their first tasks pile up, which is not the runs' own cost.
+    handles = []
+    for _ in range(runs):
+        handles.append(await start_parked(client, kind))
+        await held(handles[-1])
     after = rss()
-    print(f"{kind}: {runs} parked runs, worker RSS +{(after - before) / runs / 1024:.0f} KiB/run")
+    print(
+        f"{kind}: {runs} parked runs, worker RSS +{(after - before) / runs / 1024:.0f} KiB/run "
+        f"(threads {threads} -> {psutil.Process().num_threads()})"
+    )
     await asyncio.gather(*(h.terminate() for h in [*warm, *handles]))
 
 
