@@ -67,6 +67,27 @@ def test_temporal_persists_and_searches_on_postgres(services: dict[str, Any]) ->
     assert env["VISIBILITY_DBNAME"] != "flowforge"
 
 
+def test_temporal_is_sized_for_a_deployment(services: dict[str, Any]) -> None:
+    shards = int(services["temporal"]["environment"]["NUM_HISTORY_SHARDS"])
+    assert shards >= 512
+    assert shards & (shards - 1) == 0, "a power of two spreads runs evenly"
+    worker = services["worker"]["environment"]
+    defaults = WorkerSettings.model_fields
+    for name, field in (
+        ("FLOWFORGE_WORKFLOW_TASK_POLLERS", "workflow_task_pollers"),
+        ("FLOWFORGE_ACTIVITY_TASK_POLLERS", "activity_task_pollers"),
+    ):
+        # Each of a task queue's 4 partitions needs an open poll at all times.
+        assert int(worker[name]) >= 4, name
+        assert int(worker[name]) > defaults[field].default, name
+
+
+def test_the_dynamic_config_lifts_the_queue_throttles() -> None:
+    config = yaml.safe_load((ROOT / "temporal-config/dynamicconfig/flowforge.yaml").read_text())
+    for queue in ("transfer", "timer", "visibility", "outbound"):
+        assert config[f"history.{queue}ProcessorMaxPollRPS"][0]["value"] >= 1000, queue
+
+
 @pytest.mark.parametrize(
     ("service", "settings"),
     [("api", Settings), ("worker", WorkerSettings), ("temporal-setup", Settings)],

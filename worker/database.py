@@ -30,7 +30,8 @@ from worker.secrets import PostgresSecrets
 from worker.settings import WorkerSettings
 
 _POOL_MAX_SIZE = 10
-"""Breakers read once per HTTP call; a short statement each, so a few connections serve many."""
+"""Breakers read at most once per HTTP call (less while cached); a short statement each,
+so a few connections serve many."""
 
 _OUT_OF_REACH = (
     OSError,  # refused, unreachable, DNS; TimeoutError is one too, handled first
@@ -208,6 +209,9 @@ def stores(settings: WorkerSettings, pool: BoundedPool | None) -> Stores:
     return Stores(
         recorder=PostgresDeliveryRecorder(pool.about("recording a webhook delivery attempt")),
         secrets=PostgresSecrets(pool.about("reading the run owner's secrets"), SecretBox(key)),
-        breakers=PostgresCircuitBreakers(pool.about("reading or updating a circuit breaker")),
+        breakers=PostgresCircuitBreakers(
+            pool.about("reading or updating a circuit breaker"),
+            cache_seconds=settings.breaker_cache_seconds,
+        ),
         attempts=PostgresAttemptLog(pool.about("recording a node attempt")),
     )

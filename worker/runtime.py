@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from interpreter.activities import (
@@ -38,9 +38,35 @@ from worker.settings import WorkerSettings
 log = logging.getLogger("flowforge.worker")
 MIB = 1024 * 1024
 
-# Pure, deterministic libraries the workflow uses: loading them once outside the
-# sandbox instead of per workflow run keeps workflow tasks fast.
-PASSTHROUGH = ("cel", "pydantic", "pydantic_core", "annotated_types", "jsonschema", "httpx")
+PASSTHROUGH = (
+    "interpreter",
+    "cel",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "jsonschema",
+    "httpx",
+)
+"""Modules the workflow sandbox shares with the worker instead of importing per run.
+
+The sandbox imports a workflow's module afresh for every run it creates, and
+every module that module imports without passing it through: for the
+interpreter that was ``interpreter.runtime.workflow`` and what its code
+imports at run time, about a seventh of the worker's CPU under load and most
+of a parked run's memory. Passing the ``interpreter`` package through is safe
+because the sandbox guarded none of it anyway: ``interpreter.runtime.workflow``
+imports every interpreter module inside ``imports_passed_through()``, so they
+always ran with the real standard library, and determinism rests on the code
+(time, randomness and I/O only through ``temporalio.workflow`` and
+activities) and on replay (``tests/interpreter/workflow/test_replay.py``).
+No run sees another's state: the interpreter keeps a run's state in its
+``InterpreterWorkflow`` instance, and its modules hold only constants,
+registries filled at import and ``lru_cache``s of pure functions (parsed
+templates, compiled CEL programs, costs), which return the same for the same
+input whichever run asked first (``tests/interpreter/workflow/test_sandbox.py`` checks that
+runs leave module state as they found it). The libraries are pure and
+deterministic.
+"""
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -182,6 +208,8 @@ def create_worker(
         activities=list(activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(settings.workflow_task_pollers),
+        activity_task_poller_behavior=PollerBehaviorSimpleMaximum(settings.activity_task_pollers),
         max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),

@@ -20,6 +20,21 @@ class WorkerSettings(CommonSettings):
     max_concurrent_workflow_tasks: int = Field(
         default=100, ge=1, description="Workflow task slots of this worker process."
     )
+    workflow_task_pollers: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Long polls this worker process keeps open for workflow tasks (the SDK's default, "
+            "5, suits one worker; see docker-compose.yml for a deployment's)."
+        ),
+    )
+    activity_task_pollers: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Long polls this worker process keeps open for activity tasks.",
+    )
     egress_allow: CommaList = Field(
         default_factory=list,
         description=(
@@ -123,6 +138,16 @@ class WorkerSettings(CommonSettings):
         description=(
             "Port of the worker's Prometheus SDK metrics (`/metrics`); 0: none. One port per "
             "worker process."
+        ),
+    )
+    breaker_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description=(
+            "Seconds a worker trusts a circuit breaker it read closed, so calls to a healthy "
+            "service cost no PostgreSQL query; a breaker another worker opened is seen within "
+            "them (failures are always written at once). 0: read on every call."
         ),
     )
     heartbeat_throttle_seconds: float = Field(

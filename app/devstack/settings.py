@@ -8,6 +8,7 @@ them untouched (see ``services.inherited_env``).
 from __future__ import annotations
 
 import socket
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -63,6 +64,14 @@ class DevSettings(
         default="127.0.0.1", description="Address `flowforge dev` serves the API on."
     )
     api_port: int = Field(default=8000, description="Port `flowforge dev` serves the API on.")
+    temporal_persistence: Literal["file", "memory"] = Field(
+        default="file",
+        description=(
+            "Where the dev server keeps its state: `file`, `<data_dir>/temporal.db` in SQLite's "
+            "write-ahead-log mode (runs survive a restart of `flowforge dev`); `memory`, "
+            "nothing on disk (about twice the runs/s; every run is gone when the server stops)."
+        ),
+    )
     temporal_http_port: int = Field(
         default=0,
         ge=0,

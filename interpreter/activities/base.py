@@ -196,13 +196,19 @@ def heartbeat_interval(timeout: timedelta | None) -> float:
 
 @contextlib.asynccontextmanager
 async def heartbeating(interval: float | None = None) -> AsyncIterator[None]:
-    """Heartbeat from the attempt's start until its end, every ``interval`` seconds.
+    """Heartbeat every ``interval`` seconds while the attempt runs, the first after one interval.
 
     Beats tell Temporal the worker is alive: once they stop for the heartbeat
     timeout (a killed worker) Temporal retries the node on another worker,
-    and they carry cancellation to a long attempt. The first beat goes out
-    before the body runs, so even a body that never awaits has beaten. By
-    default the interval is :func:`heartbeat_interval` of the heartbeat timeout.
+    and they carry cancellation to a long attempt. Temporal counts that
+    timeout from the attempt's start until a first beat, so a beat at the
+    start proves nothing an attempt that ends within one interval (a third of
+    the timeout at most) would not: most nodes end within milliseconds, and
+    beating at once cost each of them a call to the server. A node still
+    running after one interval beats from then on, so losing its worker is
+    noticed as soon as before, and a cancellation reaches it as soon as
+    before. By default the interval is :func:`heartbeat_interval` of the
+    heartbeat timeout.
     """
     info = activity.info()
     if info.is_local:
@@ -213,7 +219,6 @@ async def heartbeating(interval: float | None = None) -> AsyncIterator[None]:
         return
     if interval is None:
         interval = heartbeat_interval(info.heartbeat_timeout)
-    activity.heartbeat()
 
     async def beat() -> None:
         while True:

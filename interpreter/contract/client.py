@@ -12,12 +12,12 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
 
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.codec import EncryptionCodec
+from interpreter.contract.converter import SharedAdapterPayloadConverter
 from interpreter.contract.run import RunInput, RunStatus
 from interpreter.dsl.durations import parse_duration
 
@@ -46,7 +46,9 @@ SCOPE_QUERY = "scope"
 """What the node a run is paused before will see: its variables and rendered config."""
 
 
-PLAIN_CONVERTER: DataConverter = pydantic_data_converter
+PLAIN_CONVERTER: DataConverter = DataConverter(
+    payload_converter_class=SharedAdapterPayloadConverter
+)
 """Pydantic models as JSON, with no codec: what Temporal stored before payloads were sealed."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -301,3 +302,87 @@ async def test_a_run_without_proof_cannot_open_the_breaker_of_the_owner_it_names
     assert len(peer.hits("/down")) == 4
     assert answered["status"] == 200
     assert (await breaker(pool, service))["failures"] == 0
+
+
+class CountingPool:
+    """The real pool, counting the statements sent through it."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.statements = 0
+
+    async def fetchrow(self, *args: Any) -> Any:
+        self.statements += 1
+        return await self.pool.fetchrow(*args)
+
+    async def execute(self, *args: Any) -> Any:
+        self.statements += 1
+        return await self.pool.execute(*args)
+
+    def acquire(self) -> Any:
+        self.statements += 1  # a failure's insert and count, on one connection
+        return self.pool.acquire()
+
+
+async def test_a_cached_closed_breaker_costs_no_query_per_call(
+    http_client: httpx.AsyncClient, pool: Any, peer: Peer, service: str
+) -> None:
+    await configure(pool, service, failure_threshold=3)
+    counting = CountingPool(pool)
+    cached = PostgresCircuitBreakers(counting, cache_seconds=60)
+    http = HttpActivity(http_client, breakers=cached, keys=TEST_KEYS)
+
+    for _ in range(10):
+        assert (await run(http.http, call(peer, "/ok", service)))["status"] == 200
+
+    assert counting.statements == 1  # the first call's read
+    assert len(peer.hits("/ok")) == 10
+
+
+async def test_with_a_cache_every_failure_is_written_and_the_breaker_it_opens_refuses_at_once(
+    http_client: httpx.AsyncClient, pool: Any, peer: Peer, service: str
+) -> None:
+    await configure(pool, service, failure_threshold=2, reset_timeout=60.0)
+    peer.script("/flaky", [Reply(status=200), Reply(status=503), Reply(status=503)])
+    http = HttpActivity(
+        http_client, breakers=PostgresCircuitBreakers(pool, cache_seconds=60), keys=TEST_KEYS
+    )
+    await run(http.http, call(peer, "/flaky", service))  # read closed: remembered
+
+    first = await fail(http.http, call(peer, "/flaky", service))
+    assert (await breaker(pool, service))["failures"] == 1
+    second = await fail(http.http, call(peer, "/flaky", service))
+    refused = await fail(http.http, call(peer, "/flaky", service))
+
+    assert (first.type, second.type, refused.type) == (
+        "HttpStatusError",
+        "HttpStatusError",
+        "CircuitOpen",
+    )
+    state = await breaker(pool, service)
+    assert (state["state"], state["failures"]) == ("open", 2)
+    assert len(peer.hits("/flaky")) == 3
+
+
+async def test_a_breaker_another_worker_opened_is_seen_within_the_cache_seconds(
+    pool: Any, service: str
+) -> None:
+    await configure(pool, service, failure_threshold=1, reset_timeout=60.0)
+    ttl = 1.0
+    here = PostgresCircuitBreakers(pool, cache_seconds=ttl)
+    elsewhere = PostgresCircuitBreakers(pool, cache_seconds=ttl)
+    await here.report(await here.allow(mine(service)), "success")  # read closed: remembered
+
+    await elsewhere.report(await elsewhere.allow(mine(service)), "failure")
+    opened = time.monotonic()
+    assert (await breaker(pool, service))["state"] == "open"
+
+    async def refused() -> bool:
+        try:
+            await here.allow(mine(service))
+        except CircuitOpen:
+            return True
+        return False
+
+    await eventually(refused, within=10, what="the other worker's open breaker to be seen")
+    assert time.monotonic() - opened < ttl + 1.0
