@@ -34,6 +34,7 @@ class RunTrigger(StrEnum):
     WEBHOOK = "webhook"
     EVENT = "event"
     RERUN = "rerun"
+    TEST = "test"
 
 
 class TemporalLink(BaseModel):

@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from interpreter.contract.testing import TestSpec
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.expressions import DEFAULT_COST_LIMIT, DEFAULT_RESULT_BYTES, ExpressionLimits
-from interpreter.run_proof import ProofSubject, RunProof
+from interpreter.run_proof import ProofSubject, RunProof, run_digest
 
 
 class RunStatus(StrEnum):
@@ -56,13 +57,18 @@ class RunMeta(BaseModel):
         workflow_id: The FlowForge workflow (definition) id.
         version: The pinned definition version.
         owner: The owning user's id or name, for visibility filters.
-        trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``.
+        trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``,
+            ``test``.
+        test: Set on a test run: its mocks and the nodes it may run for real
+            (see :mod:`interpreter.contract.testing`). Here rather than on
+            :class:`RunInput` because for_each batches copy the meta.
     """
 
     workflow_id: str = Field(max_length=200)
     version: int = Field(ge=1)
     owner: str = Field(default="", max_length=200)
     trigger: str = Field(default="api", max_length=50)
+    test: TestSpec | None = None
 
 
 class RunOptions(BaseModel):
@@ -231,6 +237,11 @@ class RunInput(BaseModel):
     reuse: dict[str, Any] = Field(default_factory=dict)
     proof: RunProof | None = None
     lineage: ProofSubject | None = None
+
+    def root_digest(self) -> str:
+        """:func:`~interpreter.run_proof.run_digest` of this run as a top-level run."""
+        test = self.meta.test.model_dump(mode="json") if self.meta.test is not None else None
+        return run_digest(self.definition, self.input, self.reuse, test)
 
 
 def child_key(workflow_id: str, version: int | None) -> str:

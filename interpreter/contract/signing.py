@@ -6,7 +6,7 @@ See :mod:`interpreter.run_proof` for what a proof says and how workers check it.
 from __future__ import annotations
 
 from interpreter.contract.run import RunInput
-from interpreter.run_proof import RunKeys, RunProof, definition_digest, run_digest
+from interpreter.run_proof import RunKeys, RunProof, definition_digest
 
 
 def sign_run(run: RunInput, run_id: str, keys: RunKeys, *, prefix: bool = False) -> RunInput:
@@ -21,7 +21,7 @@ def sign_run(run: RunInput, run_id: str, keys: RunKeys, *, prefix: bool = False)
         keys: The signing keys (the current one signs).
         prefix: The proof holds for every run id ``<run_id>-...``.
     """
-    root = run_digest(run.definition, run.input, run.reuse)
+    root = run.root_digest()
     owner = run.meta.owner
 
     def proof(workflow_id: str, version: int, digest: str) -> RunProof:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 from interpreter.contract.run import RunInput
-from interpreter.run_proof import ProofSubject, definition_digest, run_digest
+from interpreter.run_proof import ProofSubject, definition_digest
 
 _FORGED_CARRY = (
     "the run carries a continue-as-new state, but it was not continued from a run of its "
@@ -48,7 +48,7 @@ def run_subject(run: RunInput, info: workflow.Info) -> ProofSubject:
         version=meta.version,
         owner=meta.owner,
         digest=definition_digest(run.definition),
-        root=run_digest(run.definition, run.input, run.reuse),
+        root=run.root_digest(),
         # A workflow retry or a cron run is continued too, but with the
         # starter's input: only a continue-as-new (attempt 1, no cron) made the carry.
         problem=_FORGED_CARRY if run.carry is not None and not continued else None,

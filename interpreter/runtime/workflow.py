@@ -24,10 +24,12 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_UPDATE,
         SKIP_NODE_UPDATE,
         STATUS_QUERY,
+        TEST_REPORT_QUERY,
         WORKFLOW_TYPE,
     )
     from interpreter.contract.oversize import oversize
     from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
+    from interpreter.contract.testing import NodeTest
     from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
@@ -187,6 +189,11 @@ class InterpreterWorkflow:
             for node_id in node_ids
             if node_id in values and values[node_id]["status"] == "succeeded"
         }
+
+    @workflow.query(name=TEST_REPORT_QUERY)
+    def test_report(self) -> dict[str, NodeTest]:
+        """A test run's record of each node it carried out, by path (empty for other runs)."""
+        return self._host.tested
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +13,7 @@ from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.db.crud.runs import get_run_record, list_reruns
 from app.db.models.user import Role
-from app.runs.access import visible_run
+from app.runs.access import test_cutoff, visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
 from app.runs.ended import ended_error, settled_nodes
 from app.runs.links import dashboard_url
@@ -51,12 +51,25 @@ async def list_runs(
     trigger: RunTrigger | None = None,
     started_after: Annotated[datetime | None, Query(description="Started at or after.")] = None,
     started_before: Annotated[datetime | None, Query(description="Started before.")] = None,
+    test: Annotated[
+        bool,
+        Query(description="Only test runs (POST /workflows/test), which are otherwise left out."),
+    ] = False,
 ) -> Page[RunSummary]:
     """Runs, newest first. Non-admins always see only their own (``owner_id`` is for admins).
 
     Filters combine (all must hold); ``status`` may be repeated (any of them).
+    Test runs show only with ``test=true`` (or ``trigger=test``), and only
+    within ``FLOWFORGE_TEST_RUN_RETENTION_SECONDS``.
     A ``cursor`` carries on the listing it came from: with other filters it is a 400.
     """
+    test = test or trigger == RunTrigger.TEST
+    if test:
+        cutoff = test_cutoff(state.settings)
+        asked = started_after
+        if asked is not None and asked.tzinfo is None:
+            asked = asked.replace(tzinfo=UTC)
+        started_after = max(asked, cutoff) if asked is not None else cutoff
     query = visibility_query(
         workflow_id=workflow_id,
         status=status,
@@ -65,6 +78,7 @@ async def list_runs(
         trigger=trigger,
         started_after=started_after,
         started_before=started_before,
+        test=test,
     )
     key = state.cursor_key
     executions, token = await list_page(
