@@ -128,3 +128,26 @@ class NodeTest(BaseModel):
     mocked: bool = False
     refused: bool = False
     config: Any = None
+
+
+class EdgeTaken(BaseModel):
+    """One edge of the run's top-level graph in a test report: whether it was taken, and why.
+
+    Attributes:
+        taken: True or false once its source ended; None while it has not.
+        why: The source's outcome against the edge's ``on`` and ``when``.
+    """
+
+    source: str
+    target: str
+    taken: bool | None
+    why: str
+
+
+class TestReport(BaseModel):
+    """What the ``test_report`` query answers: each node carried out, by path, and the edges."""
+
+    __test__ = False
+
+    nodes: dict[str, NodeTest] = Field(default_factory=dict)
+    edges: list[EdgeTaken] = Field(default_factory=list)

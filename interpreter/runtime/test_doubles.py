@@ -11,17 +11,28 @@ unrendered) is recorded for the ``test_report`` query either way.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
 from interpreter.activities.secrets import SECRET_ROOT
 from interpreter.contract.run import NodeError, RunInput
-from interpreter.contract.testing import NOT_MOCKED, SIDE_EFFECT_TYPES, Mock, NodeTest, TestSpec
+from interpreter.contract.testing import (
+    NOT_MOCKED,
+    SIDE_EFFECT_TYPES,
+    EdgeTaken,
+    Mock,
+    NodeTest,
+    TestReport,
+    TestSpec,
+)
 from interpreter.dsl.definition import Node
 from interpreter.dsl.holes import render
 from interpreter.nodes import NodeDone, NodeFailed, NodeKind
 from interpreter.runtime.retry_policy import effective_retry
+
+if TYPE_CHECKING:
+    from interpreter.runtime.dag import Dag
 
 
 def rendered_config(node: Node, kind: NodeKind, variables: dict[str, Any]) -> Any:
@@ -94,3 +105,24 @@ async def answer(mock: Mock, run: RunInput, node: Node) -> NodeDone:
             raise NodeFailed(error, attempt)
         attempt += 1
         await workflow.sleep(retry.delay_before(attempt))
+
+
+_FOLLOWS = {"success": {"succeeded"}, "failure": {"failed"}, "always": {"succeeded", "failed"}}
+"""The source outcomes each ``on`` follows (as :mod:`interpreter.runtime.scheduler` decides)."""
+
+
+def test_report(dag: Dag, tested: dict[str, NodeTest]) -> TestReport:
+    """The report of a test run: ``tested`` and every edge of its top-level ``dag``."""
+    edges: list[EdgeTaken] = []
+    for edge, taken in zip(dag.scheduler.edges, dag.scheduler.taken, strict=True):
+        status = dag.book.get(edge.source).status.value
+        if taken is None:
+            why = f"{edge.source} has not ended ({status})"
+        elif status not in _FOLLOWS[edge.on]:
+            why = f"{edge.source} {status}; the edge follows on {edge.on}"
+        elif edge.when is not None:
+            why = f"{edge.source} {status} and `when: {edge.when}` was {str(taken).lower()}"
+        else:
+            why = f"{edge.source} {status}, which `on: {edge.on}` follows"
+        edges.append(EdgeTaken(source=edge.source, target=edge.target, taken=taken, why=why))
+    return TestReport(nodes=tested, edges=edges)

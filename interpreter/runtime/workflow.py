@@ -29,13 +29,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from interpreter.contract.oversize import oversize
     from interpreter.contract.run import NodeError, RunInput, RunSnapshot, RunStatus
-    from interpreter.contract.testing import NodeTest
+    from interpreter.contract.testing import TestReport
     from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
     from interpreter.runtime.book import Stop
     from interpreter.runtime.host import RunHost
     from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery, check_signal
+    from interpreter.runtime.test_doubles import test_report
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -191,9 +192,9 @@ class InterpreterWorkflow:
         }
 
     @workflow.query(name=TEST_REPORT_QUERY)
-    def test_report(self) -> dict[str, NodeTest]:
-        """A test run's record of each node it carried out, by path (empty for other runs)."""
-        return self._host.tested
+    def test_report(self) -> TestReport:
+        """A test run's record of each node it carried out, by path, and of its edges."""
+        return test_report(self._host.dag, self._host.tested)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:

@@ -116,6 +116,10 @@ async def test_a_mocked_error_takes_the_failure_edge(
     assert nodes["charge"]["status"] == "failed"
     assert nodes["ok"]["status"] == "skipped"
     assert peer.requests == []
+    edges = {(edge["source"], edge["target"]): edge for edge in run["edges"]}
+    assert edges["charge", "ok"]["taken"] is False
+    assert edges["charge", "ok"]["why"] == "charge failed; the edge follows on success"
+    assert edges["charge", "declined"]["taken"] is True
 
 
 async def test_an_unmocked_http_node_is_refused_and_a_real_one_is_called_once(

@@ -17,7 +17,7 @@ from app.runs.reading import describe
 from app.runs.schemas import RunDetail
 from app.runs.test_runs import TestRunCreate, start_test_run
 from interpreter.contract.client import TEST_REPORT_QUERY
-from interpreter.contract.testing import NodeTest
+from interpreter.contract.testing import EdgeTaken, NodeTest, TestReport
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,15 @@ class TestRunDetail(RunDetail):
             (``NotMocked``) and ``config``: the config as rendered for the
             node (an http node's method, url, headers and body), every
             ``{{ secrets.x }}`` hole left as written so no secret shows.
+        edges: Each top-level edge: ``taken`` and ``why`` (the source's outcome
+            against the edge's ``on`` and ``when``).
     """
 
     __test__ = False
 
     test: bool = True
     tested: dict[str, NodeTest] = Field(default_factory=dict)
+    edges: list[EdgeTaken] = Field(default_factory=list)
 
 
 @router.post(
@@ -95,14 +98,14 @@ async def test_workflow(
             break
         await asyncio.sleep(POLL_SECONDS)
     detail = await read_run(run_id, user, state, session, temporal, request)
-    tested: dict[str, NodeTest] = {}
+    report = TestReport()
     try:
-        tested = await temporal.get_workflow_handle(run_id).query(
+        report = await temporal.get_workflow_handle(run_id).query(
             TEST_REPORT_QUERY,
-            result_type=dict[str, NodeTest],
+            result_type=TestReport,
             rpc_timeout=state.temporal.query_timeout,
         )
     except (WorkflowQueryFailedError, RPCError) as exc:  # no worker answered: the run alone
         logger.warning("test report of run %s unavailable: %s", run_id, exc)
     response.status_code = status.HTTP_200_OK
-    return TestRunDetail(**detail.model_dump(), tested=tested)
+    return TestRunDetail(**detail.model_dump(), tested=report.nodes, edges=report.edges)
