@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -20,13 +22,14 @@ DEFINITION = Definition.model_validate(
 def test_a_mock_gives_one_answer_and_nothing_means_a_null_output() -> None:
     assert Mock.model_validate({}).steps()[0].output is None
     assert Mock.model_validate({"output": 0}).steps()[0].output == 0
-    for bad in (
+    bad_mocks: list[dict[str, Any]] = [
         {"output": 1, "error": {"type": "X"}},
         {"error": {"type": "X"}, "sequence": [{"output": 1}]},
         {"sequence": []},
         {"sequence": [{"output": 1, "error": {"type": "X"}}]},
         {"outptu": 1},
-    ):
+    ]
+    for bad in bad_mocks:
         with pytest.raises(ValidationError):
             Mock.model_validate(bad)
 
