@@ -5,11 +5,15 @@ The peer must see no request for a mocked node and exactly one for a node run fo
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from temporalio.worker import Worker
 
+from app.core.state import AppState
+from app.db.models.run import RunRecord
 from tests.support.api import API, Actor, create_workflow, definition, start_run
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
@@ -233,10 +237,11 @@ async def test_unknown_or_pure_mock_keys_are_refused_by_path(
     }
 
 
-async def test_test_runs_stay_out_of_metrics_and_the_default_runs_list(
+async def test_test_runs_stay_out_of_metrics_failures_and_the_default_runs_list(
     http: httpx.AsyncClient, worker: Worker, editor: Actor
 ) -> None:
-    workflow = await create_workflow(http, editor)
+    failing = definition(nodes=[{"id": "boom", "type": "fail", "config": {"message": "no"}}])
+    workflow = await create_workflow(http, editor, failing)
     real = await start_run(http, editor, workflow["id"])
     accepted = await http.post(
         f"{API}/workflows/test", json={"workflow_id": workflow["id"]}, headers=editor.headers
@@ -266,4 +271,49 @@ async def test_test_runs_stay_out_of_metrics_and_the_default_runs_list(
 
     counted = await eventually(metrics, what="the real run's end in the metrics")
     assert counted["runs"]["total"] == 1
-    assert (await http.get(f"{API}/runs/{test_id}", headers=editor.headers)).status_code == 200
+    assert counted["runs"]["failed"] == 1
+
+    async def inbox() -> list[str] | None:
+        response = await http.get(
+            f"{API}/failures", params={"workflow_id": workflow["id"]}, headers=editor.headers
+        )
+        assert response.status_code == 200, response.text
+        ids = [run_id for group in response.json()["groups"] for run_id in group["run_ids"]]
+        return ids or None
+
+    assert await eventually(inbox, what="the real run in the failures inbox") == [real]
+    test_run = await http.get(f"{API}/runs/{test_id}", headers=editor.headers)
+    assert test_run.status_code == 200, test_run.text
+    assert test_run.json()["status"] == "failed"
+    assert test_run.json()["trigger"] == "test"
+
+
+async def test_a_test_run_deletes_the_owners_expired_test_run_rows(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, app_state: AppState
+) -> None:
+    workflow = await create_workflow(http, editor)
+    old = datetime.now(UTC) - timedelta(seconds=app_state.settings.test_run_retention_seconds + 60)
+    rows = {
+        trigger: RunRecord(
+            run_id=f"run-old-{trigger}-{uuid.uuid4().hex[:8]}",
+            workflow_id=uuid.UUID(workflow["id"]),
+            version=1,
+            owner_id=uuid.UUID(editor.id),
+            trigger=trigger,
+            created_at=old,
+        )
+        for trigger in ("test", "api")
+    }
+    async with app_state.sessions() as session:
+        session.add_all(rows.values())
+        await session.commit()
+
+    response = await http.post(
+        f"{API}/workflows/test", json={"workflow_id": workflow["id"]}, headers=editor.headers
+    )
+
+    assert response.status_code == 202, response.text
+    async with app_state.sessions() as session:
+        assert await session.get(RunRecord, rows["test"].run_id) is None
+        assert await session.get(RunRecord, rows["api"].run_id) is not None
+        assert await session.get(RunRecord, response.json()["run_id"]) is not None
