@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 
 from interpreter.contract.client import STATUS_QUERY
 from interpreter.contract.run import PinnedWorkflow, RunInput, RunMeta, RunOptions, RunSnapshot
+from interpreter.contract.testing import TestSpec
 from interpreter.validation.definition import validate_definition
 
 Start = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
@@ -21,6 +22,7 @@ def make_run(
     input: Any = None,
     children: dict[str, PinnedWorkflow] | None = None,
     reuse: dict[str, Any] | None = None,
+    test: TestSpec | None = None,
     **options: Any,
 ) -> RunInput:
     """The input of a run of ``definition``, which must be valid."""
@@ -29,7 +31,7 @@ def make_run(
     return RunInput(
         definition=parsed,
         input=input,
-        meta=RunMeta(workflow_id="wf-test", version=1, owner="tester"),
+        meta=RunMeta(workflow_id="wf-test", version=1, owner="tester", test=test),
         options=RunOptions(**options),
         children=children or {},
         reuse=reuse or {},

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from interpreter.contract.client import start_run
 from interpreter.contract.run import PinnedWorkflow
+from interpreter.contract.testing import TestSpec
 from tests.support.workflows import Start, make_run, new_worker
 
 
@@ -31,12 +32,13 @@ async def start(client: Client, task_queue: str) -> AsyncIterator[Start]:
         activities: list[Callable[..., Any]] | None = None,
         children: dict[str, PinnedWorkflow] | None = None,
         reuse: dict[str, Any] | None = None,
+        test: TestSpec | None = None,
         **options: Any,
     ) -> WorkflowHandle[Any, Any]:
         if not workers:
             workers.append(new_worker(client, task_queue, activities))
             await workers[0].__aenter__()
-        run = make_run(definition, input, children, reuse, **options)
+        run = make_run(definition, input, children, reuse, test, **options)
         return await start_run(
             client, run, id=f"run-{uuid.uuid4().hex[:12]}", task_queue=task_queue
         )
