@@ -111,8 +111,7 @@ def visibility_query(
     """A visibility query for FlowForge runs: test runs only if ``test``, else none of them.
 
     Test runs (trigger ``test``) are left out of every list, the failures inbox
-    and metrics unless asked for; whoever asks bounds ``started_after`` by
-    their retention.
+    and metrics unless asked for; whoever asks drops those past their retention.
 
     ``status`` may be several (any of them matches); ``failed_only`` keeps the
     runs that need a look: failed, timed out, or suspended on a failed node.
