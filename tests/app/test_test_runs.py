@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 
 from app.core.state import AppState
 from app.db.models.run import RunRecord
-from tests.support.api import API, Actor, create_workflow, definition, start_run
+from tests.support.api import API, Actor, create_workflow, definition, run_becomes, start_run
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 
@@ -317,3 +317,23 @@ async def test_a_test_run_deletes_the_owners_expired_test_run_rows(
         assert await session.get(RunRecord, rows["test"].run_id) is None
         assert await session.get(RunRecord, rows["api"].run_id) is not None
         assert await session.get(RunRecord, response.json()["run_id"]) is not None
+
+
+async def test_a_rerun_of_a_test_run_is_a_test_run_with_the_same_mocks(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+) -> None:
+    workflow = await create_workflow(
+        http, editor, definition(nodes=[http_node("call", f"{peer.url}/call")])
+    )
+    first = await run_as_test(
+        http, editor, {"workflow_id": workflow["id"], "mocks": {"call": {"output": 1}}}
+    )
+
+    response = await http.post(f"{API}/runs/{first['run_id']}/rerun", headers=editor.headers)
+
+    assert response.status_code == 202, response.text
+    rerun = await run_becomes(http, editor, response.json()["run_id"], "succeeded")
+    assert rerun["trigger"] == "test"
+    assert rerun["rerun_of"] == first["run_id"]
+    assert nodes_of(rerun)["call"]["output"] == 1
+    assert peer.requests == []
