@@ -383,6 +383,23 @@ class Settings(
             "replica polls it. Empty: `<FLOWFORGE_TASK_QUEUE>-api`."
         ),
     )
+    test_run_retention_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description=(
+            "Test runs (`POST /workflows/test`) older than this are no longer listed or "
+            "readable, and their index rows are deleted at the owner's next test run."
+        ),
+    )
+    test_run_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description=(
+            "Most seconds `POST /workflows/test?wait=true` waits for the test run to end "
+            "before it answers with the run as it is."
+        ),
+    )
     run_events_poll_interval: float = Field(
         default=0.5,
         gt=0,

@@ -12,8 +12,8 @@ its keys and the proof matches the subject (:meth:`RunKeys.owner`).
 What each digest covers:
 
 - ``digest``: the definition the run executes (:func:`definition_digest`);
-- ``root``: the top-level run's definition, input and reused outputs
-  (:func:`run_digest`), so a proof copied onto a run with another input, or a
+- ``root``: the top-level run's definition, input, reused outputs and (a test
+  run) mocks (:func:`run_digest`), so a proof copied onto a run with another input, or a
   pinned ``sub_workflow`` proof moved under another parent, fails.
 
 Child runs (for_each batches, sub_workflows) cannot be signed by the API
@@ -133,15 +133,20 @@ def run_digest(
     input: Any,
     reuse: dict[str, Any],
     reuse_items: dict[str, Any] | None = None,
+    test: Any = None,
 ) -> str:
-    """sha256 (hex) of a top-level run's definition, input and reused outputs.
+    """sha256 (hex) of a top-level run's definition, input, reused outputs and test mocks.
 
-    Reused item outputs count only when there are some, so the digests of
-    runs started before they existed stay the same.
+    Reused item outputs count only when there are some, and ``test`` (a test
+    run's mocks as JSON) only when given, so the digests of runs started
+    before either existed stay the same: a mock's output flows downstream
+    like an input, and a proof must not carry over to a run with other mocks.
     """
     content = {"definition": definition_digest(definition), "input": input, "reuse": reuse}
     if reuse_items:
         content["reuse_items"] = reuse_items
+    if test is not None:
+        content["test"] = test
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 

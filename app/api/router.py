@@ -22,6 +22,7 @@ from app.api.routes import (
     schedules,
     secrets,
     templates,
+    test_runs,
     users,
     versions,
     workflows,
@@ -30,6 +31,8 @@ from app.api.routes import (
 api_router = APIRouter(responses=ERROR_RESPONSES)
 for module in (auth, users, api_keys, workflows, versions, rollouts):
     api_router.include_router(module.router)
+# Test runs: a workflow on the real engine with chosen nodes mocked.
+api_router.include_router(test_runs.router)
 # Runs: start, read, steer (pause, signals, node retry and skip), watch, rerun.
 api_router.include_router(runs.router)
 # Failed runs not yet redriven or dismissed, by workflow and failing node.

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowExecutionDescription
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescription
 
 from app.core.state import AppState
 from app.db.models.user import User
 from app.errors import ApiError
 from app.ownership import may_access
 from app.runs.reading import describe, owner_of
+from app.runs.schemas import RunTrigger
+from app.settings import Settings
+from interpreter.contract import search_attributes as sa
 
 
 def run_not_found(run_id: str) -> ApiError:
@@ -27,4 +32,18 @@ async def visible_run(
     description = await describe(client, run_id, state.temporal.rpc_timeout)
     if description is None or not may_access(user, owner_of(description)):
         raise run_not_found(run_id)
+    if is_expired_test(description, state.settings):
+        raise run_not_found(run_id)
     return description
+
+
+def is_expired_test(execution: WorkflowExecution, settings: Settings) -> bool:
+    """Whether ``execution`` is a test run past ``test_run_retention_seconds``."""
+    if execution.typed_search_attributes.get(sa.TRIGGER) != RunTrigger.TEST.value:
+        return False
+    return execution.start_time < test_cutoff(settings)
+
+
+def test_cutoff(settings: Settings) -> datetime:
+    """Test runs that started before this are past their retention."""
+    return datetime.now(UTC) - timedelta(seconds=settings.test_run_retention_seconds)

@@ -111,8 +111,12 @@ def visibility_query(
     trigger: RunTrigger | None = None,
     started_after: datetime | None = None,
     started_before: datetime | None = None,
+    test: bool = False,
 ) -> str:
-    """A visibility query for FlowForge runs.
+    """A visibility query for FlowForge runs: test runs only if ``test``, else none of them.
+
+    Test runs (trigger ``test``) are left out of every list, the failures inbox
+    and metrics unless asked for; whoever asks drops those past their retention.
 
     ``status`` may be several (any of them matches); ``failed_only`` keeps the
     runs that need a look: failed, timed out, or suspended on a failed node.
@@ -131,6 +135,7 @@ def visibility_query(
         clauses.append(_any_of([RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.SUSPENDED]))
     if trigger is not None:
         clauses.append(f"{sa.TRIGGER.name} = '{RunTrigger(trigger).value}'")
+    clauses.append(f"{sa.TRIGGER.name} {'=' if test else '!='} '{RunTrigger.TEST.value}'")
     if started_after is not None:
         clauses.append(f"StartTime >= '{_rfc3339(started_after)}'")
     if started_before is not None:

@@ -29,7 +29,13 @@ from app.runs.launch import start_and_index
 from app.runs.links import temporal_link
 from app.runs.pinning import pinned_run_input
 from app.runs.reading import snapshot
-from app.runs.rerun import node_outputs, original_input, rerun_input, upstream_of
+from app.runs.rerun import (
+    node_outputs,
+    original_input,
+    rerun_input,
+    rerun_trigger,
+    upstream_of,
+)
 from app.runs.schemas import RunAccepted
 from app.runs.status import run_status
 from interpreter.contract.run import ItemReuse, NodeStatus, RunInput, RunSnapshot, RunStatus
@@ -199,7 +205,12 @@ async def _on_active(
     )
     known = {node.id for node in pinned.definition.nodes}
     kept = {node_id: output for node_id, output in reuse.items() if node_id in known}
-    return pinned.model_copy(update={"reuse": kept})
+    # A test run stays one on the active version, its mocks with it: a key the version
+    # lacks mocks nothing, and an unmocked side effect is refused, never run for real.
+    meta = pinned.meta.model_copy(
+        update={"test": workflow_run.meta.test, "trigger": rerun_trigger(workflow_run)}
+    )
+    return pinned.model_copy(update={"reuse": kept, "meta": meta})
 
 
 def _unknown_node(run_id: str, node_id: str, path: str) -> ApiError:

@@ -92,11 +92,20 @@ def _groups(node_ids: list[str], sizes: dict[str, int], budget: int) -> list[lis
     return groups
 
 
+def rerun_trigger(old: RunInput) -> str:
+    """The trigger of a rerun of ``old``: ``rerun``, or ``test`` for a test run's.
+
+    A test run's rerun is a test run again, with the same mocks, so it
+    neither acts for real nor counts where test runs do not.
+    """
+    return "test" if old.meta.test is not None else "rerun"
+
+
 def rerun_input(old: RunInput, reuse: dict[str, Any]) -> RunInput:
     """A fresh run of the same pinned definition and input, taking ``reuse`` as given."""
     return old.model_copy(
         update={
-            "meta": old.meta.model_copy(update={"trigger": "rerun"}),
+            "meta": old.meta.model_copy(update={"trigger": rerun_trigger(old)}),
             "reuse": reuse,
             "reuse_items": {},
             "carry": None,

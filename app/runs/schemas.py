@@ -39,6 +39,7 @@ class RunTrigger(StrEnum):
     WEBHOOK = "webhook"
     EVENT = "event"
     RERUN = "rerun"
+    TEST = "test"
 
 
 class TemporalLink(BaseModel):

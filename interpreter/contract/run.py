@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from interpreter.contract.testing import TestSpec
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.expressions import DEFAULT_COST_LIMIT, DEFAULT_RESULT_BYTES, ExpressionLimits
 from interpreter.run_proof import ProofSubject, RunProof, canonical_json, run_digest
@@ -57,9 +58,13 @@ class RunMeta(BaseModel):
         workflow_id: The FlowForge workflow (definition) id.
         version: The pinned definition version.
         owner: The owning user's id or name, for visibility filters.
-        trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``.
+        trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``,
+            ``test``.
         arm: The rollout arm the run was sent to (``candidate`` or ``stable``),
             None when its workflow had no rollout.
+        test: Set on a test run: its mocks and the nodes it may run for real
+            (see :mod:`interpreter.contract.testing`). Here rather than on
+            :class:`RunInput` because for_each batches copy the meta.
     """
 
     workflow_id: str = Field(max_length=200)
@@ -67,6 +72,7 @@ class RunMeta(BaseModel):
     owner: str = Field(default="", max_length=200)
     trigger: str = Field(default="api", max_length=50)
     arm: str | None = Field(default=None, max_length=20)
+    test: TestSpec | None = None
 
 
 class RunOptions(BaseModel):
@@ -254,9 +260,10 @@ class RunInput(BaseModel):
     reuse_items: dict[str, ItemReuse] = Field(default_factory=dict)
 
     def root_digest(self) -> str:
-        """What a top-level run's proof signs of it: definition, input and everything reused."""
+        """What a top-level run's proof signs: definition, input, reuse and test mocks."""
         items = {key: value.model_dump(mode="json") for key, value in self.reuse_items.items()}
-        return run_digest(self.definition, self.input, self.reuse, items)
+        test = self.meta.test.model_dump(mode="json") if self.meta.test is not None else None
+        return run_digest(self.definition, self.input, self.reuse, items, test)
 
 
 def child_key(workflow_id: str, version: int | None) -> str:

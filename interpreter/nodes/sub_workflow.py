@@ -58,7 +58,9 @@ async def execute(host: NodeHost, dag: NodeDag, node: Node, variables: Variables
             workflow_id=pinned.workflow_id,
             version=pinned.version,
             owner=run.meta.owner,
-            trigger="sub_workflow",
+            # A child a test run runs for real is part of the test: kept out of
+            # lists and metrics like it. It runs for real whole, so no mocks.
+            trigger="test" if run.meta.test is not None else "sub_workflow",
         ),
         options=run.options,
         children=run.children,

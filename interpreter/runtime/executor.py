@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError
 
 from interpreter.contract.oversize import oversize
 from interpreter.contract.run import RunInput
+from interpreter.contract.testing import NodeTest
 from interpreter.dsl.definition import Node
 from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind
 from interpreter.run_proof import ProofSubject
@@ -20,6 +21,7 @@ from interpreter.runtime.activity_call import activity_call
 from interpreter.runtime.activity_errors import is_cancellation
 from interpreter.runtime.dag import Dag
 from interpreter.runtime.subject import run_subject
+from interpreter.runtime.test_doubles import under_test
 
 INPUT_HINT = "pass it less of the upstream nodes' outputs (keep less with their `output`)"
 
@@ -53,6 +55,8 @@ class Executor:
             before the checks).
         signals: Delivered signal payloads not yet taken, by signal name.
         for_each: Runs for_each bodies (set by the run's host).
+        tested: A test run's record of each node it carried out, by path:
+            mocked or not, and its rendered config (the ``test_report`` query).
     """
 
     def __init__(self, run: RunInput) -> None:
@@ -60,6 +64,7 @@ class Executor:
         self.payload_limit = run.options.max_payload_bytes
         self.signals: dict[str, deque[Any]] = {}
         self.for_each: ForEachRunner | None = None
+        self.tested: dict[str, NodeTest] = {}
 
     @cached_property
     def subject(self) -> ProofSubject:
@@ -73,7 +78,30 @@ class Executor:
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
     ) -> NodeDone:
-        """Run a node that needs Temporal: by its unit's ``execute``, else as its activity."""
+        """Run a node that needs Temporal: by its unit's ``execute``, else as its activity.
+
+        A test run (``RunMeta.test``) answers mocked nodes from their mock and
+        refuses unmocked side effects first (:func:`under_test`). Other runs
+        take no new step here, so their commands, and replays, are unchanged.
+        """
+        test = self.run.meta.test
+        if test is None:
+            return await self._real(dag, node, kind, variables)
+        path = dag.path(node.id)
+        return await under_test(
+            test,
+            self.run,
+            path,
+            node,
+            kind,
+            variables,
+            self.tested,
+            lambda: self._real(dag, node, kind, variables),
+        )
+
+    async def _real(
+        self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
+    ) -> NodeDone:
         if kind.execute is not None:
             return await kind.execute(self, dag, node, variables)
         return await self._activity(dag, node, kind, variables)

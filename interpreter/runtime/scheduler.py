@@ -36,6 +36,11 @@ class Scheduler:
             self._outgoing[edge.source].append(index)
             self._incoming[edge.target].append(index)
 
+    @property
+    def edges(self) -> list[Edge]:
+        """The edges, in the order of :attr:`taken`."""
+        return self._edges
+
     def roots(self) -> list[str]:
         """The nodes without incoming edges: ready as the DAG starts."""
         return [node for node, edges in self._incoming.items() if not edges]

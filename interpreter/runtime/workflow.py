@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         SKIP_NODE_UPDATE,
         STATUS_QUERY,
         STEP_UPDATE,
+        TEST_REPORT_QUERY,
         WORKFLOW_TYPE,
     )
     from interpreter.contract.oversize import oversize
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         RunSnapshot,
         RunStatus,
     )
+    from interpreter.contract.testing import TestReport
     from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
@@ -54,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         check_breakpoints,
         check_signal,
     )
+    from interpreter.runtime.test_doubles import test_report
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -254,6 +257,11 @@ class InterpreterWorkflow:
         """What the run holds of a top-level for_each's items that succeeded (for redrives)."""
         assert self._host.for_each is not None
         return self._host.for_each.answer(asked)
+
+    @workflow.query(name=TEST_REPORT_QUERY)
+    def test_report(self) -> TestReport:
+        """A test run's record of each node it carried out, by path, and of its edges."""
+        return test_report(self._host.dag, self._host.tested)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:

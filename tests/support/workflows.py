@@ -17,6 +17,7 @@ from interpreter.contract.run import (
     RunOptions,
     RunSnapshot,
 )
+from interpreter.contract.testing import TestSpec
 from interpreter.validation.definition import validate_definition
 
 Start = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
@@ -29,6 +30,7 @@ def make_run(
     children: dict[str, PinnedWorkflow] | None = None,
     reuse: dict[str, Any] | None = None,
     reuse_items: dict[str, ItemReuse] | None = None,
+    test: TestSpec | None = None,
     **options: Any,
 ) -> RunInput:
     """The input of a run of ``definition``, which must be valid."""
@@ -37,7 +39,7 @@ def make_run(
     return RunInput(
         definition=parsed,
         input=input,
-        meta=RunMeta(workflow_id="wf-test", version=1, owner="tester"),
+        meta=RunMeta(workflow_id="wf-test", version=1, owner="tester", test=test),
         options=RunOptions(**options),
         children=children or {},
         reuse=reuse or {},

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from interpreter.contract.client import start_run
 from interpreter.contract.run import ItemReuse, PinnedWorkflow
+from interpreter.contract.testing import TestSpec
 from tests.support.workflows import Start, make_run, new_worker
 
 
@@ -32,12 +33,15 @@ async def start(client: Client, task_queue: str) -> AsyncIterator[Start]:
         children: dict[str, PinnedWorkflow] | None = None,
         reuse: dict[str, Any] | None = None,
         reuse_items: dict[str, ItemReuse] | None = None,
+        test: TestSpec | None = None,
         **options: Any,
     ) -> WorkflowHandle[Any, Any]:
         if not workers:
             workers.append(new_worker(client, task_queue, activities))
             await workers[0].__aenter__()
-        run = make_run(definition, input, children, reuse, reuse_items, **options)
+        run = make_run(
+            definition, input, children, reuse, reuse_items=reuse_items, test=test, **options
+        )
         return await start_run(
             client, run, id=f"run-{uuid.uuid4().hex[:12]}", task_queue=task_queue
         )

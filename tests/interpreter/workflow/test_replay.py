@@ -19,6 +19,7 @@ from interpreter.contract.client import (
     SKIP_NODE_UPDATE,
 )
 from interpreter.contract.run import ItemReuse, PinnedWorkflow, child_key, items_digest
+from interpreter.contract.testing import TestSpec
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
 from interpreter.validation.definition import validate_definition
@@ -48,6 +49,7 @@ GOLDEN = (
     "payload_limits",
     "signal_suspend_webhook_script",
     "sub_workflow",
+    "test_run_mocks",
 )
 """Every golden history, by file name: a new case in :func:`run_all` is pinned here before
 it is recorded, so neither a lost history nor an unreviewed one passes unnoticed."""
@@ -177,6 +179,7 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     with pytest.raises(WorkflowFailureError):
         await cancelled.result()
     handles.append(("cancelled", cancelled))
+    handles.append(("test_run_mocks", await run_test_mocks(start, peer)))
     return handles + await run_part_two(start, peer)
 
 
@@ -378,6 +381,58 @@ async def run_local(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     )
     await backoff.result()
     return [("local_http_retry", retry), ("local_long_backoff", backoff)]
+
+
+async def run_test_mocks(start: Start, peer: Peer) -> Any:
+    """A test run: a mocked sequence retried on a timer, a refused node's failure edge, a loop."""
+    error = {"error": {"type": "HttpStatusError", "message": "503"}}
+    spec = TestSpec.model_validate(
+        {
+            "mocks": {
+                "fetch": {"sequence": [error, {"output": {"n": 1}}]},
+                "loop[*].call": {"output": "mocked"},
+            },
+            "run_for_real": ["real"],
+        }
+    )
+    peer.route("/real", Reply(200, {"real": True}))
+    handle = await start(
+        {
+            "name": "test-run",
+            "nodes": [
+                {
+                    "id": "fetch",
+                    "type": "http",
+                    "config": {"url": f"{peer.url}/fetch"},
+                    "retry": {"strategy": "fixed", "initial_interval": "100ms"},
+                },
+                {"id": "refused", "type": "http", "config": {"url": f"{peer.url}/no"}},
+                {"id": "handled", "type": "transform", "config": {"value": "handled"}},
+                {"id": "real", "type": "http", "config": {"url": f"{peer.url}/real"}},
+                {
+                    "id": "loop",
+                    "type": "for_each",
+                    "config": {
+                        "items": "[1, 2]",
+                        "body": {
+                            "nodes": [
+                                {"id": "call", "type": "http", "config": {"url": f"{peer.url}/i"}}
+                            ]
+                        },
+                    },
+                },
+            ],
+            "edges": [
+                {"from": "fetch", "to": "refused"},
+                {"from": "refused", "to": "handled", "on": "failure"},
+                {"from": "handled", "to": "real"},
+                {"from": "real", "to": "loop"},
+            ],
+        },
+        test=spec,
+    )
+    await handle.result()
+    return handle
 
 
 async def run_payload_limits(start: Start, peer: Peer) -> Any:

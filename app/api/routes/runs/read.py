@@ -14,7 +14,7 @@ from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.db.crud.runs import get_run_record, list_reruns
 from app.db.models.user import Role
 from app.plugins.pinning import pinned_plugins
-from app.runs.access import visible_run
+from app.runs.access import is_expired_test, visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
 from app.runs.ended import ended_error, settled_nodes
 from app.runs.links import dashboard_url
@@ -52,12 +52,19 @@ async def list_runs(
     trigger: RunTrigger | None = None,
     started_after: Annotated[datetime | None, Query(description="Started at or after.")] = None,
     started_before: Annotated[datetime | None, Query(description="Started before.")] = None,
+    test: Annotated[
+        bool,
+        Query(description="Only test runs (POST /workflows/test), which are otherwise left out."),
+    ] = False,
 ) -> Page[RunSummary]:
     """Runs, newest first. Non-admins always see only their own (``owner_id`` is for admins).
 
     Filters combine (all must hold); ``status`` may be repeated (any of them).
+    Test runs show only with ``test=true`` (or ``trigger=test``), and only
+    within ``FLOWFORGE_TEST_RUN_RETENTION_SECONDS``.
     A ``cursor`` carries on the listing it came from: with other filters it is a 400.
     """
+    test = test or trigger == RunTrigger.TEST
     query = visibility_query(
         workflow_id=workflow_id,
         status=status,
@@ -66,6 +73,7 @@ async def list_runs(
         trigger=trigger,
         started_after=started_after,
         started_before=started_before,
+        test=test,
     )
     key = state.cursor_key
     executions, token = await list_page(
@@ -75,6 +83,11 @@ async def list_runs(
         token=unseal_token(cursor, key=key, scope=query),
         rpc_timeout=state.temporal.rpc_timeout,
     )
+    if test:
+        # Past their retention, test runs are dropped from the page rather than kept out by
+        # the query: a cutoff that moves with the clock would change the query, and so
+        # void the cursor, between two pages. Newest first, they only shorten the last pages.
+        executions = [e for e in executions if not is_expired_test(e, state.settings)]
     items = [summary(execution, state.settings) for execution in executions]
     for item, execution in zip(items, executions, strict=True):
         item.node_counts = await summary_counts(execution)
