@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -114,6 +115,32 @@ def run_once(
     return figures, ""
 
 
+def run_round(
+    round_: int,
+    engines: list[EngineSpec],
+    ready: dict[str, tuple[Environment, dict[str, str], dict[str, str]]],
+    job: Job,
+    collected: dict[str, Collected],
+    cache: Path,
+) -> None:
+    """Each engine once, starting one further along the list each round."""
+    shift = round_ % len(engines)
+    for engine in engines[shift:] + engines[:shift]:
+        env, process_env, settings = ready[engine.name]
+        job.settings = settings
+        figures, problem = run_once(engine, env, process_env, job, cache)
+        if figures is None:
+            print(f"round {round_ + 1}, {engine.label}: failed: {problem}", flush=True)
+            collected[engine.name].failures.append(problem)
+            continue
+        collected[engine.name].add(figures)
+        print(f"round {round_ + 1}, {engine.label}: {json.dumps(figures)}", flush=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -125,6 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     engines = by_name(args.engines.split(","))
     clients = [int(n) for n in args.clients.split(",")]
+    signal.signal(signal.SIGTERM, _interrupt)
     began = time.monotonic()
     # Other work on the machine shows in every figure: the load is printed with them.
     load = os.getloadavg()
@@ -135,22 +163,18 @@ def main() -> None:
         ready = prepare(engines, stack, peer, args.cache)
         engines = [engine for engine in engines if engine.name in ready]
         job = Job(peer=peer, iterations=args.iterations, clients=clients, seconds=args.seconds)
-        for round_ in range(args.rounds):
-            shift = round_ % len(engines)
-            for engine in engines[shift:] + engines[:shift]:
-                env, process_env, settings = ready[engine.name]
-                job.settings = settings
-                figures, problem = run_once(engine, env, process_env, job, args.cache)
-                if figures is None:
-                    print(f"round {round_ + 1}, {engine.label}: failed: {problem}", flush=True)
-                    collected[engine.name].failures.append(problem)
-                    continue
-                collected[engine.name].add(figures)
-                print(f"round {round_ + 1}, {engine.label}: {json.dumps(figures)}", flush=True)
+        rounds = 0
+        try:
+            for round_ in range(args.rounds):
+                run_round(round_, engines, ready, job, collected, args.cache)
+                rounds += 1
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM: the servers stop, and the rounds done so far are shown.
+            print(f"interrupted in round {rounds + 1}: the table has the runs done", flush=True)
     print()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     print(
-        f"{stamp}, {os.cpu_count()} cores ({platform.machine()}), {args.rounds} rounds x "
+        f"{stamp}, {os.cpu_count()} cores ({platform.machine()}), {rounds} rounds x "
         f"{args.iterations} runs of each workload, {args.seconds:g} s per throughput figure, "
         f"{time.monotonic() - began:.0f} s in all, load average {load[0]:.1f} at the start and "
         f"{os.getloadavg()[0]:.1f} at the end; medians (ratio to FlowForge via REST):"
