@@ -68,11 +68,9 @@ def prepare(
             process_env = dict(flowforge.env)
             settings = {**engine.settings, **temporal}
             if engine.name == "flowforge-rest":
-                settings |= {
-                    "api_url": flowforge.api_url,
-                    "username": flowforge.username,
-                    "password": flowforge.password,
-                }
+                settings |= {"api_url": flowforge.api_url, "username": flowforge.username}
+                # In the environment, not in the job: argv is visible to every local user.
+                process_env["FLOWFORGE_BENCH_PASSWORD"] = flowforge.password
             elif engine.name == "prefect":
                 server, process_env = services.start_prefect(env, cache)
                 stack.callback(server.stop)

@@ -7,6 +7,7 @@ on 127.0.0.1 only, on ports chosen free at start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -36,14 +37,15 @@ class Service:
     log: Path
 
     def stop(self, grace: float = 15) -> None:
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
+        """SIGTERM to the service (a supervisor stops its children in order), then SIGKILL
+        to whatever is left of its process group after ``grace``."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(grace)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.process.wait()
 
 
 def start(name: str, argv: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> Service:

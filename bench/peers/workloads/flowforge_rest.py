@@ -11,6 +11,7 @@ together stay near 200 a second and do not load the API more than the runs do.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,7 +75,10 @@ async def open_engine(job: harness.Job) -> AsyncIterator[ThroughRest]:
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         login = await http.post(
             "/auth/token",
-            json={"username": settings["username"], "password": settings["password"]},
+            json={
+                "username": settings["username"],
+                "password": os.environ["FLOWFORGE_BENCH_PASSWORD"],
+            },
         )
         login.raise_for_status()
         http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
