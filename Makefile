@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test test-fast lint typecheck pytest bench settings-doc screenshots vendor-ui clean
+.PHONY: dev test test-fast lint typecheck pytest bench bench-peers settings-doc screenshots vendor-ui clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing FlowForge and its dependencies into $(VENV) (the first time takes a minute or two)..."
@@ -37,6 +37,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/interpreter_overhead.py
+
+# FlowForge against hand-written Temporal, Prefect 3, DBOS and Restate (README, Speed):
+# each engine is installed into its own environment under .bench/ the first time.
+bench-peers: $(STAMP)
+	$(BIN)/python -m bench.peers
 
 # The README's dashboard pictures, from a real stack and Chromium (docs/screenshots/).
 screenshots: $(STAMP)
