@@ -11,7 +11,7 @@ are seen like any other.
 
 Delivery is at least once while the process runs: an event whose send fails
 is sent again next round, up to ``FLOWFORGE_RUN_EVENTS_OUT_ATTEMPTS`` times.
-Every event has an ``id`` (``<run id>:<event>``), sent as ``Nats-Msg-Id`` and
+Every event has an ``id`` (``<run id>@<event>``), sent as ``Nats-Msg-Id`` and
 ``Idempotency-Key``, so a consumer drops repeats: several API processes each
 send the same events, and a restarted process sends the lookback's again.
 Events of runs that changed while no API process ran longer than the lookback
@@ -67,7 +67,7 @@ def _rfc3339(moment: datetime) -> str:
 def event_of(name: str, execution: WorkflowExecution, state: AppState) -> RunEvent:
     """The event ``run.<name>`` of ``execution``: its id and the body every sink gets."""
     run = summary(execution, state.settings).model_dump(mode="json", exclude={"temporal"})
-    event_id = f"{execution.id}:{name}"
+    event_id = f"{execution.id}@{name}"
     body = {
         "id": event_id,
         "type": f"run.{name}",
