@@ -48,6 +48,8 @@ async def sink(
 
     await client.subscribe(f"{subject}.>", cb=collect)
     await client.flush()
+    # The first call fails: its event is sent again next round.
+    peer.script("/lifecycle", [Reply(503), Reply(200)])
     out_settings = make_settings(
         settings.database_url,
         settings.temporal_address,
@@ -75,8 +77,6 @@ async def test_lifecycle_events_reach_the_subject_and_the_signed_webhook(
     sink: tuple[str, asyncio.Queue[Msg]], http: httpx.AsyncClient, editor: Actor, peer: Peer
 ) -> None:
     subject, received = sink
-    # The first call fails: the event is sent again next round.
-    peer.script("/lifecycle", [Reply(503), Reply(200)])
     peer.route("/charge", Reply(500, {"error": "card declined"}))
     ok = await run_of(http, editor, definition())
     suspended = await run_of(http, editor, suspending(peer.url))
