@@ -30,6 +30,7 @@ from app.triggers.nats_events import (
     message_key,
     retry_delay,
 )
+from interpreter.validation.triggers import subject_problem
 from tests.support.api import API, Actor, create_workflow, definition, make_settings, run_becomes
 from tests.support.api import started as started_app
 from tests.support.eventually import eventually
@@ -266,3 +267,15 @@ async def test_a_trigger_subject_is_checked_at_save(http: httpx.AsyncClient, edi
 
 async def test_off_by_default_nothing_consumes(app: Any) -> None:
     assert app.state.flowforge_nats is None
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("subject", ["flowforge.events.leads", "a", "Orders-EU_1.v2", "x" * 255])
+def test_a_literal_subject_is_accepted(subject: str) -> None:
+    assert subject_problem(subject) is None
+
+
+@pytest.mark.fast
+def test_a_subject_too_long_is_refused() -> None:
+    assert subject_problem("x" * 256) == "a subject has 1 to 255 characters"
+    assert subject_problem("") == "a subject has 1 to 255 characters"
