@@ -35,6 +35,7 @@ from tests.support.api import API, Actor, create_workflow, definition, make_sett
 from tests.support.api import started as started_app
 from tests.support.eventually import eventually
 from tests.support.nats import nats_server
+from tests.support.ports import free_ports
 
 MAX_DELIVERIES = 3
 
@@ -279,3 +280,18 @@ def test_a_literal_subject_is_accepted(subject: str) -> None:
 def test_a_subject_too_long_is_refused() -> None:
     assert subject_problem("x" * 256) == "a subject has 1 to 255 characters"
     assert subject_problem("") == "a subject has 1 to 255 characters"
+
+
+async def test_an_unreachable_nats_does_not_hold_up_the_api(settings: Settings) -> None:
+    (port,) = free_ports(1)  # nothing listens there
+    away = make_settings(
+        settings.database_url,
+        settings.temporal_address,
+        Path(settings.data_dir),
+        nats_url=f"nats://127.0.0.1:{port}",
+    )
+    app = create_app(away)
+    async for http in started_app(app):
+        assert (await http.get("/healthz")).status_code == 200
+        await asyncio.sleep(0.5)
+        assert not app.state.flowforge_nats.ready.is_set()
