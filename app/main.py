@@ -25,9 +25,11 @@ from app.core.metrics import Metrics
 from app.core.state import AppState
 from app.db.first_admin import ensure_first_admin
 from app.runs.api_worker import serving_batches
+from app.runs.events_out import run_events_out
 from app.runs.live import EventHub
 from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
+from app.triggers.nats_events import nats_triggers
 from app.ui import routes as dashboard
 
 API_PREFIX = "/api/v1"
@@ -45,7 +47,13 @@ def _lifespan(
         await ensure_first_admin(settings, state.sessions)
         await seed_builtin_templates(state.sessions)
         try:
-            async with serving_batches(state):
+            async with (
+                serving_batches(state),
+                nats_triggers(state) as triggers,
+                run_events_out(state) as out,
+            ):
+                app.state.flowforge_nats = triggers
+                app.state.flowforge_events_out = out
                 yield
         finally:
             await app.state.flowforge_events.close()

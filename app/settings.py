@@ -167,8 +167,165 @@ class QuotaSettings(FlowForgeSettings):
     )
 
 
+class NatsSettings(FlowForgeSettings):
+    """Event triggers from NATS JetStream and run lifecycle events out: both off by default."""
+
+    nats_url: str = Field(
+        default="",
+        description=(
+            "NATS server (`nats://host:4222`) whose JetStream subjects start runs of workflows "
+            "with an `event` trigger that names a `subject`. Empty: off, nothing connects."
+        ),
+    )
+    nats_triggers: bool = Field(
+        default=True,
+        description=(
+            "With `FLOWFORGE_NATS_URL`, consume the stream for event triggers (false: the "
+            "server only receives lifecycle events)."
+        ),
+    )
+    nats_stream: str = Field(
+        default="FLOWFORGE_EVENTS",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The JetStream stream the triggers read; created if missing.",
+    )
+    nats_subjects: CommaList = Field(
+        default=["flowforge.events.>"],
+        min_length=1,
+        description=(
+            "The subjects of the stream when the API creates it; a trigger's `subject` must "
+            "fall under one of them."
+        ),
+    )
+    nats_consumer: str = Field(
+        default="flowforge-triggers",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "The durable consumer the API processes share: each message reaches one of them."
+        ),
+    )
+    nats_batch: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="Messages one API process fetches, and starts runs for, at once.",
+    )
+    nats_max_deliveries: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "Deliveries of a message whose runs fail to start before it goes to the "
+            "dead-letter subject (and is acknowledged)."
+        ),
+    )
+    nats_dead_letter_subject: str = Field(
+        default="flowforge.dead_letter",
+        min_length=1,
+        description=(
+            "Where a message goes after `FLOWFORGE_NATS_MAX_DELIVERIES` failed starts, with "
+            "`Flowforge-Error` and `Flowforge-Subject` headers. Keep it outside the stream."
+        ),
+    )
+    nats_ack_wait: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds JetStream waits for a message's acknowledgement before redelivery.",
+    )
+    nats_retry_delay: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "Seconds before a failed message is delivered again; doubled on every delivery."
+        ),
+    )
+    nats_retry_max_delay: float = Field(
+        default=60.0,
+        ge=0,
+        description="The most seconds between two deliveries of a failed message.",
+    )
+
+
+class RunEventsOutSettings(FlowForgeSettings):
+    """Run lifecycle events sent to a NATS subject or a signed webhook: off by default."""
+
+    run_events_nats_subject: str = Field(
+        default="",
+        pattern=r"^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)?$",
+        description=(
+            "Publish run lifecycle events on `<subject>.<event>` (`started`, `succeeded`, "
+            "`failed`, `suspended`, ...) of the NATS server at `FLOWFORGE_NATS_URL`. "
+            "Empty: not sent there."
+        ),
+    )
+    run_events_webhook_url: str = Field(
+        default="",
+        description=(
+            "POST run lifecycle events to this URL, signed like `webhook` nodes' calls with "
+            "`FLOWFORGE_RUN_EVENTS_WEBHOOK_SECRET`. Empty: not sent there."
+        ),
+    )
+    run_events_webhook_secret: str = Field(
+        default="",
+        description="The key of the lifecycle webhook's `X-Signature`; required with its URL.",
+    )
+    run_events_webhook_allow: CommaList = Field(
+        default=[],
+        description=(
+            "Private, loopback or link-local addresses the lifecycle webhook may reach "
+            "(CIDRs, addresses or host names, as `FLOWFORGE_EGRESS_ALLOW`); others are refused."
+        ),
+    )
+    run_events_webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds one lifecycle webhook call may take."
+    )
+    run_events_out_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two rounds of the lifecycle events poller.",
+    )
+    run_events_out_lookback: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "Seconds before the previous round (at start: before now) each round looks back, "
+            "so that visibility's lag loses no event; repeats are dropped by event id."
+        ),
+    )
+    run_events_out_max_runs: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000,
+        description="Runs one list of a lifecycle round reads at most.",
+    )
+    run_events_out_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Sends of one lifecycle event, one a round, before it is dropped (logged).",
+    )
+
+    @model_validator(mode="after")
+    def _sink_complete(self) -> RunEventsOutSettings:
+        if self.run_events_webhook_url and not self.run_events_webhook_secret:
+            raise ValueError(
+                "FLOWFORGE_RUN_EVENTS_WEBHOOK_URL needs FLOWFORGE_RUN_EVENTS_WEBHOOK_SECRET: "
+                "receivers check the signature with it"
+            )
+        if self.run_events_webhook_url and not self.run_events_webhook_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError("FLOWFORGE_RUN_EVENTS_WEBHOOK_URL must be an http(s) URL")
+        return self
+
+
 class Settings(
-    CommonSettings, FirstAdminSettings, TemporalUiSettings, HeaderLimitSettings, QuotaSettings
+    CommonSettings,
+    FirstAdminSettings,
+    TemporalUiSettings,
+    HeaderLimitSettings,
+    QuotaSettings,
+    NatsSettings,
+    RunEventsOutSettings,
 ):
     """The API's settings (``uvicorn app.main:app``): the common ones and those below."""
 
@@ -457,6 +614,11 @@ class Settings(
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_dev(self) -> Settings:
+        if self.run_events_nats_subject and not self.nats_url:
+            raise ValueError(
+                "FLOWFORGE_RUN_EVENTS_NATS_SUBJECT needs FLOWFORGE_NATS_URL: the server to "
+                "publish on"
+            )
         if self.environment == "prod" and len(self.jwt_secret) < 32:
             raise ValueError(
                 "FLOWFORGE_JWT_SECRET must be set to at least 32 characters outside dev"

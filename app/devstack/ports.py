@@ -55,6 +55,10 @@ def listeners(settings: DevSettings) -> list[Listener]:
             "FLOWFORGE_METRICS_PORT",
         ),
     ]
+    if settings.dev_nats:
+        found.append(
+            Listener("NATS", "127.0.0.1", settings.dev_nats_port, "FLOWFORGE_DEV_NATS_PORT")
+        )
     if settings.demo_api:
         found += [
             Listener(

@@ -63,6 +63,18 @@ async def wait_for_temporal(address: str, namespace: str, deadline_s: float) -> 
     await _poll(f"Temporal at {address} (namespace {namespace})", check, deadline_s)
 
 
+async def wait_for_tcp(what: str, host: str, port: int, deadline_s: float) -> None:
+    """Until ``host:port`` accepts a connection."""
+
+    async def check() -> bool:
+        _, writer = await asyncio.open_connection(host, port)
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    await _poll(f"{what} at {host}:{port}", check, deadline_s)
+
+
 async def wait_for_http(url: str, deadline_s: float) -> None:
     """Until ``url`` answers 200."""
     async with httpx.AsyncClient(timeout=2, trust_env=False) as client:

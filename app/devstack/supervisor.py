@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.devstack import services
+from app.devstack.nats import nats_server_argv
 from app.devstack.ports import busy_port_problems
 from app.devstack.postgres import EmbeddedPostgres, start_embedded
 from app.devstack.processes import Child, echo, spawn
-from app.devstack.readiness import NotReady, wait_for_http, wait_for_postgres, wait_for_temporal
+from app.devstack.readiness import (
+    NotReady,
+    wait_for_http,
+    wait_for_postgres,
+    wait_for_tcp,
+    wait_for_temporal,
+)
 from app.devstack.settings import DevSettings
 from app.devstack.temporal import dev_server_argv
 
@@ -89,6 +96,19 @@ class DevStack:
         self._watchers.append(asyncio.create_task(self._watch("postgres", waiting, hint)))
         return services.sqlalchemy_url(self.postgres.url)
 
+    async def _nats(self) -> dict[str, str]:
+        """Start NATS with JetStream; what the API and worker are told of it."""
+        port = self.settings.dev_nats_port
+        argv = nats_server_argv("127.0.0.1", port, self.data_dir / "nats")
+        await self._service("nats", argv, services.inherited_env())
+        await self._until_stopped(wait_for_tcp("NATS", "127.0.0.1", port, 30))
+        stack = services.stack_addresses(self.settings)
+        return {
+            "FLOWFORGE_NATS_URL": f"nats://127.0.0.1:{port}",
+            # Nodes may not call it, like every other part of the stack.
+            "FLOWFORGE_STACK_ADDRESSES": f"{stack},NATS=127.0.0.1:{port}",
+        }
+
     async def start(self) -> None:
         """Start everything; return once the API answers /healthz.
 
@@ -115,6 +135,8 @@ class DevStack:
         )
         first = services.admin(settings, self.data_dir)
         env = services.child_env(settings, self.data_dir, database_url, first)
+        if settings.dev_nats:
+            env.update(await self._nats())
         migrate = await spawn("migrate", services.MIGRATE, env)
         self.children.append(migrate)
         if code := await self._until_stopped(migrate.process.wait()):

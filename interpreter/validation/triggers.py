@@ -1,6 +1,7 @@
 """Declared ``triggers``: each one takes effect, or is refused at save with what to do instead.
 
-``event`` triggers start a run for every matching ``POST /events``; ``manual``
+``event`` triggers start a run for every matching ``POST /events``, and, when
+they name a ``subject``, for every message on that NATS JetStream subject; ``manual``
 says the workflow is started by hand (the API or the dashboard), which every
 workflow may be anyway. Schedules and webhooks are objects of their own with
 their own lifecycle (pause, rotate a secret, delete), so a definition that
@@ -22,6 +23,34 @@ _ELSEWHERE = {
     "webhook": "create the hook with POST /workflows/{id}/webhooks (or `flowforge hooks create`)",
 }
 KNOWN = ("event", "manual")
+SUBJECT_MAX = 255
+_SUBJECT_EXAMPLE = (
+    '{"type": "event", "event": "lead.qualified", "subject": "flowforge.events.leads"}'
+)
+
+
+def subject_problem(subject: Any) -> str | None:
+    """Why ``subject`` is not a literal NATS subject a trigger may listen on, or None.
+
+    Wildcards are refused: one message would then start runs for whatever
+    subjects match, and a redelivery's idempotency key is per message, not per
+    trigger, so the set of runs must follow from the subject alone.
+    """
+    if not isinstance(subject, str):
+        return f"a trigger's subject is a string, e.g. {_SUBJECT_EXAMPLE}"
+    if not subject or len(subject) > SUBJECT_MAX:
+        return f"a subject has 1 to {SUBJECT_MAX} characters"
+    if not subject.isascii() or any(not 0x21 <= ord(c) <= 0x7E for c in subject):
+        return f"subject {subject!r} may hold only visible ASCII characters (no spaces)"
+    for token in subject.split("."):
+        if not token:
+            return f"subject {subject!r} has an empty token: tokens are separated by single dots"
+        if token in ("*", ">") or "*" in token or ">" in token:
+            return (
+                f"subject {subject!r} has the wildcard {token!r}: a trigger listens on one "
+                "literal subject"
+            )
+    return None
 
 
 def trigger_issues(raw: Any) -> list[ValidationIssue]:
@@ -42,6 +71,14 @@ def trigger_issues(raw: Any) -> list[ValidationIssue]:
                         '"event": "lead.qualified"}',
                     )
                 )
+            if "subject" in trigger:
+                problem = subject_problem(trigger["subject"])
+                if problem is not None:
+                    issues.append(
+                        ValidationIssue(
+                            path=f"{path}/subject", code="invalid_subject", message=problem
+                        )
+                    )
         elif kind in _ELSEWHERE:
             issues.append(
                 ValidationIssue(

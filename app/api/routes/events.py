@@ -8,10 +8,8 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import EditorUser, SessionDep, StateDep, TemporalDep, idempotency_key
-from app.db.crud.event_targets import workflows_for_event
 from app.db.models.user import Role
-from app.errors import ApiError
-from app.runs.launch import IdempotencyKeyReused, WorkflowPaused, launch_run
+from app.triggers.event_runs import EventAccepted, start_event_runs
 
 router = APIRouter(tags=["events"])
 
@@ -34,32 +32,6 @@ class EventIn(BaseModel):
     payload: Any = Field(default_factory=dict)
 
 
-class EventRun(BaseModel):
-    """A run the event started (for a repeated key: the run the first send started)."""
-
-    run_id: str
-    workflow_id: str
-    version: int
-
-
-class EventSkip(BaseModel):
-    """A workflow the event matched but could not start.
-
-    Attributes:
-        detail: Why, e.g. the payload breaks the workflow's ``input_schema``.
-    """
-
-    workflow_id: str
-    detail: str
-
-
-class EventAccepted(BaseModel):
-    """What an event did: the runs it started, and the matching workflows it could not start."""
-
-    runs: list[EventRun]
-    skipped: list[EventSkip] = Field(default_factory=list)
-
-
 @router.post(
     "/events",
     status_code=status.HTTP_202_ACCEPTED,
@@ -80,44 +52,16 @@ async def send_event(
     ``{"type": "event", "event": <type>}``. Only the caller's live workflows
     count; an admin's event reaches everyone's.
     """
-    workflows = await workflows_for_event(
+    accepted, created = await start_event_runs(
+        client=temporal,
         session=session,
-        event_type=body.type,
+        state=state,
+        payload=body.payload,
+        # Prefixed: the same key sent to POST /workflows/{id}/runs is another start.
+        idempotency_key=f"event:{idempotency_key}" if idempotency_key else None,
         owner_id=None if user.role == Role.ADMIN else user.id,
+        event_type=body.type,
     )
-    accepted = EventAccepted(runs=[])
-    created = False
-    for workflow in workflows:
-        try:
-            launched = await launch_run(
-                client=temporal,
-                session=session,
-                state=state,
-                workflow=workflow,
-                version=None,
-                run_input=body.payload,
-                # Prefixed: the same key sent to POST /workflows/{id}/runs is another start.
-                idempotency_key=f"event:{idempotency_key}" if idempotency_key else None,
-                trigger="event",
-            )
-        except IdempotencyKeyReused:
-            raise
-        except WorkflowPaused as exc:
-            accepted.skipped.append(EventSkip(workflow_id=str(workflow.id), detail=exc.detail))
-            continue
-        except ApiError as exc:
-            if exc.status_code != 422:  # the payload does not fit this workflow
-                raise
-            accepted.skipped.append(EventSkip(workflow_id=str(workflow.id), detail=exc.detail))
-            continue
-        created = created or launched.started.created
-        accepted.runs.append(
-            EventRun(
-                run_id=launched.started.run_id,
-                workflow_id=str(workflow.id),
-                version=launched.version,
-            )
-        )
     if idempotency_key and accepted.runs and not created:
         response.status_code = status.HTTP_200_OK
     return accepted

@@ -13,14 +13,26 @@ from app.db.models.workflow import Workflow, WorkflowVersion
 
 
 async def workflows_for_event(
-    *, session: AsyncSession, event_type: str, owner_id: uuid.UUID | None
+    *,
+    session: AsyncSession,
+    event_type: str | None = None,
+    subject: str | None = None,
+    owner_id: uuid.UUID | None,
 ) -> Sequence[Workflow]:
     """Live workflows whose active version declares the event trigger, oldest first.
 
-    The trigger is ``{"type": "event", "event": event_type}``; the workflows are
-    ``owner_id``'s, or everyone's if None.
+    The trigger is ``{"type": "event", "event": event_type}`` (a ``POST /events``)
+    or ``{"type": "event", "subject": subject}`` (a NATS message); the workflows
+    are ``owner_id``'s, or everyone's if None.
     """
-    trigger = [{"type": "event", "event": event_type}]
+    wanted: dict[str, str] = {"type": "event"}
+    if event_type is not None:
+        wanted["event"] = event_type
+    if subject is not None:
+        wanted["subject"] = subject
+    if len(wanted) == 1:
+        raise ValueError("give the event type or the subject the trigger names")
+    trigger = [wanted]
     active = and_(
         col(WorkflowVersion.workflow_id) == col(Workflow.id),
         col(WorkflowVersion.version) == col(Workflow.active_version),
