@@ -34,8 +34,9 @@ from temporalio.client import Client
 from app.devstack.readiness import wait_for_temporal
 from app.devstack.settings import DevSettings
 from app.devstack.temporal import DYNAMIC_CONFIG, dev_server_argv, dynamic_config_flags
+from bench.definitions import sequential
 from bench.fast_peer import FastPeer
-from bench.interpreter_overhead import QUEUE, interpreted, sequential
+from bench.interpreter_overhead import QUEUE, interpreted
 from worker.runtime import create_worker
 from worker.settings import WorkerSettings
 

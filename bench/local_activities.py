@@ -27,9 +27,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from app.devstack.temporal import temporal_cli_path
+from bench.definitions import sequential
 from bench.handwritten import SequentialCalls
 from bench.handwritten_local import SequentialLocalCalls
-from bench.interpreter_overhead import QUEUE, sequential
+from bench.interpreter_overhead import QUEUE
 from interpreter.contract import search_attributes
 from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput, RunMeta, RunOptions

@@ -42,8 +42,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker.workflow_sandbox import _runner
 
 from app.devstack.temporal import dynamic_config_flags, temporal_cli_path
+from bench.definitions import sequential
 from bench.fast_peer import FastPeer
-from bench.interpreter_overhead import QUEUE, interpreted, sequential
+from bench.interpreter_overhead import QUEUE, interpreted
 from bench.parked import ParkedOnSignal
 from interpreter.contract import search_attributes
 from interpreter.contract.client import start_run
