@@ -9,6 +9,7 @@ from app.db.models.user import User
 from app.errors import ApiError
 from app.ownership import may_access
 from app.runs.reading import describe, owner_of
+from interpreter.contract import search_attributes as sa
 
 
 def run_not_found(run_id: str) -> ApiError:
@@ -25,6 +26,24 @@ async def visible_run(
         ApiError: 404 if there is no such run or it belongs to someone else.
     """
     description = await describe(client, run_id, state.temporal.rpc_timeout)
-    if description is None or not may_access(user, owner_of(description)):
+    if description is None or not may_access(user, await _owner(client, state, description)):
         raise run_not_found(run_id)
     return description
+
+
+async def _owner(
+    client: Client, state: AppState, description: WorkflowExecutionDescription
+) -> str | None:
+    """The run's owner; a for_each batch's is its parent's (the batch carries none).
+
+    A batch starts with only its trigger as search attribute, so that it never
+    counts as one of its owner's runs (lists, quotas); whoever may see the run
+    it belongs to may see it.
+    """
+    owner = owner_of(description)
+    if owner is not None or description.typed_search_attributes.get(sa.TRIGGER) != sa.BATCH_TRIGGER:
+        return owner
+    if not description.parent_id:
+        return None
+    parent = await describe(client, description.parent_id, state.temporal.rpc_timeout)
+    return owner_of(parent) if parent is not None else None

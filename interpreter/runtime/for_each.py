@@ -268,7 +268,7 @@ class ForEachRunner:
                     child,
                     id=f"{workflow.info().workflow_id}/{dag.path(node.id)}/{first}",
                     search_attributes=TypedSearchAttributes(
-                        [SearchAttributePair(sa.TRIGGER, "for_each_batch")]
+                        [SearchAttributePair(sa.TRIGGER, sa.BATCH_TRIGGER)]
                     ),
                     cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
                     static_summary=f"{node.id} items {first}..{first + len(chunk) - 1}",

@@ -13,6 +13,7 @@ from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.db.crud.runs import get_run_record, list_reruns
 from app.db.models.user import Role
+from app.errors import ApiError
 from app.runs.access import visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
 from app.runs.ended import ended_error, settled_nodes
@@ -20,12 +21,13 @@ from app.runs.links import dashboard_url
 from app.runs.reading import (
     list_page,
     run_input,
-    snapshot,
+    start_value,
     summary,
     summary_counts,
     visibility_query,
 )
-from app.runs.schemas import RunDetail, RunSummary, RunTrigger
+from app.runs.schemas import PinnedDefinition, RunDetail, RunSummary, RunTrigger
+from app.runs.snapshot_cache import run_snapshot
 from app.runs.status import is_open, run_status
 from app.runs.task_failure import stalled_error, task_failure
 from interpreter.contract.run import RunStatus
@@ -100,7 +102,7 @@ async def read_run(
     description = await visible_run(temporal, state, run_id, user)
     handle = temporal.get_workflow_handle(run_id)
     snap, input_value, pending = await asyncio.gather(
-        snapshot(handle, state.temporal.query_timeout),
+        run_snapshot(state.closed_snapshots, handle, description, state.temporal.query_timeout),
         run_input(temporal, handle),
         pending_attempts(temporal, description),
     )
@@ -128,3 +130,21 @@ async def read_run(
         rerun_of=record.rerun_of if record else None,
         reruns=reruns,
     )
+
+
+@router.get("/{run_id}/definition")
+async def read_definition(
+    run_id: RunId, user: CurrentUser, state: StateDep, temporal: TemporalDep
+) -> PinnedDefinition:
+    """The definition the run executes, from its start input.
+
+    Needs only the run id, so a page can ask for it together with
+    ``GET /runs/{run_id}`` rather than after it; it is the pinned version's
+    definition (a for_each batch: its loop node), as JSON, not validated again.
+    """
+    description = await visible_run(temporal, state, run_id, user)
+    started = await start_value(temporal, temporal.get_workflow_handle(description.id))
+    definition = started.get("definition") if started else None
+    if not isinstance(definition, dict):
+        raise ApiError(404, f"run {run_id} has no readable start input")
+    return PinnedDefinition(run_id=description.id, definition=definition)
