@@ -82,6 +82,9 @@ async def test_a_batched_for_each_lists_its_batch_runs_in_item_order(
 
     child = (await http.get(f"{API}/runs/{run_id}~each~{size}", headers=editor.headers)).json()
     assert (child["run_id"], child["status"]) == (f"{run_id}/each/{size}", "succeeded")
+    # The batch runs its one node's items: the node shows the batch's status.
+    (loop,) = child["nodes"]
+    assert (loop["id"], loop["status"], loop["progress"]["done"]) == ("each", "succeeded", size)
     inline = await http.get(f"{API}/runs/{run_id}/nodes/after/batches", headers=editor.headers)
     assert inline.json() == {"items": [], "next_cursor": None}
 

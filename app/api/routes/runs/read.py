@@ -16,7 +16,7 @@ from app.db.models.user import Role
 from app.errors import ApiError
 from app.runs.access import visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
-from app.runs.ended import ended_error, settled_nodes
+from app.runs.ended import batch_nodes, ended_error, settled_nodes
 from app.runs.links import dashboard_url
 from app.runs.reading import (
     list_page,
@@ -115,6 +115,7 @@ async def read_run(
     elif is_open(shown.status):
         failure = await task_failure(temporal, description, state.temporal.rpc_timeout)
     nodes = settled_nodes(shown.status, with_attempts(snap.nodes, pending) if snap else [])
+    nodes = batch_nodes(shown, nodes)
     shown.node_counts = node_counts(nodes) if snap else await summary_counts(description)
     return RunDetail(
         **shown.model_dump(),
