@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.jwt_secret import resolve_jwt_secret
 from app.core.metrics import Metrics
+from app.core.snapshots import ClosedSnapshots
 from app.core.temporal import TemporalConnector
 from app.db.engine import make_engine, make_sessionmaker
-from app.runs.snapshot_cache import ClosedSnapshots
 from app.security import TokenSigner
 from app.settings import Settings
 
@@ -31,7 +31,7 @@ class AppState:
     cursor_key: bytes
     """Seals list cursors (see ``app.api.pagination``); derived from the JWT secret."""
     closed_snapshots: ClosedSnapshots
-    """Ended runs' status queries' answers (see ``app.runs.snapshot_cache``)."""
+    """Ended runs' status queries' answers (see ``app.core.snapshots``)."""
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics) -> AppState:
