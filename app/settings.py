@@ -565,6 +565,14 @@ class Settings(
             "(`GET /runs/{id}/events`)."
         ),
     )
+    closed_run_snapshot_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description=(
+            "Bytes (as JSON) of ended runs' status the API keeps, so reading an ended run "
+            "again asks no worker to replay its history; 0 keeps none."
+        ),
+    )
     run_events_max_seconds: float = Field(
         default=300.0,
         gt=0,

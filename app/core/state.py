@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.jwt_secret import resolve_jwt_secret
 from app.core.metrics import Metrics
+from app.core.snapshots import ClosedSnapshots
 from app.core.temporal import TemporalConnector
 from app.db.engine import make_engine, make_sessionmaker
 from app.security import TokenSigner
@@ -29,6 +30,8 @@ class AppState:
     metrics: Metrics
     cursor_key: bytes
     """Seals list cursors (see ``app.api.pagination``); derived from the JWT secret."""
+    closed_snapshots: ClosedSnapshots
+    """Ended runs' status queries' answers (see ``app.core.snapshots``)."""
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics) -> AppState:
@@ -62,4 +65,5 @@ class AppState:
             ),
             metrics=metrics,
             cursor_key=hashlib.sha256(b"flowforge cursors\0" + secret.encode()).digest(),
+            closed_snapshots=ClosedSnapshots(settings.closed_run_snapshot_bytes),
         )

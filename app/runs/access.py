@@ -30,7 +30,7 @@ async def visible_run(
         ApiError: 404 if there is no such run or it belongs to someone else.
     """
     description = await describe(client, run_id, state.temporal.rpc_timeout)
-    if description is None or not may_access(user, owner_of(description)):
+    if description is None or not may_access(user, await _owner(client, state, description)):
         raise run_not_found(run_id)
     if is_expired_test(description, state.settings):
         raise run_not_found(run_id)
@@ -47,3 +47,21 @@ def is_expired_test(execution: WorkflowExecution, settings: Settings) -> bool:
 def test_cutoff(settings: Settings) -> datetime:
     """Test runs that started before this are past their retention."""
     return datetime.now(UTC) - timedelta(seconds=settings.test_run_retention_seconds)
+
+
+async def _owner(
+    client: Client, state: AppState, description: WorkflowExecutionDescription
+) -> str | None:
+    """The run's owner; a for_each batch's is its parent's (the batch carries none).
+
+    A batch starts with only its trigger as search attribute, so that it never
+    counts as one of its owner's runs (lists, quotas); whoever may see the run
+    it belongs to may see it.
+    """
+    owner = owner_of(description)
+    if owner is not None or description.typed_search_attributes.get(sa.TRIGGER) != sa.BATCH_TRIGGER:
+        return owner
+    if not description.parent_id:
+        return None
+    parent = await describe(client, description.parent_id, state.temporal.rpc_timeout)
+    return owner_of(parent) if parent is not None else None

@@ -8,7 +8,9 @@ nodes ``cancelled`` and the run's error as ``RunTimedOut`` or ``RunTerminated``.
 
 from __future__ import annotations
 
-from app.runs.schemas import NodeView
+from app.runs.schemas import NodeView, RunSummary
+from app.runs.status import is_open
+from interpreter.contract import search_attributes as sa
 from interpreter.contract.run import SETTLED, NodeError, NodeStatus, RunStatus
 
 _ERRORS = {
@@ -44,3 +46,28 @@ def settled_nodes(status: RunStatus, nodes: list[NodeView]) -> list[NodeView]:
 def ended_error(status: RunStatus, error: NodeError | None) -> NodeError | None:
     """The run's error: its own if it has one, else why Temporal ended it (if it did)."""
     return error if error is not None else _ERRORS.get(status)
+
+
+_BATCH_NODE = {
+    RunStatus.SUCCEEDED: NodeStatus.SUCCEEDED,
+    RunStatus.FAILED: NodeStatus.FAILED,
+}
+
+
+def batch_nodes(summary: RunSummary, nodes: list[NodeView]) -> list[NodeView]:
+    """A for_each batch's one node, shown with the batch run's status and times.
+
+    A batch runs its loop node's items without booking the node itself, so its
+    report leaves the node ``pending``; the node is what the batch run does.
+    """
+    if summary.trigger != sa.BATCH_TRIGGER:
+        return nodes
+    if is_open(summary.status):
+        status = NodeStatus.RUNNING
+    else:
+        status = _BATCH_NODE.get(summary.status, NodeStatus.CANCELLED)
+    update = {"status": status, "started_at": summary.started_at, "ended_at": summary.ended_at}
+    return [
+        node.model_copy(update=update) if node.status == NodeStatus.PENDING else node
+        for node in nodes
+    ]

@@ -87,19 +87,20 @@ async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> 
     return result
 
 
-async def run_start(client: Client, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
-    """What the run was started with (its ``RunInput`` as JSON), from its first history event."""
+async def start_value(client: Client, handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | None:
+    """The run's start input as JSON (not validated), read from its first history event."""
     async for event in handle.fetch_history_events(page_size=1):
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         values = await client.data_converter.decode(payloads) if payloads else []
         started = values[0] if values else None
-        return started if isinstance(started, dict) else {}
-    return {}
+        return started if isinstance(started, dict) else None
+    return None
 
 
 async def run_input(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
     """The ``input`` the run was started with."""
-    return (await run_start(client, handle)).get("input")
+    started = await start_value(client, handle)
+    return started.get("input") if started else None
 
 
 def visibility_query(
@@ -141,6 +142,26 @@ def visibility_query(
     if started_before is not None:
         clauses.append(f"StartTime < '{_rfc3339(started_before)}'")
     return " AND ".join(clauses)
+
+
+def batch_query(run_id: str, node_id: str) -> str:
+    """A visibility query for the batch child runs of ``run_id``'s for_each node ``node_id``.
+
+    A batch's id is ``{run_id}/{node_id}/{first item}``. The caller passes a run
+    id Temporal described and a node id matching the DSL's pattern, so neither
+    can carry a quote; a batch's own children (``…/0/sub``) match the prefix
+    too and are dropped by :func:`batch_first_item`.
+    """
+    return (
+        f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew' "
+        f"AND WorkflowId STARTS_WITH '{run_id}/{node_id}/'"
+    )
+
+
+def batch_first_item(run_id: str, node_id: str, child_id: str) -> int | None:
+    """The first item of batch ``child_id`` of the node, or None if it is no batch of it."""
+    rest = child_id.removeprefix(f"{run_id}/{node_id}/")
+    return int(rest) if rest != child_id and rest.isdigit() else None
 
 
 def _any_of(statuses: Sequence[RunStatus]) -> str:

@@ -124,6 +124,27 @@ class RunDetail(RunSummary):
     )
 
 
+class BatchRun(RunSummary):
+    """One child run of a for_each node whose items ran in batches.
+
+    ``first_item`` is the index of the batch's first item (its run id ends with
+    it); ``dashboard_url`` is the batch's page in the dashboard.
+    """
+
+    first_item: int
+    dashboard_url: str
+
+
+class PinnedDefinition(BaseModel):
+    """The definition a run executes, as pinned when it started.
+
+    A for_each batch's is its one loop node (named ``{workflow}/{node}``).
+    """
+
+    run_id: str
+    definition: dict[str, Any]
+
+
 class RunAction(BaseModel):
     """The answer to a control action: the status the run is moving to."""
 

@@ -23,6 +23,11 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     TRIGGER,
 )
 
+BATCH_TRIGGER = "for_each_batch"
+"""The trigger of a for_each batch's child run, its only search attribute: a batch
+counts as none of its owner's runs (lists, quotas); the API shows it to whoever may
+see its parent."""
+
 
 def dev_server_flags() -> list[str]:
     """``--search-attribute NAME=Type`` flags for ``temporal server start-dev``."""

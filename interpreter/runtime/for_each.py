@@ -377,7 +377,7 @@ class ForEachRunner:
                     child,
                     id=child_id,
                     search_attributes=TypedSearchAttributes(
-                        [SearchAttributePair(sa.TRIGGER, "for_each_batch")]
+                        [SearchAttributePair(sa.TRIGGER, sa.BATCH_TRIGGER)]
                     ),
                     cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
                     static_summary=f"{node.id} items {first}..{last}",

@@ -9,6 +9,7 @@ import httpx
 from playwright.async_api import expect
 from temporalio.worker import Worker
 
+from app.settings import Settings
 from tests.support.browser import create, node, sign_in, start, unique
 
 LIVE = 30_000
@@ -72,6 +73,62 @@ async def test_a_sub_workflow_node_links_to_its_child_run(
     await child_drawer.get_by_label("output", exact=True).get_by_text("42").wait_for(timeout=LIVE)
     await page.get_by_role("tab", name="Input and output").click()
     await page.get_by_label("run output").get_by_text("42").wait_for(timeout=LIVE)
+    assert not [p for p in page.problems if "404" in p]
+
+
+async def test_a_batched_for_each_shows_its_progress_and_links_to_each_batch(
+    page: Any, api: httpx.AsyncClient, worker: Worker, settings: Settings
+) -> None:
+    size = settings.run.for_each_batch_size
+    items = max(settings.run.for_each_batch_threshold, 2 * size) + 1
+    looped = await create(
+        api,
+        {
+            "name": unique("batched"),
+            "nodes": [
+                {
+                    "id": "each",
+                    "type": "for_each",
+                    "config": {
+                        "items": "input.items",
+                        "body": {
+                            "nodes": [
+                                {"id": "sq", "type": "transform", "config": {"value": "{{ item }}"}}
+                            ]
+                        },
+                    },
+                }
+            ],
+        },
+    )
+    run_id = await start(api, looped["id"], {"items": list(range(items))})
+    await finished(api, run_id)
+
+    await sign_in(page, f"/ui/runs/{run_id}")
+    each = node(page, "each", "succeeded")
+    await each.wait_for(timeout=LIVE)
+    badge = f"{items} done / 0 failed / {items}"
+    assert badge in (await each.get_attribute("aria-label") or "")
+    await expect(each.locator(".node-badge")).to_have_text(badge)
+    await each.click()
+    batches = page.get_by_role("list", name="Batches of each")
+    firsts = [0, size, 2 * size]
+    for first in firsts:
+        await batches.get_by_role("link", name=f"Items from {first}").wait_for(timeout=LIVE)
+    assert await batches.get_by_role("listitem").count() == len(firsts)
+    assert (
+        await batches.locator(f'[data-run-id="{run_id}/each/{size}"]').get_attribute("data-status")
+        == "succeeded"
+    )
+
+    await batches.get_by_role("link", name=f"Items from {size}").click()
+    await page.wait_for_url(f"**/ui/runs/{run_id}~each~{size}")
+    await page.get_by_role("heading", name=f"Run {run_id}/each/{size}").wait_for(timeout=LIVE)
+    # A batch's page draws its one node: the loop over its own items.
+    batch = node(page, "each", "succeeded")
+    await batch.wait_for(timeout=LIVE)
+    assert await page.locator(".graph [data-node-id]").count() == 1
+    await expect(batch.locator(".node-badge")).to_have_text(f"{size} done / 0 failed / {size}")
     assert not [p for p in page.problems if "404" in p]
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Request, status
 
 from app.api.deps import CurrentUser, EditorUser, RunId, SessionDep, StateDep, TemporalDep
+from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.db.crud.attempts import list_attempts
 from app.db.crud.deliveries import list_deliveries
 from app.errors import ApiError
 from app.runs.access import visible_run
 from app.runs.attempts import pending_attempts, with_attempts
+from app.runs.links import dashboard_url
 from app.runs.operator_schemas import (
     AttemptEntry,
     DeliveryAttempt,
@@ -19,14 +21,16 @@ from app.runs.operator_schemas import (
     NodeRetryIn,
     NodeSkipIn,
 )
-from app.runs.reading import snapshot
+from app.runs.reading import batch_first_item, batch_query, list_page, summary
 from app.runs.redrive import rerun_run
-from app.runs.schemas import NodeRetried, RunAction
+from app.runs.schemas import BatchRun, NodeRetried, RunAction
+from app.runs.snapshot_cache import run_snapshot
 from app.runs.status import run_status
 from app.runs.task_failure import no_answer
 from app.runs.updates import send_update
 from interpreter.contract.client import RETRY_NODE_UPDATE, SKIP_NODE_UPDATE
 from interpreter.contract.run import RunStatus
+from interpreter.dsl.definition import NODE_ID_PATTERN
 from interpreter.nodes import WEBHOOK, kind_of
 from interpreter.runtime.operator import NodeRetry, NodeSkip
 
@@ -52,7 +56,12 @@ async def read_node(
     ``retrying`` with ``last_error`` between two attempts.
     """
     description = await visible_run(temporal, state, run_id, user)
-    snap = await snapshot(temporal.get_workflow_handle(run_id), state.temporal.query_timeout)
+    snap = await run_snapshot(
+        state.closed_snapshots,
+        temporal.get_workflow_handle(run_id),
+        description,
+        state.temporal.query_timeout,
+    )
     if snap is None:
         raise await no_answer(
             temporal,
@@ -74,6 +83,52 @@ async def read_node(
         rows = await list_deliveries(session=session, run_id=run_id, node_id=node_id)
         detail.deliveries = [DeliveryAttempt.model_validate(row) for row in rows]
     return detail
+
+
+@router.get("/batches")
+async def list_batches(
+    run_id: RunId,
+    node_id: Annotated[str, Path(pattern=NODE_ID_PATTERN, description="A for_each node's id.")],
+    user: CurrentUser,
+    state: StateDep,
+    temporal: TemporalDep,
+    request: Request,
+    limit: PageSize,
+    cursor: Cursor = None,
+) -> Page[BatchRun]:
+    """The child runs a for_each node's items ran in, past the batch threshold.
+
+    Each page is in item order (Temporal lists the batches, newest first, page
+    by page). A node that ran its items inline, or has not started a batch yet,
+    has none. The batches are read from Temporal's visibility, which lags their
+    start by a moment.
+    """
+    description = await visible_run(temporal, state, run_id, user)
+    query = batch_query(description.id, node_id)
+    key = state.cursor_key
+    executions, token = await list_page(
+        temporal,
+        query,
+        limit=limit,
+        token=unseal_token(cursor, key=key, scope=query),
+        rpc_timeout=state.temporal.rpc_timeout,
+    )
+    base = str(request.base_url)
+    batches = []
+    for execution in executions:
+        first = batch_first_item(description.id, node_id, execution.id)
+        if first is None:
+            continue
+        shown = summary(execution, state.settings)
+        batches.append(
+            BatchRun(
+                **shown.model_dump(),
+                first_item=first,
+                dashboard_url=dashboard_url(state.settings, base, execution.id),
+            )
+        )
+    batches.sort(key=lambda batch: batch.first_item)
+    return Page(items=batches, next_cursor=seal_token(token, key=key, scope=query))
 
 
 @router.post("/retry", status_code=status.HTTP_202_ACCEPTED, response_model_exclude_none=True)

@@ -13,20 +13,21 @@ from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize, seal_token, unseal_token
 from app.db.crud.runs import get_run_record, list_reruns
 from app.db.models.user import Role
+from app.errors import ApiError
 from app.plugins.pinning import pinned_plugins
 from app.runs.access import is_expired_test, visible_run
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
-from app.runs.ended import ended_error, settled_nodes
+from app.runs.ended import batch_nodes, ended_error, settled_nodes
 from app.runs.links import dashboard_url
 from app.runs.reading import (
     list_page,
-    run_start,
-    snapshot,
+    start_value,
     summary,
     summary_counts,
     visibility_query,
 )
-from app.runs.schemas import RunDetail, RunSummary, RunTrigger
+from app.runs.schemas import PinnedDefinition, RunDetail, RunSummary, RunTrigger
+from app.runs.snapshot_cache import run_snapshot
 from app.runs.status import is_open, run_status
 from app.runs.task_failure import stalled_error, task_failure
 from interpreter.contract.run import RunStatus
@@ -114,8 +115,8 @@ async def read_run(
     description = await visible_run(temporal, state, run_id, user)
     handle = temporal.get_workflow_handle(run_id)
     snap, started, pending = await asyncio.gather(
-        snapshot(handle, state.temporal.query_timeout),
-        run_start(temporal, handle),
+        run_snapshot(state.closed_snapshots, handle, description, state.temporal.query_timeout),
+        start_value(temporal, handle),
         pending_attempts(temporal, description),
     )
     record = await get_run_record(session=session, run_id=run_id)
@@ -127,6 +128,7 @@ async def read_run(
     elif is_open(shown.status):
         failure = await task_failure(temporal, description, state.temporal.rpc_timeout)
     nodes = settled_nodes(shown.status, with_attempts(snap.nodes, pending) if snap else [])
+    nodes = batch_nodes(shown, nodes)
     shown.node_counts = node_counts(nodes) if snap else await summary_counts(description)
     return RunDetail(
         **shown.model_dump(),
@@ -134,7 +136,7 @@ async def read_run(
         suspended_on=snap.suspended_on if snap else None,
         paused_before=snap.paused_before if snap else None,
         dashboard_url=dashboard_url(state.settings, str(request.base_url), run_id),
-        input=started.get("input"),
+        input=(started or {}).get("input"),
         output=snap.output if snap else None,
         error=ended_error(shown.status, snap.error if snap else stalled_error(run_id, failure)),
         idempotency_key=record.idempotency_key if record else None,
@@ -143,5 +145,23 @@ async def read_run(
         rerun_of=record.rerun_of if record else None,
         reruns=reruns,
         arm=record.arm if record else None,
-        plugins=pinned_plugins(started.get("definition")),
+        plugins=pinned_plugins((started or {}).get("definition")),
     )
+
+
+@router.get("/{run_id}/definition")
+async def read_definition(
+    run_id: RunId, user: CurrentUser, state: StateDep, temporal: TemporalDep
+) -> PinnedDefinition:
+    """The definition the run executes, from its start input.
+
+    Needs only the run id, so a page can ask for it together with
+    ``GET /runs/{run_id}`` rather than after it; it is the pinned version's
+    definition (a for_each batch: its loop node), as JSON, not validated again.
+    """
+    description = await visible_run(temporal, state, run_id, user)
+    started = await start_value(temporal, temporal.get_workflow_handle(description.id))
+    definition = started.get("definition") if started else None
+    if not isinstance(definition, dict):
+        raise ApiError(404, f"run {run_id} has no readable start input")
+    return PinnedDefinition(run_id=description.id, definition=definition)

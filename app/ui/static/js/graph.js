@@ -2,8 +2,9 @@
 // a <g> carrying data-node-id and data-status (a contract for tests and users'
 // scripts), focusable, and activated with Enter or Space as well as a click.
 import dagre from "../vendor/dagre.esm.js";
+import { Component } from "../vendor/preact.mjs";
 import { h, STATUS_TEXT } from "./ui.js";
-import { useEffect, useMemo } from "../vendor/preact-hooks.mjs";
+import { useEffect, useMemo, useRef } from "../vendor/preact-hooks.mjs";
 
 const WIDTH = 176;
 const HEIGHT = 54;
@@ -122,12 +123,57 @@ function badgeOf(node, state) {
   return null;
 }
 
+// One drawn node. A live event changes one node's status: only the nodes
+// whose drawn props changed render again, not all of a 500-node graph.
+class GraphNode extends Component {
+  shouldComponentUpdate(next) {
+    const now = this.props;
+    return next.box !== now.box || next.node !== now.node || next.status !== now.status || next.badge !== now.badge || next.selected !== now.selected;
+  }
+
+  render({ id, box, node, status, badge, selected }) {
+    const x = box.x - WIDTH / 2;
+    const y = box.y - HEIGHT / 2;
+    const text = STATUS_TEXT[status] || status;
+    const pick = () => this.props.onPick(id);
+    return h(
+      "g",
+      {
+        class: `node status-${status}${selected ? " selected" : ""}${node.type === "for_each" ? " fanout" : ""}`,
+        "data-node-id": id,
+        "data-status": status,
+        "data-type": node.type || "",
+        transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
+        tabindex: 0,
+        role: "button",
+        "aria-label": `node ${id}: ${node.type || "?"}, ${text}${badge ? `, ${badge}` : ""}`,
+        "aria-pressed": selected ? "true" : "false",
+        onClick: pick,
+        onKeyDown: (event) => {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            pick();
+          }
+        },
+      },
+      h("title", null, `${id} (${node.type || "?"}): ${text}`),
+      h("rect", { width: WIDTH, height: HEIGHT, rx: 6 }),
+      h("text", { x: 10, y: 20, class: "node-id" }, short(id, 22)),
+      h("text", { x: 10, y: 38, class: "node-meta" }, short(`${node.type || "?"} · ${text}`, 26)),
+      badge && h("text", { x: WIDTH - 8, y: HEIGHT - 6, class: "node-badge", "text-anchor": "end" }, short(badge, 30)),
+    );
+  }
+}
+
+const NO_NODE = {};
+
 // nodes, edges: the definition's; states: {id: {status, attempts, progress}};
 // marked: Set of ids with problems; selected: id; onSelect(id).
 export function Graph({ nodes, edges, states, marked, selected, onSelect, label }) {
   const safeNodes = Array.isArray(nodes) ? nodes : [];
   const safeEdges = Array.isArray(edges) ? edges : [];
-  const shape = JSON.stringify([safeNodes.map((n) => n && n.id), safeEdges.map((e) => e && [e.from, e.to])]);
+  // The layout depends on the ids and edges alone: status changes never lay out again.
+  const shape = useMemo(() => JSON.stringify([safeNodes.map((n) => n && n.id), safeEdges.map((e) => e && [e.from, e.to])]), [nodes, edges]);
   const layout = useMemo(() => {
     try {
       return layoutOf(safeNodes, safeEdges);
@@ -135,17 +181,34 @@ export function Graph({ nodes, edges, states, marked, selected, onSelect, label 
       return { error };
     }
   }, [shape]);
+  const byId = useMemo(() => new Map(safeNodes.filter((n) => n && typeof n.id === "string").map((n) => [n.id, n])), [nodes]);
+  // The nodes get one stable callback, which reads the newest onSelect.
+  const latest = useRef(onSelect);
+  latest.current = onSelect;
+  const pick = useMemo(() => (id) => latest.current && latest.current(id), []);
+  // The edges' vnodes are made once per layout: preact skips a vnode it saw before.
+  const lines = useMemo(
+    () =>
+      layout.error
+        ? null
+        : h(
+            "g",
+            { class: "edges" },
+            layout.lines.map((line) =>
+              h("path", {
+                key: line.key,
+                d: path(line.points),
+                class: `edge edge-${(line.edge && line.edge.on) || "success"}${line.edge && line.edge.when ? " edge-when" : ""}`,
+                "marker-end": "url(#arrow)",
+              }),
+            ),
+          ),
+    [layout],
+  );
   useEffect(() => {
     performance.mark("flowforge:graph-drawn");
   }, [layout]);
   if (layout.error) return h("p", { class: "error" }, `The graph cannot be drawn: ${layout.error.message}`);
-  const byId = new Map(safeNodes.filter((n) => n && typeof n.id === "string").map((n) => [n.id, n]));
-  function key(event, id) {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      onSelect && onSelect(id);
-    }
-  }
   return h(
     "div",
     { class: "graph", role: "group", "aria-label": label || "Workflow graph" },
@@ -157,44 +220,12 @@ export function Graph({ nodes, edges, states, marked, selected, onSelect, label 
         null,
         h("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, h("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" })),
       ),
-      layout.lines.map((line) =>
-        h("path", {
-          key: line.key,
-          d: path(line.points),
-          class: `edge edge-${(line.edge && line.edge.on) || "success"}${line.edge && line.edge.when ? " edge-when" : ""}`,
-          "marker-end": "url(#arrow)",
-        }),
-      ),
+      lines,
       [...layout.placed].map(([id, box]) => {
-        const node = byId.get(id) || {};
-        const state = (states && states[id]) || {};
+        const node = byId.get(id) || NO_NODE;
+        const state = (states && states[id]) || NO_NODE;
         const status = marked && marked.has(id) ? "invalid" : state.status || "pending";
-        const badge = badgeOf(node, state);
-        const x = box.x - WIDTH / 2;
-        const y = box.y - HEIGHT / 2;
-        const text = STATUS_TEXT[status] || status;
-        return h(
-          "g",
-          {
-            key: id,
-            class: `node status-${status}${selected === id ? " selected" : ""}${node.type === "for_each" ? " fanout" : ""}`,
-            "data-node-id": id,
-            "data-status": status,
-            "data-type": node.type || "",
-            transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
-            tabindex: 0,
-            role: "button",
-            "aria-label": `node ${id}: ${node.type || "?"}, ${text}${badge ? `, ${badge}` : ""}`,
-            "aria-pressed": selected === id ? "true" : "false",
-            onClick: () => onSelect && onSelect(id),
-            onKeyDown: (event) => key(event, id),
-          },
-          h("title", null, `${id} (${node.type || "?"}): ${text}`),
-          h("rect", { width: WIDTH, height: HEIGHT, rx: 6 }),
-          h("text", { x: 10, y: 20, class: "node-id" }, short(id, 22)),
-          h("text", { x: 10, y: 38, class: "node-meta" }, short(`${node.type || "?"} · ${text}`, 26)),
-          badge && h("text", { x: WIDTH - 8, y: HEIGHT - 6, class: "node-badge", "text-anchor": "end" }, short(badge, 30)),
-        );
+        return h(GraphNode, { key: id, id, box, node, status, badge: badgeOf(node, state), selected: selected === id, onPick: pick });
       }),
     ),
   );

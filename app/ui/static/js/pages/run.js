@@ -128,6 +128,46 @@ function Deliveries({ deliveries }) {
   );
 }
 
+// The child runs a for_each's items ran in (past the batch threshold), each a
+// link to its own run page; asked again as the node's progress moves on.
+function Batches({ runId, node, version }) {
+  const [batches, setBatches] = useState(null);
+  const [cursor, setCursor] = useState(null);
+  const [error, setError] = useState(null);
+  const path = `${runPath(runId)}/nodes/${encodeURIComponent(node.id)}/batches`;
+  const more = async (from) => {
+    try {
+      const page = await api.get(`${path}${api.query({ limit: 200, cursor: from })}`);
+      setBatches((old) => {
+        const byId = new Map([...(from ? old || [] : []), ...page.items].map((b) => [b.run_id, b]));
+        return [...byId.values()].sort((a, b) => a.first_item - b.first_item);
+      });
+      setCursor(page.next_cursor);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  useEffect(() => {
+    more(null);
+  }, [node.id, version]);
+  if (error) return h(ErrorText, { error });
+  if (!batches || batches.length === 0) return null;
+  return h(
+    "div",
+    null,
+    h("h3", null, "Batches"),
+    h("p", { class: "muted" }, `The items ran in ${batches.length}${cursor ? "+" : ""} child run${batches.length === 1 ? "" : "s"}.`),
+    h(
+      "ul",
+      { class: "batches", "aria-label": `Batches of ${node.id}` },
+      batches.map((b) =>
+        h("li", { key: b.run_id, "data-run-id": b.run_id, "data-status": b.status }, h("a", { href: api.runPage(b.run_id) }, `Items from ${b.first_item}`), " ", h(Status, { status: b.status })),
+      ),
+    ),
+    cursor && h(Action, { label: "More batches", run: () => more(cursor) }),
+  );
+}
+
 function Drawer({ run, runId, node, state, suspended, onClose, onChanged }) {
   const [detail, setDetail] = useState(null);
   const [error, setError] = useState(null);
@@ -161,6 +201,7 @@ function Drawer({ run, runId, node, state, suspended, onClose, onChanged }) {
       ["Took", duration(shown.started_at, shown.ended_at)],
     ].map(([k, v]) => h("div", { key: k }, h("dt", null, k), h("dd", null, v)))),
     shown.progress && h("p", { class: "progress" }, `for_each: ${shown.progress.done ?? 0} done, ${shown.progress.failed ?? 0} failed, of ${shown.progress.total ?? "?"} items`),
+    node.type === "for_each" && h(Batches, { runId, node, version: `${version}/${state.progress ? state.progress.done : ""}` }),
     node.type === "for_each" && node.config && node.config.body && h("details", { open: true }, h("summary", null, "The body each item runs"), h(Graph, { nodes: node.config.body.nodes, edges: node.config.body.edges, label: `Body of ${node.id}` })),
     node.type === "sub_workflow" && h("p", null, h("a", { href: api.runPage(childRun) }, `Child run ${childRun}`)),
     h("h3", null, "Config"),
@@ -303,17 +344,24 @@ export function RunPage({ runId }) {
   useEffect(() => {
     let stop = () => {};
     let alive = true;
+    const nodesOnly = (detail) => ({ nodes: (detail.nodes || []).map((n) => ({ id: n.id, type: n.type })), edges: [] });
+    // The pinned definition needs only the run id: asked for together with the
+    // run, not after it.
+    const pinned = api.get(`${runPath(runId)}/definition`).then(
+      (answer) => answer.definition,
+      () => null,
+    );
     load().then(async (detail) => {
       if (!detail || !alive) return;
-      if (detail.workflow_id && detail.version) {
-        api.get(`/workflows/${detail.workflow_id}/versions/${detail.version}`).then(
-          (v) => {
-            performance.mark("flowforge:definition-loaded");
-            if (alive) setDefinition(v.definition);
-          },
-          () => alive && setDefinition({ nodes: (detail.nodes || []).map((n) => ({ id: n.id, type: n.type })), edges: [] }),
-        );
-      } else setDefinition({ nodes: (detail.nodes || []).map((n) => ({ id: n.id, type: n.type })), edges: [] });
+      pinned.then((found) => {
+        performance.mark("flowforge:definition-loaded");
+        if (alive) setDefinition(found || nodesOnly(detail));
+      });
+      // A run that has ended changes no more: no stream to follow.
+      if (!OPEN.has(detail.status)) {
+        setLive("closed");
+        return;
+      }
       stop = api.follow(
         `${runPath(runId)}/events`,
         ({ event, data }) => {
