@@ -104,6 +104,10 @@ class RunDetail(RunSummary):
     reruns: list[str] = Field(
         default_factory=list, description="Runs that rerun this one, oldest first (at most 100)."
     )
+    trace_id: str | None = Field(
+        default=None,
+        description="The run's OpenTelemetry trace id, when it was started with tracing on.",
+    )
 
 
 class RunAction(BaseModel):

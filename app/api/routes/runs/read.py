@@ -23,6 +23,7 @@ from app.runs.reading import (
     snapshot,
     summary,
     summary_counts,
+    trace_id,
     visibility_query,
 )
 from app.runs.schemas import RunDetail, RunSummary, RunTrigger
@@ -127,4 +128,5 @@ async def read_run(
         workflow_task_failure=failure,
         rerun_of=record.rerun_of if record else None,
         reruns=reruns,
+        trace_id=await trace_id(description),
     )
