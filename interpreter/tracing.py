@@ -54,12 +54,31 @@ def use_provider(provider: TracerProvider) -> None:
     _provider = provider
 
 
+_OTLP_BY_PROTOCOL = {"http/protobuf": "otlp_proto_http", "grpc": "otlp_proto_grpc"}
+
+
+def _otlp_by_protocol() -> str:
+    # As the SDK's own setup: plain `otlp` is the exporter of the configured protocol,
+    # here http/protobuf when none is (the specification's default; the extra ships it).
+    protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"
+    )
+    if protocol.strip() not in _OTLP_BY_PROTOCOL:
+        raise ValueError(
+            f"OTEL_EXPORTER_OTLP_PROTOCOL: {protocol!r} is none of "
+            + ", ".join(sorted(_OTLP_BY_PROTOCOL))
+        )
+    return _OTLP_BY_PROTOCOL[protocol.strip()]
+
+
 def _exporters(names: str) -> list[Any]:
     found = {point.name: point for point in entry_points(group=EXPORTER_GROUP)}
     exporters: list[Any] = []
     for name in (part.strip() for part in names.split(",")):
         if name in ("", "none"):
             continue
+        if name == "otlp":
+            name = _otlp_by_protocol()
         if name not in found:
             known = ", ".join(sorted(found)) or "none"
             raise ValueError(
@@ -74,15 +93,20 @@ def env_provider(service_name: str) -> TracerProvider:
     """A provider set up by the standard ``OTEL_*`` variables (see the module docstring).
 
     Raises:
-        ValueError: ``OTEL_TRACES_EXPORTER`` names an exporter that is not installed.
+        ValueError: ``OTEL_TRACES_EXPORTER`` names an exporter that is not installed,
+            or ``OTEL_EXPORTER_OTLP_PROTOCOL`` a protocol that does not exist.
     """
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    # Resource.create reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES over this default;
+    # Resource.create reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (attributes given
+    # to it would win over them: the default name goes in only when they name no service).
     # TracerProvider reads OTEL_TRACES_SAMPLER and OTEL_SDK_DISABLED, each processor OTEL_BSP_*.
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    resource = Resource.create()
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: service_name}))
+    provider = TracerProvider(resource=resource)
     for exporter in _exporters(os.environ.get("OTEL_TRACES_EXPORTER", "otlp")):
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider

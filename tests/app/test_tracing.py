@@ -229,7 +229,6 @@ async def test_with_tracing_off_nothing_is_installed(
     assert not tracing.enabled()
 
 
-@pytest.mark.fast
 def test_with_tracing_off_the_sdk_is_never_imported() -> None:
     # A fresh interpreter: this test process imports the SDK for the other tests.
     probe = (
@@ -248,4 +247,32 @@ def test_with_tracing_off_the_sdk_is_never_imported() -> None:
 def test_an_exporter_that_is_not_installed_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console,zipkin-nope")
     with pytest.raises(ValueError, match=r"no exporter 'zipkin-nope' is installed.*console"):
+        tracing.env_provider("flowforge-test")
+
+
+def test_otel_variables_send_spans_to_an_otlp_collector(
+    monkeypatch: pytest.MonkeyPatch, peer: Peer
+) -> None:
+    # The peer stands in for a collector: OTLP over HTTP posts protobuf to /v1/traces.
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", peer.url)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "flowforge-collected")
+    provider = tracing.env_provider("flowforge-test")
+    provider.get_tracer("tests").start_span("probe").end()
+    provider.shutdown()
+
+    [posted] = peer.requests
+    assert (posted.method, posted.path) == ("POST", "/v1/traces")
+    assert {k.lower(): v for k, v in posted.headers.items()}["content-type"] == (
+        "application/x-protobuf"
+    )
+    assert b"flowforge-collected" in posted.body
+    assert b"probe" in posted.body
+
+
+@pytest.mark.fast
+def test_an_otlp_protocol_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")
+    with pytest.raises(ValueError, match="'carrier-pigeon' is none of grpc, http/protobuf"):
         tracing.env_provider("flowforge-test")
