@@ -28,6 +28,7 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from app.api.tracing import TracingMiddleware
 from app.main import create_app
 from app.settings import Settings
+from app.triggers.hook_signature import sign
 from interpreter import tracing
 from interpreter.logs import JsonFormatter, TemporalContextFilter
 from tests.support.api import API, Actor, create_workflow, make_settings, served_by_uvicorn
@@ -178,13 +179,17 @@ async def test_a_run_is_one_trace_from_the_api_request_to_the_called_service(
     sent = f"00-{trace_id:032x}-{attempt.context.span_id:016x}-{attempt.context.trace_flags:02x}"
     assert seen.headers["traceparent"] == sent
 
+    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
     [logged] = [
         line
-        for line in map(json.loads, json_lines.getvalue().splitlines())
+        for line in lines
         if line.get("flowforge_node_id") == "note" and line["message"].startswith("called")
     ]
     assert logged["flowforge_run_id"] == run["run_id"]
     assert logged["trace_id"] == f"{trace_id:032x}"
+    [access] = [line for line in lines if line.get("route") == request.name.split(" ")[1]]
+    assert access["flowforge_workflow_id"] == run["workflow_id"]
+    assert access["trace_id"] == f"{trace_id:032x}"
 
 
 async def test_a_start_continues_the_callers_trace(
@@ -200,6 +205,39 @@ async def test_a_start_continues_the_callers_trace(
     [attempt] = named(spans, "RunActivity:http")
     assert f"{attempt.context.trace_id:032x}" == INBOUND_TRACE
     assert peer.requests[0].headers["traceparent"].startswith(f"00-{INBOUND_TRACE}-")
+
+
+async def test_an_inbound_hook_call_continues_the_callers_trace(
+    traced_api: httpx.AsyncClient, spans: InMemorySpanExporter, editor: Actor, peer: Peer
+) -> None:
+    created = await create_workflow(traced_api, editor, two_nodes(peer))
+    hook = (
+        await traced_api.post(
+            f"{API}/workflows/{created['id']}/webhooks",
+            json={"require_timestamp": False},
+            headers=editor.headers,
+        )
+    ).json()
+    body = b"{}"
+    called = await traced_api.post(
+        f"/hooks/{hook['hook_id']}",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Signature": sign(hook["secret"], body),
+            "traceparent": f"00-{INBOUND_TRACE}-{INBOUND_PARENT}-01",
+        },
+    )
+    assert called.status_code == 202, called.text
+    run_id = called.json()["run_id"]
+
+    async def traced() -> str | None:
+        run = (await traced_api.get(f"{API}/runs/{run_id}", headers=editor.headers)).json()
+        return run["trace_id"] if run["status"] == "succeeded" else None
+
+    assert await eventually(traced, what=f"run {run_id} to succeed") == INBOUND_TRACE
+    [attempt] = named(spans, "RunActivity:http")
+    assert f"{attempt.context.trace_id:032x}" == INBOUND_TRACE
 
 
 async def test_outbound_traceparent_is_a_setting(
