@@ -33,7 +33,7 @@ from interpreter import tracing
 from interpreter.logs import JsonFormatter, TemporalContextFilter
 from tests.support.api import API, Actor, create_workflow, make_settings, served_by_uvicorn
 from tests.support.eventually import eventually
-from tests.support.peer import Peer
+from tests.support.peer import Peer, Reply
 from tests.support.temporal import with_converter
 from worker.tracing import NodeSpanInterceptor
 
@@ -105,10 +105,11 @@ async def traced_api(
 
 
 def two_nodes(peer: Peer) -> dict[str, Any]:
+    retry = {"max_attempts": 3, "initial_interval": "100ms"}
     return {
         "name": f"traced-{time.monotonic_ns()}",
         "nodes": [
-            {"id": "call", "type": "http", "config": {"url": f"{peer.url}/hello"}},
+            {"id": "call", "type": "http", "config": {"url": f"{peer.url}/hello"}, "retry": retry},
             {"id": "shape", "type": "transform", "config": {"value": "{{ nodes.call.status }}"}},
             {"id": "note", "type": "log", "config": {"message": "called"}},
         ],
@@ -205,6 +206,25 @@ async def test_a_start_continues_the_callers_trace(
     [attempt] = named(spans, "RunActivity:http")
     assert f"{attempt.context.trace_id:032x}" == INBOUND_TRACE
     assert peer.requests[0].headers["traceparent"].startswith(f"00-{INBOUND_TRACE}-")
+
+
+async def test_each_attempt_is_a_span_of_its_own_with_its_outcome(
+    traced_api: httpx.AsyncClient, spans: InMemorySpanExporter, editor: Actor, peer: Peer
+) -> None:
+    peer.script("/hello", [Reply(503), Reply(200)])
+    run = await finished_run(traced_api, editor, peer)
+
+    attempts = sorted(
+        (dict(span.attributes or {}) for span in named(spans, "RunActivity:http")),
+        key=lambda described: int(str(described["flowforge.attempt"])),
+    )
+    assert [(a["flowforge.attempt"], a["flowforge.status"]) for a in attempts] == [
+        (1, "failed"),
+        (2, "succeeded"),
+    ]
+    assert {a["flowforge.run_id"] for a in attempts} == {run["run_id"]}
+    # Each attempt sent its own span as the parent.
+    assert len({seen.headers["traceparent"] for seen in peer.requests}) == 2
 
 
 async def test_an_inbound_hook_call_continues_the_callers_trace(
