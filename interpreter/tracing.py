@@ -48,12 +48,6 @@ def enabled() -> bool:
     return _enabled
 
 
-def use_provider(provider: TracerProvider) -> None:
-    """Trace through ``provider`` instead of one built from ``OTEL_*`` (tests' in-memory one)."""
-    global _provider
-    _provider = provider
-
-
 _OTLP_BY_PROTOCOL = {"http/protobuf": "otlp_proto_http", "grpc": "otlp_proto_grpc"}
 
 

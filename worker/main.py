@@ -76,6 +76,8 @@ def main() -> None:
     )
     try:
         settings.data_converter()  # no payload key in prod: refuse before connecting
+        # An OTEL_TRACES_EXPORTER that is not installed: refused before connecting too.
+        tracing.setup(settings.tracing, "flowforge-worker", outbound=settings.tracing_outbound)
     except ValueError as error:
         log.error("invalid settings: %s", error)
         raise SystemExit(2) from None

@@ -334,3 +334,20 @@ def test_an_otlp_protocol_that_does_not_exist_is_named(monkeypatch: pytest.Monke
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")
     with pytest.raises(ValueError, match="'carrier-pigeon' is none of grpc, http/protobuf"):
         tracing.env_provider("flowforge-test")
+
+
+def test_a_worker_refuses_to_start_with_an_exporter_that_is_not_installed() -> None:
+    import os
+
+    env = {
+        **os.environ,
+        "FLOWFORGE_ENVIRONMENT": "test",
+        "FLOWFORGE_TRACING": "true",
+        "OTEL_TRACES_EXPORTER": "zipkin-nope",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "worker"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = [json.loads(text) for text in result.stderr.splitlines() if "zipkin-nope" in text]
+    assert line["message"].startswith("invalid settings: OTEL_TRACES_EXPORTER: no exporter")
