@@ -18,7 +18,7 @@ COPY pyproject.toml README.md ./
 COPY interpreter ./interpreter
 COPY worker ./worker
 COPY app ./app
-RUN pip install . \
+RUN pip install '.[otlp]' \
     && useradd --system --uid 10001 --no-create-home flowforge
 
 # Nothing in the image needs root at run time.

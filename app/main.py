@@ -20,6 +20,7 @@ from app.api.middleware import (
 )
 from app.api.router import api_router
 from app.api.routes import codec, health, hook_receiver
+from app.api.tracing import TracingMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.state import AppState
@@ -31,6 +32,7 @@ from app.settings import Settings, get_settings
 from app.templates.builtin import seed_builtin_templates
 from app.triggers.nats_events import nats_triggers
 from app.ui import routes as dashboard
+from interpreter import tracing
 
 API_PREFIX = "/api/v1"
 
@@ -40,7 +42,9 @@ def _lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level, settings.log_format, settings.log_colour)
+        configure_logging(
+            settings.log_level, settings.log_format, settings.log_colour, settings.log_levels
+        )
         state = AppState.build(settings, metrics)
         app.state.flowforge = state
         app.state.flowforge_events = EventHub(state)
@@ -58,6 +62,7 @@ def _lifespan(
         finally:
             await app.state.flowforge_events.close()
             await state.engine.dispose()
+            tracing.flush()
 
     return lifespan
 
@@ -84,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    # Outside the request context, so its log lines carry the request's trace id.
+    if tracing.setup(settings.tracing, "flowforge-api", outbound=settings.tracing_outbound):
+        app.add_middleware(TracingMiddleware)
     # Outermost, so a preflight is answered before any other middleware sees it.
     app.add_middleware(
         codec.CodecCorsMiddleware,

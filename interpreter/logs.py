@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError
 
+from interpreter import tracing
 from interpreter.contract import search_attributes
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
@@ -54,6 +56,7 @@ _CONTEXT = (
     ("flowforge_node_path", "node"),
     ("flowforge_workflow_id", "workflow"),
     ("request_id", "request"),
+    ("trace_id", "trace"),
 )
 
 
@@ -108,6 +111,12 @@ def _stamp(record: logging.LogRecord, **values: Any) -> None:
             setattr(record, name, value)
 
 
+def stamp_trace_id(record: logging.LogRecord) -> None:
+    """Stamp ``trace_id`` (the current span's) while tracing is on; one flag read while off."""
+    if tracing.enabled():
+        _stamp(record, trace_id=tracing.current_trace_id())
+
+
 class TemporalContextFilter(logging.Filter):
     """Stamps records logged in an activity or a workflow with the run they belong to.
 
@@ -116,7 +125,8 @@ class TemporalContextFilter(logging.Filter):
     ``flowforge_node_id`` (its last part, ``profile``). In the workflow:
     ``flowforge_run_id`` and ``flowforge_workflow_id`` (the definition's id,
     from the run's search attributes). Both come from what the SDK already
-    holds for the current task, so the filter costs no call.
+    holds for the current task, so the filter costs no call. While tracing,
+    ``trace_id`` too (the run's trace, see :mod:`interpreter.tracing`).
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -139,6 +149,7 @@ class TemporalContextFilter(logging.Filter):
                     search_attributes.WORKFLOW_ID
                 ),
             )
+        stamp_trace_id(record)
         return True
 
 
@@ -147,7 +158,11 @@ class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(
-    level: str, *filters: logging.Filter, log_format: str = "json", colour: str = "auto"
+    level: str,
+    *filters: logging.Filter,
+    log_format: str = "json",
+    colour: str = "auto",
+    levels: Mapping[str, str] | None = None,
 ) -> None:
     """Send the root logger's records, and Python's warnings, to stderr, one line each.
 
@@ -158,6 +173,7 @@ def configure_logging(
         log_format: ``json`` (:class:`JsonFormatter`) or ``console``
             (:class:`ConsoleFormatter`).
         colour: For ``console``: ``always``, ``never``, or ``auto`` (when stderr is a terminal).
+        levels: Levels of single loggers (``FLOWFORGE_LOG_LEVELS``), over ``level``.
     """
     root = logging.getLogger()
     if not any(isinstance(h, _JsonHandler) for h in root.handlers):
@@ -171,4 +187,6 @@ def configure_logging(
             handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
+    for name, own in (levels or {}).items():
+        logging.getLogger(name).setLevel(own)
     logging.captureWarnings(True)

@@ -54,6 +54,23 @@ def split_commas(value: object) -> object:
     return value
 
 
+def split_levels(value: object) -> object:
+    """``"temporalio=WARNING, app=debug"`` -> ``{"temporalio": "WARNING", "app": "DEBUG"}``.
+
+    Raises:
+        ValueError: a pair has no ``=`` or no logger name.
+    """
+    if not isinstance(value, str):
+        return value
+    levels: dict[str, str] = {}
+    for pair in (item.strip() for item in value.split(",") if item.strip()):
+        name, sep, level = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"{pair!r} is not `logger=LEVEL`")
+        levels[name.strip()] = level.strip().upper()
+    return levels
+
+
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
 """A setting read from the environment as a comma-separated list."""
 
@@ -267,6 +284,28 @@ class CommonSettings(FlowForgeSettings):
     log_colour: Literal["auto", "always", "never"] = Field(
         default="auto",
         description="Colour `console` lines: `auto` when stderr is a terminal.",
+    )
+    log_levels: Annotated[dict[str, LogLevel], NoDecode, BeforeValidator(split_levels)] = Field(
+        default_factory=dict,
+        description=(
+            "Levels of single loggers over `FLOWFORGE_LOG_LEVEL`, as `logger=LEVEL` pairs "
+            "separated by commas, e.g. `temporalio=WARNING,app.access=DEBUG`."
+        ),
+    )
+    tracing: bool = Field(
+        default=False,
+        description=(
+            "Trace runs with OpenTelemetry: a trace per run from the API request that starts "
+            "it to every node attempt, exported as the standard `OTEL_*` variables say "
+            "(`OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`...)."
+        ),
+    )
+    tracing_outbound: bool = Field(
+        default=True,
+        description=(
+            "While tracing: `http` and `webhook` nodes send the attempt's `traceparent` "
+            "header, so the services they call join the run's trace."
+        ),
     )
 
     @field_validator("secrets_key")

@@ -76,7 +76,8 @@ class PostgresAttemptLog:
         )
 
 
-def _outcome(error: BaseException | None) -> tuple[str, str | None, str | None]:
+def outcome_of(error: BaseException | None) -> tuple[str, str | None, str | None]:
+    """``(outcome, error_type, error)`` of an attempt that raised ``error`` (None: succeeded)."""
     if error is None:
         return "succeeded", None, None
     if isinstance(error, asyncio.CancelledError):
@@ -134,7 +135,7 @@ class _Inbound(ActivityInboundInterceptor):
             failure = exc
             raise
         finally:
-            outcome, error_type, error = _outcome(failure)
+            outcome, error_type, error = outcome_of(failure)
             self._owner.keep(
                 AttemptRecord(
                     run_id=request.run_id,

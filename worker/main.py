@@ -9,6 +9,7 @@ import signal
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from interpreter import tracing
 from interpreter.contract.client import connect
 from interpreter.logs import TemporalContextFilter, configure_logging
 from worker.database import database_pool, stores
@@ -64,21 +65,26 @@ def main() -> None:
         problems = error.errors(include_url=False, include_input=False)
         log.error("invalid settings: %s", "; ".join(_problem(p) for p in problems))
         raise SystemExit(2) from None
+    # httpx logs every request's full URL at INFO; a query string may hold a secret.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     configure_logging(
         settings.log_level,
         TemporalContextFilter(),
         log_format=settings.log_format,
         colour=settings.log_colour,
+        levels=settings.log_levels,
     )
     try:
         settings.data_converter()  # no payload key in prod: refuse before connecting
+        # An OTEL_TRACES_EXPORTER that is not installed: refused before connecting too.
+        tracing.setup(settings.tracing, "flowforge-worker", outbound=settings.tracing_outbound)
     except ValueError as error:
         log.error("invalid settings: %s", error)
         raise SystemExit(2) from None
-    # httpx logs every request's full URL at INFO; a query string may hold a secret.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         asyncio.run(serve(settings))
     except Exception:
         log.exception("the worker stopped on an error")
         raise SystemExit(1) from None
+    finally:
+        tracing.flush()

@@ -34,6 +34,7 @@ from interpreter.runtime.workflow import InterpreterWorkflow
 from worker.attempts import AttemptLogInterceptor
 from worker.database import Stores
 from worker.settings import WorkerSettings
+from worker.tracing import node_tracing
 
 log = logging.getLogger("flowforge.worker")
 MIB = 1024 * 1024
@@ -200,7 +201,7 @@ def create_worker(
     if activities is None:
         activities = node_activities(settings, http or http_client(settings), stores)
     # Every attempt of every node, kept for the API (Temporal keeps only the last failure).
-    interceptors = [AttemptLogInterceptor(stores.attempts)] if stores and stores.attempts else []
+    attempts = [AttemptLogInterceptor(stores.attempts)] if stores and stores.attempts else []
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -214,5 +215,5 @@ def create_worker(
         default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
         workflow_runner=workflow_runner(),
-        interceptors=interceptors,
+        interceptors=[*node_tracing(client, settings), *attempts],
     )

@@ -165,6 +165,13 @@ def route_template(scope: Scope) -> str:
     return "/".join("{" + names[s] + "}" if s in names else s for s in segments)
 
 
+def _logged_ids(scope: Scope) -> dict[str, str]:
+    """The run and workflow a request names in its path, under the workers' log field names."""
+    params = scope.get("path_params", {})
+    fields = (("run_id", "flowforge_run_id"), ("workflow_id", "flowforge_workflow_id"))
+    return {field: str(params[name]) for name, field in fields if name in params}
+
+
 class RequestContextMiddleware:
     """Tags each request with an id (``X-Request-ID`` in and out), logs and measures it.
 
@@ -216,6 +223,7 @@ class RequestContextMiddleware:
                     "route": route,
                     "status": code,
                     "duration_ms": round(elapsed * 1000, 1),
+                    **_logged_ids(scope),
                 },
             )
             request_id_var.reset(token)

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.settings import Settings
+from interpreter import tracing
 from interpreter.contract.client import connect
 
 _UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
@@ -41,6 +42,7 @@ class TemporalConnector:
         self.query_timeout = timedelta(seconds=settings.status_query_timeout)
         self._connect_timeout = settings.temporal_connect_timeout
         self.converter = settings.data_converter()
+        self.tracing = settings.tracing
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -57,9 +59,16 @@ class TemporalConnector:
         return self._client
 
     async def _connect(self) -> Client:
+        # While tracing, every start, signal and query joins the trace of its request.
+        interceptors = [tracing.temporal_interceptor()] if self.tracing else []
         try:
             return await asyncio.wait_for(
-                connect(self.address, self.namespace, converter=self.converter),
+                connect(
+                    self.address,
+                    self.namespace,
+                    converter=self.converter,
+                    interceptors=interceptors,
+                ),
                 timeout=self._connect_timeout,
             )
         except (RuntimeError, OSError, TimeoutError, RPCError) as exc:

@@ -22,6 +22,7 @@ from app.runs.links import temporal_link
 from app.runs.schemas import RunSummary, RunTrigger
 from app.runs.status import run_status, status_filter
 from app.settings import Settings
+from interpreter import tracing
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import NODE_STATS_MEMO, STATUS_QUERY, WORKFLOW_TYPE
 from interpreter.contract.run import RunSnapshot, RunStatus
@@ -73,6 +74,22 @@ async def summary_counts(execution: WorkflowExecution) -> dict[str, int] | None:
         logger.warning("memo of run %s unreadable: %s", execution.id, exc)
         return None
     return counts_from_stats(memo.get(NODE_STATS_MEMO))
+
+
+async def trace_id(execution: WorkflowExecution) -> str | None:
+    """The trace id the run was started with (its memo), or None: started with tracing off.
+
+    The memo holds it because it is set once, by the start itself, and kept
+    with the run by Temporal: no table to keep it in, nothing to set while off.
+    """
+    if not execution.raw_info.memo.fields.get(tracing.TRACE_ID_MEMO):
+        return None
+    try:
+        value = await execution.memo_value(tracing.TRACE_ID_MEMO, default=None)
+    except Exception as exc:  # as summary_counts: an unreadable memo fails no read
+        logger.warning("memo of run %s unreadable: %s", execution.id, exc)
+        return None
+    return value if isinstance(value, str) else None
 
 
 async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> RunSnapshot | None:

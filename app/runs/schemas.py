@@ -122,6 +122,10 @@ class RunDetail(RunSummary):
         description="The plugin version each script node runs (node path: name@version), "
         "as pinned when the run started.",
     )
+    trace_id: str | None = Field(
+        default=None,
+        description="The run's OpenTelemetry trace id, when it was started with tracing on.",
+    )
 
 
 class BatchRun(RunSummary):

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from interpreter import tracing
 from interpreter.contract.client import start_run
 from interpreter.contract.run import RunInput
 
@@ -45,7 +46,12 @@ async def start_once(
     policy): the refusal names the existing execution, which is returned with
     ``created=False``. Temporal's atomic id check makes a lock of ours needless,
     and unlike USE_EXISTING the refusal says whether this call started the run.
+
+    While tracing, the run keeps its trace id in its memo (``TRACE_ID_MEMO``)
+    for the API to show.
     """
+    trace_id = tracing.current_trace_id()
+    memo = {"memo": {tracing.TRACE_ID_MEMO: trace_id}} if trace_id else {}
     try:
         handle = await start_run(
             client,
@@ -55,6 +61,7 @@ async def start_once(
             rpc_timeout=rpc_timeout,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            **memo,
         )
     except WorkflowAlreadyStartedError as exc:
         if not idempotent:

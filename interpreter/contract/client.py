@@ -7,10 +7,11 @@ workflow type, timeouts and search attributes are set in one place.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, Interceptor, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
@@ -78,10 +79,15 @@ async def connect(
     runtime: Runtime | None = None,
     *,
     converter: DataConverter,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Client:
     """A Temporal client with ``converter`` (see :func:`data_converter`), and a runtime if given."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=converter, runtime=runtime
+        address,
+        namespace=namespace,
+        data_converter=converter,
+        runtime=runtime,
+        interceptors=interceptors,
     )
 
 

@@ -129,3 +129,31 @@ def test_console_lines_keep_the_traceback_of_an_unexpected_error_and_colour_on_r
     line = ConsoleFormatter(colour=True).format(_record(KeyError("oops")))
     assert "Traceback (most recent call last)" in line
     assert "\x1b[33mWARNING\x1b[0m" in line
+
+
+@pytest.mark.fast
+def test_loggers_get_their_own_levels_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from interpreter.logs import configure_logging
+    from worker.settings import WorkerSettings
+
+    monkeypatch.setenv("FLOWFORGE_LOG_LEVELS", "tests.quiet=error, tests.loud = debug")
+    levels = WorkerSettings().log_levels
+    assert levels == {"tests.quiet": "ERROR", "tests.loud": "DEBUG"}
+    root_level = logging.getLogger().level
+    try:
+        configure_logging("INFO", levels=levels)
+        assert logging.getLogger("tests.quiet").getEffectiveLevel() == logging.ERROR
+        assert logging.getLogger("tests.loud").getEffectiveLevel() == logging.DEBUG
+    finally:
+        logging.getLogger().setLevel(root_level)
+        for name in levels:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+
+    monkeypatch.setenv("FLOWFORGE_LOG_LEVELS", "temporalio")
+    with pytest.raises(ValidationError, match="'temporalio' is not `logger=LEVEL`"):
+        WorkerSettings()
+    monkeypatch.setenv("FLOWFORGE_LOG_LEVELS", "temporalio=LOUD")
+    with pytest.raises(ValidationError, match=r"log_levels\.temporalio"):
+        WorkerSettings()

@@ -11,6 +11,7 @@ import httpx
 from interpreter.activities.http.config import ApiKeyAuth, BasicAuth, HttpConfig
 from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.dsl.pointer import pointer
+from interpreter.tracing import add_trace_context
 
 _BODY_FIELDS = ("/body", "/form", "/content")
 
@@ -76,6 +77,7 @@ def build_request(
     elif auth is not None:
         headers["Authorization"] = f"Bearer {auth.token}"
     add_idempotency_key(headers, idempotency_key)
+    add_trace_context(headers)
     if query:
         # Passing `params` to httpx would replace a query already in the URL.
         url = url.copy_merge_params(query)

@@ -9,6 +9,7 @@ import httpx
 from interpreter.activities.outbound import add_idempotency_key, parse_url
 from interpreter.activities.webhook.config import WebhookConfig
 from interpreter.activities.webhook.signature import sign
+from interpreter.tracing import add_trace_context
 
 
 def body_bytes(payload: object) -> bytes:
@@ -37,6 +38,7 @@ def build_request(
     headers.setdefault("Content-Type", "application/json")
     headers["X-Delivery-Id"] = delivery
     add_idempotency_key(headers, idempotency_key)
+    add_trace_context(headers)
     if config.secret is not None:
         timestamp = str(int(now))
         headers["X-Timestamp"] = timestamp

@@ -24,6 +24,7 @@ from app.runs.reading import (
     start_value,
     summary,
     summary_counts,
+    trace_id,
     visibility_query,
 )
 from app.runs.schemas import PinnedDefinition, RunDetail, RunSummary, RunTrigger
@@ -146,6 +147,7 @@ async def read_run(
         reruns=reruns,
         arm=record.arm if record else None,
         plugins=pinned_plugins((started or {}).get("definition")),
+        trace_id=await trace_id(description),
     )
 
 
