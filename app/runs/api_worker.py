@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # Modules the batch workflow's sandbox shares with the process instead of re-importing.
 _PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types")
 _RECONNECT_SECONDS = 5.0
+_STOP_SECONDS = 5.0
+"""How long shutting down waits for the worker's polls to return before leaving them."""
 
 
 def api_worker(state: AppState, client: Client) -> Worker:
@@ -77,5 +79,8 @@ async def serving_batches(state: AppState) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # A long poll may not return at once on cancellation; the process is
+        # stopping anyway, and nothing is lost (attempts are retried elsewhere).
+        done, _ = await asyncio.wait({task}, timeout=_STOP_SECONDS)
+        if not done:
+            log.warning("the API's worker did not stop within %gs; leaving it", _STOP_SECONDS)

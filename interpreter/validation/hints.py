@@ -119,7 +119,10 @@ def our_type(name: str, known: Iterable[str]) -> str | None:
     options = list(known)
     folded = fold(name)
     guess = {fold(option): option for option in options}.get(folded) or _TYPE_OF.get(folded)
-    return guess if guess in options else None
+    if guess not in options:
+        return None
+    kind = kind_of(guess)  # an alias (echo) is spelled as the type it stands for (log)
+    return kind.name if kind is not None and kind.name in options else guess
 
 
 def type_hint(name: str, known: Iterable[str]) -> str:
