@@ -91,7 +91,12 @@ class ActivityCall:
                     raise
                 if retrying is not None:
                     retrying(self.attempts_made, err, workflow.now() + delay)
+                last = err
             await workflow.sleep(delay, summary=f"retry {self.options['activity_id']}")
+            # A timer may fire late (a busy worker): past the deadline, no attempt
+            # has time left, and a local activity cannot be given a negative one.
+            if deadline is not None and workflow.now() >= deadline:
+                raise last
             if attempting is not None:
                 attempting()
 

@@ -41,8 +41,13 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def served(settings: Settings) -> Iterator[str]:
-    """The session's app served by uvicorn on a free local port, on its own thread."""
-    with served_by_uvicorn(create_app(settings)) as url:
+    """The session's app served by uvicorn on a free local port, on its own thread.
+
+    A bulk redrive answers once its batch is done or its wait is over: a short
+    wait keeps each generated request well inside the client's read timeout.
+    """
+    quick = settings.model_copy(update={"redrive_wait_seconds": 1.0})
+    with served_by_uvicorn(create_app(quick)) as url:
         yield url
 
 

@@ -23,6 +23,8 @@ RUN_ROUTES = {
     ("POST", "/api/v1/runs/{run_id}/nodes/{node_id}/retry"),
     ("POST", "/api/v1/runs/{run_id}/nodes/{node_id}/skip"),
     ("POST", "/api/v1/runs/{run_id}/rerun"),
+    ("POST", "/api/v1/runs/{run_id}/step"),
+    ("PUT", "/api/v1/runs/{run_id}/breakpoints"),
     ("POST", "/api/v1/runs/redrive"),
     ("POST", "/api/v1/failures/{run_id}/dismiss"),
     ("POST", "/api/v1/schedules/{schedule_id}/trigger"),
