@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.converter import PayloadConverter
 from temporalio.worker import (
@@ -26,13 +26,14 @@ from temporalio.worker import (
     ExecuteActivityInput,
     Interceptor,
     StartActivityInput,
+    StartLocalActivityInput,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
     WorkflowOutboundInterceptor,
 )
 
 from interpreter import tracing
-from interpreter.activities.base import ActivityRequest
+from interpreter.activities.base import ActivityRequest, attempt_of
 from interpreter.contract import search_attributes as sa
 from worker.attempts import outcome_of
 from worker.settings import WorkerSettings
@@ -77,10 +78,19 @@ class _RunHeaderInbound(WorkflowInboundInterceptor):
 
 class _RunHeaderOutbound(WorkflowOutboundInterceptor):
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
-        found = workflow.info().typed_search_attributes
-        run = {"workflow_id": found.get(sa.WORKFLOW_ID), "version": found.get(sa.VERSION)}
-        input.headers = {**input.headers, RUN_HEADER: _CONVERTER.to_payloads([run])[0]}
+        input.headers = {**input.headers, RUN_HEADER: _run_header()}
         return super().start_activity(input)
+
+    def start_local_activity(self, input: StartLocalActivityInput) -> workflow.ActivityHandle[Any]:
+        input.headers = {**input.headers, RUN_HEADER: _run_header()}
+        return super().start_local_activity(input)
+
+
+def _run_header() -> Any:
+    """The run's workflow and version, as the payload of :data:`RUN_HEADER`."""
+    found = workflow.info().typed_search_attributes
+    run = {"workflow_id": found.get(sa.WORKFLOW_ID), "version": found.get(sa.VERSION)}
+    return _CONVERTER.to_payloads([run])[0]
 
 
 class _AttemptSpan(ActivityInboundInterceptor):
@@ -109,7 +119,8 @@ def _attributes(request: ActivityRequest, input: ExecuteActivityInput) -> dict[s
         "flowforge.node_id": request.node_id,
         "flowforge.node_path": request.node_path,
         "flowforge.node_type": request.node_type,
-        "flowforge.attempt": activity.info().attempt,
+        # A local node's attempts are each Temporal's first: the request counts them.
+        "flowforge.attempt": attempt_of(request),
     }
     header = input.headers.get(RUN_HEADER)
     if header is not None:
