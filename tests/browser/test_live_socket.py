@@ -55,7 +55,8 @@ async def test_the_page_receives_run_events_over_the_websocket(
         "() => window.flowforgeSocket.messages.some((m) => m.type === 'ready')", timeout=LIVE
     )
 
-    workflow = await create(api, {**waiting_definition("1s"), "name": unique("socket")})
+    # Long enough that the live poller sees the run running, not only ended.
+    workflow = await create(api, {**waiting_definition("4s"), "name": unique("socket")})
     run_id = await start(api, workflow["id"])
     await page.wait_for_function(RUN_ENDED, arg=run_id, timeout=LIVE)
     messages = await page.evaluate("window.flowforgeSocket.messages")
