@@ -35,8 +35,8 @@ from app.devstack.readiness import wait_for_temporal
 from app.devstack.settings import DevSettings
 from app.devstack.temporal import DYNAMIC_CONFIG, dev_server_argv, dynamic_config_flags
 from bench.definitions import sequential
-from bench.fast_peer import FastPeer
 from bench.interpreter_overhead import QUEUE, interpreted
+from bench.peer import peer_process
 from worker.runtime import create_worker
 from worker.settings import WorkerSettings
 
@@ -109,25 +109,24 @@ async def main(args: argparse.Namespace) -> None:
         server = subprocess.Popen(
             argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        peer = FastPeer()
         try:
             await wait_for_temporal(address, "default", 60)
             settings = WorkerSettings(
                 task_queue=QUEUE, egress_allow=["127.0.0.1/32"], TEMPORAL_ADDRESS=address
             )
             client = await Client.connect(address, data_converter=settings.data_converter())
-            url = f"{peer.url}/ok"
-            async with create_worker(client, settings):
-                times = await chain_ms(client, url, args.chains)
-                rate = runs_per_second(client, url, args.seconds, args.clients)
-                print(
-                    f"persistence={args.persistence} config={args.dynamic_config.name}: "
-                    f"20-node chain median {statistics.median(times):.0f} ms "
-                    f"(min {min(times):.0f}, max {max(times):.0f}); "
-                    f"3-node runs/s with {args.clients} clients {await rate:.1f}"
-                )
+            with peer_process() as base:
+                url = f"{base}/ok"
+                async with create_worker(client, settings):
+                    times = await chain_ms(client, url, args.chains)
+                    rate = runs_per_second(client, url, args.seconds, args.clients)
+                    print(
+                        f"persistence={args.persistence} config={args.dynamic_config.name}: "
+                        f"20-node chain median {statistics.median(times):.0f} ms "
+                        f"(min {min(times):.0f}, max {max(times):.0f}); "
+                        f"3-node runs/s with {args.clients} clients {await rate:.1f}"
+                    )
         finally:
-            peer.close()
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
 

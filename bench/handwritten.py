@@ -17,17 +17,21 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.activities.base import ActivityRequest, ActivityResult
 
 
-async def get(node_id: str, url: str) -> Any:
-    request = ActivityRequest(
+def get_request(node_id: str, url: str) -> ActivityRequest:
+    """The ``http`` activity's request for a GET of ``url``, as the interpreter builds it."""
+    return ActivityRequest(
         run_id=workflow.info().workflow_id,
         node_id=node_id,
         node_path=node_id,
         node_type="http",
         config={"method": "GET", "url": url},
     )
+
+
+async def get(node_id: str, url: str) -> Any:
     result = await workflow.execute_activity(
         "http",
-        request,
+        get_request(node_id, url),
         result_type=ActivityResult,
         activity_id=node_id,
         start_to_close_timeout=timedelta(seconds=30),

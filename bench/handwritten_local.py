@@ -14,20 +14,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from interpreter.activities.base import ActivityRequest, ActivityResult
+    from bench.handwritten import get_request
+    from interpreter.activities.base import ActivityResult
 
 
 async def get_local(node_id: str, url: str) -> Any:
-    request = ActivityRequest(
-        run_id=workflow.info().workflow_id,
-        node_id=node_id,
-        node_path=node_id,
-        node_type="http",
-        config={"method": "GET", "url": url},
-    )
     result = await workflow.execute_local_activity(
         "http",
-        request,
+        get_request(node_id, url),
         result_type=ActivityResult,
         activity_id=node_id,
         start_to_close_timeout=timedelta(seconds=30),
