@@ -16,8 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from app.core.state import AppState
 from app.core.temporal import TemporalUnavailable
@@ -26,8 +25,6 @@ from app.runs.redrive_batch import RedriveBatchWorkflow
 
 log = logging.getLogger(__name__)
 
-# Modules the batch workflow's sandbox shares with the process instead of re-importing.
-_PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types")
 _RECONNECT_SECONDS = 5.0
 _STOP_SECONDS = 5.0
 """How long shutting down waits for the worker's polls to return before leaving them."""
@@ -48,11 +45,17 @@ def api_worker(state: AppState, client: Client) -> Worker:
     )
 
 
-def batch_runner() -> SandboxedWorkflowRunner:
-    """The sandbox the batch workflow runs in (the worker and replays share it)."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
-    )
+def batch_runner() -> UnsandboxedWorkflowRunner:
+    """How the batch workflow runs (the worker and replays share it): outside the sandbox.
+
+    The sandbox re-imports a workflow's modules to check them when the worker is
+    built, CPU work on the API's event loop that stalled every request for a
+    second or more as the API started. The batch workflow is a few lines of
+    the API's own, deterministic by construction (no clock, no I/O, no
+    randomness: only activities and workflow.wait_condition), so the sandbox's
+    guard buys little there.
+    """
+    return UnsandboxedWorkflowRunner()
 
 
 async def _serve(state: AppState) -> None:
