@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +166,39 @@ async def start_and_index(
         WorkflowPaused: the workflow is paused.
     """
     refuse_paused(workflow)
+    return await start_owned_and_index(
+        client=client,
+        session=session,
+        state=state,
+        owner_id=workflow.owner_id,
+        workflow_id=workflow.id,
+        run=run,
+        idempotency_key=idempotency_key,
+        rerun_of=rerun_of,
+    )
+
+
+async def start_owned_and_index(
+    *,
+    client: Client,
+    session: AsyncSession,
+    state: AppState,
+    owner_id: uuid.UUID,
+    workflow_id: uuid.UUID | None,
+    run: RunInput,
+    idempotency_key: str | None = None,
+    rerun_of: str | None = None,
+) -> Launched:
+    """:func:`start_and_index` for a run of ``owner_id``, of workflow ``workflow_id`` if any.
+
+    ``workflow_id`` is None only for a test run of a bare definition (no
+    workflow, so nothing to pause and no idempotency key to scope).
+
+    Raises:
+        ApiError: as :func:`start_and_index`.
+    """
+    if idempotency_key is not None and workflow_id is None:
+        raise ValueError("an idempotent start needs the workflow its key is scoped to")
     limit = state.settings.run.max_payload_bytes
     size = over_limit(run, limit)
     if size is not None:
@@ -175,13 +209,15 @@ async def start_and_index(
             "payload (FLOWFORGE_RUN_MAX_PAYLOAD_BYTES); pass a smaller input, or rerun from "
             "a node with less upstream of it",
         )
-    run_id = idempotent_run_id(workflow.id, idempotency_key) if idempotency_key else new_run_id()
+    run_id = (
+        idempotent_run_id(workflow_id, idempotency_key)
+        if idempotency_key and workflow_id is not None
+        else new_run_id()
+    )
     digest = input_digest(run.input) if idempotency_key else None
     known = await get_run_record(session=session, run_id=run_id) if idempotency_key else None
     if known is None:
-        await check_run_start(
-            client=client, session=session, state=state, owner_id=workflow.owner_id
-        )
+        await check_run_start(client=client, session=session, state=state, owner_id=owner_id)
     else:
         refuse_reused_key(known, digest)
     run = sign_run(run, run_id, state.settings.run_keys())
@@ -196,9 +232,9 @@ async def start_and_index(
     )
     record = RunRecord(
         run_id=run_id,
-        workflow_id=workflow.id,
+        workflow_id=workflow_id,
         version=run.meta.version,
-        owner_id=workflow.owner_id,
+        owner_id=owner_id,
         trigger=trigger,
         idempotency_key=idempotency_key,
         input_digest=digest,

@@ -112,7 +112,8 @@ async def rerun_run(
 
     Raises:
         ApiError: 404 for a run the user may not see; 409 for a run that is
-            part of another run, whose workflow was deleted, or (redrive) that
+            part of another run, whose workflow was deleted or that tested a
+            bare definition, or (redrive) that
             did not fail; 422 for an unknown ``from_node`` (at ``node_path``);
             503 when no worker answers for the run's state.
     """
@@ -121,6 +122,12 @@ async def rerun_run(
     old = await original_input(client, handle)
     if old is None or old.batch is not None or old.depth > 0:
         raise ApiError(409, f"run {run_id} is part of another run: rerun that run instead")
+    if not old.meta.workflow_id:
+        raise ApiError(
+            409,
+            f"run {run_id} tested a definition that was never saved: it cannot run again; "
+            "test the definition again (POST /workflows/test)",
+        )
     workflow = await get_workflow(session=session, workflow_id=uuid.UUID(old.meta.workflow_id))
     if workflow is None:
         raise ApiError(409, f"the workflow of run {run_id} was deleted: it cannot run again")

@@ -28,12 +28,12 @@ from app.db.models.workflow import Workflow
 from app.errors import ApiError, ErrorItem
 from app.ownership import may_access, workflow_not_found
 from app.runs.access import test_cutoff
-from app.runs.children import children_of_run
+from app.runs.children import children_of_run, pin_children
 from app.runs.inputs import input_errors
-from app.runs.launch import Launched, start_and_index
+from app.runs.launch import Launched, start_and_index, start_owned_and_index
 from app.runs.pinning import pinned_run_input
 from app.settings import Settings
-from app.workflows.definitions import valid_definition
+from app.workflows.definitions import definition_errors
 from app.workflows.sub_workflows import reference_errors
 from interpreter.contract.run import RunInput, RunMeta
 from interpreter.contract.testing import MAX_MOCKS, Mock, TestSpec, wildcard
@@ -44,13 +44,18 @@ from interpreter.nodes import walk
 TEST_TRIGGER = "test"
 """The ``FlowForgeTrigger`` of a test run (and of a child it runs for real)."""
 
+BARE_VERSION = 1
+"""The version a test run of a bare definition (no workflow) carries."""
+
 
 class TestRunCreate(BaseModel):
     """Start a test run.
 
     Attributes:
         workflow_id: The workflow tested: its ``version`` (active one if
-            omitted), or the unsaved ``definition`` as a draft of it.
+            omitted), or the unsaved ``definition`` as a draft of it. Without
+            it, ``definition`` is tested bare: a definition never saved, whose
+            run belongs to its starter and to no workflow.
         definition: A draft to test instead of a stored version; validated as a save is.
         input: The run input; checked against the definition's ``input_schema``.
         mocks: How nodes answer instead of running, by node path (``loop[*].call``
@@ -64,7 +69,7 @@ class TestRunCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    workflow_id: uuid.UUID
+    workflow_id: uuid.UUID | None = None
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     definition: dict[str, Any] | None = None
     input: Any = Field(default_factory=dict)
@@ -97,17 +102,32 @@ def spec_errors(definition: Definition, spec: TestSpec) -> list[ErrorItem]:
     return errors
 
 
+def _in_definition(errors: list[ErrorItem]) -> list[ErrorItem]:
+    """``errors`` whose paths point into a definition, pointing into the body's ``definition``."""
+    return [error.model_copy(update={"path": "/body/definition" + error.path}) for error in errors]
+
+
 async def _draft_run_input(
     *,
     session: AsyncSession,
     settings: Settings,
     user: User,
-    workflow_row: Workflow,
+    workflow_row: Workflow | None,
     body: TestRunCreate,
 ) -> RunInput:
-    """A run input for ``body.definition`` as a draft of the workflow, at its newest version."""
-    definition = await valid_definition(body.definition, settings)
-    problems = await reference_errors(session, definition.nodes, user)
+    """A run input for ``body.definition``: a draft of the workflow at its newest version, or bare.
+
+    A bare definition (no ``workflow_row``) runs as version 1 of no workflow,
+    owned by ``user``, who alone (and admins) may read it.
+    """
+    definition, invalid = await definition_errors(body.definition, settings)
+    if definition is None:
+        raise ApiError(
+            422,
+            f"the definition is invalid ({len(invalid)} problem(s)); see errors",
+            errors=_in_definition(invalid),
+        )
+    problems = _in_definition(await reference_errors(session, definition.nodes, user))
     problems += [
         error.model_copy(update={"path": "/body/input" + error.path})
         for error in input_errors(definition.input_schema, body.input)
@@ -116,19 +136,37 @@ async def _draft_run_input(
         raise ApiError(
             422, f"the test run is invalid ({len(problems)} problem(s))", errors=problems
         )
-    children = await children_of_run(
-        session=session,
-        workflow=workflow_row,
-        version=workflow_row.version,
-        definition=definition,
-        max_depth=settings.run.max_sub_workflow_depth,
-    )
-    meta = RunMeta(
-        workflow_id=str(workflow_row.id),
-        version=workflow_row.version,
-        owner=str(workflow_row.owner_id),
-        trigger=TEST_TRIGGER,
-    )
+    try:
+        if workflow_row is None:
+            children = await pin_children(
+                session=session,
+                definition=definition,
+                root=("", BARE_VERSION),
+                reader=user,
+                max_depth=settings.run.max_sub_workflow_depth,
+            )
+        else:
+            children = await children_of_run(
+                session=session,
+                workflow=workflow_row,
+                version=workflow_row.version,
+                definition=definition,
+                max_depth=settings.run.max_sub_workflow_depth,
+            )
+    except ApiError as exc:
+        exc.errors = _in_definition(exc.errors or [])
+        raise
+    if workflow_row is None:
+        meta = RunMeta(
+            workflow_id="", version=BARE_VERSION, owner=str(user.id), trigger=TEST_TRIGGER
+        )
+    else:
+        meta = RunMeta(
+            workflow_id=str(workflow_row.id),
+            version=workflow_row.version,
+            owner=str(workflow_row.owner_id),
+            trigger=TEST_TRIGGER,
+        )
     return RunInput(
         definition=definition,
         input=body.input,
@@ -151,32 +189,51 @@ async def forget_old_test_runs(
     await session.commit()
 
 
+def body_errors(body: TestRunCreate) -> list[ErrorItem]:
+    """What the body lacks or has too much of, before anything is read."""
+    if body.workflow_id is None:
+        if body.definition is None:
+            message = (
+                "give workflow_id (a stored workflow), definition (a draft, bare without "
+                "workflow_id) or both"
+            )
+            return [ErrorItem(path="/body/workflow_id", code="missing", message=message)]
+        if body.version is not None:
+            message = "a version is one of a stored workflow's: give its workflow_id"
+            return [ErrorItem(path="/body/version", code="conflict", message=message)]
+    elif body.definition is not None and body.version is not None:
+        return [ErrorItem(path="/body/version", code="conflict", message="not both")]
+    return []
+
+
 async def start_test_run(
     *, client: Client, session: AsyncSession, state: AppState, user: User, body: TestRunCreate
 ) -> Launched:
     """Check ``body`` and start its test run.
 
     Raises:
-        ApiError: 404 for a workflow the caller cannot see; 422 for a draft
-            that does not validate, an input that breaks the ``input_schema``,
-            ``version`` together with ``definition``, or a mock key naming no
-            mockable node (``/body/mocks/<key>``); as :func:`start_and_index`.
+        ApiError: 404 for a workflow the caller cannot see; 422 for a body
+            with neither ``workflow_id`` nor ``definition`` (``/body/workflow_id``),
+            a ``version`` with a ``definition`` or without a ``workflow_id``
+            (``/body/version``), a draft that does not validate, an input that
+            breaks the ``input_schema``, or a mock key naming no mockable node
+            (``/body/mocks/<key>``); as :func:`start_and_index`.
     """
     settings = state.settings
-    workflow = await get_workflow(session=session, workflow_id=body.workflow_id)
-    if workflow is None or not may_access(user, workflow.owner_id):
-        raise workflow_not_found(body.workflow_id)
+    problems = body_errors(body)
+    if problems:
+        raise ApiError(422, problems[0].message, errors=problems)
+    workflow: Workflow | None = None
+    if body.workflow_id is not None:
+        workflow = await get_workflow(session=session, workflow_id=body.workflow_id)
+        if workflow is None or not may_access(user, workflow.owner_id):
+            raise workflow_not_found(body.workflow_id)
     if body.definition is not None:
-        if body.version is not None:
-            raise ApiError(
-                422,
-                "give a version to test or a draft definition, not both",
-                errors=[ErrorItem(path="/body/version", code="conflict", message="not both")],
-            )
         run = await _draft_run_input(
             session=session, settings=settings, user=user, workflow_row=workflow, body=body
         )
     else:
+        assert workflow is not None  # body_errors: no definition means a workflow_id
         run = await pinned_run_input(
             session=session,
             settings=settings,
@@ -192,7 +249,17 @@ async def start_test_run(
             422, f"the test run's mocks are invalid ({len(errors)} problem(s))", errors=errors
         )
     run = run.model_copy(update={"meta": run.meta.model_copy(update={"test": spec})})
-    await forget_old_test_runs(session=session, settings=settings, owner_id=workflow.owner_id)
+    owner_id = workflow.owner_id if workflow is not None else user.id
+    await forget_old_test_runs(session=session, settings=settings, owner_id=owner_id)
+    if workflow is None:
+        return await start_owned_and_index(
+            client=client,
+            session=session,
+            state=state,
+            owner_id=owner_id,
+            workflow_id=None,
+            run=run,
+        )
     return await start_and_index(
         client=client, session=session, state=state, workflow=workflow, run=run
     )

@@ -93,15 +93,15 @@ async def connect(
 
 def run_search_attributes(run: RunInput) -> TypedSearchAttributes:
     """The attributes a run starts with, so visibility lists it by workflow, owner and trigger."""
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(sa.WORKFLOW_ID, run.meta.workflow_id),
-            SearchAttributePair(sa.VERSION, run.meta.version),
-            SearchAttributePair(sa.OWNER, run.meta.owner),
-            SearchAttributePair(sa.STATUS, RunStatus.RUNNING.value),
-            SearchAttributePair(sa.TRIGGER, run.meta.trigger),
-        ]
-    )
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(sa.VERSION, run.meta.version),
+        SearchAttributePair(sa.OWNER, run.meta.owner),
+        SearchAttributePair(sa.STATUS, RunStatus.RUNNING.value),
+        SearchAttributePair(sa.TRIGGER, run.meta.trigger),
+    ]
+    if run.meta.workflow_id:  # a test run of a bare definition belongs to no workflow
+        pairs.insert(0, SearchAttributePair(sa.WORKFLOW_ID, run.meta.workflow_id))
+    return TypedSearchAttributes(pairs)
 
 
 def execution_timeout(run: RunInput) -> timedelta | None:

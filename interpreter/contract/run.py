@@ -55,8 +55,9 @@ class RunMeta(BaseModel):
     """Who and what started the run.
 
     Attributes:
-        workflow_id: The FlowForge workflow (definition) id.
-        version: The pinned definition version.
+        workflow_id: The FlowForge workflow (definition) id; empty for a test
+            run of a bare definition, which belongs to no workflow.
+        version: The pinned definition version (1 for a bare definition).
         owner: The owning user's id or name, for visibility filters.
         trigger: What started the run: ``api``, ``schedule``, ``webhook``, ``event``,
             ``test``.

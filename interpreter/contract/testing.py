@@ -131,7 +131,10 @@ class NodeTest(BaseModel):
 
 
 class EdgeTaken(BaseModel):
-    """One edge of the run's top-level graph in a test report: whether it was taken, and why.
+    """One edge in a test report, by node paths: whether it was taken, and why.
+
+    A top-level edge, or a for_each body edge of one item run inline
+    (``loop[0].a`` to ``loop[0].b``).
 
     Attributes:
         taken: True or false once its source ended; None while it has not.

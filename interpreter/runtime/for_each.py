@@ -32,6 +32,7 @@ from interpreter.contract.run import (
     RunInput,
     items_digest,
 )
+from interpreter.contract.testing import EdgeTaken
 from interpreter.dsl.definition import Definition, Node
 from interpreter.dsl.payloads import payload_bytes
 from interpreter.errors import ExpressionError, expression_error_type
@@ -40,6 +41,7 @@ from interpreter.run_proof import ProofSubject
 from interpreter.runtime.book import Stop
 from interpreter.runtime.dag import Dag, Host
 from interpreter.runtime.scope import Scope, node_reads, template_references
+from interpreter.runtime.test_doubles import edge_report
 
 
 class ItemHost:
@@ -123,6 +125,9 @@ class ForEachRunner:
         live: The item DAGs running now (resume pumps them too).
         records: What the run holds of each top-level for_each's items, by
             node id, while it runs and after it failed (see :meth:`answer`).
+        ended_item_edges: On a test run, the body edges of each inline item
+            DAG that ended, by (for_each path, item index), for the
+            ``test_report`` query (see :meth:`item_edges`).
     """
 
     def __init__(
@@ -139,7 +144,18 @@ class ForEachRunner:
         self._subject = subject
         self.live: set[Dag] = set()
         self.records: dict[str, ItemRecord] = {}
+        self.ended_item_edges: dict[tuple[str, int], list[EdgeTaken]] = {}
+        self._item_keys: dict[Dag, tuple[str, int]] = {}
         self._item_host = ItemHost(host)
+
+    def item_edges(self) -> list[list[EdgeTaken]]:
+        """The body edges of every inline item DAG, ended or running, in item order."""
+        edges = dict(self.ended_item_edges)
+        if self.run_input.meta.test is not None:
+            for dag, key in self._item_keys.items():
+                if dag.scheduler.edges:
+                    edges.setdefault(key, edge_report(dag))
+        return [edges[key] for key in sorted(edges)]
 
     async def run(self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]) -> list[Any]:
         """Every item of a for_each node, inline or in batches; outputs in item order.
@@ -260,6 +276,7 @@ class ForEachRunner:
                 prefix=f"{dag.path(node_id)}[{index}].",
             )
             self.live.add(item_dag)
+            self._item_keys[item_dag] = (dag.path(node_id), index)
             try:
                 item_dag.start()
                 await workflow.wait_condition(item_dag.drained)
@@ -281,7 +298,10 @@ class ForEachRunner:
                 await workflow.wait_condition(lambda: not item_dag.tasks)
                 raise
             finally:
+                if self.run_input.meta.test is not None and config.body.edges:
+                    self.ended_item_edges[dag.path(node_id), index] = edge_report(item_dag)
                 self.live.discard(item_dag)
+                self._item_keys.pop(item_dag, None)
                 slots.active -= 1
                 slots.finished += 1
                 dag.book.progress(node_id, _progress(record, slots.finished, len(items), failures))

@@ -10,7 +10,7 @@ unrendered) is recorded for the ``test_report`` query either way.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -111,18 +111,33 @@ _FOLLOWS = {"success": {"succeeded"}, "failure": {"failed"}, "always": {"succeed
 """The source outcomes each ``on`` follows (as :mod:`interpreter.runtime.scheduler` decides)."""
 
 
-def test_report(dag: Dag, tested: dict[str, NodeTest]) -> TestReport:
-    """The report of a test run: ``tested`` and every edge of its top-level ``dag``."""
+def edge_report(dag: Dag) -> list[EdgeTaken]:
+    """Each edge of ``dag``, by node path (``loop[0].a`` in a for_each item): taken, and why."""
     edges: list[EdgeTaken] = []
     for edge, taken in zip(dag.scheduler.edges, dag.scheduler.taken, strict=True):
+        source, target = dag.path(edge.source), dag.path(edge.target)
         status = dag.book.get(edge.source).status.value
         if taken is None:
-            why = f"{edge.source} has not ended ({status})"
+            why = f"{source} has not ended ({status})"
         elif status not in _FOLLOWS[edge.on]:
-            why = f"{edge.source} {status}; the edge follows on {edge.on}"
+            why = f"{source} {status}; the edge follows on {edge.on}"
         elif edge.when is not None:
-            why = f"{edge.source} {status} and `when: {edge.when}` was {str(taken).lower()}"
+            why = f"{source} {status} and `when: {edge.when}` was {str(taken).lower()}"
         else:
-            why = f"{edge.source} {status}, which `on: {edge.on}` follows"
-        edges.append(EdgeTaken(source=edge.source, target=edge.target, taken=taken, why=why))
+            why = f"{source} {status}, which `on: {edge.on}` follows"
+        edges.append(EdgeTaken(source=source, target=target, taken=taken, why=why))
+    return edges
+
+
+def test_report(
+    dag: Dag, tested: dict[str, NodeTest], items: Sequence[list[EdgeTaken]] = ()
+) -> TestReport:
+    """The report of a test run: ``tested``, the edges of its top-level ``dag``, then ``items``.
+
+    ``items`` are the edges of the for_each item DAGs this run ran inline
+    (:attr:`ForEachRunner.item_edges <interpreter.runtime.for_each.ForEachRunner.item_edges>`).
+    """
+    edges = edge_report(dag)
+    for item in items:
+        edges.extend(item)
     return TestReport(nodes=tested, edges=edges)

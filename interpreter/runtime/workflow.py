@@ -261,7 +261,9 @@ class InterpreterWorkflow:
     @workflow.query(name=TEST_REPORT_QUERY)
     def test_report(self) -> TestReport:
         """A test run's record of each node it carried out, by path, and of its edges."""
-        return test_report(self._host.dag, self._host.tested)
+        for_each = self._host.for_each
+        items = for_each.item_edges() if for_each is not None else []
+        return test_report(self._host.dag, self._host.tested, items)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:

@@ -337,3 +337,165 @@ async def test_a_rerun_of_a_test_run_is_a_test_run_with_the_same_mocks(
     assert rerun["rerun_of"] == first["run_id"]
     assert nodes_of(rerun)["call"]["output"] == 1
     assert peer.requests == []
+
+
+async def test_a_bare_definition_is_tested_as_its_starters_run_of_no_workflow(
+    http: httpx.AsyncClient,
+    worker: Worker,
+    editor: Actor,
+    other_editor: Actor,
+    admin: Actor,
+    peer: Peer,
+    app_state: AppState,
+) -> None:
+    # The starter's expired bare test row goes at their next test run, as any test row.
+    old = datetime.now(UTC) - timedelta(seconds=app_state.settings.test_run_retention_seconds + 60)
+    expired = RunRecord(
+        run_id=f"run-old-bare-{uuid.uuid4().hex[:8]}",
+        workflow_id=None,
+        version=1,
+        owner_id=uuid.UUID(editor.id),
+        trigger="test",
+        created_at=old,
+    )
+    async with app_state.sessions() as session:
+        session.add(expired)
+        await session.commit()
+    body = definition(
+        nodes=[
+            http_node("fetch", f"{peer.url}/users/{{{{ input.id }}}}"),
+            {"id": "name", "type": "transform", "config": {"value": "{{ nodes.fetch.output }}"}},
+        ],
+        edges=[{"from": "fetch", "to": "name"}],
+        output="{{ nodes.name.output }}",
+    )
+
+    run = await run_as_test(
+        http,
+        editor,
+        {"definition": body, "input": {"id": 3}, "mocks": {"fetch": {"output": "Ada"}}},
+    )
+
+    assert run["status"] == "succeeded", run
+    assert run["output"] == "Ada"
+    assert run["workflow_id"] is None
+    assert run["version"] == 1
+    assert run["owner_id"] == editor.id
+    assert run["tested"]["fetch"]["config"]["url"] == f"{peer.url}/users/3"
+    assert [(e["source"], e["target"], e["taken"]) for e in run["edges"]] == [
+        ("fetch", "name", True)
+    ]
+    assert peer.requests == []
+    run_id = run["run_id"]
+    async with app_state.sessions() as session:
+        assert await session.get(RunRecord, expired.run_id) is None
+        record = await session.get(RunRecord, run_id)
+        assert record is not None
+        assert record.workflow_id is None
+        assert str(record.owner_id) == editor.id
+        assert record.trigger == "test"
+
+    # Its starter and admins read it; another editor does not even learn it exists.
+    assert (await http.get(f"{API}/runs/{run_id}", headers=admin.headers)).status_code == 200
+    hidden = await http.get(f"{API}/runs/{run_id}", headers=other_editor.headers)
+    assert hidden.status_code == 404, hidden.text
+
+    async def listed(actor: Actor, **params: Any) -> list[str]:
+        response = await http.get(f"{API}/runs", params=params, headers=actor.headers)
+        assert response.status_code == 200, response.text
+        return [item["run_id"] for item in response.json()["items"]]
+
+    async def in_test_list() -> bool | None:
+        return True if run_id in await listed(editor, test="true") else None
+
+    await eventually(in_test_list, what="the bare test run in the test runs list")
+    assert run_id not in await listed(editor)
+    assert run_id not in await listed(other_editor, test="true")
+
+    # Nothing stored to run again: the rerun says to test the definition again.
+    rerun = await http.post(f"{API}/runs/{run_id}/rerun", headers=editor.headers)
+    assert rerun.status_code == 409, rerun.text
+    assert "never saved" in rerun.json()["detail"]
+
+
+async def test_a_test_body_without_a_workflow_or_a_definition_is_refused_by_path(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    async def refused(body: dict[str, Any]) -> dict[str, str]:
+        response = await http.post(f"{API}/workflows/test", json=body, headers=editor.headers)
+        assert response.status_code == 422, response.text
+        return {item["path"]: item["code"] for item in response.json()["errors"]}
+
+    assert await refused({}) == {"/body/workflow_id": "missing"}
+    assert await refused({"input": {"a": 1}, "mocks": {}}) == {"/body/workflow_id": "missing"}
+    assert await refused({"definition": definition(), "version": 2}) == {
+        "/body/version": "conflict"
+    }
+    schema = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+    bad_input = await refused({"definition": definition(input_schema=schema), "input": {"id": "x"}})
+    assert list(bad_input) == ["/body/input/id"]
+    bad_mock = await refused({"definition": definition(), "mocks": {"nope": {"output": 1}}})
+    assert bad_mock == {"/body/mocks/nope": "unknown_node"}
+    broken = await refused({"definition": {"name": "x", "nodes": [{"id": "a", "type": "nope"}]}})
+    assert all(path.startswith("/body/definition") for path in broken), broken
+
+
+async def test_the_report_lists_for_each_body_edges_by_item_path(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+) -> None:
+    body = definition(
+        nodes=[
+            {
+                "id": "loop",
+                "type": "for_each",
+                "config": {
+                    "items": "input.ids",
+                    "body": {
+                        "nodes": [
+                            {**http_node("a", f"{peer.url}/a"), "retry": {"strategy": "none"}},
+                            {"id": "b", "type": "transform", "config": {"value": "ok"}},
+                            {"id": "c", "type": "transform", "config": {"value": "handled"}},
+                        ],
+                        "edges": [
+                            {"from": "a", "to": "b"},
+                            {"from": "a", "to": "c", "on": "failure"},
+                        ],
+                        "output": "{{ item }}",
+                    },
+                },
+            },
+            {"id": "after", "type": "transform", "config": {"value": "done"}},
+        ],
+        edges=[{"from": "loop", "to": "after"}],
+    )
+
+    run = await run_as_test(
+        http,
+        editor,
+        {
+            "definition": body,
+            "input": {"ids": [1, 2]},
+            "mocks": {
+                "loop[*].a": {"output": 1},
+                "loop[1].a": {"error": {"type": "Boom", "message": "no"}},
+            },
+        },
+    )
+
+    assert run["status"] == "succeeded", run
+    edges = {(edge["source"], edge["target"]): edge for edge in run["edges"]}
+    assert list(edges) == [
+        ("loop", "after"),
+        ("loop[0].a", "loop[0].b"),
+        ("loop[0].a", "loop[0].c"),
+        ("loop[1].a", "loop[1].b"),
+        ("loop[1].a", "loop[1].c"),
+    ]
+    assert edges["loop[0].a", "loop[0].b"]["taken"] is True
+    why = "loop[0].a succeeded, which `on: success` follows"
+    assert edges["loop[0].a", "loop[0].b"]["why"] == why
+    assert edges["loop[0].a", "loop[0].c"]["taken"] is False
+    assert edges["loop[1].a", "loop[1].b"]["taken"] is False
+    assert edges["loop[1].a", "loop[1].b"]["why"] == "loop[1].a failed; the edge follows on success"
+    assert edges["loop[1].a", "loop[1].c"]["taken"] is True
+    assert peer.requests == []

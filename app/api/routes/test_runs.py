@@ -43,8 +43,10 @@ class TestRunDetail(RunDetail):
             (``NotMocked``) and ``config``: the config as rendered for the
             node (an http node's method, url, headers and body), every
             ``{{ secrets.x }}`` hole left as written so no secret shows.
-        edges: Each top-level edge: ``taken`` and ``why`` (the source's outcome
-            against the edge's ``on`` and ``when``).
+        edges: Each top-level edge, then each body edge of every for_each
+            item run inline, by node path (``loop[0].a`` to ``loop[0].b``):
+            ``taken`` and ``why`` (the source's outcome against the edge's
+            ``on`` and ``when``). Items run in batches (child runs) are not in it.
     """
 
     __test__ = False
@@ -77,7 +79,10 @@ async def test_workflow(
         ),
     ] = False,
 ) -> TestRunAccepted | TestRunDetail:
-    """Run a stored version or a draft on the real engine, mocked nodes answering from their mock.
+    """Run a stored version, a draft or a bare definition, mocked nodes answering from their mock.
+
+    Without ``workflow_id``, ``definition`` is tested bare: the run belongs to
+    the caller (only they and admins can read it) and to no workflow.
 
     Side-effect nodes (http, webhook, script, sub_workflow) without a mock fail
     with ``NotMocked`` unless ``run_for_real`` names them. Test runs are left

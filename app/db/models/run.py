@@ -14,16 +14,20 @@ from app.db.models.common import timestamp
 class RunRecord(SQLModel, table=True):
     """Who started which run of which version, and with what idempotency key.
 
-    ``run_id`` is the Temporal workflow id. Runs started by Temporal itself
-    (schedules) have no row; the API then reads the same facts from the run's
-    search attributes.
+    ``run_id`` is the Temporal workflow id; ``workflow_id`` is None for a test
+    run of a definition that was never saved (its owner is its starter). Runs
+    started by Temporal itself (schedules) have no row; the API then reads the
+    same facts from the run's search attributes.
     """
 
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_workflow_created", "workflow_id", "created_at"),)
 
     run_id: str = Field(primary_key=True, max_length=200)
-    workflow_id: uuid.UUID = Field(foreign_key="workflows.id", ondelete="CASCADE")
+    # None for a test run of a bare definition, which belongs to no workflow.
+    workflow_id: uuid.UUID | None = Field(
+        default=None, foreign_key="workflows.id", ondelete="CASCADE"
+    )
     version: int = Field(ge=1)
     owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
     trigger: str = Field(default="api", max_length=50)
