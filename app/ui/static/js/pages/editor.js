@@ -1,9 +1,11 @@
 // The definition editor: JSON validated as you type through the API, every
 // problem listed at its path and marked on the node it concerns; save as a new
-// workflow or a new version; or instantiate a template from its parameters.
+// workflow or a new version; test the draft with mocks (the Test panel); or
+// instantiate a template from its parameters.
 import * as api from "../api.js";
 import { navigate } from "../router.js";
 import { Graph } from "../graph.js";
+import { TestPanel } from "./test_panel.js";
 import { h, ErrorText, Field, Action, useLoad, pretty } from "../ui.js";
 import { useEffect, useMemo, useRef, useState } from "../../vendor/preact-hooks.mjs";
 
@@ -164,6 +166,7 @@ export function EditorPage({ workflowId }) {
       ),
       h("div", null, h("h2", null, "Graph"), definition.value && Array.isArray(definition.value.nodes) ? h(Graph, { nodes: definition.value.nodes, edges: definition.value.edges, marked, label: "Editor graph" }) : h("p", null, "No nodes to draw.")),
     ),
+    h(TestPanel, { definition: definition.value || null, workflowId: workflowId || null }),
     !workflowId && h(TemplateForm),
   );
 }
