@@ -36,6 +36,7 @@ RUN_LIMIT_VARIABLES = {
     "max_sub_workflow_depth": "FLOWFORGE_MAX_SUB_WORKFLOW_DEPTH",
     "expression_cost_limit": "FLOWFORGE_EXPRESSION_COST_LIMIT",
     "expression_result_bytes": "FLOWFORGE_EXPRESSION_RESULT_BYTES",
+    "test_report_max_edges": "FLOWFORGE_TEST_REPORT_MAX_EDGES",
 }
 """The variable of each ``RunOptions`` field the API reads (``activity_task_queue`` is none)."""
 

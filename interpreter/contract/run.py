@@ -203,6 +203,15 @@ class RunOptions(BaseModel):
         ),
     )
 
+    test_report_max_edges: int = Field(
+        default=5000,
+        ge=0,
+        description=(
+            "Most for_each body edges (summed over items) a test run's report lists; the "
+            "rest are counted in its `edges_left_off`, so the report stays one small answer."
+        ),
+    )
+
     def expression_limits(self) -> ExpressionLimits:
         """What one CEL evaluation of the run may cost and return."""
         return ExpressionLimits(self.expression_cost_limit, self.expression_result_bytes)

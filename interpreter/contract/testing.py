@@ -154,3 +154,5 @@ class TestReport(BaseModel):
 
     nodes: dict[str, NodeTest] = Field(default_factory=dict)
     edges: list[EdgeTaken] = Field(default_factory=list)
+    edges_left_off: int = 0
+    """for_each body edges past ``RunOptions.test_report_max_edges``, not in ``edges``."""

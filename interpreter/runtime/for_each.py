@@ -127,7 +127,9 @@ class ForEachRunner:
             node id, while it runs and after it failed (see :meth:`answer`).
         ended_item_edges: On a test run, the body edges of each inline item
             DAG that ended, by (for_each path, item index), for the
-            ``test_report`` query (see :meth:`item_edges`).
+            ``test_report`` query (see :meth:`item_edges`), at most
+            ``RunOptions.test_report_max_edges`` of them; ``ended_edges_left_off``
+            counts the others.
     """
 
     def __init__(
@@ -145,17 +147,40 @@ class ForEachRunner:
         self.live: set[Dag] = set()
         self.records: dict[str, ItemRecord] = {}
         self.ended_item_edges: dict[tuple[str, int], list[EdgeTaken]] = {}
+        self.ended_edges_left_off = 0
+        self._kept_edges = 0
         self._item_keys: dict[Dag, tuple[str, int]] = {}
         self._item_host = ItemHost(host)
 
-    def item_edges(self) -> list[list[EdgeTaken]]:
-        """The body edges of every inline item DAG, ended or running, in item order."""
+    def _record_item_edges(self, key: tuple[str, int], dag: Dag) -> None:
+        """Keep an ended item's body edges for the report, up to ``test_report_max_edges``."""
+        edges = edge_report(dag)
+        room = max(0, self.run_input.options.test_report_max_edges - self._kept_edges)
+        if room:
+            self.ended_item_edges[key] = edges[:room]
+            self._kept_edges += min(room, len(edges))
+        self.ended_edges_left_off += max(0, len(edges) - room)
+
+    def item_edges(self) -> tuple[list[list[EdgeTaken]], int]:
+        """The body edges of every inline item DAG, ended or running, in item order.
+
+        At most ``test_report_max_edges`` in all; the second value counts those left off.
+        """
         edges = dict(self.ended_item_edges)
+        left_off = self.ended_edges_left_off
         if self.run_input.meta.test is not None:
             for dag, key in self._item_keys.items():
-                if dag.scheduler.edges:
-                    edges.setdefault(key, edge_report(dag))
-        return [edges[key] for key in sorted(edges)]
+                if dag.scheduler.edges and key not in edges:
+                    edges[key] = edge_report(dag)
+        room = self.run_input.options.test_report_max_edges
+        shown: list[list[EdgeTaken]] = []
+        for key in sorted(edges):
+            kept = edges[key][:room]
+            left_off += len(edges[key]) - len(kept)
+            room -= len(kept)
+            if kept:
+                shown.append(kept)
+        return shown, left_off
 
     async def run(self, dag: Dag, node: Node, config: ForEachConfig, items: list[Any]) -> list[Any]:
         """Every item of a for_each node, inline or in batches; outputs in item order.
@@ -299,7 +324,7 @@ class ForEachRunner:
                 raise
             finally:
                 if self.run_input.meta.test is not None and config.body.edges:
-                    self.ended_item_edges[dag.path(node_id), index] = edge_report(item_dag)
+                    self._record_item_edges((dag.path(node_id), index), item_dag)
                 self.live.discard(item_dag)
                 self._item_keys.pop(item_dag, None)
                 slots.active -= 1

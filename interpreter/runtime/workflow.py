@@ -262,8 +262,10 @@ class InterpreterWorkflow:
     def test_report(self) -> TestReport:
         """A test run's record of each node it carried out, by path, and of its edges."""
         for_each = self._host.for_each
-        items = for_each.item_edges() if for_each is not None else []
-        return test_report(self._host.dag, self._host.tested, items)
+        items, left_off = for_each.item_edges() if for_each is not None else ([], 0)
+        report = test_report(self._host.dag, self._host.tested, items)
+        report.edges_left_off = left_off
+        return report
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> RunSnapshot:

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.worker import Worker
 
 from app.core.state import AppState
 from app.db.models.run import RunRecord
+from app.settings import Settings
 from tests.support.api import API, Actor, create_workflow, definition, run_becomes, start_run
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
@@ -499,3 +501,44 @@ async def test_the_report_lists_for_each_body_edges_by_item_path(
     assert edges["loop[1].a", "loop[1].b"]["why"] == "loop[1].a failed; the edge follows on success"
     assert edges["loop[1].a", "loop[1].c"]["taken"] is True
     assert peer.requests == []
+
+
+async def test_body_edges_past_the_reports_limit_are_counted_not_listed(
+    http: httpx.AsyncClient,
+    worker: Worker,
+    editor: Actor,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings.run, "test_report_max_edges", 3)
+    body = definition(
+        nodes=[
+            {
+                "id": "loop",
+                "type": "for_each",
+                "config": {
+                    "items": "input.ids",
+                    "max_concurrency": 1,
+                    "body": {
+                        "nodes": [
+                            {"id": "a", "type": "transform", "config": {"value": 1}},
+                            {"id": "b", "type": "transform", "config": {"value": 2}},
+                            {"id": "c", "type": "transform", "config": {"value": 3}},
+                        ],
+                        "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}],
+                        "output": "{{ item }}",
+                    },
+                },
+            }
+        ],
+    )
+
+    run = await run_as_test(http, editor, {"definition": body, "input": {"ids": [1, 2, 3]}})
+
+    assert run["status"] == "succeeded", run
+    assert [(e["source"], e["target"]) for e in run["edges"]] == [
+        ("loop[0].a", "loop[0].b"),
+        ("loop[0].b", "loop[0].c"),
+        ("loop[1].a", "loop[1].b"),
+    ]
+    assert run["edges_left_off"] == 3

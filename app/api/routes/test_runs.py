@@ -47,6 +47,7 @@ class TestRunDetail(RunDetail):
             item run inline, by node path (``loop[0].a`` to ``loop[0].b``):
             ``taken`` and ``why`` (the source's outcome against the edge's
             ``on`` and ``when``). Items run in batches (child runs) are not in it.
+        edges_left_off: Body edges past ``FLOWFORGE_TEST_REPORT_MAX_EDGES``, not in ``edges``.
     """
 
     __test__ = False
@@ -54,6 +55,7 @@ class TestRunDetail(RunDetail):
     test: bool = True
     tested: dict[str, NodeTest] = Field(default_factory=dict)
     edges: list[EdgeTaken] = Field(default_factory=list)
+    edges_left_off: int = 0
 
 
 @router.post(
@@ -113,4 +115,9 @@ async def test_workflow(
     except (WorkflowQueryFailedError, RPCError) as exc:  # no worker answered: the run alone
         logger.warning("test report of run %s unavailable: %s", run_id, exc)
     response.status_code = status.HTTP_200_OK
-    return TestRunDetail(**detail.model_dump(), tested=report.nodes, edges=report.edges)
+    return TestRunDetail(
+        **detail.model_dump(),
+        tested=report.nodes,
+        edges=report.edges,
+        edges_left_off=report.edges_left_off,
+    )

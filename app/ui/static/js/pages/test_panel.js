@@ -134,6 +134,7 @@ function Report({ run }) {
             ),
           ),
         ),
+    run.edges_left_off > 0 && h("p", { class: "muted" }, `${run.edges_left_off} more for_each body edges left off (FLOWFORGE_TEST_REPORT_MAX_EDGES).`),
   );
 }
 
