@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
+    from interpreter.runtime.arms import placed, record_arm
     from interpreter.runtime.book import Stop
     from interpreter.runtime.for_each import ItemRecord
     from interpreter.runtime.host import RunHost
@@ -65,8 +66,9 @@ class InterpreterWorkflow:
 
     @workflow.init
     def __init__(self, run: RunInput) -> None:
-        self._run = run
-        self._host = RunHost(run)
+        # A schedule's run under a rollout runs the arm it is placed on.
+        self._run = placed(run)
+        self._host = RunHost(self._run)
 
     @workflow.run
     async def run(self, run: RunInput) -> Any:
@@ -82,6 +84,8 @@ class InterpreterWorkflow:
         host = self._host
         if run.batch is not None:
             return await self._run_batch()
+        record_arm(run, self._run)
+        run = self._run
         if run.carry is None:
             host.dag.start()
         else:
