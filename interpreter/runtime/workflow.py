@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         check_signal,
     )
     from interpreter.runtime.test_doubles import test_report
+    from interpreter.runtime.trace_root import record_trace_root
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -84,6 +85,9 @@ class InterpreterWorkflow:
         host = self._host
         if run.batch is not None:
             return await self._run_batch()
+        # First, before any command of the run's own: a tracing worker's interceptor
+        # decides on the run's own trace (a marker) before this code runs.
+        record_trace_root(run)
         record_arm(run, self._run)
         run = self._run
         if run.carry is None:

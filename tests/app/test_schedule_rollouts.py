@@ -10,13 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import Client
 
 from interpreter.contract.rollout import bucket, rollout_salt
 from tests.app.test_rollouts import _rollout, _two_versions
+from tests.app.test_tracing import replays_traced_and_untraced, spans  # noqa: F401
 from tests.support.api import API, Actor
 from tests.support.eventually import eventually
 
-pytestmark = pytest.mark.usefixtures("worker")
+pytestmark = pytest.mark.usefixtures("worker", "spans")
 
 
 def _customers(workflow_id: str, candidate: int, percent: int) -> tuple[str, str]:
@@ -74,7 +76,7 @@ async def _delete(http: httpx.AsyncClient, actor: Actor, *schedule_ids: str) -> 
 
 
 async def test_a_half_rollout_sends_scheduled_runs_to_both_arms_and_sticky_values_stick(
-    http: httpx.AsyncClient, editor: Actor
+    http: httpx.AsyncClient, editor: Actor, temporal_client: Client
 ) -> None:
     workflow_id = await _two_versions(http, editor)
     to_candidate, to_stable = _customers(workflow_id, 2, 50)
@@ -113,6 +115,9 @@ async def test_a_half_rollout_sends_scheduled_runs_to_both_arms_and_sticky_value
     }
     assert {(r["version"], r["arm"], r["output"]) for r in on_stable} == {(1, "stable", "one")}
     assert {(r["version"], r["arm"], r["output"]) for r in on_pinned} == {(1, None, "one")}
+    # A run that placed itself replays to the same arm.
+    await replays_traced_and_untraced(temporal_client, on_candidate[0]["run_id"])
+    await replays_traced_and_untraced(temporal_client, on_stable[0]["run_id"])
 
     async def compared() -> dict[int, int] | None:
         answer = await http.get(
