@@ -172,3 +172,21 @@ async def test_aborting_a_rollout_takes_it_off_the_schedules(
     shown = await _read_schedule(http, editor, schedule["schedule_id"])
     assert (shown["version"], shown["rollout"], shown["paused"]) == (1, None, True)
     await _delete(http, editor, schedule["schedule_id"])
+
+
+async def test_activating_the_candidate_moves_the_schedules_that_took_part(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    workflow_id = await _two_versions(http, editor)
+    joined = await _schedule(http, editor, workflow_id, input={}, paused=True)
+    pinned = await _schedule(http, editor, workflow_id, input={}, paused=True, version=1)
+    await _rollout(http, editor, workflow_id, candidate=2, percent=10)
+    activated = await http.post(
+        f"{API}/workflows/{workflow_id}/versions/2/activate", headers=editor.headers
+    )
+    assert activated.status_code == 200, activated.text
+    moved = await _read_schedule(http, editor, joined["schedule_id"])
+    assert (moved["version"], moved["rollout"], moved["paused"]) == (2, None, True)
+    kept = await _read_schedule(http, editor, pinned["schedule_id"])
+    assert (kept["version"], kept["rollout"], kept["pinned"]) == (1, None, True)
+    await _delete(http, editor, joined["schedule_id"], pinned["schedule_id"])
