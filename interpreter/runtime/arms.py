@@ -3,7 +3,9 @@
 Workflow code, so deterministic: the arm is a hash of the run's ``sticky_by``
 value, or else of its run id, both in its history. Runs whose input carries no
 rollout (every run recorded before schedules carried one) go through
-unchanged, so their histories replay as before.
+unchanged, so their histories replay as before; a run with one that a worker
+without this code ran first (a rolling upgrade: it ignored the field and ran
+the stable arm) has no :data:`ARM_PATCH` marker and replays on the stable arm.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.contract.run import RunInput
 
 
+ARM_PATCH = "schedule-rollout-arm"
+
+
 def placed(run: RunInput) -> RunInput:
     """The input the run executes: one arm of ``run.rollout``, or ``run`` itself without one."""
     rollout = run.rollout
     if rollout is None or run.batch is not None or run.carry is not None:
         return run
+    if not workflow.patched(ARM_PATCH):
+        return run.model_copy(update={"rollout": None})
     value = sticky_value(rollout.sticky_by, run.input)
     if value is None:
         value = {"run": workflow.info().workflow_id}
