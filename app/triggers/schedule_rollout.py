@@ -37,6 +37,7 @@ from app.settings import Settings
 from app.triggers.schedules import ScheduleParams, build_action, describe_schedule, workflow_query
 from interpreter.contract.rollout import rollout_salt
 from interpreter.contract.run import RunInput, ScheduledRollout
+from interpreter.dsl.payloads import over_limit
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,9 @@ async def with_rollout(
     """``run`` (a schedule's) with the workflow's rollout, when it takes part in one.
 
     It takes part when its version was not named and is the active version.
-    An input the candidate's ``input_schema`` refuses keeps the schedule on
-    the stable arm (it is logged).
+    An input the candidate's ``input_schema`` refuses, or both arms together
+    over ``FLOWFORGE_RUN_MAX_PAYLOAD_BYTES`` (the size of one Temporal
+    payload), keep the schedule on the stable arm (it is logged).
     """
     run = run.model_copy(update={"rollout": None})
     candidate, percent = workflow.rollout_candidate, workflow.rollout_percent
@@ -76,7 +78,18 @@ async def with_rollout(
         sticky_by=workflow.rollout_sticky_by,
         salt=rollout_salt(str(workflow.id), candidate),
     )
-    return run.model_copy(update={"rollout": rollout})
+    both = run.model_copy(update={"rollout": rollout})
+    size = over_limit(both, settings.run.max_payload_bytes)
+    if size is not None:
+        logger.warning(
+            "a schedule of workflow %s stays on version %s: with the candidate its input is "
+            "%s bytes, over FLOWFORGE_RUN_MAX_PAYLOAD_BYTES",
+            workflow.id,
+            run.meta.version,
+            size,
+        )
+        return run
+    return both
 
 
 async def sync_schedules(

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from interpreter.contract.rollout import bucket, rollout_salt
 from tests.app.test_rollouts import _rollout, _two_versions
 from tests.app.test_tracing import replays_traced_and_untraced, spans  # noqa: F401
-from tests.support.api import API, Actor
+from tests.support.api import API, Actor, create_workflow, definition
 from tests.support.eventually import eventually
 
 pytestmark = pytest.mark.usefixtures("worker", "spans")
@@ -190,3 +190,26 @@ async def test_activating_the_candidate_moves_the_schedules_that_took_part(
     kept = await _read_schedule(http, editor, pinned["schedule_id"])
     assert (kept["version"], kept["rollout"], kept["pinned"]) == (1, None, True)
     await _delete(http, editor, joined["schedule_id"], pinned["schedule_id"])
+
+
+async def test_a_schedule_whose_input_the_candidate_refuses_stays_on_the_stable_version(
+    http: httpx.AsyncClient, editor: Actor
+) -> None:
+    created = await create_workflow(http, editor, definition())
+    strict = definition(
+        created["name"],
+        input_schema={"type": "object", "required": ["customer"]},
+    )
+    saved = await http.put(
+        f"{API}/workflows/{created['id']}?activate=false",
+        json={"definition": strict},
+        headers=editor.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    fits = await _schedule(http, editor, created["id"], input={"customer": "c"}, paused=True)
+    refused = await _schedule(http, editor, created["id"], input={}, paused=True)
+    answer = await _rollout(http, editor, created["id"], candidate=2, percent=50)
+    assert answer.status_code == 200, answer.text
+    assert (await _read_schedule(http, editor, fits["schedule_id"]))["rollout"] is not None
+    assert (await _read_schedule(http, editor, refused["schedule_id"]))["rollout"] is None
+    await _delete(http, editor, fits["schedule_id"], refused["schedule_id"])
