@@ -31,7 +31,14 @@ from app.settings import Settings
 from app.triggers.hook_signature import sign
 from interpreter import tracing
 from interpreter.logs import JsonFormatter, TemporalContextFilter
-from tests.support.api import API, Actor, create_workflow, make_settings, served_by_uvicorn
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    make_settings,
+    run_becomes,
+    served_by_uvicorn,
+)
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from tests.support.temporal import with_converter
@@ -558,3 +565,46 @@ async def test_with_tracing_off_a_run_has_no_node_spans_and_no_trace_id(
     assert run["trace_id"] is None
     assert spans.get_finished_spans() == ()
     await replays_traced_and_untraced(temporal_client, run_id)
+
+
+async def test_a_for_each_and_its_items_nodes_have_spans_by_path(
+    traced_api: httpx.AsyncClient, spans: InMemorySpanExporter, editor: Actor
+) -> None:
+    body = {
+        "name": f"looped-{time.monotonic_ns()}",
+        "nodes": [
+            {
+                "id": "loop",
+                "type": "for_each",
+                "config": {
+                    "items": "[1, 2]",
+                    "body": {
+                        "nodes": [
+                            {
+                                "id": "double",
+                                "type": "transform",
+                                "config": {"value": "{{ item * 2 }}"},
+                            }
+                        ]
+                    },
+                },
+            }
+        ],
+    }
+    created = await create_workflow(traced_api, editor, body)
+    started = await traced_api.post(
+        f"{API}/workflows/{created['id']}/runs", json={}, headers=editor.headers
+    )
+    assert started.status_code == 202, started.text
+    run = await run_becomes(traced_api, editor, started.json()["run_id"], "succeeded")
+    trace_id = int(run["trace_id"], 16)
+    paths = {
+        _attributes(s)["flowforge.node_path"]: s.name
+        for s in spans.get_finished_spans()
+        if s.name.startswith("RunNode:") and s.context.trace_id == trace_id
+    }
+    assert paths == {
+        "loop": "RunNode:for_each",
+        "loop[0].double": "RunNode:transform",
+        "loop[1].double": "RunNode:transform",
+    }
