@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from interpreter.contract.client import start_run
-from interpreter.contract.run import ItemReuse, PinnedWorkflow
+from interpreter.contract.run import ItemReuse, PinnedWorkflow, ScheduledRollout
 from interpreter.contract.testing import TestSpec
 from tests.support.workflows import Start, make_run, new_worker
 
@@ -34,6 +34,7 @@ async def start(client: Client, task_queue: str) -> AsyncIterator[Start]:
         reuse: dict[str, Any] | None = None,
         reuse_items: dict[str, ItemReuse] | None = None,
         test: TestSpec | None = None,
+        rollout: ScheduledRollout | None = None,
         **options: Any,
     ) -> WorkflowHandle[Any, Any]:
         if not workers:
@@ -42,6 +43,8 @@ async def start(client: Client, task_queue: str) -> AsyncIterator[Start]:
         run = make_run(
             definition, input, children, reuse, reuse_items=reuse_items, test=test, **options
         )
+        if rollout is not None:  # as a schedule's action carries it
+            run = run.model_copy(update={"rollout": rollout})
         return await start_run(
             client, run, id=f"run-{uuid.uuid4().hex[:12]}", task_queue=task_queue
         )

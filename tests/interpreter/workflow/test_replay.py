@@ -18,7 +18,14 @@ from interpreter.contract.client import (
     SIGNAL_UPDATE,
     SKIP_NODE_UPDATE,
 )
-from interpreter.contract.run import ItemReuse, PinnedWorkflow, child_key, items_digest
+from interpreter.contract.rollout import bucket, rollout_salt
+from interpreter.contract.run import (
+    ItemReuse,
+    PinnedWorkflow,
+    ScheduledRollout,
+    child_key,
+    items_digest,
+)
 from interpreter.contract.testing import TestSpec
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
@@ -26,7 +33,7 @@ from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from tests.support.temporal import TEST_CONVERTER
-from tests.support.workflows import Start, run_is, snapshot
+from tests.support.workflows import Start, make_run, run_is, snapshot
 from worker.runtime import workflow_runner
 
 HISTORIES = Path(__file__).parents[2] / "histories"
@@ -47,6 +54,7 @@ GOLDEN = (
     "local_long_backoff",
     "pause_resume",
     "payload_limits",
+    "schedule_rollout_arm",
     "signal_suspend_webhook_script",
     "sub_workflow",
     "test_run_mocks",
@@ -180,7 +188,36 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
         await cancelled.result()
     handles.append(("cancelled", cancelled))
     handles.append(("test_run_mocks", await run_test_mocks(start, peer)))
+    handles.append(("schedule_rollout_arm", await run_schedule_rollout_arm(start)))
     return handles + await run_part_two(start, peer)
+
+
+ROLLED_CUSTOMER = "customer-5"
+"""A ``sticky_by`` value whose bucket under salt ``wf-test:2`` is below 50: the candidate's."""
+
+
+async def run_schedule_rollout_arm(start: Start) -> Any:
+    """A schedule's run under a rollout places itself on the candidate arm and records it."""
+    assert bucket(rollout_salt("wf-test", 2), ROLLED_CUSTOMER) < 50
+    says = {"name": "arms", "output": "{{ nodes.say.output }}"}
+    candidate = make_run(
+        {**says, "nodes": [{"id": "say", "type": "transform", "config": {"value": "two"}}]},
+        {"customer": ROLLED_CUSTOMER},
+    )
+    meta = candidate.meta.model_copy(update={"version": 2, "trigger": "schedule"})
+    rollout = ScheduledRollout(
+        candidate=candidate.model_copy(update={"meta": meta}),
+        percent=50,
+        sticky_by="input.customer",
+        salt=rollout_salt("wf-test", 2),
+    )
+    handle = await start(
+        {**says, "nodes": [{"id": "say", "type": "transform", "config": {"value": "one"}}]},
+        {"customer": ROLLED_CUSTOMER},
+        rollout=rollout,
+    )
+    assert await handle.result() == "two"
+    return handle
 
 
 async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
