@@ -29,6 +29,7 @@ from interpreter.contract.run import (
 from interpreter.contract.testing import TestSpec
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
+from interpreter.tracing import TRACE_ID_MEMO
 from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
@@ -55,6 +56,7 @@ GOLDEN = (
     "pause_resume",
     "payload_limits",
     "schedule_rollout_arm",
+    "traced_own_root",
     "signal_suspend_webhook_script",
     "sub_workflow",
     "test_run_mocks",
@@ -63,11 +65,22 @@ GOLDEN = (
 it is recorded, so neither a lost history nor an unreviewed one passes unnoticed."""
 
 
-def replayer() -> Replayer:
+def replayer(*, traced: bool = False) -> Replayer:
+    """The interpreter's replayer; ``traced``: with a tracing worker's interceptors."""
+    interceptors: list[Any] = []
+    if traced:
+        from opentelemetry.sdk.trace import TracerProvider
+
+        from interpreter.run_tracing import RunTracingInterceptor
+        from worker.tracing import NodeSpanInterceptor
+
+        tracer = TracerProvider().get_tracer("replay")
+        interceptors = [RunTracingInterceptor(tracer), NodeSpanInterceptor()]
     return Replayer(
         workflows=[InterpreterWorkflow],
         data_converter=TEST_CONVERTER,
         workflow_runner=workflow_runner(),
+        interceptors=interceptors,
     )
 
 
@@ -189,7 +202,31 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     handles.append(("cancelled", cancelled))
     handles.append(("test_run_mocks", await run_test_mocks(start, peer)))
     handles.append(("schedule_rollout_arm", await run_schedule_rollout_arm(start)))
+    handles.append(("traced_own_root", await run_traced_own_root(start)))
     return handles + await run_part_two(start, peer)
+
+
+async def run_traced_own_root(start: Start) -> Any:
+    """A run started without a trace on a tracing worker: it has a trace of its own.
+
+    Its history holds the trace root's marker and the trace id in its memo;
+    the golden replays on an untraced worker (as all goldens do).
+    """
+    handle = await start(
+        {
+            "name": "rooted",
+            "nodes": [
+                {"id": "say", "type": "transform", "config": {"value": "hi"}},
+                {"id": "nap", "type": "wait", "config": {"duration": "100ms"}},
+            ],
+            "edges": [{"from": "say", "to": "nap"}],
+        },
+        traced=True,
+    )
+    await handle.result()
+    memo = await (await handle.describe()).memo()
+    assert len(memo[TRACE_ID_MEMO]) == 32
+    return handle
 
 
 ROLLED_CUSTOMER = "customer-5"
@@ -546,3 +583,5 @@ async def test_golden_history_replays(name: str) -> None:
     )
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
     await replayer().replay_workflow(history)
+    # On a tracing worker too: whether a run has a trace of its own is in its history.
+    await replayer(traced=True).replay_workflow(history)
