@@ -2,9 +2,12 @@
 
 A run's trace starts at the API request that starts it (continuing the
 caller's ``traceparent`` if it sent one), goes through Temporal's
-``TracingInterceptor`` to the workflow and to every node activity attempt,
-and on to the services ``http`` and ``webhook`` nodes call (their requests
-carry ``traceparent``, unless ``FLOWFORGE_TRACING_OUTBOUND`` is off).
+``TracingInterceptor`` to the workflow, to every node activity attempt and
+every node the workflow runs itself, and on to the services ``http`` and
+``webhook`` nodes call (their requests carry ``traceparent``, unless
+``FLOWFORGE_TRACING_OUTBOUND`` is off). A run started without a trace (a
+schedule's) gets one of its own from its worker
+(:mod:`interpreter.runtime.trace_root`).
 
 Exporters come from the standard ``OTEL_*`` variables: ``OTEL_TRACES_EXPORTER``
 names them (``otlp`` when unset, as the specification says; ``console``
@@ -29,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    from interpreter.run_tracing import RunTracingInterceptor
 
 TRACER_NAME = "flowforge"
 TRACE_ID_MEMO = "flowforge_trace_id"
@@ -139,11 +143,15 @@ def tracer() -> Any:
     return _provider.get_tracer(TRACER_NAME)
 
 
-def temporal_interceptor() -> TracingInterceptor:
-    """Temporal's interceptor on FlowForge's tracer, for a client or a worker (not both)."""
-    from temporalio.contrib.opentelemetry import TracingInterceptor
+def temporal_interceptor() -> RunTracingInterceptor:
+    """Temporal's interceptor on FlowForge's tracer, for a client or a worker (not both).
 
-    return TracingInterceptor(tracer())
+    FlowForge's extension of it (:mod:`interpreter.run_tracing`) also gives a
+    run started without a trace one of its own, and spans of workflow-side nodes.
+    """
+    from interpreter.run_tracing import RunTracingInterceptor
+
+    return RunTracingInterceptor(tracer())
 
 
 def is_temporal_interceptor(interceptor: object) -> bool:

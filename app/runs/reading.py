@@ -25,6 +25,7 @@ from app.settings import Settings
 from interpreter import tracing
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import NODE_STATS_MEMO, STATUS_QUERY, WORKFLOW_TYPE
+from interpreter.contract.rollout import ARM_MEMO
 from interpreter.contract.run import RunSnapshot, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -76,20 +77,32 @@ async def summary_counts(execution: WorkflowExecution) -> dict[str, int] | None:
     return counts_from_stats(memo.get(NODE_STATS_MEMO))
 
 
-async def trace_id(execution: WorkflowExecution) -> str | None:
-    """The trace id the run was started with (its memo), or None: started with tracing off.
-
-    The memo holds it because it is set once, by the start itself, and kept
-    with the run by Temporal: no table to keep it in, nothing to set while off.
-    """
-    if not execution.raw_info.memo.fields.get(tracing.TRACE_ID_MEMO):
+async def _memo_text(execution: WorkflowExecution, key: str) -> str | None:
+    if not execution.raw_info.memo.fields.get(key):
         return None
     try:
-        value = await execution.memo_value(tracing.TRACE_ID_MEMO, default=None)
+        value = await execution.memo_value(key, default=None)
     except Exception as exc:  # as summary_counts: an unreadable memo fails no read
         logger.warning("memo of run %s unreadable: %s", execution.id, exc)
         return None
     return value if isinstance(value, str) else None
+
+
+async def trace_id(execution: WorkflowExecution) -> str | None:
+    """The run's trace id (its memo), or None: started and run with tracing off.
+
+    The memo holds it because it is set once and kept with the run by
+    Temporal: no table to keep it in, nothing to set while off. The start
+    sets it when the API traced the start; a run started untraced (by a
+    schedule) sets it itself when its worker traces it
+    (:mod:`interpreter.runtime.trace_root`).
+    """
+    return await _memo_text(execution, tracing.TRACE_ID_MEMO)
+
+
+async def placed_arm(execution: WorkflowExecution) -> str | None:
+    """The rollout arm a run placed itself on (a schedule's run: its memo), or None."""
+    return await _memo_text(execution, ARM_MEMO)
 
 
 async def snapshot(handle: WorkflowHandle[Any, Any], rpc_timeout: timedelta) -> RunSnapshot | None:

@@ -92,12 +92,23 @@ class ScheduledRun(BaseModel):
     started_at: datetime
 
 
+class ScheduleArms(BaseModel):
+    """The rollout a schedule's runs take part in: each run picks its arm as it starts."""
+
+    candidate: int
+    percent: int
+    sticky_by: str | None
+
+
 class SchedulePublic(BaseModel):
     """A schedule as Temporal holds it.
 
     Attributes:
         next_runs: When it fires next (up to 10), if it is not paused.
         recent_runs: The runs it started most recently, oldest first.
+        pinned: Its ``version`` was named (so no rollout applies to it), rather
+            than taken from the workflow's active version.
+        rollout: The rollout its runs are shared out by, if any.
     """
 
     schedule_id: str
@@ -114,6 +125,8 @@ class SchedulePublic(BaseModel):
     recent_runs: list[ScheduledRun]
     created_at: datetime | None
     updated_at: datetime | None
+    pinned: bool = False
+    rollout: ScheduleArms | None = None
 
 
 class ScheduleTriggered(BaseModel):

@@ -4,7 +4,10 @@ Temporal holds everything, so no table is needed: the schedule's search
 attributes carry the workflow and owner (for lists and ownership checks),
 its action carries the pinned :class:`RunInput`, and the action's memo keeps
 the cron expression or interval as written (Temporal compiles a cron
-expression into calendars and does not give it back).
+expression into calendars and does not give it back), and whether the
+version was named (``pinned``: no rollout applies then). While a rollout is
+on, the action's input also carries the candidate arm (``RunInput.rollout``,
+see :mod:`app.triggers.schedule_rollout`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from app.triggers.schedule_schemas import ScheduledRun, SchedulePublic
+from app.triggers.schedule_schemas import ScheduleArms, ScheduledRun, SchedulePublic
 from app.triggers.schedule_spec import OVERLAP_NAMES, OVERLAP_POLICIES, Overlap, temporal_spec
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import WORKFLOW_TYPE, execution_timeout, run_search_attributes
@@ -52,6 +55,7 @@ class ScheduleParams:
     overlap: Overlap
     paused: bool
     run: RunInput
+    pinned: bool = False
 
 
 def new_schedule_id() -> str:
@@ -59,18 +63,24 @@ def new_schedule_id() -> str:
     return _PREFIX + uuid.uuid4().hex
 
 
-def build_schedule(
+def build_action(
     schedule_id: str, params: ScheduleParams, task_queue: str, keys: RunKeys
-) -> Schedule:
-    """The Temporal Schedule whose action starts ``params.run`` (trigger ``schedule``).
+) -> ScheduleActionStartWorkflow:
+    """The action that starts ``params.run`` (trigger ``schedule``).
 
     The action's input carries a proof for every id the schedule's runs get
-    (``run-<schedule id>-<fire time>``), signed with ``keys``.
+    (``run-<schedule id>-<fire time>``), signed with ``keys``; so does its
+    candidate arm, while it has one.
     """
     # Temporal appends the fire time, so every run still has an id of its own.
     action_id = f"run-{schedule_id}"
     run = sign_run(params.run, action_id, keys, prefix=True)
-    action = ScheduleActionStartWorkflow(
+    if run.rollout is not None:
+        candidate = sign_run(run.rollout.candidate, action_id, keys, prefix=True)
+        run = run.model_copy(
+            update={"rollout": run.rollout.model_copy(update={"candidate": candidate})}
+        )
+    return ScheduleActionStartWorkflow(
         WORKFLOW_TYPE,
         run,
         id=action_id,
@@ -82,12 +92,19 @@ def build_schedule(
                 "schedule_id": schedule_id,
                 "cron": params.cron,
                 "interval": params.interval,
+                "pinned": params.pinned,
             }
         },
         static_summary=f"{run.definition.name} v{run.meta.version} (schedule)",
     )
+
+
+def build_schedule(
+    schedule_id: str, params: ScheduleParams, task_queue: str, keys: RunKeys
+) -> Schedule:
+    """The Temporal Schedule whose action starts ``params.run`` (see :func:`build_action`)."""
     return Schedule(
-        action=action,
+        action=build_action(schedule_id, params, task_queue, keys),
         spec=temporal_spec(cron=params.cron, interval=params.interval, timezone=params.timezone),
         policy=SchedulePolicy(overlap=OVERLAP_POLICIES[params.overlap]),
         state=ScheduleState(paused=params.paused),
@@ -128,6 +145,7 @@ async def read_params(client: Client, description: ScheduleDescription) -> Sched
         overlap=OVERLAP_NAMES.get(schedule.policy.overlap, "skip"),  # type: ignore[arg-type]
         paused=schedule.state.paused,
         run=runs[0],
+        pinned=bool(memo.get("pinned", False)),
     )
 
 
@@ -137,6 +155,7 @@ def public(
     """The schedule as the API shows it; ``next_runs`` is empty while it is paused."""
     info = description.info
     meta = params.run.meta
+    rollout = params.run.rollout
     return SchedulePublic(
         schedule_id=schedule_id,
         workflow_id=meta.workflow_id,
@@ -160,6 +179,14 @@ def public(
         ],
         created_at=info.created_at,
         updated_at=info.last_updated_at,
+        pinned=params.pinned,
+        rollout=None
+        if rollout is None
+        else ScheduleArms(
+            candidate=rollout.candidate.meta.version,
+            percent=rollout.percent,
+            sticky_by=rollout.sticky_by,
+        ),
     )
 
 

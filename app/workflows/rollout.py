@@ -5,27 +5,35 @@ a hook or an event) goes to the candidate with probability ``percent``; with
 ``sticky_by`` (a CEL expression over ``input``) the choice is a hash of its
 value instead, so one customer always lands on the same arm, and raising the
 percentage only moves more values over (a value's bucket never changes while
-the candidate does not). Runs that name a version, schedules (which pin one
-input when they are created) and reruns keep their version.
+the candidate does not). Runs that name a version and reruns keep their
+version. A schedule on the active version takes part too: its action carries
+both arms and each run it starts picks its own (:mod:`app.triggers.schedule_rollout`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from app.db.models.workflow import Workflow
 from app.errors import ErrorItem
-from interpreter.dsl.expressions import compile_expression, evaluate, root_names
-from interpreter.errors import ExpressionError, ExpressionSyntaxError
+from interpreter.contract.rollout import (
+    CANDIDATE,
+    STABLE,
+    bucket,
+    rollout_salt,
+    sticky_value,
+)
+from interpreter.dsl.expressions import compile_expression, root_names
+from interpreter.errors import ExpressionSyntaxError
 
-CANDIDATE = "candidate"
-STABLE = "stable"
+__all__ = ["CANDIDATE", "ROLLOUT_TRIGGERS", "STABLE", "Arm", "choose_arm", "sticky_errors"]
+
 ROLLOUT_TRIGGERS = frozenset({"api", "webhook", "event"})
-"""What starts runs a rollout shares out: the starts that ask for the active version."""
+"""What starts runs the API shares out itself: the starts that ask for the active version.
+A schedule's runs are shared out by their workflow as each starts (see
+:func:`app.triggers.schedule_rollout.with_rollout`)."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +61,8 @@ def sticky_errors(expression: str | None, path: str = "/body/sticky_by") -> list
 
 def _bucket(workflow: Workflow, value: Any) -> int:
     """0-99 from the sticky value, the same for it until the candidate changes."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(f"{workflow.id}:{workflow.rollout_candidate}:{canonical}".encode())
-    return int.from_bytes(digest.digest()[:8], "big") % 100
+    assert workflow.rollout_candidate is not None
+    return bucket(rollout_salt(str(workflow.id), workflow.rollout_candidate), value)
 
 
 def choose_arm(workflow: Workflow, run_input: Any, trigger: str) -> Arm | None:
@@ -63,13 +70,8 @@ def choose_arm(workflow: Workflow, run_input: Any, trigger: str) -> Arm | None:
     candidate, percent = workflow.rollout_candidate, workflow.rollout_percent
     if candidate is None or percent is None or trigger not in ROLLOUT_TRIGGERS:
         return None
-    value = None
-    if workflow.rollout_sticky_by is not None:
-        try:
-            value = evaluate(workflow.rollout_sticky_by, {"input": run_input})
-        except ExpressionError:
-            value = None  # no such field in this input: the run is placed at random
-    bucket = secrets.randbelow(100) if value is None else _bucket(workflow, value)
-    if bucket < percent:
+    value = sticky_value(workflow.rollout_sticky_by, run_input)
+    placed = secrets.randbelow(100) if value is None else _bucket(workflow, value)
+    if placed < percent:
         return Arm(candidate, CANDIDATE)
     return Arm(workflow.active_version, STABLE)

@@ -251,6 +251,8 @@ class RunInput(BaseModel):
             may not act for an owner (see :mod:`interpreter.run_proof`).
         lineage: Set by a parent run's workflow code on its children: what
             the parent is, which the child's proof must match.
+        rollout: Set on a schedule's action while its workflow has a rollout:
+            the run picks its arm as it starts (:class:`ScheduledRollout`).
     """
 
     schema_version: int = 1
@@ -268,12 +270,30 @@ class RunInput(BaseModel):
     breakpoints: list[str] = Field(default_factory=list, max_length=1000)
     """Node paths (``id``, ``loop[*].id``) the run pauses before, or ``["*"]``: every node."""
     reuse_items: dict[str, ItemReuse] = Field(default_factory=dict)
+    rollout: ScheduledRollout | None = None
 
     def root_digest(self) -> str:
         """What a top-level run's proof signs: definition, input, reuse and test mocks."""
         items = {key: value.model_dump(mode="json") for key, value in self.reuse_items.items()}
         test = self.meta.test.model_dump(mode="json") if self.meta.test is not None else None
         return run_digest(self.definition, self.input, self.reuse, items, test)
+
+
+class ScheduledRollout(BaseModel):
+    """Both arms of a rollout, in a schedule's action: each run it starts picks one.
+
+    The input carrying it is the stable arm; ``candidate`` is the whole input
+    of the candidate arm, signed by the API like the stable one, so a run on
+    either arm runs exactly what the API pinned. A run goes to the candidate
+    when its bucket (:func:`interpreter.contract.rollout.bucket` under
+    ``salt``, of its ``sticky_by`` value or else of its run id) is below
+    ``percent``.
+    """
+
+    candidate: RunInput
+    percent: int = Field(ge=0, le=100)
+    sticky_by: str | None = Field(default=None, max_length=1000)
+    salt: str = Field(max_length=300)
 
 
 def child_key(workflow_id: str, version: int | None) -> str:

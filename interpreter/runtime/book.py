@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -48,6 +48,8 @@ class NodeBook:
         # Attempts before the current execution of a node the workflow retries itself.
         self._before: dict[str, int] = {}
         self.ended_at: datetime | None = None
+        # Told of each node that ends (its span, while the worker traces).
+        self.on_end: Callable[[str, NodeSnapshot], None] | None = None
 
     def start(self, node_id: str, now: datetime) -> None:
         """Mark the node running from ``now``."""
@@ -162,6 +164,8 @@ class NodeBook:
         node.ended_at = now
         node.output = output
         node.error = error
+        if self.on_end is not None:
+            self.on_end(node_id, node)
 
     def close_pending(self, *, skipped: bool) -> None:
         """Nodes that never started when the run ended: skipped (by a succeed node) or cancelled."""

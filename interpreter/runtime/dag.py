@@ -23,6 +23,7 @@ from interpreter.dsl.holes import render
 from interpreter.errors import ExpressionError, expression_error_type
 from interpreter.nodes import ForEachConfig, NodeDone, NodeFailed, NodeKind, Outcome, kind_of
 from interpreter.runtime.book import NodeBook, Stop
+from interpreter.runtime.node_spans import NodeSpans
 from interpreter.runtime.scheduler import Scheduler
 from interpreter.runtime.scope import Scope, expression_references, node_reads, template_references
 
@@ -88,8 +89,10 @@ class Dag:
         max_payload_bytes: int = 0,
         prefix: str = "",
         reuse: dict[str, Any] | None = None,
+        spans: NodeSpans | None = None,
     ) -> None:
         self.host = host
+        self.spans = spans
         self.max_payload_bytes = max_payload_bytes
         self.reuse = reuse or {}
         self.scope = scope
@@ -105,6 +108,8 @@ class Dag:
         self.reads = {node.id: self._reads_of(node) for node in nodes}
         self.scheduler = Scheduler(nodes, edges)
         self.book = NodeBook(nodes, edges, max_output_bytes, max_payload_bytes)
+        if spans is not None:
+            self.book.on_end = lambda node_id, node: spans.ended(self, node_id, node)
         self.queue: deque[str] = deque()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.stop: Stop | None = None

@@ -299,6 +299,7 @@ class ForEachRunner:
                 max_output_bytes=self.run_input.options.max_snapshot_output_bytes,
                 max_payload_bytes=self.payload_limit,
                 prefix=f"{dag.path(node_id)}[{index}].",
+                spans=dag.spans,
             )
             self.live.add(item_dag)
             self._item_keys[item_dag] = (dag.path(node_id), index)

@@ -15,6 +15,7 @@ from interpreter.runtime.book import Stop
 from interpreter.runtime.dag import Dag
 from interpreter.runtime.executor import Executor
 from interpreter.runtime.for_each import ForEachRunner
+from interpreter.runtime.node_spans import node_spans
 from interpreter.runtime.scope import Scope
 
 PAYLOAD_LIMIT_PATCH = "payload-limit"
@@ -49,6 +50,7 @@ class RunHost(Executor):
             limits=run.options.expression_limits(),
         )
         definition = run.definition
+        self.node_spans = node_spans(self, run)
         self.dag = Dag(
             self,
             definition.nodes,
@@ -58,6 +60,7 @@ class RunHost(Executor):
             max_output_bytes=run.options.max_snapshot_output_bytes,
             max_payload_bytes=self.payload_limit,
             reuse=run.reuse,
+            spans=self.node_spans,
         )
         self.paused = carry.paused if carry else False
         # Breakpoints (see :meth:`holds`): what the run pauses before, whether it

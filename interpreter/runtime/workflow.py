@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.dsl.payloads import payload_bytes
     from interpreter.errors import ExpressionError, expression_error_type
     from interpreter.nodes import ForEachConfig, NodeFailed
+    from interpreter.runtime.arms import placed, record_arm
     from interpreter.runtime.book import Stop
     from interpreter.runtime.for_each import ItemRecord
     from interpreter.runtime.host import RunHost
@@ -57,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         check_signal,
     )
     from interpreter.runtime.test_doubles import test_report
+    from interpreter.runtime.trace_root import record_trace_root
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -65,8 +67,9 @@ class InterpreterWorkflow:
 
     @workflow.init
     def __init__(self, run: RunInput) -> None:
-        self._run = run
-        self._host = RunHost(run)
+        # A schedule's run under a rollout runs the arm it is placed on.
+        self._run = placed(run)
+        self._host = RunHost(self._run)
 
     @workflow.run
     async def run(self, run: RunInput) -> Any:
@@ -82,6 +85,11 @@ class InterpreterWorkflow:
         host = self._host
         if run.batch is not None:
             return await self._run_batch()
+        # First, before any command of the run's own: a tracing worker's interceptor
+        # decides on the run's own trace (a marker) before this code runs.
+        record_trace_root(run)
+        record_arm(run, self._run)
+        run = self._run
         if run.carry is None:
             host.dag.start()
         else:

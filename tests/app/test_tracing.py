@@ -31,7 +31,14 @@ from app.settings import Settings
 from app.triggers.hook_signature import sign
 from interpreter import tracing
 from interpreter.logs import JsonFormatter, TemporalContextFilter
-from tests.support.api import API, Actor, create_workflow, make_settings, served_by_uvicorn
+from tests.support.api import (
+    API,
+    Actor,
+    create_workflow,
+    make_settings,
+    run_becomes,
+    served_by_uvicorn,
+)
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from tests.support.temporal import with_converter
@@ -351,3 +358,253 @@ def test_a_worker_refuses_to_start_with_an_exporter_that_is_not_installed() -> N
     assert result.returncode == 2, result.stderr
     [line] = [json.loads(text) for text in result.stderr.splitlines() if "zipkin-nope" in text]
     assert line["message"].startswith("invalid settings: OTEL_TRACES_EXPORTER: no exporter")
+
+
+def _attributes(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
+
+
+async def replays_traced_and_untraced(client: Client, run_id: str) -> None:
+    """The run's history replays on a worker that traces and on one that does not."""
+    from temporalio.worker import Replayer
+
+    from interpreter.runtime.workflow import InterpreterWorkflow
+    from tests.support.temporal import TEST_CONVERTER
+    from worker.runtime import workflow_runner
+
+    history = await with_converter(client).get_workflow_handle(run_id).fetch_history()
+    for interceptors in ([], [tracing.temporal_interceptor(), NodeSpanInterceptor()]):
+        replayer = Replayer(
+            workflows=[InterpreterWorkflow],
+            data_converter=TEST_CONVERTER,
+            workflow_runner=workflow_runner(),
+            interceptors=interceptors,
+        )
+        await replayer.replay_workflow(history)
+
+
+async def test_a_scheduled_run_has_a_trace_of_its_own_shown_by_the_api(
+    traced_api: httpx.AsyncClient,
+    spans: InMemorySpanExporter,
+    editor: Actor,
+    peer: Peer,
+    temporal_client: Client,
+) -> None:
+    created = await create_workflow(traced_api, editor, two_nodes(peer))
+    answer = await traced_api.post(
+        f"{API}/workflows/{created['id']}/schedules",
+        json={"interval": "1s", "input": {}},
+        headers=editor.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    schedule_id = answer.json()["schedule_id"]
+
+    async def finished() -> dict[str, Any] | None:
+        shown = await traced_api.get(f"{API}/schedules/{schedule_id}", headers=editor.headers)
+        for started in shown.json()["recent_runs"]:
+            run_url = f"{API}/runs/{started['run_id']}"
+            run: dict[str, Any] = (await traced_api.get(run_url, headers=editor.headers)).json()
+            if run["status"] == "succeeded":
+                return run
+        return None
+
+    try:
+        run = await eventually(finished, within=30, what="a scheduled run to succeed")
+    finally:
+        await traced_api.delete(f"{API}/schedules/{schedule_id}", headers=editor.headers)
+    assert run["trigger"] == "schedule"
+    trace_id = int(run["trace_id"], 16)
+    [root] = [s for s in named(spans, "StartRun:schedule") if s.context.trace_id == trace_id]
+    assert root.parent is None
+    assert _attributes(root)["flowforge.run_id"] == run["run_id"]
+    assert _attributes(root)["flowforge.workflow_id"] == run["workflow_id"]
+    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == trace_id]
+    [in_workflow] = [s for s in in_trace if s.name == "RunWorkflow:InterpreterWorkflow"]
+    assert parent_of(in_workflow) == root.context.span_id
+    [attempt] = [s for s in in_trace if s.name == "RunActivity:http"]
+    assert _attributes(attempt)["flowforge.run_id"] == run["run_id"]
+    [shaped] = [s for s in in_trace if s.name == "RunNode:transform"]
+    assert parent_of(shaped) == root.context.span_id
+    sent = [seen.headers["traceparent"] for seen in peer.requests]
+    assert f"00-{run['trace_id']}-{attempt.context.span_id:016x}-01" in sent
+    # Its trace is recorded in its history (a marker, its memo): replays agree either way.
+    # (Other runs of the schedule may still be ending: count this run's trace only.)
+    await replays_traced_and_untraced(temporal_client, run["run_id"])
+    again = [s for s in spans.get_finished_spans() if s.context.trace_id == trace_id]
+    assert len(again) == len(in_trace)
+
+
+def _branches(peer: Peer) -> dict[str, Any]:
+    return {
+        "name": f"branches-{time.monotonic_ns()}",
+        "nodes": [
+            {"id": "call", "type": "http", "config": {"url": f"{peer.url}/hello"}},
+            {"id": "shape", "type": "transform", "config": {"value": "{{ input.n }}"}},
+            {"id": "big", "type": "condition", "config": {"expr": "input.n > 5"}},
+            {
+                "id": "size",
+                "type": "switch",
+                "config": {"cases": [{"when": "input.n > 5", "value": "big"}], "default": "small"},
+            },
+            {"id": "pause", "type": "wait", "config": {"duration": "300ms"}},
+            {"id": "done", "type": "succeed", "config": {}},
+        ],
+        "edges": [
+            {"from": "call", "to": "shape"},
+            {"from": "shape", "to": "big"},
+            {"from": "big", "to": "size"},
+            {"from": "size", "to": "pause"},
+            {"from": "pause", "to": "done"},
+        ],
+    }
+
+
+async def test_each_node_the_workflow_runs_is_a_span_with_the_attempts_attributes(
+    traced_api: httpx.AsyncClient, spans: InMemorySpanExporter, editor: Actor, peer: Peer
+) -> None:
+    created = await create_workflow(traced_api, editor, _branches(peer))
+    started = await traced_api.post(
+        f"{API}/workflows/{created['id']}/runs", json={"input": {"n": 7}}, headers=editor.headers
+    )
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+
+    async def done() -> dict[str, Any] | None:
+        run: dict[str, Any] = (
+            await traced_api.get(f"{API}/runs/{run_id}", headers=editor.headers)
+        ).json()
+        return run if run["status"] == "succeeded" else None
+
+    run = await eventually(done, what=f"run {run_id} to succeed")
+    trace_id = int(run["trace_id"], 16)
+    [scheduled] = named(spans, "StartActivity:http")
+    by_node = {
+        _attributes(s)["flowforge.node_id"]: s
+        for s in spans.get_finished_spans()
+        if s.name.startswith("RunNode:")
+    }
+    assert set(by_node) == {"shape", "big", "size", "pause", "done"}
+    for node_id, span in by_node.items():
+        kind = next(n["type"] for n in _branches(peer)["nodes"] if n["id"] == node_id)
+        assert span.name == f"RunNode:{kind}"
+        assert span.context.trace_id == trace_id
+        # Where Temporal hangs each activity's span: under the run's start.
+        assert span.parent is not None
+        assert span.parent.span_id == parent_of(scheduled)
+        expected = {
+            "flowforge.run_id": run_id,
+            "flowforge.workflow_id": run["workflow_id"],
+            "flowforge.workflow_version": 1,
+            "flowforge.node_id": node_id,
+            "flowforge.node_path": node_id,
+            "flowforge.node_type": kind,
+            "flowforge.attempt": 1,
+            "flowforge.status": "succeeded",
+        }
+        assert {name: _attributes(span).get(name) for name in expected} == expected
+    # A wait node's span lasts its wait (in workflow time).
+    waited = by_node["pause"]
+    assert waited.end_time is not None
+    assert waited.start_time is not None
+    assert waited.end_time - waited.start_time >= 300_000_000
+    # The http node has its attempts' spans, not a node span.
+    assert "call" not in by_node
+
+
+async def test_a_failing_node_and_a_mocked_node_have_spans_too(
+    traced_api: httpx.AsyncClient, spans: InMemorySpanExporter, editor: Actor, peer: Peer
+) -> None:
+    body = {
+        "name": f"mocked-{time.monotonic_ns()}",
+        "nodes": [
+            {"id": "call", "type": "http", "config": {"url": f"{peer.url}/hello"}},
+            {"id": "stop", "type": "fail", "config": {"message": "no luck"}},
+        ],
+        "edges": [{"from": "call", "to": "stop"}],
+    }
+    created = await create_workflow(traced_api, editor, body)
+    tested = await traced_api.post(
+        f"{API}/workflows/test",
+        params={"wait": "true"},
+        json={"workflow_id": created["id"], "mocks": {"call": {"output": {"status": 200}}}},
+        headers=editor.headers,
+    )
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["status"] == "failed"
+    assert peer.requests == []
+    [mocked] = named(spans, "RunNode:http")
+    assert _attributes(mocked)["flowforge.mocked"] is True
+    assert _attributes(mocked)["flowforge.status"] == "succeeded"
+    [failed] = named(spans, "RunNode:fail")
+    assert _attributes(failed)["flowforge.status"] == "failed"
+    assert failed.status.status_code.name == "ERROR"
+    assert "no luck" in (failed.status.description or "")
+
+
+async def test_with_tracing_off_a_run_has_no_node_spans_and_no_trace_id(
+    http: httpx.AsyncClient,
+    worker: Any,
+    spans: InMemorySpanExporter,
+    editor: Actor,
+    peer: Peer,
+    temporal_client: Client,
+) -> None:
+    created = await create_workflow(http, editor, two_nodes(peer))
+    started = await http.post(
+        f"{API}/workflows/{created['id']}/runs", json={}, headers=editor.headers
+    )
+    run_id = started.json()["run_id"]
+
+    async def done() -> dict[str, Any] | None:
+        run: dict[str, Any] = (
+            await http.get(f"{API}/runs/{run_id}", headers=editor.headers)
+        ).json()
+        return run if run["status"] == "succeeded" else None
+
+    run = await eventually(done, what=f"run {run_id} to succeed")
+    assert run["trace_id"] is None
+    assert spans.get_finished_spans() == ()
+    await replays_traced_and_untraced(temporal_client, run_id)
+
+
+async def test_a_for_each_and_its_items_nodes_have_spans_by_path(
+    traced_api: httpx.AsyncClient, spans: InMemorySpanExporter, editor: Actor
+) -> None:
+    body = {
+        "name": f"looped-{time.monotonic_ns()}",
+        "nodes": [
+            {
+                "id": "loop",
+                "type": "for_each",
+                "config": {
+                    "items": "[1, 2]",
+                    "body": {
+                        "nodes": [
+                            {
+                                "id": "double",
+                                "type": "transform",
+                                "config": {"value": "{{ item * 2 }}"},
+                            }
+                        ]
+                    },
+                },
+            }
+        ],
+    }
+    created = await create_workflow(traced_api, editor, body)
+    started = await traced_api.post(
+        f"{API}/workflows/{created['id']}/runs", json={}, headers=editor.headers
+    )
+    assert started.status_code == 202, started.text
+    run = await run_becomes(traced_api, editor, started.json()["run_id"], "succeeded")
+    trace_id = int(run["trace_id"], 16)
+    paths = {
+        _attributes(s)["flowforge.node_path"]: s.name
+        for s in spans.get_finished_spans()
+        if s.name.startswith("RunNode:") and s.context.trace_id == trace_id
+    }
+    assert paths == {
+        "loop": "RunNode:for_each",
+        "loop[0].double": "RunNode:transform",
+        "loop[1].double": "RunNode:transform",
+    }

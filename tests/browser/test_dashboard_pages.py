@@ -279,3 +279,30 @@ async def test_the_operations_pages_load_and_a_secret_is_set_then_deleted(
     )
     names = [s["name"] for s in (await api.get("/secrets?limit=200")).json()["items"]]
     assert secret not in names
+
+
+async def test_the_schedules_page_shows_a_schedules_version_and_its_rollout(
+    page: Any, api: httpx.AsyncClient
+) -> None:
+    name = unique("rolled")
+    one = {"name": name, "nodes": [{"id": "a", "type": "transform", "config": {"value": 1}}]}
+    workflow = await create(api, one)
+    two = {**one, "nodes": [{"id": "a", "type": "transform", "config": {"value": 2}}]}
+    saved = await api.put(f"/workflows/{workflow['id']}?activate=false", json={"definition": two})
+    assert saved.status_code == 200, saved.text
+    made = await api.post(
+        f"/workflows/{workflow['id']}/schedules", json={"interval": "1h", "paused": True}
+    )
+    assert made.status_code == 201, made.text
+    rolled = await api.put(
+        f"/workflows/{workflow['id']}/rollout", json={"candidate": 2, "percent": 25}
+    )
+    assert rolled.status_code == 200, rolled.text
+    try:
+        await sign_in(page, "/ui/schedules")
+        await page.get_by_role("heading", name="Schedules", exact=True, level=1).wait_for()
+        await page.get_by_label("Workflow").select_option(workflow["id"])
+        table = page.get_by_role("table", name="Schedules")
+        await table.get_by_role("cell", name="v1 · 25% to v2").wait_for(timeout=LIVE)
+    finally:
+        await api.delete(f"/schedules/{made.json()['schedule_id']}")

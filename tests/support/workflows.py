@@ -48,7 +48,11 @@ def make_run(
 
 
 def new_worker(
-    client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] | None = None
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]] | None = None,
+    *,
+    tracing: bool = False,
 ) -> Worker:
     """The interpreter worker on ``task_queue``, not yet started.
 
@@ -57,6 +61,7 @@ def new_worker(
         task_queue: The test's own task queue.
         activities: The activities to register; ``None`` registers the real node
             activities, with the egress guard letting through the peers on 127.0.0.1.
+        tracing: Trace its runs (``FLOWFORGE_TRACING``): give it a provider first.
 
     Returns:
         The worker, to run with ``async with``.
@@ -70,6 +75,7 @@ def new_worker(
         graceful_shutdown_seconds=0,
         heartbeat_throttle_seconds=0.5,
         run_signing_key=TEST_RUN_KEY,
+        tracing=tracing,
     )
     return create_worker(client, settings, task_queue=task_queue, activities=activities)
 

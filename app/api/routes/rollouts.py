@@ -10,14 +10,18 @@ from datetime import datetime
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
 from app.api.access import EditableWorkflow, ReadableWorkflow
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, StateDep, TemporalDep
+from app.core.state import AppState
 from app.db.crud import workflows as crud
 from app.db.crud.workflows import get_version
 from app.db.models.common import utcnow
 from app.db.models.workflow import Workflow, WorkflowPublic
 from app.errors import ApiError, ErrorItem
+from app.triggers.schedule_rollout import sync_schedules
 from app.workflows.rollout import sticky_errors
 
 router = APIRouter(prefix="/workflows/{workflow_id}/rollout", tags=["workflows"])
@@ -67,6 +71,25 @@ def _cleared() -> dict[str, object]:
     }
 
 
+async def _schedules_follow(
+    workflow: Workflow,
+    session: AsyncSession,
+    state: AppState,
+    temporal: Client,
+    *,
+    promoted: bool = False,
+) -> None:
+    """The workflow's schedules on the active version take the rollout as it is now."""
+    await sync_schedules(
+        client=temporal,
+        session=session,
+        settings=state.settings,
+        workflow=workflow,
+        promoted=promoted,
+        rpc_timeout=state.temporal.rpc_timeout,
+    )
+
+
 @router.get("")
 async def read_rollout(workflow: ReadableWorkflow) -> Rollout:
     """The rollout under way; 404 if there is none."""
@@ -74,8 +97,18 @@ async def read_rollout(workflow: ReadableWorkflow) -> Rollout:
 
 
 @router.put("")
-async def put_rollout(workflow: EditableWorkflow, session: SessionDep, body: RolloutIn) -> Rollout:
-    """Start a rollout, or change its share or stickiness (the same candidate keeps its start)."""
+async def put_rollout(
+    workflow: EditableWorkflow,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+    body: RolloutIn,
+) -> Rollout:
+    """Start a rollout, or change its share or stickiness (the same candidate keeps its start).
+
+    The workflow's schedules on the active version take part too: each run
+    they start picks its arm as it starts (see docs/API.md, Rollouts).
+    """
     errors = sticky_errors(body.sticky_by)
     if await get_version(session=session, workflow_id=workflow.id, version=body.candidate) is None:
         message = f"workflow {workflow.id} has no version {body.candidate}"
@@ -94,20 +127,31 @@ async def put_rollout(workflow: EditableWorkflow, session: SessionDep, body: Rol
         "rollout_sticky_by": body.sticky_by,
         "rollout_started_at": workflow.rollout_started_at if same else utcnow(),
     }
-    return _shown(await crud.patch_workflow(session=session, workflow=workflow, changes=changes))
+    workflow = await crud.patch_workflow(session=session, workflow=workflow, changes=changes)
+    await _schedules_follow(workflow, session, state, temporal)
+    return _shown(workflow)
 
 
 @router.post("/promote")
-async def promote(workflow: EditableWorkflow, session: SessionDep) -> WorkflowPublic:
-    """Make the candidate the active version and end the rollout."""
+async def promote(
+    workflow: EditableWorkflow, session: SessionDep, state: StateDep, temporal: TemporalDep
+) -> WorkflowPublic:
+    """Make the candidate the active version and end the rollout.
+
+    Schedules that took part in it run the promoted version from now on.
+    """
     candidate = _shown(workflow).candidate
     changes = {**_cleared(), "active_version": candidate}
     workflow = await crud.patch_workflow(session=session, workflow=workflow, changes=changes)
+    await _schedules_follow(workflow, session, state, temporal, promoted=True)
     return WorkflowPublic.model_validate(workflow)
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
-async def abort(workflow: EditableWorkflow, session: SessionDep) -> None:
+async def abort(
+    workflow: EditableWorkflow, session: SessionDep, state: StateDep, temporal: TemporalDep
+) -> None:
     """End the rollout: every new run goes to the active version again (404 if none)."""
     _shown(workflow)
-    await crud.patch_workflow(session=session, workflow=workflow, changes=_cleared())
+    workflow = await crud.patch_workflow(session=session, workflow=workflow, changes=_cleared())
+    await _schedules_follow(workflow, session, state, temporal)

@@ -32,6 +32,7 @@ from app.ownership import may_access
 from app.runs.pinning import pinned_run_input
 from app.runs.quotas import check_schedule_count
 from app.triggers.schedule_errors import refused_spec
+from app.triggers.schedule_rollout import with_rollout
 from app.triggers.schedule_schemas import (
     ScheduleCreate,
     SchedulePublic,
@@ -105,6 +106,10 @@ async def create(
         run_input=body.input,
         trigger="schedule",
     )
+    pinned = body.version is not None
+    run = await with_rollout(
+        session=session, settings=state.settings, workflow=workflow, run=run, pinned=pinned
+    )
     params = ScheduleParams(
         cron=body.cron,
         interval=body.interval,
@@ -112,6 +117,7 @@ async def create(
         overlap=body.overlap,
         paused=body.paused,
         run=run,
+        pinned=pinned,
     )
     schedule_id = new_schedule_id()
     async with refused_spec():
@@ -189,6 +195,10 @@ async def update(
         run_input=body.input if "input" in body.model_fields_set else old.run.input,
         trigger="schedule",
     )
+    pinned = body.version is not None
+    run = await with_rollout(
+        session=session, settings=state.settings, workflow=workflow, run=run, pinned=pinned
+    )
     timing_changed = body.cron is not None or body.interval is not None
     if timing_changed:
         _check_frequency(state, body.cron, body.interval)
@@ -199,6 +209,7 @@ async def update(
         overlap=body.overlap or old.overlap,
         paused=old.paused if body.paused is None else body.paused,
         run=run,
+        pinned=pinned,
     )
     schedule = build_schedule(
         schedule_id, params, state.settings.task_queue, state.settings.run_keys()

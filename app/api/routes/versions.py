@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.api.access import EditableWorkflow, ReadableWorkflow
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, StateDep, TemporalDep
 from app.api.pagination import Cursor, Page, PageSize
 from app.db.crud import workflows as crud
 from app.db.models.workflow import (
@@ -18,6 +18,7 @@ from app.db.models.workflow import (
     WorkflowVersionPublic,
 )
 from app.errors import ApiError
+from app.triggers.schedule_rollout import sync_schedules
 
 router = APIRouter(prefix="/workflows/{workflow_id}/versions", tags=["workflows"])
 
@@ -74,9 +75,26 @@ async def read(
 
 @router.post("/{version}/activate")
 async def activate(
-    workflow: EditableWorkflow, session: SessionDep, version: VersionNumber
+    workflow: EditableWorkflow,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+    version: VersionNumber,
 ) -> WorkflowPublic:
-    """Make ``version`` the one new runs use (roll back or forward)."""
+    """Make ``version`` the one new runs use (roll back or forward).
+
+    Activating a rollout's candidate promotes it, schedules that took part included.
+    """
     await _version(session, workflow, version)
+    candidate = workflow.rollout_candidate
     workflow = await crud.activate_version(session=session, workflow=workflow, version=version)
+    if candidate is not None:
+        await sync_schedules(
+            client=temporal,
+            session=session,
+            settings=state.settings,
+            workflow=workflow,
+            promoted=candidate == version,
+            rpc_timeout=state.temporal.rpc_timeout,
+        )
     return WorkflowPublic.model_validate(workflow)

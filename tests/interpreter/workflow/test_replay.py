@@ -18,15 +18,23 @@ from interpreter.contract.client import (
     SIGNAL_UPDATE,
     SKIP_NODE_UPDATE,
 )
-from interpreter.contract.run import ItemReuse, PinnedWorkflow, child_key, items_digest
+from interpreter.contract.rollout import bucket, rollout_salt
+from interpreter.contract.run import (
+    ItemReuse,
+    PinnedWorkflow,
+    ScheduledRollout,
+    child_key,
+    items_digest,
+)
 from interpreter.contract.testing import TestSpec
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
+from interpreter.tracing import TRACE_ID_MEMO
 from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from tests.support.temporal import TEST_CONVERTER
-from tests.support.workflows import Start, run_is, snapshot
+from tests.support.workflows import Start, make_run, run_is, snapshot
 from worker.runtime import workflow_runner
 
 HISTORIES = Path(__file__).parents[2] / "histories"
@@ -47,6 +55,8 @@ GOLDEN = (
     "local_long_backoff",
     "pause_resume",
     "payload_limits",
+    "schedule_rollout_arm",
+    "traced_own_root",
     "signal_suspend_webhook_script",
     "sub_workflow",
     "test_run_mocks",
@@ -55,11 +65,22 @@ GOLDEN = (
 it is recorded, so neither a lost history nor an unreviewed one passes unnoticed."""
 
 
-def replayer() -> Replayer:
+def replayer(*, traced: bool = False) -> Replayer:
+    """The interpreter's replayer; ``traced``: with a tracing worker's interceptors."""
+    interceptors: list[Any] = []
+    if traced:
+        from opentelemetry.sdk.trace import TracerProvider
+
+        from interpreter.run_tracing import RunTracingInterceptor
+        from worker.tracing import NodeSpanInterceptor
+
+        tracer = TracerProvider().get_tracer("replay")
+        interceptors = [RunTracingInterceptor(tracer), NodeSpanInterceptor()]
     return Replayer(
         workflows=[InterpreterWorkflow],
         data_converter=TEST_CONVERTER,
         workflow_runner=workflow_runner(),
+        interceptors=interceptors,
     )
 
 
@@ -180,7 +201,60 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
         await cancelled.result()
     handles.append(("cancelled", cancelled))
     handles.append(("test_run_mocks", await run_test_mocks(start, peer)))
+    handles.append(("schedule_rollout_arm", await run_schedule_rollout_arm(start)))
+    handles.append(("traced_own_root", await run_traced_own_root(start)))
     return handles + await run_part_two(start, peer)
+
+
+async def run_traced_own_root(start: Start) -> Any:
+    """A run started without a trace on a tracing worker: it has a trace of its own.
+
+    Its history holds the trace root's marker and the trace id in its memo;
+    the golden replays on an untraced worker (as all goldens do).
+    """
+    handle = await start(
+        {
+            "name": "rooted",
+            "nodes": [
+                {"id": "say", "type": "transform", "config": {"value": "hi"}},
+                {"id": "nap", "type": "wait", "config": {"duration": "100ms"}},
+            ],
+            "edges": [{"from": "say", "to": "nap"}],
+        },
+        traced=True,
+    )
+    await handle.result()
+    memo = await (await handle.describe()).memo()
+    assert len(memo[TRACE_ID_MEMO]) == 32
+    return handle
+
+
+ROLLED_CUSTOMER = "customer-5"
+"""A ``sticky_by`` value whose bucket under salt ``wf-test:2`` is below 50: the candidate's."""
+
+
+async def run_schedule_rollout_arm(start: Start) -> Any:
+    """A schedule's run under a rollout places itself on the candidate arm and records it."""
+    assert bucket(rollout_salt("wf-test", 2), ROLLED_CUSTOMER) < 50
+    says = {"name": "arms", "output": "{{ nodes.say.output }}"}
+    candidate = make_run(
+        {**says, "nodes": [{"id": "say", "type": "transform", "config": {"value": "two"}}]},
+        {"customer": ROLLED_CUSTOMER},
+    )
+    meta = candidate.meta.model_copy(update={"version": 2, "trigger": "schedule"})
+    rollout = ScheduledRollout(
+        candidate=candidate.model_copy(update={"meta": meta}),
+        percent=50,
+        sticky_by="input.customer",
+        salt=rollout_salt("wf-test", 2),
+    )
+    handle = await start(
+        {**says, "nodes": [{"id": "say", "type": "transform", "config": {"value": "one"}}]},
+        {"customer": ROLLED_CUSTOMER},
+        rollout=rollout,
+    )
+    assert await handle.result() == "two"
+    return handle
 
 
 async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
@@ -509,3 +583,5 @@ async def test_golden_history_replays(name: str) -> None:
     )
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
     await replayer().replay_workflow(history)
+    # On a tracing worker too: whether a run has a trace of its own is in its history.
+    await replayer(traced=True).replay_workflow(history)

@@ -21,6 +21,7 @@ from app.runs.ended import batch_nodes, ended_error, settled_nodes
 from app.runs.links import dashboard_url
 from app.runs.reading import (
     list_page,
+    placed_arm,
     start_value,
     summary,
     summary_counts,
@@ -145,7 +146,7 @@ async def read_run(
         workflow_task_failure=failure,
         rerun_of=record.rerun_of if record else None,
         reruns=reruns,
-        arm=record.arm if record else None,
+        arm=record.arm if record else await placed_arm(description),
         plugins=pinned_plugins((started or {}).get("definition")),
         trace_id=await trace_id(description),
     )

@@ -119,13 +119,14 @@ export function ScheduleList({ workflow }) {
     error && h(ErrorText, { error }),
     h(Table, {
       label: "Schedules",
-      head: ["Schedule", "When", "Next", "State", ""],
+      head: ["Schedule", "When", "Version", "Next", "State", ""],
       rows: items.map((s) =>
         h(
           "tr",
           { key: s.schedule_id },
           h("td", { class: "mono" }, s.schedule_id),
           h("td", null, s.cron || `every ${s.interval}`, ` (${s.timezone})`),
+          h("td", null, `v${s.version}`, s.rollout ? ` · ${s.rollout.percent}% to v${s.rollout.candidate}` : s.pinned ? " (pinned)" : ""),
           h("td", null, s.paused ? "—" : when((s.next_runs || [])[0])),
           h("td", null, s.paused ? "paused" : "active"),
           h(

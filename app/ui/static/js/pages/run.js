@@ -416,6 +416,7 @@ export function RunPage({ runId }) {
       run.workflow_id ? h("a", { href: `/ui/workflows/${run.workflow_id}` }, `${(definition && definition.name) || "workflow"} v${run.version}`) : "—",
       ` · trigger ${run.trigger || "—"} · started ${when(run.started_at)} · ${duration(run.started_at, run.ended_at)}`,
       ` · ${live === "open" ? "live" : OPEN.has(run.status) ? "reconnecting…" : "finished"}`,
+      run.arm && [" · rollout arm ", h("span", { key: "arm" }, run.arm)],
       run.trace_id && [" · trace ", h("span", { key: "trace", class: "mono", title: "OpenTelemetry trace id" }, run.trace_id)],
     ),
     h("p", { class: "counts", "aria-label": "Nodes by status" }, Object.entries(counts).map(([s, n]) => h("span", { key: s, class: `count status-${s}` }, `${n} ${s}`))),
