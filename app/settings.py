@@ -549,6 +549,15 @@ class Settings(
             "readable, and their index rows are deleted at the owner's next test run."
         ),
     )
+    run_wait_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Most seconds a request may wait for a run's end with `?wait=` "
+            "(`POST /workflows/{id}/runs`, `GET /runs/{id}/output`); a longer wait is a 422."
+        ),
+    )
     test_run_wait_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -16,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from interpreter.activities import build_http_client
 from interpreter.egress import EgressPolicy
 from tests.support.peer import Peer, running_peer
-from tests.support.temporal import temporal_environment, with_converter
+from tests.support.temporal import abandon_stuck_tasks, temporal_environment, with_converter
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +36,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _no_task_outlives_the_session() -> AsyncIterator[None]:
+    """Torn down last: tasks still running then are cancelled, and named if they will not end.
+
+    Without it one task that swallows its cancellation would hang the end of
+    the session (see :func:`tests.support.temporal.abandon_stuck_tasks`).
+    """
+    yield
+    report_stuck(await abandon_stuck_tasks())
+
+
+def report_stuck(stuck: list[str]) -> None:
+    if stuck:
+        print("\ntasks that would not end at the session's close:", *stuck, sep="\n  ")
+
+
 @pytest.fixture(scope="session")
 async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
     """One Temporal server per test session: a dev server of its own (the real binary from
@@ -43,7 +60,13 @@ async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflow
     try:
         yield env
     finally:
-        await env.shutdown()
+        # Everything that used the server is torn down by now; a worker task left
+        # polling (one whose shutdown gave up) would keep the server from stopping.
+        report_stuck(await abandon_stuck_tasks())
+        try:
+            await asyncio.wait_for(env.shutdown(), 60)
+        except TimeoutError:
+            print("\nthe session's Temporal server did not stop within 60 s")
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ import httpx
 from temporalio.client import Client, WorkflowExecution
 
 from app.core.state import AppState
-from app.runs.reading import summary, visibility_query
+from app.runs.reading import list_runs, summary, visibility_query
 from interpreter.activities.webhook.signature import sign
 from interpreter.contract.run import RunStatus
 from interpreter.egress import EgressPolicy, GuardedTransport
@@ -129,14 +129,12 @@ class RunEventsOut:
         self._forget(lookback)
 
     async def _list(self, client: Client, query: str) -> list[WorkflowExecution]:
-        limit = self.state.settings.run_events_out_max_runs
-        listing = client.list_workflows(
+        return await list_runs(
+            client,
             query,
-            limit=limit,
-            page_size=min(limit, 1000),
+            limit=self.state.settings.run_events_out_max_runs,
             rpc_timeout=self.state.temporal.rpc_timeout,
         )
-        return [execution async for execution in listing]
 
     def _found(self, name: str, execution: WorkflowExecution) -> None:
         event = event_of(name, execution, self.state)

@@ -22,7 +22,7 @@ from temporalio.client import Client, WorkflowExecution
 
 from app.core.state import AppState
 from app.db.crud.runs import dismissed_runs, rerun_runs
-from app.runs.reading import snapshot, visibility_query
+from app.runs.reading import list_runs, snapshot, visibility_query
 from app.runs.redrive import failing_node
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import NODE_STATS_MEMO
@@ -85,11 +85,9 @@ async def failure_inbox(
         owner_id=owner_id,
         started_after=since,
     )
-    executions: list[WorkflowExecution] = []
-    async for execution in client.list_workflows(
-        query, limit=cap + 1, page_size=min(cap + 1, 1000), rpc_timeout=state.temporal.rpc_timeout
-    ):
-        executions.append(execution)
+    executions = await list_runs(
+        client, query, limit=cap + 1, rpc_timeout=state.temporal.rpc_timeout
+    )
     truncated = len(executions) > cap
     executions = executions[:cap]
     ids = [execution.id for execution in executions]

@@ -46,7 +46,14 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescri
 from app.core.state import AppState
 from app.runs.attempts import node_counts, pending_attempts, with_attempts
 from app.runs.event_stream import ChangeTracker
-from app.runs.reading import describe, snapshot, summary, summary_counts, visibility_query
+from app.runs.reading import (
+    describe,
+    list_runs,
+    snapshot,
+    summary,
+    summary_counts,
+    visibility_query,
+)
 from app.runs.schemas import NodeView
 from app.runs.status import run_status
 from interpreter.contract import search_attributes as sa
@@ -224,14 +231,12 @@ class EventHub:
             self._publish(event)
 
     async def _list(self, client: Client, query: str) -> list[WorkflowExecution]:
-        limit = self._state.settings.events_max_runs
-        listing = client.list_workflows(
+        return await list_runs(
+            client,
             query,
-            limit=limit,
-            page_size=min(limit, 1000),
+            limit=self._state.settings.events_max_runs,
             rpc_timeout=self._state.temporal.rpc_timeout,
         )
-        return [execution async for execution in listing]
 
     async def _observe(self, client: Client, run_id: str) -> list[LiveEvent]:
         """The events of one run since the last round (its state is read only if it moved)."""

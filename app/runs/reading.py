@@ -214,6 +214,16 @@ def _rfc3339(moment: datetime) -> str:
     return aware.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+async def list_runs(
+    client: Client, query: str, *, limit: int, rpc_timeout: timedelta
+) -> list[WorkflowExecution]:
+    """Every execution matching ``query``, at most ``limit`` of them, in pages of up to 1,000."""
+    listing = client.list_workflows(
+        query, limit=limit, page_size=min(limit, 1000), rpc_timeout=rpc_timeout
+    )
+    return [execution async for execution in listing]
+
+
 async def list_page(
     client: Client, query: str, *, limit: int, token: bytes | None, rpc_timeout: timedelta
 ) -> tuple[list[WorkflowExecution], bytes | None]:

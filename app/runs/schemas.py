@@ -177,3 +177,12 @@ class RunAccepted(BaseModel):
     rerun_of: str | None = Field(
         default=None, description="The run this one reruns (reruns, redrives, node retries)."
     )
+
+
+class RunEnded(RunAccepted):
+    """The answer to a start with ``?wait=`` once the run ended within the wait (200)."""
+
+    output: Any = Field(default=None, description="The output, if the run succeeded.")
+    error: NodeError | None = Field(
+        default=None, description="Why the run did not succeed, if it ended otherwise."
+    )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution
 
-from app.runs.reading import visibility_query
+from app.runs.reading import list_runs, visibility_query
 from app.runs.status import run_status
 from interpreter.contract import search_attributes as sa
 from interpreter.contract.client import NODE_STATS_MEMO
@@ -170,10 +170,7 @@ async def _finished(
     client: Client, base: str, limit: int, rpc_timeout: timedelta
 ) -> list[WorkflowExecution]:
     query = f"{base} AND ExecutionStatus != 'Running'"
-    listing = client.list_workflows(
-        query, limit=limit, page_size=min(limit, 1000), rpc_timeout=rpc_timeout
-    )
-    return [execution async for execution in listing]
+    return await list_runs(client, query, limit=limit, rpc_timeout=rpc_timeout)
 
 
 def _node_metrics(stats: list[dict[str, Any]]) -> dict[str, NodeMetrics]:
@@ -227,13 +224,9 @@ async def timeline(
     size = _BUCKET_SIZES[bucket]
     first = _floor(now or datetime.now(UTC), bucket) - size * (buckets - 1)
     since = first.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    listing = client.list_workflows(
-        f"{base} AND StartTime >= '{since}'",
-        limit=max_runs + 1,
-        page_size=min(max_runs + 1, 1000),
-        rpc_timeout=rpc_timeout,
+    runs = await list_runs(
+        client, f"{base} AND StartTime >= '{since}'", limit=max_runs + 1, rpc_timeout=rpc_timeout
     )
-    runs = [run async for run in listing]
     truncated = len(runs) > max_runs
     statuses = [status.value for status in RunStatus]
     shown = [

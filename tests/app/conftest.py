@@ -30,7 +30,7 @@ from tests.support.api import (
     served_by_uvicorn,
     started,
 )
-from tests.support.temporal import with_converter
+from tests.support.temporal import serving, with_converter
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +130,7 @@ async def worker(settings: Settings, temporal_client: Client) -> AsyncIterator[W
             http=client,
             stores=stores(worker_settings, pool),
         )
-        async with running:
+        async with serving(running):
             yield running
 
 

@@ -234,7 +234,8 @@ async def test_twenty_logins_at_once_do_not_stall_the_api(
         f"20 checks on the loop would be {on_loop:.2f} s; slowest health check {slowest:.2f} s"
     )
     assert lag - baseline < 0.6 * on_loop
-    assert slowest < 1.0
+    # Absolute only on a quiet machine: under load the checks themselves take longer.
+    assert slowest < max(1.0, 0.6 * on_loop)
 
 
 _HASHES: dict[str, str] = {}

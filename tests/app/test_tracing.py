@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import subprocess
 import sys
 import time
@@ -30,7 +29,6 @@ from app.main import create_app
 from app.settings import Settings
 from app.triggers.hook_signature import sign
 from interpreter import tracing
-from interpreter.logs import JsonFormatter, TemporalContextFilter
 from tests.support.api import (
     API,
     Actor,
@@ -40,6 +38,7 @@ from tests.support.api import (
     served_by_uvicorn,
 )
 from tests.support.eventually import eventually
+from tests.support.logs import json_log_lines, json_records
 from tests.support.peer import Peer, Reply
 from tests.support.temporal import with_converter
 from worker.tracing import NodeSpanInterceptor
@@ -70,15 +69,8 @@ def traced_settings(settings: Settings, spans: InMemorySpanExporter) -> Settings
 @pytest.fixture
 def json_lines() -> Iterator[io.StringIO]:
     """Root logger records as a worker writes them, one JSON object a line."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(TemporalContextFilter())
-    handler.setFormatter(JsonFormatter())
-    logging.getLogger().addHandler(handler)
-    try:
+    with json_log_lines() as stream:
         yield stream
-    finally:
-        logging.getLogger().removeHandler(handler)
 
 
 @pytest.fixture
@@ -187,7 +179,7 @@ async def test_a_run_is_one_trace_from_the_api_request_to_the_called_service(
     sent = f"00-{trace_id:032x}-{attempt.context.span_id:016x}-{attempt.context.trace_flags:02x}"
     assert seen.headers["traceparent"] == sent
 
-    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    lines = json_records(json_lines)
     [logged] = [
         line
         for line in lines

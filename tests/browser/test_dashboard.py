@@ -205,10 +205,11 @@ async def test_rerun_from_a_node_reuses_what_came_before(
     await page.keyboard.press("Enter")
     first = page.get_by_role("complementary", name="Node first")
     await first.get_by_role("heading", name="Node first").wait_for()
-    assert await page.evaluate("document.activeElement.textContent") == "Node first"
+    # The focus moves after the render that opens (or closes) the drawer: wait for it.
+    await page.wait_for_function("document.activeElement?.textContent === 'Node first'")
     await page.keyboard.press("Escape")
     await first.wait_for(state="detached")
-    assert await page.evaluate("document.activeElement.dataset.nodeId") == "first"
+    await page.wait_for_function("document.activeElement?.dataset?.nodeId === 'first'")
     await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
     drawer = page.get_by_role("complementary", name="Node second")

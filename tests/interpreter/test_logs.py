@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from interpreter.contract import search_attributes
-from interpreter.logs import ConsoleFormatter, JsonFormatter, TemporalContextFilter
+from interpreter.logs import ConsoleFormatter
+from tests.support.logs import json_log_lines, json_records
 
 
 @activity.defn(name="speak")
@@ -40,19 +40,12 @@ class Speaks:
 @pytest.fixture
 def json_lines() -> Iterator[io.StringIO]:
     """Records of the root logger, as the worker formats them, one JSON object a line."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(TemporalContextFilter())
-    handler.setFormatter(JsonFormatter())
-    logging.getLogger().addHandler(handler)
-    try:
+    with json_log_lines() as stream:
         yield stream
-    finally:
-        logging.getLogger().removeHandler(handler)
 
 
 def lines_saying(stream: io.StringIO, text: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    lines = json_records(stream)
     return [line for line in lines if line["message"].startswith(text)]
 
 

@@ -29,7 +29,7 @@ async def eventually(
 
 
 async def eventually(
-    probe: Callable[[], object], *, within: float = 15.0, what: str = "condition"
+    probe: Callable[[], object], *, within: float = 30.0, what: str = "condition"
 ) -> object:
     """Call ``probe`` until it returns neither ``None`` nor ``False``; return that value.
 
@@ -38,7 +38,9 @@ async def eventually(
 
     Args:
         probe: Returns the awaited value, or ``None``/``False`` while it is not there.
-        within: Seconds before giving up.
+        within: Seconds before giving up: a bound against hangs, not a measure of
+            speed (tests that assert a time say so themselves), so it is generous
+            for a shared machine under load.
         what: Names the awaited state in the failure message.
 
     Returns:

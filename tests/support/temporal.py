@@ -3,6 +3,12 @@ clients of it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
@@ -13,10 +19,13 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from app.devstack.temporal import temporal_cli_path
 from interpreter.contract import search_attributes
 from interpreter.settings import CommonSettings
+
+logger = logging.getLogger(__name__)
 
 TEST_PAYLOAD_KEY = "Zmxvd2ZvcmdlLXRlc3RzLXBheWxvYWQta2V5LTAwMDE="
 """The payload key of the session's API, workers and clients (each test process shares it)."""
@@ -124,3 +133,64 @@ def _payloads(message: Message) -> list[Payload]:
         for item in items:
             found += _payloads(item)
     return found
+
+
+def _awaiting(task: asyncio.Task[Any]) -> str:
+    """Where ``task`` waits: its coroutine chain, innermost last."""
+    where: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and len(where) < 40:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is not None:
+            where.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+    return " <- ".join(reversed(where)) or repr(task)
+
+
+@contextlib.asynccontextmanager
+async def serving(worker: Worker, *, stop_within: float = 30.0) -> AsyncIterator[Worker]:
+    """``worker`` polling while the block runs; its shutdown bounded by ``stop_within``.
+
+    Temporal's worker shutdown waits for every workflow it holds to be evicted,
+    and retries an eviction that fails forever (the SDK warns that "the
+    shutdown may hang"). A session fixture that waited for that would hang the
+    whole session's teardown; this one stops waiting, names the runs that
+    were not evicted, and leaves the rest to :func:`abandon_stuck_tasks`.
+    """
+    running = asyncio.create_task(worker.run(), name=f"worker {worker.task_queue}")
+    try:
+        yield worker
+    finally:
+        try:
+            await asyncio.wait_for(worker.shutdown(), stop_within)
+        except TimeoutError:
+            held = getattr(getattr(worker, "_workflow_worker", None), "_running_workflows", {})
+            logger.error(
+                "worker on %s did not stop within %gs; runs it still held: %s",
+                worker.task_queue,
+                stop_within,
+                sorted(getattr(run, "workflow_id", run_id) for run_id, run in held.items()),
+            )
+        else:
+            await asyncio.wait({running}, timeout=stop_within)
+
+
+async def abandon_stuck_tasks(grace: float = 10.0) -> list[str]:
+    """Cancel every other task of this loop; forget the ones still running after ``grace``.
+
+    The loop's runner cancels the tasks left when it closes and waits for them
+    without a bound, so one task that swallows its cancellation (a Temporal
+    eviction retried forever) would hang the session's end. The forgotten
+    tasks are described (where each waits) so the cause can be found.
+    """
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.wait(left, timeout=grace)
+    stuck = [task for task in left if not task.done()]
+    for task in stuck:
+        # The runner would wait for these forever: take them off the loop's list.
+        asyncio.tasks._unregister_task(task)
+    return [f"{task.get_name()}: {_awaiting(task)}" for task in stuck]

@@ -1,11 +1,11 @@
 """FlowForge through its REST API, as a client program would use it.
 
 Each workload is saved once as a workflow (``POST /workflows``); each run is
-``POST /workflows/{id}/runs``, then ``GET /runs/{id}/output`` until it stops
-answering 409 (still running). The API has no call that waits for a run's end,
-so polling is part of what a REST client pays: every caller polls each
-``poll_ms`` (20 ms), less often when many poll at once, so that the polls
-together stay near 200 a second and do not load the API more than the runs do.
+one ``POST /workflows/{id}/runs?wait=60``, which answers with the run's output
+once it ends. With ``poll_ms`` set (the engine setting ``poll``), a run is
+started without waiting and ``GET /runs/{id}/output`` is polled every
+``poll_ms`` instead (less often when many poll at once, so that the polls
+together stay near 200 a second), as a client of an API without waiting would.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench.definitions import fan_out, sequential
 from bench.peers import harness
 
 POLLS_PER_SECOND = 200
+WAIT_SECONDS = 60
 
 
 class ThroughRest:
@@ -44,13 +45,21 @@ class ThroughRest:
 
     async def _run(self, kind: str, size: int) -> Any:
         workflow_id = await self._workflow(kind, size)
-        started = await self.http.post(f"/workflows/{workflow_id}/runs", json={"input": {}})
+        params = {} if self.poll else {"wait": WAIT_SECONDS}
+        started = await self.http.post(
+            f"/workflows/{workflow_id}/runs", params=params, json={"input": {}}
+        )
         started.raise_for_status()
-        run_id = started.json()["run_id"]
+        answer = started.json()
+        if started.status_code == 200 and answer["status"] != "running":
+            if answer["status"] != "succeeded":
+                raise RuntimeError(f"run {answer['run_id']} did not succeed: {answer['error']}")
+            return answer["output"]
+        run_id = answer["run_id"]
         self.waiting += 1
         try:
             while True:
-                await asyncio.sleep(max(self.poll, self.waiting / POLLS_PER_SECOND))
+                await asyncio.sleep(max(self.poll, self.waiting / POLLS_PER_SECOND, 0.02))
                 output = await self.http.get(f"/runs/{run_id}/output")
                 if output.status_code != 409:
                     output.raise_for_status()
@@ -82,7 +91,7 @@ async def open_engine(job: harness.Job) -> AsyncIterator[ThroughRest]:
         )
         login.raise_for_status()
         http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        yield ThroughRest(http, job.url, float(settings.get("poll_ms", "20")) / 1000)
+        yield ThroughRest(http, job.url, float(settings.get("poll_ms", "0")) / 1000)
 
 
 if __name__ == "__main__":

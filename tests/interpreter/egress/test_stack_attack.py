@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowFailureError
 
 from interpreter.contract.client import start_run
 from interpreter.contract.run import NodeError
-from tests.support.peer import Peer, Reply, running_peer
+from tests.support.peer import Peer, Reply
 from tests.support.workflows import make_run, snapshot
 from worker.runtime import create_worker, http_client
 from worker.settings import WorkerSettings
@@ -28,9 +28,28 @@ Call = Callable[[str], Awaitable[Any]]
 
 
 @pytest.fixture
-def stack_peer() -> Iterator[Peer]:
-    """A server on 127.0.0.1 that the worker is told is part of the stack (the API, say)."""
-    yield from running_peer()
+def stack_peer(client: Client) -> Iterator[Peer]:
+    """A server on 127.0.0.1 that the worker is told is part of the stack (the API, say).
+
+    Its port is free, so it may be one the worker already counts as another
+    part (the frontend's +10 or +1000); the refusal would then name that part
+    instead, so such a port is given back and another taken.
+    """
+    _, port = frontend(client)
+    taken = {port, port + 10, port + 1000}
+    spare: list[Peer] = []
+    try:
+        peer = Peer("127.0.0.1")
+        while peer.port in taken:
+            spare.append(peer)
+            peer = Peer("127.0.0.1")
+    finally:
+        for other in spare:
+            other.close()
+    try:
+        yield peer
+    finally:
+        peer.close()
 
 
 def frontend(client: Client) -> tuple[str, int]:

@@ -7,9 +7,9 @@ the response body, up to the payload limit a value may reach.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,6 +22,8 @@ from app.runs.reading import snapshot
 from app.runs.rerun import node_outputs
 from app.runs.status import run_status
 from app.runs.task_failure import no_answer
+from app.runs.waiting import wait_for_end, wait_seconds
+from interpreter.contract.run import RunStatus
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["runs"])
 
@@ -32,13 +34,35 @@ _VALUE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/output", response_class=JSONResponse, responses=_VALUE)
 async def read_run_output(
-    run_id: RunId, user: CurrentUser, state: StateDep, temporal: TemporalDep
+    run_id: RunId,
+    user: CurrentUser,
+    state: StateDep,
+    temporal: TemporalDep,
+    wait: Annotated[
+        float | None,
+        Query(
+            description=(
+                "Seconds to wait for a running run's end (at most "
+                "FLOWFORGE_RUN_WAIT_MAX_SECONDS) before answering 409."
+            )
+        ),
+    ] = None,
 ) -> Any:
     """The output of a succeeded run, in full.
 
-    409 while the run has not ended, or when it ended otherwise (it has no output).
+    409 while the run has not ended (after waiting ``wait`` seconds for it to),
+    or when it ended otherwise (it has no output).
     """
+    seconds = wait_seconds(wait, state.settings)
     description = await visible_run(temporal, state, run_id, user)
+    if description.status == WorkflowExecutionStatus.RUNNING and seconds:
+        ended = await wait_for_end(temporal, run_id, seconds, state.temporal.rpc_timeout)
+        if ended is not None and ended.status == RunStatus.SUCCEEDED:
+            return JSONResponse(ended.output)
+        if ended is not None:
+            raise ApiError(
+                409, f"run {run_id} is {ended.status}: only a succeeded run has an output"
+            )
     if description.status != WorkflowExecutionStatus.COMPLETED:
         status = run_status(description.status, None)
         if description.status == WorkflowExecutionStatus.RUNNING:
