@@ -32,12 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-
-    from interpreter.run_tracing import RunTracingInterceptor
+    from temporalio.contrib.opentelemetry import TracingInterceptor
 
 TRACER_NAME = "flowforge"
-TRACE_ID_MEMO = "flowforge_trace_id"
-"""Memo key a run started with tracing on keeps its trace id under (shown by the API)."""
 EXPORTER_GROUP = "opentelemetry_traces_exporter"
 """The entry point group exporter packages register their names in (the SDK's own ``console``)."""
 
@@ -143,15 +140,15 @@ def tracer() -> Any:
     return _provider.get_tracer(TRACER_NAME)
 
 
-def temporal_interceptor() -> RunTracingInterceptor:
-    """Temporal's interceptor on FlowForge's tracer, for a client or a worker (not both).
+def temporal_interceptor() -> TracingInterceptor:
+    """Temporal's interceptor on FlowForge's tracer, for a client (the API's).
 
-    FlowForge's extension of it (:mod:`interpreter.run_tracing`) also gives a
-    run started without a trace one of its own, and spans of workflow-side nodes.
+    A worker's extends it (:mod:`interpreter.runtime.run_tracing`): a run started
+    without a trace gets one of its own, and workflow-side nodes get spans.
     """
-    from interpreter.run_tracing import RunTracingInterceptor
+    from temporalio.contrib.opentelemetry import TracingInterceptor
 
-    return RunTracingInterceptor(tracer())
+    return TracingInterceptor(tracer())
 
 
 def is_temporal_interceptor(interceptor: object) -> bool:

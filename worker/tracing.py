@@ -53,7 +53,9 @@ def node_tracing(client: Client, settings: WorkerSettings) -> list[Interceptor]:
     if tracing.setup(settings.tracing, "flowforge-worker", outbound=outbound) is None:
         return []
     has_own = any(tracing.is_temporal_interceptor(i) for i in client.config()["interceptors"])
-    own: list[Interceptor] = [] if has_own else [tracing.temporal_interceptor()]
+    from interpreter.runtime.run_tracing import RunTracingInterceptor
+
+    own: list[Interceptor] = [] if has_own else [RunTracingInterceptor(tracing.tracer())]
     return [*own, NodeSpanInterceptor()]
 
 

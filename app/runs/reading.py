@@ -22,9 +22,8 @@ from app.runs.links import temporal_link
 from app.runs.schemas import RunSummary, RunTrigger
 from app.runs.status import run_status, status_filter
 from app.settings import Settings
-from interpreter import tracing
 from interpreter.contract import search_attributes as sa
-from interpreter.contract.client import NODE_STATS_MEMO, STATUS_QUERY, WORKFLOW_TYPE
+from interpreter.contract.client import NODE_STATS_MEMO, STATUS_QUERY, TRACE_ID_MEMO, WORKFLOW_TYPE
 from interpreter.contract.rollout import ARM_MEMO
 from interpreter.contract.run import RunSnapshot, RunStatus
 
@@ -97,7 +96,7 @@ async def trace_id(execution: WorkflowExecution) -> str | None:
     schedule) sets it itself when its worker traces it
     (:mod:`interpreter.runtime.trace_root`).
     """
-    return await _memo_text(execution, tracing.TRACE_ID_MEMO)
+    return await _memo_text(execution, TRACE_ID_MEMO)
 
 
 async def placed_arm(execution: WorkflowExecution) -> str | None:

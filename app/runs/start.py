@@ -10,7 +10,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from interpreter import tracing
-from interpreter.contract.client import start_run
+from interpreter.contract.client import TRACE_ID_MEMO, start_run
 from interpreter.contract.run import RunInput
 
 
@@ -51,7 +51,7 @@ async def start_once(
     for the API to show.
     """
     trace_id = tracing.current_trace_id()
-    memo = {"memo": {tracing.TRACE_ID_MEMO: trace_id}} if trace_id else {}
+    memo = {"memo": {TRACE_ID_MEMO: trace_id}} if trace_id else {}
     try:
         handle = await start_run(
             client,

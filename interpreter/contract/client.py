@@ -29,6 +29,8 @@ RESUME_SIGNAL = "resume"
 NODE_STATS_MEMO = "flowforge_nodes"
 """Memo key a finished run leaves: ``{node_id: {"s": status, "a": attempts, "ms": duration}}``.
 Also the ``workflow.patched`` id that introduced it."""
+TRACE_ID_MEMO = "flowforge_trace_id"
+"""Memo key under which a traced run keeps its trace id (shown by the API)."""
 OUTPUTS_QUERY = "node_outputs"
 """Full (untruncated) outputs of the given top-level nodes; takes a list of node ids."""
 ITEM_OUTPUTS_QUERY = "item_outputs"

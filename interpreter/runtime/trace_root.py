@@ -23,8 +23,8 @@ import hashlib
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from interpreter.contract.client import TRACE_ID_MEMO
     from interpreter.contract.run import RunInput
-    from interpreter.tracing import TRACE_ID_MEMO
 
 TRACE_HEADER = "_tracer-data"
 """The start header Temporal's ``TracingInterceptor`` carries a run's trace context in."""

@@ -17,6 +17,7 @@ from interpreter.contract.client import (
     RESUME_SIGNAL,
     SIGNAL_UPDATE,
     SKIP_NODE_UPDATE,
+    TRACE_ID_MEMO,
 )
 from interpreter.contract.rollout import bucket, rollout_salt
 from interpreter.contract.run import (
@@ -29,7 +30,6 @@ from interpreter.contract.run import (
 from interpreter.contract.testing import TestSpec
 from interpreter.runtime.operator import NodeSkip, SignalDelivery
 from interpreter.runtime.workflow import InterpreterWorkflow
-from interpreter.tracing import TRACE_ID_MEMO
 from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
@@ -71,7 +71,7 @@ def replayer(*, traced: bool = False) -> Replayer:
     if traced:
         from opentelemetry.sdk.trace import TracerProvider
 
-        from interpreter.run_tracing import RunTracingInterceptor
+        from interpreter.runtime.run_tracing import RunTracingInterceptor
         from worker.tracing import NodeSpanInterceptor
 
         tracer = TracerProvider().get_tracer("replay")
