@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 # tagged with the tests that ran it (`coverage html --show-contexts`); the floor is in
 # pyproject.toml.
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-context=test --cov-report=term
+	$(BIN)/pytest --cov --cov-context=test --cov-report=term --durations=30
 
 test: lint typecheck pytest
 
