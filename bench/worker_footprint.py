@@ -126,6 +126,20 @@ async def park(client: Client, kind: str, runs: int, measure: str) -> None:
 PARK_LINE = re.compile(r"^(\w+): \d+ parked runs, worker (RSS|Python heap) \+(-?[\d.]+) KiB/run")
 
 
+def park_process(kind: str, measure: str, runs: int, tries: int = 3) -> re.Match[str]:
+    """One ``park`` in a process of its own: its figure's line (a failed process is run again)."""
+    command = [sys.executable, __file__, "park", "--kind", kind]
+    command += ["--measure", measure, "--runs", str(runs)]
+    for _ in range(tries):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        line = next((m for m in map(PARK_LINE.match, done.stdout.splitlines()) if m), None)
+        if line is not None:  # a process that fails after its figure still measured it
+            return line
+        print(f"{' '.join(command[2:])} failed ({done.returncode}):", file=sys.stderr)
+        print("\n".join(done.stderr.splitlines()[-10:]), file=sys.stderr, flush=True)
+    raise SystemExit(f"{kind} ({measure}) failed {tries} times")
+
+
 def park_both(runs: int, rounds: int) -> None:
     """Each kind, each measure, in a fresh process per figure; medians and their ratio."""
     figures: dict[tuple[str, str], list[float]] = {}
@@ -134,10 +148,7 @@ def park_both(runs: int, rounds: int) -> None:
         order = kinds if round_ % 2 == 0 else kinds[::-1]
         for measure in ("rss", "heap"):
             for kind in order:
-                command = [sys.executable, __file__, "park", "--kind", kind]
-                command += ["--measure", measure, "--runs", str(runs)]
-                done = subprocess.run(command, capture_output=True, text=True, check=True)
-                line = next(m for m in map(PARK_LINE.match, done.stdout.splitlines()) if m)
+                line = park_process(kind, measure, runs)
                 figures.setdefault((measure, kind), []).append(float(line.group(3)))
                 print(f"round {round_ + 1}: {line.group(0)}", flush=True)
     for measure, what in (("rss", "RSS"), ("heap", "Python heap")):
