@@ -22,6 +22,7 @@ from interpreter.activities import (
     WebhookActivity,
     build_http_client,
 )
+from interpreter.contract.shared import SHARED
 from interpreter.egress import (
     EgressPolicy,
     join_host_port,
@@ -200,6 +201,7 @@ def create_worker(
     """
     if activities is None:
         activities = node_activities(settings, http or http_client(settings), stores)
+    SHARED.resize(settings.shared_definitions)
     # Every attempt of every node, kept for the API (Temporal keeps only the last failure).
     attempts = [AttemptLogInterceptor(stores.attempts)] if stores and stores.attempts else []
     return Worker(
