@@ -10,7 +10,6 @@ test's fake host and clock.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -105,7 +104,9 @@ class Dag:
         self.reads = {node.id: self._reads_of(node) for node in nodes}
         self.scheduler = Scheduler(nodes, edges)
         self.book = NodeBook(nodes, edges, max_output_bytes, max_payload_bytes)
-        self.queue: deque[str] = deque()
+        # A list, not a deque: a deque takes over 600 bytes however short, and a
+        # queue holds at most a definition's nodes (``FLOWFORGE_MAX_NODES``).
+        self.queue: list[str] = []
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.stop: Stop | None = None
         self.unhandled: NodeError | None = None
@@ -168,7 +169,7 @@ class Dag:
         while self.queue and self.stop is None and self.host.may_start():
             if len(self.tasks) >= self.limit or self.host.holds(self, self.queue[0]):
                 break
-            self._begin(self.queue.popleft())
+            self._begin(self.queue.pop(0))
         self.host.changed()
 
     def halt(self, stop: Stop) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -62,7 +61,7 @@ class Executor:
     def __init__(self, run: RunInput) -> None:
         self.run = run
         self.payload_limit = run.options.max_payload_bytes
-        self.signals: dict[str, deque[Any]] = {}
+        self.signals: dict[str, list[Any]] = {}
         self.for_each: ForEachRunner | None = None
         self.tested: dict[str, NodeTest] = {}
 
@@ -71,9 +70,9 @@ class Executor:
         """What this run is, for its proof to be checked against; computed once, when needed."""
         return run_subject(self.run, workflow.info())
 
-    def signal_box(self, name: str) -> deque[Any]:
+    def signal_box(self, name: str) -> list[Any]:
         """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
-        return self.signals.setdefault(name, deque())
+        return self.signals.setdefault(name, [])
 
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]

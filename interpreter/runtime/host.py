@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -241,7 +240,7 @@ class RunHost(Executor):
         self.dag.scheduler.taken = list(carry.taken)
         self.dag.queue.extend(carry.queue)
         self.dag.unhandled = carry.unhandled
-        self.signals = {name: deque(values) for name, values in carry.signals.items()}
+        self.signals = {name: list(values) for name, values in carry.signals.items()}
 
 
 def _pattern(path: str) -> str:
