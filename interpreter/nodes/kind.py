@@ -111,6 +111,10 @@ class NodeHost(Protocol):
         """The largest value (as JSON) the run hands Temporal; 0: unchecked."""
         ...
 
+    def checks_payloads(self) -> bool:
+        """Whether a value over ``payload_limit`` fails (ask only once one is)."""
+        ...
+
     def signal_box(self, name: str) -> list[Any]:
         """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
         ...

@@ -10,7 +10,7 @@ test's fake host and clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,7 +72,8 @@ class Dag:
             failure, a cancellation); None while it goes on.
         unhandled: The first failure let through by ``on_failure: continue``.
         max_payload_bytes: The largest node output (as JSON) it records; a
-            larger one fails its node with ``OutputTooLarge`` (0: no check).
+            larger one fails its node with ``OutputTooLarge`` (0: no check)
+            if ``checks_payloads()``, asked only then, says so.
     """
 
     def __init__(
@@ -85,11 +86,13 @@ class Dag:
         limit: int,
         max_output_bytes: int,
         max_payload_bytes: int = 0,
+        checks_payloads: Callable[[], bool] = lambda: True,
         prefix: str = "",
         reuse: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.max_payload_bytes = max_payload_bytes
+        self.checks_payloads = checks_payloads
         self.reuse = reuse or {}
         self.scope = scope
         self.prefix = prefix
@@ -264,7 +267,7 @@ class Dag:
             too_large = oversize(
                 f"node {self.path(node_id)!r}: its output", output, self.max_payload_bytes
             )
-            if too_large is not None:
+            if too_large is not None and self.checks_payloads():
                 self.failed(node_id, too_large, attempts)
                 return
         self.book.succeed(node_id, output, attempts, self.host.now())

@@ -12,13 +12,11 @@ from interpreter.contract import search_attributes as sa
 from interpreter.contract.run import Carry, NodeError, RunInput, RunStatus
 from interpreter.runtime.book import Stop
 from interpreter.runtime.dag import Dag
-from interpreter.runtime.executor import Executor
+from interpreter.runtime.executor import PAYLOAD_LIMIT_PATCH, Executor
 from interpreter.runtime.for_each import ForEachRunner
 from interpreter.runtime.scope import Scope
 
-PAYLOAD_LIMIT_PATCH = "payload-limit"
-"""Runs recorded before values were measured against ``max_payload_bytes`` replay unchecked
-(a value just under Temporal's own limit succeeded then)."""
+__all__ = ["PAYLOAD_LIMIT_PATCH", "RunHost"]
 
 
 class RunHost(Executor):
@@ -26,14 +24,16 @@ class RunHost(Executor):
 
     def __init__(self, run: RunInput) -> None:
         super().__init__(run)
-        if not workflow.patched(PAYLOAD_LIMIT_PATCH):
-            self.payload_limit = 0
         info = workflow.info()
         carry = run.carry
         self.started_at = carry.started_at if carry else info.start_time
         self.continued = carry.continued if carry else 0
         self.for_each = ForEachRunner(
-            self, run, lambda: self.subject, payload_limit=self.payload_limit
+            self,
+            run,
+            lambda: self.subject,
+            payload_limit=self.payload_limit,
+            checks_payloads=self.checks_payloads,
         )
         self.scope = Scope(
             run.input,
@@ -56,6 +56,7 @@ class RunHost(Executor):
             limit=definition.max_concurrency or run.options.default_max_concurrency,
             max_output_bytes=run.options.max_snapshot_output_bytes,
             max_payload_bytes=self.payload_limit,
+            checks_payloads=self.checks_payloads,
             reuse=run.reuse,
         )
         self.paused = carry.paused if carry else False
