@@ -1,14 +1,22 @@
 """The worker's own costs: memory per parked run, CPU spent creating sandboxed runs.
 
-    python bench/worker_footprint.py park [--kind interpreted|handwritten] [--runs 200]
+    python bench/worker_footprint.py park [--kind interpreted|handwritten|both]
+        [--measure rss|heap] [--runs 200] [--rounds 3]
     python bench/worker_footprint.py cpu [--runs 300] [--clients 16]
 
 ``park`` starts ``--runs`` runs that wait on a signal (an interpreter run with
 one ``wait_for_signal`` node, or ``bench.parked.ParkedOnSignal``), waits until
 the worker holds each one (its first workflow task completed) and prints
-the worker process's RSS growth divided by the runs. Run each kind in its
-own process: freed memory a first measurement leaves behind would make the
-second look cheaper.
+what the worker process grew by, divided by the runs: its RSS
+(``--measure rss``), or the Python heap tracemalloc traces (``--measure heap``:
+what Python objects take, without the allocator's and the SDK's Rust core's
+own memory, and nearly free of the noise other processes on the machine add
+to RSS; tracing costs memory of its own, so the RSS of such a process is not
+shown). Run each kind in its own process: freed memory a first measurement
+leaves behind would make the second look cheaper. ``--kind both`` does that
+for you: ``--rounds`` rounds, each measuring both kinds both ways in fresh
+processes (which kind goes first alternates), then the medians and their
+ratio, interpreted / hand-written.
 
 ``cpu`` runs 3-node http workflows and prints the share of this process's
 CPU time spent creating sandboxed workflow instances (the sandbox importing
@@ -24,9 +32,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import re
+import statistics
+import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +77,12 @@ def rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
+def heap() -> int:
+    """Bytes of the Python objects alive now, as tracemalloc traces them."""
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
 async def held(handle: WorkflowHandle[Any, Any]) -> None:
     """Until the run's first workflow task completed: the worker then keeps it cached."""
     while True:
@@ -85,22 +103,61 @@ async def start_parked(client: Client, kind: str) -> WorkflowHandle[Any, Any]:
     return await start_run(client, run, id=f"i-{uuid.uuid4().hex}", task_queue=QUEUE)
 
 
-async def park(client: Client, kind: str, runs: int) -> None:
+async def park(client: Client, kind: str, runs: int, measure: str) -> None:
+    weigh = heap if measure == "heap" else rss
     warm = [await start_parked(client, kind) for _ in range(5)]
     await asyncio.gather(*(held(h) for h in warm))
-    before, threads = rss(), psutil.Process().num_threads()
+    before, threads = weigh(), psutil.Process().num_threads()
     # One at a time: started together, they would spawn workflow-task threads (and
     # their malloc arenas) as their first tasks pile up, which is not the runs' own cost.
     handles = []
     for _ in range(runs):
         handles.append(await start_parked(client, kind))
         await held(handles[-1])
-    after = rss()
+    after = weigh()
+    what = "Python heap" if measure == "heap" else "RSS"
     print(
-        f"{kind}: {runs} parked runs, worker RSS +{(after - before) / runs / 1024:.0f} KiB/run "
+        f"{kind}: {runs} parked runs, worker {what} +{(after - before) / runs / 1024:.1f} KiB/run "
         f"(threads {threads} -> {psutil.Process().num_threads()})"
     )
     await asyncio.gather(*(h.terminate() for h in [*warm, *handles]))
+
+
+PARK_LINE = re.compile(r"^(\w+): \d+ parked runs, worker (RSS|Python heap) \+(-?[\d.]+) KiB/run")
+
+
+def park_process(kind: str, measure: str, runs: int, tries: int = 3) -> re.Match[str]:
+    """One ``park`` in a process of its own: its figure's line (a failed process is run again)."""
+    command = [sys.executable, __file__, "park", "--kind", kind]
+    command += ["--measure", measure, "--runs", str(runs)]
+    for _ in range(tries):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        line = next((m for m in map(PARK_LINE.match, done.stdout.splitlines()) if m), None)
+        if line is not None:  # a process that fails after its figure still measured it
+            return line
+        print(f"{' '.join(command[2:])} failed ({done.returncode}):", file=sys.stderr)
+        print("\n".join(done.stderr.splitlines()[-10:]), file=sys.stderr, flush=True)
+    raise SystemExit(f"{kind} ({measure}) failed {tries} times")
+
+
+def park_both(runs: int, rounds: int) -> None:
+    """Each kind, each measure, in a fresh process per figure; medians and their ratio."""
+    figures: dict[tuple[str, str], list[float]] = {}
+    kinds = ["interpreted", "handwritten"]
+    for round_ in range(rounds):
+        order = kinds if round_ % 2 == 0 else kinds[::-1]
+        for measure in ("rss", "heap"):
+            for kind in order:
+                line = park_process(kind, measure, runs)
+                figures.setdefault((measure, kind), []).append(float(line.group(3)))
+                print(f"round {round_ + 1}: {line.group(0)}", flush=True)
+    for measure, what in (("rss", "RSS"), ("heap", "Python heap")):
+        mine = statistics.median(figures[(measure, "interpreted")])
+        theirs = statistics.median(figures[(measure, "handwritten")])
+        print(
+            f"{what} per parked run, median of {rounds}: interpreted {mine:.1f} KiB, "
+            f"hand-written {theirs:.1f} KiB, ratio {mine / theirs:.2f}"
+        )
 
 
 class ThreadCpu:
@@ -158,6 +215,8 @@ async def _cpu(client: Client, definition: dict[str, Any], runs: int, clients: i
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.what == "park" and args.measure == "heap":
+        tracemalloc.start()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli_path(),
         search_attributes=search_attributes.ALL,
@@ -171,7 +230,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         async with create_worker(client, settings, workflows=[ParkedOnSignal]):
             if args.what == "park":
-                await park(client, args.kind, args.runs)
+                await park(client, args.kind, args.runs, args.measure)
             else:
                 await cpu(client, args.runs, args.clients)
     finally:
@@ -181,7 +240,15 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["park", "cpu"])
-    parser.add_argument("--kind", choices=["interpreted", "handwritten"], default="interpreted")
+    parser.add_argument(
+        "--kind", choices=["interpreted", "handwritten", "both"], default="interpreted"
+    )
+    parser.add_argument("--measure", choices=["rss", "heap"], default="rss")
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    if arguments.what == "park" and arguments.kind == "both":
+        park_both(arguments.runs, arguments.rounds)
+    else:
+        asyncio.run(main(arguments))

@@ -22,6 +22,7 @@ from interpreter.activities import (
     WebhookActivity,
     build_http_client,
 )
+from interpreter.contract.shared import SHARED
 from interpreter.egress import (
     EgressPolicy,
     join_host_port,
@@ -65,7 +66,9 @@ No run sees another's state: the interpreter keeps a run's state in its
 registries filled at import and ``lru_cache``s of pure functions (parsed
 templates, compiled CEL programs, costs), which return the same for the same
 input whichever run asked first (``tests/interpreter/workflow/test_sandbox.py`` checks that
-runs leave module state as they found it). The libraries are pure and
+runs leave module state as they found it), and ``interpreter.contract.shared``'s parsed
+definitions, options and metadata, keyed by the digest of their JSON, which no run
+changes (the same test checks each still matches its digest). The libraries are pure and
 deterministic.
 """
 
@@ -200,6 +203,7 @@ def create_worker(
     """
     if activities is None:
         activities = node_activities(settings, http or http_client(settings), stores)
+    SHARED.resize(settings.shared_definitions)
     # Every attempt of every node, kept for the API (Temporal keeps only the last failure).
     attempts = [AttemptLogInterceptor(stores.attempts)] if stores and stores.attempts else []
     return Worker(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from interpreter.activities.script.sandbox import ScriptIsolation
+from interpreter.contract.shared import DEFAULT_SIZE as DEFAULT_SHARED
 from interpreter.egress import labelled, parse_endpoint
 from interpreter.run_proof import KEY_HELP as RUN_KEY_HELP
 from interpreter.secret_box import KEY_HELP
@@ -148,6 +149,19 @@ class WorkerSettings(CommonSettings):
             "Seconds a worker trusts a circuit breaker it read closed, so calls to a healthy "
             "service cost no PostgreSQL query; a breaker another worker opened is seen within "
             "them (failures are always written at once). 0: read on every call."
+        ),
+    )
+    shared_definitions: int = Field(
+        default=DEFAULT_SHARED,
+        ge=0,
+        le=100_000,
+        description=(
+            "Parsed definitions the worker keeps to share among the runs it holds (and as "
+            "many run options and run metadata), least recently used dropped first: runs "
+            "of one workflow version share one copy instead of each parsing its own, "
+            "which a parked run's memory was mostly made of. One costs a few times its "
+            "definition's JSON (the API takes up to `FLOWFORGE_MAX_DEFINITION_BYTES`), and "
+            "stays until dropped. 0: every run parses its own."
         ),
     )
     heartbeat_throttle_seconds: float = Field(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from interpreter.contract.shared import shared_as
 from interpreter.contract.testing import TestSpec
 from interpreter.dsl.definition import Definition
 from interpreter.dsl.expressions import DEFAULT_COST_LIMIT, DEFAULT_RESULT_BYTES, ExpressionLimits
@@ -217,6 +218,14 @@ class RunOptions(BaseModel):
         return ExpressionLimits(self.expression_cost_limit, self.expression_result_bytes)
 
 
+SharedDefinition = Annotated[Definition, shared_as("definition")]
+"""A run's definition: runs decoding the same one share one parsed copy (``contract.shared``)."""
+SharedOptions = Annotated[RunOptions, shared_as("options")]
+"""A run's options, shared alike."""
+SharedMeta = Annotated[RunMeta, shared_as("meta")]
+"""A run's metadata, shared alike (runs of one version started alike carry the same)."""
+
+
 class PinnedWorkflow(BaseModel):
     """A workflow a ``sub_workflow`` node runs, pinned when the parent run started.
 
@@ -227,7 +236,7 @@ class PinnedWorkflow(BaseModel):
 
     workflow_id: str
     version: int
-    definition: Definition
+    definition: SharedDefinition
     proof: RunProof | None = None
 
 
@@ -256,10 +265,10 @@ class RunInput(BaseModel):
     """
 
     schema_version: int = 1
-    definition: Definition
+    definition: SharedDefinition
     input: Any = None
-    meta: RunMeta
-    options: RunOptions = Field(default_factory=RunOptions)
+    meta: SharedMeta
+    options: SharedOptions = Field(default_factory=RunOptions)
     children: dict[str, PinnedWorkflow] = Field(default_factory=dict)
     carry: Carry | None = None
     batch: Batch | None = None

@@ -18,7 +18,6 @@ protocols.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -112,7 +111,11 @@ class NodeHost(Protocol):
         """The largest value (as JSON) the run hands Temporal; 0: unchecked."""
         ...
 
-    def signal_box(self, name: str) -> deque[Any]:
+    def checks_payloads(self) -> bool:
+        """Whether a value over ``payload_limit`` fails (ask only once one is)."""
+        ...
+
+    def signal_box(self, name: str) -> list[Any]:
         """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
         ...
 

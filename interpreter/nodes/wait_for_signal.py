@@ -48,7 +48,7 @@ async def execute(host: NodeHost, dag: NodeDag, node: Node, _variables: Variable
                 message=f"no {config.signal!r} signal within {config.timeout}",
             )
         ) from None
-    return NodeDone(box.popleft())
+    return NodeDone(box.pop(0))
 
 
 WAIT_FOR_SIGNAL = NodeKind(

@@ -30,6 +30,69 @@ class Stop:
     output: Any = None
 
 
+class NodeRecord:
+    """One node's state: a :class:`NodeSnapshot`'s fields, in slots.
+
+    The book keeps these rather than a pydantic model per node, which took a
+    run about 1.2 KiB per node for as long as the worker holds it; the
+    snapshots the book hands out are built from them when asked for.
+    """
+
+    __slots__ = (
+        "attempts",
+        "ended_at",
+        "error",
+        "id",
+        "last_error",
+        "next_attempt_at",
+        "output",
+        "progress",
+        "reused",
+        "started_at",
+        "status",
+        "type",
+    )
+
+    def __init__(self, node_id: str, node_type: str, attempts: int = 0) -> None:
+        self.id = node_id
+        self.type = node_type
+        self.status = NodeStatus.PENDING
+        self.attempts = attempts
+        self.started_at: datetime | None = None
+        self.ended_at: datetime | None = None
+        self.output: Any = None
+        self.error: NodeError | None = None
+        self.progress: dict[str, Any] | None = None
+        self.reused = False
+        self.last_error: NodeError | None = None
+        self.next_attempt_at: datetime | None = None
+
+    @classmethod
+    def of(cls, snapshot: NodeSnapshot) -> NodeRecord:
+        """The state a snapshot shows (one carried across continue-as-new)."""
+        node = cls(snapshot.id, snapshot.type)
+        for name in cls.__slots__:
+            setattr(node, name, getattr(snapshot, name))
+        return node
+
+    def snapshot(self, output: Any) -> NodeSnapshot:
+        """The node as a snapshot, showing ``output`` as its output."""
+        return NodeSnapshot(
+            id=self.id,
+            type=self.type,
+            status=self.status,
+            attempts=self.attempts,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            output=output,
+            error=self.error,
+            progress=self.progress,
+            reused=self.reused,
+            last_error=self.last_error,
+            next_attempt_at=self.next_attempt_at,
+        )
+
+
 class NodeBook:
     """Every node's status, attempts, timestamps, output and error."""
 
@@ -41,7 +104,7 @@ class NodeBook:
         max_total_bytes: int = 0,
     ) -> None:
         self._total = max_total_bytes
-        self._nodes = {n.id: NodeSnapshot(id=n.id, type=n.type) for n in nodes}
+        self._nodes = {n.id: NodeRecord(n.id, n.type) for n in nodes}
         sources = {edge.source for edge in edges}
         self._sinks = [n.id for n in nodes if n.id not in sources]
         self._cap = max_output_bytes
@@ -49,7 +112,7 @@ class NodeBook:
         self._before: dict[str, int] = {}
         self.ended_at: datetime | None = None
         # Told of each node that ends (its span, while the worker traces).
-        self.on_end: Callable[[str, NodeSnapshot], None] | None = None
+        self.on_end: Callable[[str, NodeRecord], None] | None = None
 
     def start(self, node_id: str, now: datetime) -> None:
         """Mark the node running from ``now``."""
@@ -60,7 +123,7 @@ class NodeBook:
     def reset(self, node_id: str) -> None:
         """Back to pending, for a retry of a suspended run's failed node."""
         node = self._nodes[node_id]
-        self._nodes[node_id] = NodeSnapshot(id=node.id, type=node.type, attempts=node.attempts)
+        self._nodes[node_id] = NodeRecord(node.id, node.type, node.attempts)
 
     def skip_with(self, node_id: str, output: Any, now: datetime) -> None:
         """An operator skipped a failed node and supplied its output."""
@@ -72,16 +135,17 @@ class NodeBook:
 
     def export(self) -> list[NodeSnapshot]:
         """Every node's snapshot, for the state carried across continue-as-new."""
-        return list(self._nodes.values())
+        return [node.snapshot(node.output) for node in self._nodes.values()]
 
     def restore(self, nodes: list[NodeSnapshot]) -> None:
         """Take back the snapshots :meth:`export` gave the previous run."""
         for node in nodes:
-            self._nodes[node.id] = node
+            self._nodes[node.id] = NodeRecord.of(node)
 
     def get(self, node_id: str) -> NodeSnapshot:
-        """The node's snapshot as it is now."""
-        return self._nodes[node_id]
+        """The node's snapshot as it is now (a copy: changing it changes nothing here)."""
+        node = self._nodes[node_id]
+        return node.snapshot(node.output)
 
     def is_active(self, node_id: str) -> bool:
         """Whether the node has started and not ended yet (it runs or waits)."""
@@ -216,10 +280,7 @@ class NodeBook:
             output=self._capped(output, cap),
             error=error,
             suspended_on=suspended_on,
-            nodes=[
-                node.model_copy(update={"output": self._capped(node.output, cap)})
-                for node in self._nodes.values()
-            ],
+            nodes=[node.snapshot(self._capped(node.output, cap)) for node in self._nodes.values()],
         )
 
     @staticmethod

@@ -10,8 +10,7 @@ test's fake host and clock.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -74,7 +73,8 @@ class Dag:
             failure, a cancellation); None while it goes on.
         unhandled: The first failure let through by ``on_failure: continue``.
         max_payload_bytes: The largest node output (as JSON) it records; a
-            larger one fails its node with ``OutputTooLarge`` (0: no check).
+            larger one fails its node with ``OutputTooLarge`` (0: no check)
+            if ``checks_payloads()``, asked only then, says so.
     """
 
     def __init__(
@@ -87,6 +87,7 @@ class Dag:
         limit: int,
         max_output_bytes: int,
         max_payload_bytes: int = 0,
+        checks_payloads: Callable[[], bool] = lambda: True,
         prefix: str = "",
         reuse: dict[str, Any] | None = None,
         spans: NodeSpans | None = None,
@@ -94,6 +95,7 @@ class Dag:
         self.host = host
         self.spans = spans
         self.max_payload_bytes = max_payload_bytes
+        self.checks_payloads = checks_payloads
         self.reuse = reuse or {}
         self.scope = scope
         self.prefix = prefix
@@ -110,7 +112,9 @@ class Dag:
         self.book = NodeBook(nodes, edges, max_output_bytes, max_payload_bytes)
         if spans is not None:
             self.book.on_end = lambda node_id, node: spans.ended(self, node_id, node)
-        self.queue: deque[str] = deque()
+        # A list, not a deque: a deque takes over 600 bytes however short, and a
+        # queue holds at most a definition's nodes (``FLOWFORGE_MAX_NODES``).
+        self.queue: list[str] = []
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.stop: Stop | None = None
         self.unhandled: NodeError | None = None
@@ -173,7 +177,7 @@ class Dag:
         while self.queue and self.stop is None and self.host.may_start():
             if len(self.tasks) >= self.limit or self.host.holds(self, self.queue[0]):
                 break
-            self._begin(self.queue.popleft())
+            self._begin(self.queue.pop(0))
         self.host.changed()
 
     def halt(self, stop: Stop) -> None:
@@ -268,7 +272,7 @@ class Dag:
             too_large = oversize(
                 f"node {self.path(node_id)!r}: its output", output, self.max_payload_bytes
             )
-            if too_large is not None:
+            if too_large is not None and self.checks_payloads():
                 self.failed(node_id, too_large, attempts)
                 return
         self.book.succeed(node_id, output, attempts, self.host.now())

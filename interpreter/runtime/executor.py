@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -26,8 +26,23 @@ from interpreter.runtime.test_doubles import under_test
 INPUT_HINT = "pass it less of the upstream nodes' outputs (keep less with their `output`)"
 
 
-def input_too_large(value: Any, limit: int, path: str) -> None:
+PAYLOAD_LIMIT_PATCH = "payload-limit"
+"""Runs recorded before values were measured against ``max_payload_bytes`` replay unchecked
+(a value just under Temporal's own limit succeeded then). Runs recorded since, until
+:data:`PAYLOAD_OVER_LIMIT_PATCH`, hold its marker in their first workflow task."""
+
+PAYLOAD_OVER_LIMIT_PATCH = "payload-over-limit"
+"""What runs ask since: only once a value is over the limit, so a run whose values all
+fit records no patch marker (the marker's state in the SDK's core took a parked run
+about 11 KiB of the worker's memory). See :meth:`Executor.checks_payloads`."""
+
+
+def input_too_large(
+    value: Any, limit: int, path: str, checked: Callable[[], bool] = lambda: True
+) -> None:
     """Refuse to hand Temporal an input (rendered config, context) it could not store.
+
+    ``checked`` is asked only when the input is over ``limit``: False lets it through.
 
     Raises:
         NodeFailed: ``OutputTooLarge`` naming the node, the size and the limit.
@@ -35,7 +50,7 @@ def input_too_large(value: Any, limit: int, path: str) -> None:
     error = oversize(
         f"node {path!r}: its input (rendered config and context)", value, limit, INPUT_HINT
     )
-    if error is not None:
+    if error is not None and checked():
         raise NodeFailed(error, 0)
 
 
@@ -62,18 +77,32 @@ class Executor:
     def __init__(self, run: RunInput) -> None:
         self.run = run
         self.payload_limit = run.options.max_payload_bytes
-        self.signals: dict[str, deque[Any]] = {}
+        # A replayed history recorded between the two patches holds the first one's
+        # marker in its first task: asked here, where those runs asked. Elsewhere
+        # (a new run, or a history without that marker) this asks nothing.
+        self._checked_since_start = workflow.unsafe.is_replaying() and workflow.patched(
+            PAYLOAD_LIMIT_PATCH
+        )
+        self.signals: dict[str, list[Any]] = {}
         self.for_each: ForEachRunner | None = None
         self.tested: dict[str, NodeTest] = {}
+
+    def checks_payloads(self) -> bool:
+        """Whether a value over :attr:`payload_limit` fails; ask only once one is.
+
+        False in runs recorded before the check (:data:`PAYLOAD_LIMIT_PATCH`),
+        which let such values through.
+        """
+        return self._checked_since_start or workflow.patched(PAYLOAD_OVER_LIMIT_PATCH)
 
     @cached_property
     def subject(self) -> ProofSubject:
         """What this run is, for its proof to be checked against; computed once, when needed."""
         return run_subject(self.run, workflow.info())
 
-    def signal_box(self, name: str) -> deque[Any]:
+    def signal_box(self, name: str) -> list[Any]:
         """Payloads delivered for signal ``name`` and not yet taken, oldest first."""
-        return self.signals.setdefault(name, deque())
+        return self.signals.setdefault(name, [])
 
     async def execute(
         self, dag: Dag, node: Node, kind: NodeKind, variables: dict[str, Any]
@@ -122,7 +151,9 @@ class Executor:
         subject = self.subject if kind.reads_secrets else None
         call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
         if self.payload_limit:
-            input_too_large(call.request, self.payload_limit, dag.path(node.id))
+            input_too_large(
+                call.request, self.payload_limit, dag.path(node.id), self.checks_payloads
+            )
         book = dag.book
 
         def retrying(failed: int, err: ActivityError, due: datetime) -> None:

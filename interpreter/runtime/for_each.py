@@ -139,9 +139,11 @@ class ForEachRunner:
         subject: Callable[[], ProofSubject],
         *,
         payload_limit: int = 0,
+        checks_payloads: Callable[[], bool] = lambda: True,
     ) -> None:
         self.host = host
         self.payload_limit = payload_limit
+        self.checks_payloads = checks_payloads
         self.run_input = run
         self._subject = subject
         self.live: set[Dag] = set()
@@ -298,6 +300,7 @@ class ForEachRunner:
                 limit=len(config.body.nodes),
                 max_output_bytes=self.run_input.options.max_snapshot_output_bytes,
                 max_payload_bytes=self.payload_limit,
+                checks_payloads=self.checks_payloads,
                 prefix=f"{dag.path(node_id)}[{index}].",
                 spans=dag.spans,
             )
@@ -415,7 +418,7 @@ class ForEachRunner:
             )
             child_id = f"{workflow.info().workflow_id}/{dag.path(node.id)}/{first}"
             try:
-                if too_large:
+                if too_large and self.checks_payloads():
                     failures[first] = too_large
                     return
                 result: list[Any] = await workflow.execute_child_workflow(

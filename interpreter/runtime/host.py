@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +12,12 @@ from interpreter.contract import search_attributes as sa
 from interpreter.contract.run import Carry, NodeError, RunInput, RunStatus
 from interpreter.runtime.book import Stop
 from interpreter.runtime.dag import Dag
-from interpreter.runtime.executor import Executor
+from interpreter.runtime.executor import PAYLOAD_LIMIT_PATCH, Executor
 from interpreter.runtime.for_each import ForEachRunner
 from interpreter.runtime.node_spans import node_spans
 from interpreter.runtime.scope import Scope
 
-PAYLOAD_LIMIT_PATCH = "payload-limit"
-"""Runs recorded before values were measured against ``max_payload_bytes`` replay unchecked
-(a value just under Temporal's own limit succeeded then)."""
+__all__ = ["PAYLOAD_LIMIT_PATCH", "RunHost"]
 
 
 class RunHost(Executor):
@@ -28,14 +25,16 @@ class RunHost(Executor):
 
     def __init__(self, run: RunInput) -> None:
         super().__init__(run)
-        if not workflow.patched(PAYLOAD_LIMIT_PATCH):
-            self.payload_limit = 0
         info = workflow.info()
         carry = run.carry
         self.started_at = carry.started_at if carry else info.start_time
         self.continued = carry.continued if carry else 0
         self.for_each = ForEachRunner(
-            self, run, lambda: self.subject, payload_limit=self.payload_limit
+            self,
+            run,
+            lambda: self.subject,
+            payload_limit=self.payload_limit,
+            checks_payloads=self.checks_payloads,
         )
         self.scope = Scope(
             run.input,
@@ -59,6 +58,7 @@ class RunHost(Executor):
             limit=definition.max_concurrency or run.options.default_max_concurrency,
             max_output_bytes=run.options.max_snapshot_output_bytes,
             max_payload_bytes=self.payload_limit,
+            checks_payloads=self.checks_payloads,
             reuse=run.reuse,
             spans=self.node_spans,
         )
@@ -244,7 +244,7 @@ class RunHost(Executor):
         self.dag.scheduler.taken = list(carry.taken)
         self.dag.queue.extend(carry.queue)
         self.dag.unhandled = carry.unhandled
-        self.signals = {name: deque(values) for name, values in carry.signals.items()}
+        self.signals = {name: list(values) for name, values in carry.signals.items()}
 
 
 def _pattern(path: str) -> str:

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from interpreter.contract.run import NodeSnapshot, NodeStatus, RunInput
+    from interpreter.contract.run import NodeStatus, RunInput
     from interpreter.runtime.trace_root import NODE_SPAN_EXTERN
 
 if TYPE_CHECKING:
+    from interpreter.runtime.book import NodeRecord
     from interpreter.runtime.dag import Dag
     from interpreter.runtime.executor import Executor
 
@@ -47,7 +48,7 @@ class NodeSpans:
             "flowforge.workflow_version": run.meta.version,
         }
 
-    def ended(self, dag: Dag, node_id: str, node: NodeSnapshot) -> None:
+    def ended(self, dag: Dag, node_id: str, node: NodeRecord) -> None:
         """The node ended: its span, unless an activity's attempts have theirs or replaying."""
         if workflow.unsafe.is_replaying():
             return

@@ -106,7 +106,8 @@ class InterpreterWorkflow:
                 return self._conclude()
             await workflow.wait_condition(workflow.all_handlers_finished)
             carry = host.carry()
-            if not host.payload_limit or payload_bytes(carry) <= host.payload_limit:
+            fits = not host.payload_limit or payload_bytes(carry) <= host.payload_limit
+            if fits or not host.checks_payloads():
                 workflow.continue_as_new(run.model_copy(update={"carry": carry}))
             # Temporal could not store that state: go on in this history instead.
             host.keep_history()
@@ -134,7 +135,7 @@ class InterpreterWorkflow:
             "keep less of each item with the body's `output`, or lower "
             "FLOWFORGE_FOR_EACH_BATCH_SIZE",
         )
-        if too_large:
+        if too_large and host.checks_payloads():
             shown = too_large.model_dump(mode="json")
             failures = {str(i): shown for i in indexes[:20]}
             raise _batch_error(
@@ -314,7 +315,8 @@ class InterpreterWorkflow:
                         "output of every node without outgoing edges), or with the nodes' "
                         "`output`",
                     )
-                if error is None:
+                if error is None or not host.checks_payloads():
+                    error = None
                     host.output = output
                 else:
                     dag.unhandled = error

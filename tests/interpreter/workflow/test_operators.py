@@ -15,6 +15,7 @@ from interpreter.contract.client import (
     start_run,
 )
 from interpreter.contract.run import PinnedWorkflow, RunInput, RunMeta, child_key
+from interpreter.contract.shared import SHARED
 from interpreter.dsl.definition import Definition
 from interpreter.runtime.operator import NodeRetry, NodeSkip, SignalDelivery
 from interpreter.validation.definition import validate_definition
@@ -145,6 +146,13 @@ async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) 
     assert status == "running"
     assert await handle.result() == {"charged": True}
     assert (await snapshot(handle)).nodes[0].attempts == 2
+    # The patch went to the run's own copy of the node, not to the definition runs share.
+    urls = [
+        model.nodes[0].config["url"]  # type: ignore[attr-defined]
+        for _, model in SHARED.entries("definition")
+        if model.name == "suspend"  # type: ignore[attr-defined]
+    ]
+    assert urls == [f"{peer.url}/charge"]
 
 
 async def test_suspend_then_skip_with_output(start: Start, peer: Peer) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
@@ -585,3 +586,43 @@ async def test_golden_history_replays(name: str) -> None:
     await replayer().replay_workflow(history)
     # On a tracing worker too: whether a run has a trace of its own is in its history.
     await replayer(traced=True).replay_workflow(history)
+
+
+async def test_only_a_run_with_a_value_over_the_limit_records_the_payload_patch(
+    start: Start, peer: Peer
+) -> None:
+    peer.route("/blob", Reply(body={"blob": "b" * 600}))
+    definition = {
+        "name": "twice",
+        "nodes": [
+            {
+                "id": "call",
+                "type": "http",
+                "config": {"url": f"{peer.url}/blob"},
+                "output": "{{ result.body.blob }}",
+            },
+            {
+                "id": "twice",
+                "type": "transform",
+                "config": {"value": "{{ [nodes.call.output, nodes.call.output] }}"},
+            },
+        ],
+        "edges": [{"from": "call", "to": "twice"}],
+    }
+    fits = await start(definition)
+    await fits.result()
+    over = await start(definition, max_payload_bytes=1024)  # twice's output is over it
+    with pytest.raises(WorkflowFailureError):
+        await over.result()
+    for handle, patches in ((fits, []), (over, ["payload-over-limit"])):
+        history = await handle.fetch_history()
+        recorded = [
+            json.loads(
+                event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data
+            )
+            for event in history.events
+            if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and event.marker_recorded_event_attributes.marker_name == "core_patch"
+        ]
+        assert [p["id"] for p in recorded if p["id"].startswith("payload")] == patches
+        await replayer().replay_workflow(history)

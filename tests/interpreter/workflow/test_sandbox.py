@@ -14,6 +14,7 @@ from typing import Any
 from temporalio.worker.workflow_sandbox._importer import Importer
 from temporalio.worker.workflow_sandbox._restrictions import RestrictionContext
 
+from interpreter.contract.shared import SHARED, digest
 from tests.support.workflows import Start
 from worker.runtime import workflow_runner
 
@@ -84,3 +85,18 @@ async def test_runs_leave_the_interpreters_module_state_as_they_found_it(start: 
         await (await start(DEFINITION, {"n": n})).result()
 
     assert module_state() == before
+
+
+async def test_runs_share_parsed_definitions_and_leave_them_as_parsed(start: Start) -> None:
+    # Histories replayed earlier decoded inputs older versions wrote, with fewer fields.
+    SHARED.clear()
+    for n in (1, 7):
+        await (await start(DEFINITION, {"n": n})).result()
+
+    names = [model.name for _, model in SHARED.entries("definition")]  # type: ignore[attr-defined]
+    assert "busy" in names
+    for kind in ("definition", "options", "meta"):
+        entries = SHARED.entries(kind)
+        assert entries, kind
+        for key, model in entries:  # what each holds still is what its key was taken from
+            assert digest(model.model_dump(mode="json")) == key, (kind, model)
