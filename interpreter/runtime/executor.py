@@ -20,6 +20,7 @@ from interpreter.run_proof import ProofSubject
 from interpreter.runtime.activity_call import activity_call
 from interpreter.runtime.activity_errors import is_cancellation
 from interpreter.runtime.dag import Dag
+from interpreter.runtime.patches import Patches
 from interpreter.runtime.subject import run_subject
 from interpreter.runtime.test_doubles import under_test
 
@@ -57,6 +58,9 @@ class Executor:
         for_each: Runs for_each bodies (set by the run's host).
         tested: A test run's record of each node it carried out, by path:
             mocked or not, and its rendered config (the ``test_report`` query).
+        patches: The run's patch decisions, made here, in its first activation
+            (the workflow's ``__init__`` builds the host): see
+            :mod:`interpreter.runtime.patches`.
     """
 
     def __init__(self, run: RunInput) -> None:
@@ -65,6 +69,7 @@ class Executor:
         self.signals: dict[str, deque[Any]] = {}
         self.for_each: ForEachRunner | None = None
         self.tested: dict[str, NodeTest] = {}
+        self.patches = Patches.decide()
 
     @cached_property
     def subject(self) -> ProofSubject:
@@ -120,7 +125,16 @@ class Executor:
         # Items of a batched for_each run in a child; keys derive from the user's run.
         run_id = info.parent.workflow_id if self.run.batch and info.parent else info.workflow_id
         subject = self.subject if kind.reads_secrets else None
-        call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
+        call = activity_call(
+            node,
+            kind,
+            self.run,
+            variables,
+            run_id,
+            dag.path(node.id),
+            subject,
+            patches=self.patches,
+        )
         if self.payload_limit:
             input_too_large(call.request, self.payload_limit, dag.path(node.id))
         book = dag.book

@@ -43,6 +43,7 @@ GOLDEN = (
     "for_each_inline",
     "for_each_item_reuse",
     "http_retry_failure_edge",
+    "local_failure_suspend_skip",
     "local_http_retry",
     "local_long_backoff",
     "pause_resume",
@@ -180,7 +181,40 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
         await cancelled.result()
     handles.append(("cancelled", cancelled))
     handles.append(("test_run_mocks", await run_test_mocks(start, peer)))
+    handles.append(
+        ("local_failure_suspend_skip", await run_local_failure_suspend_skip(start, peer))
+    )
     return handles + await run_part_two(start, peer)
+
+
+async def run_local_failure_suspend_skip(start: Start, peer: Peer) -> Any:
+    """A local node fails and suspends the run, an operator skips it: patches decided at start."""
+    peer.route("/charge", Reply(500))
+    handle = await start(
+        {
+            "name": "suspend",
+            "on_failure": "suspend",
+            "nodes": [
+                {
+                    "id": "charge",
+                    "type": "http",
+                    "retry": {"strategy": "none"},
+                    "config": {"method": "GET", "url": f"{peer.url}/charge"},
+                },
+                {
+                    "id": "ship",
+                    "type": "transform",
+                    "config": {"value": "{{ nodes.charge.output }}"},
+                },
+            ],
+            "edges": [{"from": "charge", "to": "ship"}],
+            "output": "{{ nodes.ship.output }}",
+        }
+    )
+    await eventually(lambda: run_is(handle, "suspended"))
+    await handle.execute_update(SKIP_NODE_UPDATE, NodeSkip(node_id="charge", output="manual"))
+    assert await handle.result() == "manual"
+    return handle
 
 
 async def run_part_two(start: Start, peer: Peer) -> list[tuple[str, Any]]:
@@ -495,6 +529,23 @@ async def test_current_runs_replay(
 
 def test_the_folder_holds_exactly_the_golden_histories() -> None:
     assert sorted(p.stem for p in HISTORIES.glob("*.json") if p != IDS) == sorted(GOLDEN)
+
+
+BEFORE_START_PATCHES = HISTORIES / "recorded_before_start_patches"
+"""Runs recorded when each patch was asked where its branch was taken (``patches`` gate
+absent): a local node's failure, its ``timeout-errors-name-their-limit`` marker in the
+workflow task after the first, or in the first one with the local activity's marker."""
+
+
+@pytest.mark.parametrize("path", sorted(BEFORE_START_PATCHES.glob("*.json")), ids=lambda p: p.stem)
+async def test_runs_recorded_before_patches_were_decided_at_start_replay(path: Path) -> None:
+    from temporalio.client import WorkflowHistory
+
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    markers = [e for e in history.events if e.marker_recorded_event_attributes.marker_name]
+    assert "patches-decided-at-start" not in str(markers)
+    assert "timeout-errors-name-their-limit" in str(markers)
+    await replayer().replay_workflow(history)
 
 
 @pytest.mark.parametrize("name", GOLDEN)
