@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.worker import Replayer
 
 from interpreter.contract.client import (
@@ -546,6 +546,36 @@ async def test_runs_recorded_before_patches_were_decided_at_start_replay(path: P
     assert "patches-decided-at-start" not in str(markers)
     assert "timeout-errors-name-their-limit" in str(markers)
     await replayer().replay_workflow(history)
+
+
+TASK_EARLY = HISTORIES / "local_activity_resolved_a_task_early"
+"""A local node's failure, suspending its run, whose activity marker is in the first workflow
+task while the code reading its result ran in the second (the task closed for a query as
+the activity ended). ``recorded_before_start_patches`` is such a run, recorded as is;
+``decided_at_start`` is a run recorded since, its activity marker moved into the first task
+(event 12 to 9, the same shape, event for event)."""
+
+
+def _task_early(name: str) -> WorkflowHistory:
+    return WorkflowHistory.from_json(name, (TASK_EARLY / f"{name}.json").read_text())
+
+
+async def test_a_local_activity_resolved_a_task_early_on_replay_keeps_its_patches() -> None:
+    await replayer().replay_workflow(_task_early("decided_at_start"))
+
+
+async def test_a_run_recorded_before_with_its_activity_resolved_a_task_early_stays_stuck() -> None:
+    """Why patches are decided at start: asked late, replay answers False a task early.
+
+    No code can replay such a run recorded before (the answer is due before the marker is
+    announced); it needs a ``temporal workflow reset``.
+    """
+    result = await replayer().replay_workflow(
+        _task_early("recorded_before_start_patches"), raise_on_replay_failure=False
+    )
+    assert "Non-deprecated patch marker encountered for change timeout-errors-name-their-limit" in (
+        str(result.replay_failure)
+    )
 
 
 @pytest.mark.parametrize("name", GOLDEN)
