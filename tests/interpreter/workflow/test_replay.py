@@ -553,15 +553,20 @@ TASK_EARLY = HISTORIES / "local_activity_resolved_a_task_early"
 task while the code reading its result ran in the second (the task closed for a query as
 the activity ended). ``recorded_before_start_patches`` is such a run, recorded as is;
 ``decided_at_start`` is a run recorded since, its activity marker moved into the first task
-(event 12 to 9, the same shape, event for event)."""
+(event 12 to 9, the same shape, event for event). ``retry_decided_at_start``, recorded since
+as is, is a retrying local node of that shape: its first attempt's marker in the first task,
+the timer for its second in the second."""
 
 
 def _task_early(name: str) -> WorkflowHistory:
     return WorkflowHistory.from_json(name, (TASK_EARLY / f"{name}.json").read_text())
 
 
-async def test_a_local_activity_resolved_a_task_early_on_replay_keeps_its_patches() -> None:
-    await replayer().replay_workflow(_task_early("decided_at_start"))
+@pytest.mark.parametrize("name", ["decided_at_start", "retry_decided_at_start"])
+async def test_a_local_activity_resolved_a_task_early_on_replay_keeps_its_patches(
+    name: str,
+) -> None:
+    await replayer().replay_workflow(_task_early(name))
 
 
 async def test_a_run_recorded_before_with_its_activity_resolved_a_task_early_stays_stuck() -> None:
