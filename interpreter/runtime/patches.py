@@ -4,11 +4,11 @@ Why not ``workflow.patched(X)`` where the branch is taken: the SDK answers it
 during replay from the patch markers core has announced so far, and core
 announces a marker only when it applies the workflow task whose commands hold
 it. So a call answers as recorded only if the replay makes it in an activation
-of the same workflow task the live run made it in. After a local activity
-that is not so. Live, core records the activity's marker in the task that is
+of the same workflow task the live run made it in. After a local activity it
+need not. Live, core records the activity's marker in the task that is
 open when the activity ends, and the workflow sees the result in the next
-activation, which may belong to the next task (a query or a workflow-task
-heartbeat closes a task while local activities run). On replay core resolves
+activation, which may belong to the next task (core may close a task while
+local activities run, to answer a query or to heartbeat). On replay core resolves
 the activity from its marker, in the marker's task. Code after a local node
 (``ActivityCall.failure``, the run's end) then runs a task early, where the
 marker is not yet announced: ``patched`` answers False, memoizes it and
