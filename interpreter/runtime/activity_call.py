@@ -34,14 +34,8 @@ from interpreter.dsl.holes import render
 from interpreter.nodes import NodeKind
 from interpreter.run_proof import ProofSubject
 from interpreter.runtime.activity_errors import ActivityTimeouts, activity_failure, is_cancellation
+from interpreter.runtime.patches import LOCAL_ACTIVITIES_PATCH, TIMEOUT_ERRORS_PATCH, Patches
 from interpreter.runtime.retry_policy import effective_retry, retry_delay, retry_policy
-
-TIMEOUT_ERRORS_PATCH = "timeout-errors-name-their-limit"
-"""Runs recorded before it gave every timed-out node the terse ``Timeout`` error; an edge's
-``when`` may read the error, so replays of those runs keep it."""
-
-LOCAL_ACTIVITIES_PATCH = "local-activities"
-"""Runs recorded before it ran every activity node as a regular activity, and replay so."""
 
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 """A local activity node's attempts are the workflow's (see the module docstring)."""
@@ -56,6 +50,7 @@ class ActivityCall:
 
     Attributes:
         local: Run as local activities, the workflow making the attempts.
+        patches: The run's patch decisions (see :mod:`interpreter.runtime.patches`).
         attempts_made: The attempts a local node made (its count once it failed).
     """
 
@@ -63,6 +58,7 @@ class ActivityCall:
     request: ActivityRequest
     retry: RetrySpec
     options: dict[str, Any]
+    patches: Patches
     local: bool = False
     attempts_made: int = field(default=0, init=False)
 
@@ -152,7 +148,9 @@ class ActivityCall:
 
     def failure(self, error: ActivityError) -> tuple[NodeError, int]:
         """The node's error and attempt count once :meth:`execute` raised ``error``."""
-        timeouts = self.timeouts if workflow.patched(TIMEOUT_ERRORS_PATCH) else None
+        # Not workflow.patched here: after a local activity, replay may reach this a
+        # workflow task before the live run did (interpreter/runtime/patches.py).
+        timeouts = self.timeouts if self.patches.enabled(TIMEOUT_ERRORS_PATCH) else None
         if not self.local:
             return activity_failure(error, self.retry.attempts, timeouts)
         # Each local attempt is Temporal's only one: say why the workflow made no more.
@@ -166,7 +164,9 @@ class ActivityCall:
         return node_error, self.attempts_made
 
 
-def runs_locally(node: Node, kind: NodeKind, run: RunInput, start_to_close: timedelta) -> bool:
+def runs_locally(
+    node: Node, kind: NodeKind, run: RunInput, start_to_close: timedelta, patches: Patches
+) -> bool:
     """Whether the node runs as local activities (see the module docstring).
 
     Only a kind that may, when neither the node nor the definition's defaults
@@ -182,7 +182,7 @@ def runs_locally(node: Node, kind: NodeKind, run: RunInput, start_to_close: time
         return False
     if start_to_close > timedelta(seconds=limit):
         return False
-    return workflow.patched(LOCAL_ACTIVITIES_PATCH)
+    return patches.enabled(LOCAL_ACTIVITIES_PATCH)
 
 
 def activity_call(
@@ -193,6 +193,8 @@ def activity_call(
     run_id: str,
     path: str,
     subject: ProofSubject | None = None,
+    *,
+    patches: Patches,
 ) -> ActivityCall:
     """Render the node's config and build the activity's request and options.
 
@@ -234,5 +236,5 @@ def activity_call(
     }
     if node.total_timeout:
         options["schedule_to_close_timeout"] = parse_duration(node.total_timeout)
-    local = runs_locally(node, kind, run, options["start_to_close_timeout"])
-    return ActivityCall(kind.activity, request, retry, options, local)
+    local = runs_locally(node, kind, run, options["start_to_close_timeout"], patches)
+    return ActivityCall(kind.activity, request, retry, options, patches, local)

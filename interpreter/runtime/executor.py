@@ -20,6 +20,7 @@ from interpreter.run_proof import ProofSubject
 from interpreter.runtime.activity_call import activity_call
 from interpreter.runtime.activity_errors import is_cancellation
 from interpreter.runtime.dag import Dag
+from interpreter.runtime.patches import Patches
 from interpreter.runtime.subject import run_subject
 from interpreter.runtime.test_doubles import under_test
 
@@ -29,12 +30,8 @@ INPUT_HINT = "pass it less of the upstream nodes' outputs (keep less with their 
 PAYLOAD_LIMIT_PATCH = "payload-limit"
 """Runs recorded before values were measured against ``max_payload_bytes`` replay unchecked
 (a value just under Temporal's own limit succeeded then). Runs recorded since, until
-:data:`PAYLOAD_OVER_LIMIT_PATCH`, hold its marker in their first workflow task."""
-
-PAYLOAD_OVER_LIMIT_PATCH = "payload-over-limit"
-"""What runs ask since: only once a value is over the limit, so a run whose values all
-fit records no patch marker (the marker's state in the SDK's core took a parked run
-about 11 KiB of the worker's memory). See :meth:`Executor.checks_payloads`."""
+:data:`~interpreter.runtime.patches.DECIDED_AT_START_PATCH`, hold its marker in their first
+workflow task; runs recorded after check values under that one marker."""
 
 
 def input_too_large(
@@ -72,28 +69,33 @@ class Executor:
         for_each: Runs for_each bodies (set by the run's host).
         tested: A test run's record of each node it carried out, by path:
             mocked or not, and its rendered config (the ``test_report`` query).
+        patches: The run's patch decisions, made here, in its first activation
+            (the workflow's ``__init__`` builds the host): see
+            :mod:`interpreter.runtime.patches`.
     """
 
     def __init__(self, run: RunInput) -> None:
         self.run = run
         self.payload_limit = run.options.max_payload_bytes
-        # A replayed history recorded between the two patches holds the first one's
-        # marker in its first task: asked here, where those runs asked. Elsewhere
-        # (a new run, or a history without that marker) this asks nothing.
-        self._checked_since_start = workflow.unsafe.is_replaying() and workflow.patched(
-            PAYLOAD_LIMIT_PATCH
-        )
+        self.patches = Patches.decide()
+        # A replayed history recorded before the decision at start holds this marker
+        # in its first task (if it checked values at all): asked here, where those
+        # runs asked. A new run asks nothing more: one marker costs a parked run
+        # about 11 KiB of the SDK core's memory.
+        recorded_check = workflow.unsafe.is_replaying() and workflow.patched(PAYLOAD_LIMIT_PATCH)
+        self._checks_payloads = self.patches.at_start or recorded_check
         self.signals: dict[str, list[Any]] = {}
         self.for_each: ForEachRunner | None = None
         self.tested: dict[str, NodeTest] = {}
 
     def checks_payloads(self) -> bool:
-        """Whether a value over :attr:`payload_limit` fails; ask only once one is.
+        """Whether a value over :attr:`payload_limit` fails.
 
         False in runs recorded before the check (:data:`PAYLOAD_LIMIT_PATCH`),
-        which let such values through.
+        which let such values through. Decided in the first activation, never
+        where a value is measured (see :mod:`interpreter.runtime.patches`).
         """
-        return self._checked_since_start or workflow.patched(PAYLOAD_OVER_LIMIT_PATCH)
+        return self._checks_payloads
 
     @cached_property
     def subject(self) -> ProofSubject:
@@ -149,7 +151,16 @@ class Executor:
         # Items of a batched for_each run in a child; keys derive from the user's run.
         run_id = info.parent.workflow_id if self.run.batch and info.parent else info.workflow_id
         subject = self.subject if kind.reads_secrets else None
-        call = activity_call(node, kind, self.run, variables, run_id, dag.path(node.id), subject)
+        call = activity_call(
+            node,
+            kind,
+            self.run,
+            variables,
+            run_id,
+            dag.path(node.id),
+            subject,
+            patches=self.patches,
+        )
         if self.payload_limit:
             input_too_large(
                 call.request, self.payload_limit, dag.path(node.id), self.checks_payloads

@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         check_breakpoints,
         check_signal,
     )
+    from interpreter.runtime.patches import NODE_STATS_PATCH
     from interpreter.runtime.test_doubles import test_report
     from interpreter.runtime.trace_root import record_trace_root
 
@@ -334,7 +335,9 @@ class InterpreterWorkflow:
         host.dag.book.close_pending(skipped=False)
         host.dag.book.ended_at = workflow.now()
         host.set_status(status)
-        if workflow.patched(NODE_STATS_MEMO):
+        # Not workflow.patched here: the run may end right after a local activity, which
+        # replay may resolve a workflow task early (interpreter/runtime/patches.py).
+        if host.patches.enabled(NODE_STATS_PATCH):
             workflow.upsert_memo({NODE_STATS_MEMO: host.dag.book.stats()})
         workflow.set_current_details("")
 

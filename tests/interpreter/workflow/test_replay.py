@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.worker import Replayer
 
 from interpreter.contract.client import (
@@ -52,6 +52,7 @@ GOLDEN = (
     "for_each_inline",
     "for_each_item_reuse",
     "http_retry_failure_edge",
+    "local_failure_suspend_skip",
     "local_http_retry",
     "local_long_backoff",
     "pause_resume",
@@ -204,6 +205,9 @@ async def run_all(start: Start, peer: Peer) -> list[tuple[str, Any]]:
     handles.append(("test_run_mocks", await run_test_mocks(start, peer)))
     handles.append(("schedule_rollout_arm", await run_schedule_rollout_arm(start)))
     handles.append(("traced_own_root", await run_traced_own_root(start)))
+    handles.append(
+        ("local_failure_suspend_skip", await run_local_failure_suspend_skip(start, peer))
+    )
     return handles + await run_part_two(start, peer)
 
 
@@ -255,6 +259,36 @@ async def run_schedule_rollout_arm(start: Start) -> Any:
         rollout=rollout,
     )
     assert await handle.result() == "two"
+    return handle
+
+
+async def run_local_failure_suspend_skip(start: Start, peer: Peer) -> Any:
+    """A local node fails and suspends the run, an operator skips it: patches decided at start."""
+    peer.route("/charge", Reply(500))
+    handle = await start(
+        {
+            "name": "suspend",
+            "on_failure": "suspend",
+            "nodes": [
+                {
+                    "id": "charge",
+                    "type": "http",
+                    "retry": {"strategy": "none"},
+                    "config": {"method": "GET", "url": f"{peer.url}/charge"},
+                },
+                {
+                    "id": "ship",
+                    "type": "transform",
+                    "config": {"value": "{{ nodes.charge.output }}"},
+                },
+            ],
+            "edges": [{"from": "charge", "to": "ship"}],
+            "output": "{{ nodes.ship.output }}",
+        }
+    )
+    await eventually(lambda: run_is(handle, "suspended"))
+    await handle.execute_update(SKIP_NODE_UPDATE, NodeSkip(node_id="charge", output="manual"))
+    assert await handle.result() == "manual"
     return handle
 
 
@@ -572,6 +606,58 @@ def test_the_folder_holds_exactly_the_golden_histories() -> None:
     assert sorted(p.stem for p in HISTORIES.glob("*.json") if p != IDS) == sorted(GOLDEN)
 
 
+BEFORE_START_PATCHES = HISTORIES / "recorded_before_start_patches"
+"""Runs recorded when each patch was asked where its branch was taken (``patches`` gate
+absent): a local node's failure, its ``timeout-errors-name-their-limit`` marker in the
+workflow task after the first, or in the first one with the local activity's marker."""
+
+
+@pytest.mark.parametrize("path", sorted(BEFORE_START_PATCHES.glob("*.json")), ids=lambda p: p.stem)
+async def test_runs_recorded_before_patches_were_decided_at_start_replay(path: Path) -> None:
+    from temporalio.client import WorkflowHistory
+
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    markers = [e for e in history.events if e.marker_recorded_event_attributes.marker_name]
+    assert "patches-decided-at-start" not in str(markers)
+    assert "timeout-errors-name-their-limit" in str(markers)
+    await replayer().replay_workflow(history)
+
+
+TASK_EARLY = HISTORIES / "local_activity_resolved_a_task_early"
+"""A local node's failure, suspending its run, whose activity marker is in the first workflow
+task while the code reading its result ran in the second (the task closed for a query as
+the activity ended). ``recorded_before_start_patches`` is such a run, recorded as is;
+``decided_at_start`` is a run recorded since, its activity marker moved into the first task
+(event 12 to 9, the same shape, event for event). ``retry_decided_at_start``, recorded since
+as is, is a retrying local node of that shape: its first attempt's marker in the first task,
+the timer for its second in the second."""
+
+
+def _task_early(name: str) -> WorkflowHistory:
+    return WorkflowHistory.from_json(name, (TASK_EARLY / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["decided_at_start", "retry_decided_at_start"])
+async def test_a_local_activity_resolved_a_task_early_on_replay_keeps_its_patches(
+    name: str,
+) -> None:
+    await replayer().replay_workflow(_task_early(name))
+
+
+async def test_a_run_recorded_before_with_its_activity_resolved_a_task_early_stays_stuck() -> None:
+    """Why patches are decided at start: asked late, replay answers False a task early.
+
+    No code can replay such a run recorded before (the answer is due before the marker is
+    announced); it needs a ``temporal workflow reset``.
+    """
+    result = await replayer().replay_workflow(
+        _task_early("recorded_before_start_patches"), raise_on_replay_failure=False
+    )
+    assert "Non-deprecated patch marker encountered for change timeout-errors-name-their-limit" in (
+        str(result.replay_failure)
+    )
+
+
 @pytest.mark.parametrize("name", GOLDEN)
 async def test_golden_history_replays(name: str) -> None:
     from temporalio.client import WorkflowHistory
@@ -588,9 +674,7 @@ async def test_golden_history_replays(name: str) -> None:
     await replayer(traced=True).replay_workflow(history)
 
 
-async def test_only_a_run_with_a_value_over_the_limit_records_the_payload_patch(
-    start: Start, peer: Peer
-) -> None:
+async def test_no_run_records_a_payload_patch_of_its_own(start: Start, peer: Peer) -> None:
     peer.route("/blob", Reply(body={"blob": "b" * 600}))
     definition = {
         "name": "twice",
@@ -614,7 +698,8 @@ async def test_only_a_run_with_a_value_over_the_limit_records_the_payload_patch(
     over = await start(definition, max_payload_bytes=1024)  # twice's output is over it
     with pytest.raises(WorkflowFailureError):
         await over.result()
-    for handle, patches in ((fits, []), (over, ["payload-over-limit"])):
+    # Neither records a payload marker: the one decided at start covers the check.
+    for handle in (fits, over):
         history = await handle.fetch_history()
         recorded = [
             json.loads(
@@ -624,5 +709,5 @@ async def test_only_a_run_with_a_value_over_the_limit_records_the_payload_patch(
             if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
             and event.marker_recorded_event_attributes.marker_name == "core_patch"
         ]
-        assert [p["id"] for p in recorded if p["id"].startswith("payload")] == patches
+        assert [p["id"] for p in recorded] == ["patches-decided-at-start"]
         await replayer().replay_workflow(history)
