@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -48,8 +49,10 @@ async def _no_task_outlives_the_session() -> AsyncIterator[None]:
 
 
 def report_stuck(stuck: list[str]) -> None:
+    # Straight to the terminal: pytest shows a passing teardown's output nowhere.
     if stuck:
-        print("\ntasks that would not end at the session's close:", *stuck, sep="\n  ")
+        heading = "\ntasks that would not end at the session's close:"
+        print(heading, *stuck, sep="\n  ", file=sys.__stderr__)
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +69,7 @@ async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflow
         try:
             await asyncio.wait_for(env.shutdown(), 60)
         except TimeoutError:
-            print("\nthe session's Temporal server did not stop within 60 s")
+            print("\nthe session's Temporal server did not stop within 60 s", file=sys.__stderr__)
 
 
 @pytest.fixture(scope="session")

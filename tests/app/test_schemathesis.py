@@ -95,7 +95,7 @@ def _check_every_operation(api_schema: Any, targets: dict[str, Any]) -> None:
 
         @given(case=_cases(operation))
         @settings(
-            max_examples=10,
+            max_examples=7,
             deadline=None,
             derandomize=True,
             database=None,
