@@ -95,16 +95,11 @@ def assert_quick_503(response: httpx.Response, took: float, what: str) -> None:
     assert took < TIMEOUT + MARGIN, f"{what} took {took:.2f} s"
 
 
-async def test_a_stopped_postgres_answers_503_in_time_and_the_api_recovers(
-    api: httpx.AsyncClient, postgres: OwnPostgres
-) -> None:
-    admin = await login(api, ADMIN_USERNAME, ADMIN_PASSWORD)
-    await create_workflow(api, admin)
-    # A few pooled connections, each of which will find its server stopped.
-    warm = await asyncio.gather(*(list_workflows(api, admin) for _ in range(4)))
-    assert all(response.status_code == 200 for response, _ in warm)
-
-    holder = await lock_workflows(postgres)
+async def _frozen_figures(
+    api: httpx.AsyncClient, admin: Actor, postgres: OwnPostgres, holder: asyncpg.Connection
+) -> dict[str, float]:
+    """Requests in flight, pooled and new, and the probes, while every PostgreSQL process
+    is stopped; the seconds each took."""
     in_flight = asyncio.create_task(list_workflows(api, admin))
     await blocked_on_lock(holder)
     figures: dict[str, float] = {}
@@ -121,14 +116,32 @@ async def test_a_stopped_postgres_answers_503_in_time_and_the_api_recovers(
         health = await api.get("/healthz")
         figures["healthz"] = time.monotonic() - started_at
         assert health.status_code == 200
-        assert figures["healthz"] < 1.0
+        # Under the database bound: /healthz waits for nothing of PostgreSQL's.
+        assert figures["healthz"] < TIMEOUT
         started_at = time.monotonic()
         ready = await api.get("/readyz")
         figures["readyz"] = time.monotonic() - started_at
         assert ready.status_code == 503
         assert [e["path"] for e in ready.json()["errors"]] == ["/postgres"]
         assert figures["readyz"] < TIMEOUT + MARGIN
-    await holder.close()
+    return figures
+
+
+async def test_a_stopped_postgres_answers_503_in_time_and_the_api_recovers(
+    api: httpx.AsyncClient, postgres: OwnPostgres
+) -> None:
+    admin = await login(api, ADMIN_USERNAME, ADMIN_PASSWORD)
+    await create_workflow(api, admin)
+    # A few pooled connections, each of which will find its server stopped.
+    warm = await asyncio.gather(*(list_workflows(api, admin) for _ in range(4)))
+    assert all(response.status_code == 200 for response, _ in warm)
+
+    holder = await lock_workflows(postgres)
+    try:
+        figures = await _frozen_figures(api, admin, postgres, holder)
+    finally:
+        # Never left holding the lock: the module's next test would wait on it.
+        await holder.close()
 
     resumed = time.monotonic()
 
