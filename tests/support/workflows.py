@@ -24,6 +24,26 @@ Start = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
 """``await start(definition, input, **run_options)``: the workflow tests' ``start`` fixture."""
 
 
+def suspending(url: str, ship: str = "{{ nodes.charge.output }}") -> dict[str, Any]:
+    """``charge`` (GET ``{url}/charge``, no retries) then ``ship`` (``ship`` as its value);
+    a failure suspends the run for an operator."""
+    return {
+        "name": "suspend",
+        "on_failure": "suspend",
+        "nodes": [
+            {
+                "id": "charge",
+                "type": "http",
+                "retry": {"strategy": "none"},
+                "config": {"method": "GET", "url": f"{url}/charge"},
+            },
+            {"id": "ship", "type": "transform", "config": {"value": ship}},
+        ],
+        "edges": [{"from": "charge", "to": "ship"}],
+        "output": "{{ nodes.ship.output }}",
+    }
+
+
 def make_run(
     definition: dict[str, Any],
     input: Any = None,

@@ -28,6 +28,7 @@ from tests.support.workflows import (
     node_states,
     run_is,
     snapshot,
+    suspending,
 )
 
 APPROVAL: dict[str, Any] = {
@@ -108,32 +109,10 @@ async def test_signal_timeout_fails_the_node(start: Start) -> None:
     assert node.error.type == "SignalTimeout"
 
 
-def _suspending(url: str) -> dict[str, Any]:
-    return {
-        "name": "suspend",
-        "on_failure": "suspend",
-        "nodes": [
-            {
-                "id": "charge",
-                "type": "http",
-                "retry": {"strategy": "none"},
-                "config": {"method": "GET", "url": f"{url}/charge"},
-            },
-            {
-                "id": "ship",
-                "type": "transform",
-                "config": {"value": "{{ nodes.charge.output.body }}"},
-            },
-        ],
-        "edges": [{"from": "charge", "to": "ship"}],
-        "output": "{{ nodes.ship.output }}",
-    }
-
-
 async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) -> None:
     peer.route("/charge", Reply(500))
     peer.route("/charge2", Reply(200, {"charged": True}))
-    handle = await start(_suspending(peer.url))
+    handle = await start(suspending(peer.url, ship="{{ nodes.charge.output.body }}"))
     await eventually(lambda: run_is(handle, "suspended"))
     current = await snapshot(handle)
     assert current.suspended_on == "charge"
@@ -157,7 +136,7 @@ async def test_suspend_then_retry_with_patched_config(start: Start, peer: Peer) 
 
 async def test_suspend_then_skip_with_output(start: Start, peer: Peer) -> None:
     peer.route("/charge", Reply(500))
-    handle = await start(_suspending(peer.url))
+    handle = await start(suspending(peer.url, ship="{{ nodes.charge.output.body }}"))
     await eventually(lambda: run_is(handle, "suspended"))
     await handle.execute_update(
         SKIP_NODE_UPDATE, NodeSkip(node_id="charge", output={"body": "manual"})

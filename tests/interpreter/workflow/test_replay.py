@@ -35,7 +35,7 @@ from interpreter.validation.definition import validate_definition
 from tests.support.eventually import eventually
 from tests.support.peer import Peer, Reply
 from tests.support.temporal import TEST_CONVERTER
-from tests.support.workflows import Start, make_run, run_is, snapshot
+from tests.support.workflows import Start, make_run, run_is, snapshot, suspending
 from worker.runtime import workflow_runner
 
 HISTORIES = Path(__file__).parents[2] / "histories"
@@ -265,27 +265,7 @@ async def run_schedule_rollout_arm(start: Start) -> Any:
 async def run_local_failure_suspend_skip(start: Start, peer: Peer) -> Any:
     """A local node fails and suspends the run, an operator skips it: patches decided at start."""
     peer.route("/charge", Reply(500))
-    handle = await start(
-        {
-            "name": "suspend",
-            "on_failure": "suspend",
-            "nodes": [
-                {
-                    "id": "charge",
-                    "type": "http",
-                    "retry": {"strategy": "none"},
-                    "config": {"method": "GET", "url": f"{peer.url}/charge"},
-                },
-                {
-                    "id": "ship",
-                    "type": "transform",
-                    "config": {"value": "{{ nodes.charge.output }}"},
-                },
-            ],
-            "edges": [{"from": "charge", "to": "ship"}],
-            "output": "{{ nodes.ship.output }}",
-        }
-    )
+    handle = await start(suspending(peer.url))
     await eventually(lambda: run_is(handle, "suspended"))
     await handle.execute_update(SKIP_NODE_UPDATE, NodeSkip(node_id="charge", output="manual"))
     assert await handle.result() == "manual"
