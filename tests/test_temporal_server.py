@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from interpreter.contract import search_attributes
 from tests.support.temporal import register_search_attributes
@@ -22,11 +24,21 @@ from tests.support.temporal import register_search_attributes
 async def bare(temporal_client: Client) -> Client:
     """A client of a new namespace on the session's server: no custom search attributes."""
     namespace = f"bare-{uuid.uuid4().hex[:10]}"
-    await temporal_client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(
-            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
-        )
+    request = RegisterNamespaceRequest(
+        namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
     )
+    # A busy dev server may answer "operation was canceled" (CANCELLED) while it
+    # registers the namespace anyway; a retry then finds it already there.
+    for attempt in range(5):
+        try:
+            await temporal_client.workflow_service.register_namespace(request)
+            break
+        except RPCError as error:
+            if error.status == RPCStatusCode.ALREADY_EXISTS and attempt:
+                break
+            if error.status != RPCStatusCode.CANCELLED or attempt == 4:
+                raise
+            await asyncio.sleep(0.5)
     config = temporal_client.config()
     config["namespace"] = namespace
     return Client(**config)
