@@ -8,9 +8,24 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from temporalio.bridge.proto.workflow_activation import WorkflowActivation
+from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 from temporalio.client import Client
-from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.converter import (
+    DataConverter,
+    SerializationContext,
+    StorageDriverStoreContext,
+    WithSerializationContext,
+)
+from temporalio.worker import (
+    PollerBehaviorSimpleMaximum,
+    Worker,
+    WorkflowInstance,
+    WorkflowInstanceDetails,
+    WorkflowRunner,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import Info, _Definition
 
 from interpreter.activities import (
     HttpActivity,
@@ -73,11 +88,88 @@ deterministic.
 """
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox the interpreter runs in (workers and replay tests share it)."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-    )
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+
+
+def takes_no_context(converter: DataConverter) -> bool:
+    """Whether the worker-side steps of ``converter`` ignore Temporal's serialization context.
+
+    Outside the sandbox the worker runs only the payload codec and external
+    storage on a workflow's payloads (conversion happens inside). FlowForge's
+    codec (``interpreter.contract.codec.EncryptionCodec``) seals every payload
+    the same way whatever it belongs to, and no external storage is set.
+    """
+    codec = converter.payload_codec
+    return converter.external_storage is None and not isinstance(codec, WithSerializationContext)
+
+
+class _ContextFreeInstance(WorkflowInstance):
+    """A sandboxed run that answers "no context" without entering its sandbox.
+
+    For every payload of every activation and completion, Temporal's worker asks
+    the run which serialization context the payload's command has, up to six
+    times a payload (once for each pass of its payload visitor). The sandboxed
+    run answers each question by compiling and executing a line of code in its
+    sandbox with the sandbox's import hooks swapped in: 18% of the worker's CPU
+    on a chain of http nodes, for an answer the codec then ignores. With a codec
+    that takes no context (``takes_no_context``), "none" makes the worker use the
+    converter it was given, which is what every other answer came to anyway.
+    """
+
+    def __init__(self, inner: WorkflowInstance) -> None:
+        self._inner = inner
+
+    def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
+        return self._inner.activate(act)
+
+    def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
+        return None
+
+    def get_external_store_context(self, command_info: Any) -> StorageDriverStoreContext:
+        return StorageDriverStoreContext(target=None)
+
+    def get_info(self) -> Info:
+        return self._inner.get_info()
+
+    def get_thread_id(self) -> int | None:
+        return self._inner.get_thread_id()
+
+
+class ContextFreeSandboxRunner(WorkflowRunner):
+    """Temporal's sandbox runner, its runs wrapped in :class:`_ContextFreeInstance`."""
+
+    def __init__(self, sandboxed: SandboxedWorkflowRunner) -> None:
+        self.sandboxed = sandboxed
+
+    @property
+    def restrictions(self) -> SandboxRestrictions:
+        """The sandbox's restrictions (passthrough modules included)."""
+        return self.sandboxed.restrictions
+
+    def prepare_workflow(self, defn: _Definition) -> None:
+        """As the sandbox runner: check the workflow in a sandbox once."""
+        self.sandboxed.prepare_workflow(defn)
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        """A sandboxed run, wrapped."""
+        return _ContextFreeInstance(self.sandboxed.create_instance(det))
+
+    def set_worker_level_failure_exception_types(
+        self, types: Sequence[type[BaseException]]
+    ) -> None:
+        """As the sandbox runner."""
+        self.sandboxed.set_worker_level_failure_exception_types(types)
+
+
+def workflow_runner(converter: DataConverter) -> WorkflowRunner:
+    """The sandbox the interpreter runs in (workers and replay tests share it).
+
+    ``converter`` is the worker's (its client's) data converter: when its codec
+    takes no serialization context the runs skip the sandbox round trip per
+    payload (:class:`_ContextFreeInstance`); otherwise they are Temporal's own.
+    """
+    sandboxed = SandboxedWorkflowRunner(restrictions=RESTRICTIONS)
+    return ContextFreeSandboxRunner(sandboxed) if takes_no_context(converter) else sandboxed
 
 
 def stack_parts(settings: WorkerSettings) -> list[tuple[str, str]]:
@@ -218,6 +310,6 @@ def create_worker(
         max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(client.data_converter),
         interceptors=[*node_tracing(client, settings), *attempts],
     )

@@ -369,7 +369,7 @@ async def replays_traced_and_untraced(client: Client, run_id: str) -> None:
         replayer = Replayer(
             workflows=[InterpreterWorkflow],
             data_converter=TEST_CONVERTER,
-            workflow_runner=workflow_runner(),
+            workflow_runner=workflow_runner(TEST_CONVERTER),
             interceptors=interceptors,
         )
         await replayer.replay_workflow(history)

@@ -61,7 +61,7 @@ async def test_records_carry_the_run_and_node_they_were_logged_for(
         task_queue=task_queue,
         workflows=[Speaks],
         activities=[speak],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(temporal_client.data_converter),
     ):
         await temporal_client.execute_workflow(
             Speaks.run, id=run_id, task_queue=task_queue, search_attributes=attributes

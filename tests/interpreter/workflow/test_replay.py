@@ -81,7 +81,7 @@ def replayer(*, traced: bool = False) -> Replayer:
     return Replayer(
         workflows=[InterpreterWorkflow],
         data_converter=TEST_CONVERTER,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(TEST_CONVERTER),
         interceptors=interceptors,
     )
 

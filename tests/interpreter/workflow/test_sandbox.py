@@ -7,22 +7,40 @@ leave state in a module for the next one to see.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import (
+    DataConverter,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from temporalio.worker.workflow_sandbox._importer import Importer
 from temporalio.worker.workflow_sandbox._restrictions import RestrictionContext
 
 from interpreter.contract.shared import SHARED, digest
+from interpreter.settings import CommonSettings
+from tests.support.temporal import TEST_CONVERTER
 from tests.support.workflows import Start
-from worker.runtime import workflow_runner
+from worker.runtime import (
+    RESTRICTIONS,
+    ContextFreeSandboxRunner,
+    takes_no_context,
+    workflow_runner,
+)
 
 MUTABLE = (dict, list, set, bytearray)
 
 
 def test_the_sandbox_passes_every_interpreter_module_through() -> None:
-    importer = Importer(workflow_runner().restrictions, RestrictionContext())
+    importer = Importer(RESTRICTIONS, RestrictionContext())
     for name in ("interpreter.runtime.workflow", "interpreter.runtime.host", "interpreter.dsl"):
         assert importer.module_configured_passthrough(name), name
 
@@ -100,3 +118,25 @@ async def test_runs_share_parsed_definitions_and_leave_them_as_parsed(start: Sta
         assert entries, kind
         for key, model in entries:  # what each holds still is what its key was taken from
             assert digest(model.model_dump(mode="json")) == key, (kind, model)
+
+
+class _ContextualCodec(PayloadCodec, WithSerializationContext):
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    def with_context(self, context: SerializationContext) -> _ContextualCodec:
+        return self
+
+
+@pytest.mark.fast
+def test_runs_skip_the_sandbox_round_trip_per_payload_only_for_a_codec_without_context() -> None:
+    # FlowForge's own converter, sealing or not: the codec ignores context.
+    for converter in (TEST_CONVERTER, CommonSettings(payload_encryption=False).data_converter()):
+        assert takes_no_context(converter)
+        assert isinstance(workflow_runner(converter), ContextFreeSandboxRunner)
+    contextual = dataclasses.replace(DataConverter.default, payload_codec=_ContextualCodec())
+    assert not takes_no_context(contextual)
+    assert isinstance(workflow_runner(contextual), SandboxedWorkflowRunner)
