@@ -8,13 +8,21 @@ webhook deliveries are kept. The insert runs beside the activity, never in its
 way: a slow or stopped PostgreSQL delays no node and fails none (the row is
 then missing, and the failure logged). Workflows are untouched, so run
 histories do not change.
+
+Rows are written in batches: the first attempt to end starts a flush after
+``FLOWFORGE_ATTEMPT_LOG_FLUSH_MS``, and every attempt ending meanwhile joins it,
+one ``INSERT`` for them all (up to ``MAX_BATCH`` rows). One insert per attempt
+cost a pool round trip, a statement and a connection reset each: a twentieth
+of the worker's CPU on a chain of http nodes, and as much again in PostgreSQL.
+A row thus shows up that much later in the API's node detail.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,10 +40,16 @@ logger = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 2000
 """As ``app.db.models.attempt.MAX_ATTEMPT_ERROR_CHARS``: longer messages are cut."""
 
+MAX_BATCH = 500
+"""Rows one ``INSERT`` writes at most; more waiting are written by the next."""
+
 _INSERT = """
 INSERT INTO node_attempts
     (run_id, node_id, node_path, attempt, outcome, error_type, error, started_at, ended_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+SELECT * FROM unnest(
+    $1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+    $8::timestamptz[], $9::timestamptz[]
+)
 """
 
 
@@ -60,20 +74,12 @@ class PostgresAttemptLog:
     def __init__(self, pool: Any) -> None:
         self._pool = pool
 
-    async def record(self, entry: AttemptRecord) -> None:
-        """Insert ``entry``; errors propagate to the caller (which logs them)."""
-        await self._pool.execute(
-            _INSERT,
-            entry.run_id,
-            entry.node_id,
-            entry.node_path,
-            entry.attempt,
-            entry.outcome,
-            entry.error_type,
-            entry.error,
-            entry.started_at,
-            entry.ended_at,
-        )
+    async def record(self, entries: Sequence[AttemptRecord]) -> None:
+        """Insert ``entries`` in one statement; errors propagate to the caller (which logs them)."""
+        columns = [
+            [getattr(entry, field.name) for entry in entries] for field in fields(AttemptRecord)
+        ]
+        await self._pool.execute(_INSERT, *columns)
 
 
 def outcome_of(error: BaseException | None) -> tuple[str, str | None, str | None]:
@@ -90,8 +96,10 @@ def outcome_of(error: BaseException | None) -> tuple[str, str | None, str | None
 class AttemptLogInterceptor(Interceptor):
     """Records each node activity attempt as it ends (see the module docstring)."""
 
-    def __init__(self, log: PostgresAttemptLog) -> None:
+    def __init__(self, log: PostgresAttemptLog, flush_seconds: float = 0.05) -> None:
         self._log = log
+        self._flush_seconds = flush_seconds
+        self._waiting: list[AttemptRecord] = []
         self._pending: set[asyncio.Task[None]] = set()
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
@@ -99,22 +107,30 @@ class AttemptLogInterceptor(Interceptor):
         return _Inbound(next, self)
 
     def keep(self, entry: AttemptRecord) -> None:
-        """Insert ``entry`` in the background."""
-        task = asyncio.get_running_loop().create_task(self._insert(entry))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        """Insert ``entry`` in the background, with the others ending about now."""
+        self._waiting.append(entry)
+        if len(self._waiting) == 1:
+            task = asyncio.get_running_loop().create_task(self._flush())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
-    async def _insert(self, entry: AttemptRecord) -> None:
-        try:
-            await self._log.record(entry)
-        except Exception as exc:  # a missing row must not fail or delay the node
-            logger.warning(
-                "attempt %d of node %s in run %s not recorded: %s",
-                entry.attempt,
-                entry.node_path,
-                entry.run_id,
-                exc,
-            )
+    async def _flush(self) -> None:
+        await asyncio.sleep(self._flush_seconds)
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            try:
+                await self._log.record(batch)
+            except Exception as exc:  # a missing row must not fail or delay the node
+                first = batch[0]
+                logger.warning(
+                    "%d node attempt(s) not recorded, attempt %d of node %s in run %s "
+                    "among them: %s",
+                    len(batch),
+                    first.attempt,
+                    first.node_path,
+                    first.run_id,
+                    exc,
+                )
 
 
 class _Inbound(ActivityInboundInterceptor):

@@ -297,7 +297,11 @@ def create_worker(
         activities = node_activities(settings, http or http_client(settings), stores)
     SHARED.resize(settings.shared_definitions)
     # Every attempt of every node, kept for the API (Temporal keeps only the last failure).
-    attempts = [AttemptLogInterceptor(stores.attempts)] if stores and stores.attempts else []
+    attempts = (
+        [AttemptLogInterceptor(stores.attempts, settings.attempt_log_flush_ms / 1000)]
+        if stores and stores.attempts
+        else []
+    )
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

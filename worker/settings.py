@@ -62,6 +62,15 @@ class WorkerSettings(CommonSettings):
             "`FLOWFORGE_EGRESS_ALLOW`. Logged at start."
         ),
     )
+    attempt_log_flush_ms: int = Field(
+        default=50,
+        ge=0,
+        le=10_000,
+        description=(
+            "Milliseconds a node attempt's row waits for others before one insert writes "
+            "them all into `node_attempts` (the API's attempt log shows it that much later)."
+        ),
+    )
     http_max_connections: int = Field(
         default=200, ge=1, description="Size of the worker's one outbound HTTP connection pool."
     )

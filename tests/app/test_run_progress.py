@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -143,3 +144,53 @@ def test_attempt_failures_read_as_the_interpreter_reports_them() -> None:
     assert (app.type, app.details) == ("HttpStatusError", {"status": 503})
     assert counts_from_stats("nothing") is None
     assert counts_from_stats({"a": {"s": "failed"}, "b": "junk"})["failed"] == 1  # type: ignore[index]
+
+
+async def test_attempts_ending_together_are_each_recorded_once(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, peer: Peer
+) -> None:
+    """The worker writes attempt rows in batches: none lost, none doubled."""
+    width = 30
+    nodes = [
+        {"id": f"n{i}", "type": "http", "config": {"method": "GET", "url": f"{peer.url}/ok"}}
+        for i in range(width)
+    ]
+    run_id = await run_of(http, editor, definition(nodes=nodes, edges=[]))
+    await run_becomes(http, editor, run_id, "succeeded")
+
+    async def every_log() -> list[list[dict[str, Any]]] | None:
+        logs = []
+        for i in range(width):
+            answer = await http.get(f"{API}/runs/{run_id}/nodes/n{i}", headers=editor.headers)
+            logs.append(answer.json()["attempt_log"])
+        return logs if all(logs) else None
+
+    logs = await eventually(every_log, what="every node's attempt recorded")
+    assert [[(a["attempt"], a["outcome"]) for a in log] for log in logs] == [
+        [(1, "succeeded")]
+    ] * width
+
+
+async def test_a_batch_postgresql_refuses_is_logged_with_its_size_and_fails_no_node(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from datetime import UTC, datetime
+
+    from worker.attempts import AttemptLogInterceptor, AttemptRecord
+
+    class Refusing:
+        async def record(self, entries: list[AttemptRecord]) -> None:
+            raise OSError("connection refused")
+
+    interceptor = AttemptLogInterceptor(Refusing(), flush_seconds=0)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    for attempt in (1, 2, 3):
+        interceptor.keep(
+            AttemptRecord("run-1", "fetch", "fetch", attempt, "failed", "E", "e", now, now)
+        )
+    await asyncio.gather(*interceptor._pending)
+    [record] = [r for r in caplog.records if "not recorded" in r.getMessage()]
+    assert "3 node attempt(s) not recorded, attempt 1 of node fetch in run run-1" in (
+        record.getMessage()
+    )
+    assert "connection refused" in record.getMessage()
