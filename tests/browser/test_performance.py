@@ -24,9 +24,9 @@ from interpreter.contract.run import RunInput, RunMeta
 from interpreter.dsl.definition import Definition
 from tests.support.browser import sign_in
 
-RUNS = int(os.environ.get("FLOWFORGE_BENCH_RUNS", "1000"))
+RUNS = int(os.environ.get("FLOWFORGE_BENCH_RUNS", "500"))
 """Runs the list test starts (10,000 for the figures in docs; Temporal's dev server starts
-about 20 a second on two cores, so the suite's default is smaller)."""
+about 20 a second on two cores, so the suite's default is 500: ten pages of 50)."""
 NODES = 500
 LOADS = 5
 """Loads of the run page measured: the first (nothing cached yet in the browser) and four more."""
