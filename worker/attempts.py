@@ -96,7 +96,7 @@ def outcome_of(error: BaseException | None) -> tuple[str, str | None, str | None
 class AttemptLogInterceptor(Interceptor):
     """Records each node activity attempt as it ends (see the module docstring)."""
 
-    def __init__(self, log: PostgresAttemptLog, flush_seconds: float = 0.05) -> None:
+    def __init__(self, log: PostgresAttemptLog, flush_seconds: float = 0.2) -> None:
         self._log = log
         self._flush_seconds = flush_seconds
         self._waiting: list[AttemptRecord] = []

@@ -177,6 +177,7 @@ async def database_pool(settings: WorkerSettings) -> AsyncIterator[BoundedPool |
             timeout=settings.db_connect_timeout,
             command_timeout=settings.db_statement_timeout,
             server_settings={"statement_timeout": statement_ms},
+            reset=_keep_session,
         )
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise RuntimeError(
@@ -191,6 +192,17 @@ async def database_pool(settings: WorkerSettings) -> AsyncIterator[BoundedPool |
             await asyncio.wait_for(pool.close(), settings.db_statement_timeout)
         except TimeoutError:
             pool.terminate()
+
+
+async def _keep_session(connection: Any) -> None:
+    """Release a connection to the pool as it is, without asyncpg's reset query.
+
+    The default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL;`` on every release: a round trip to PostgreSQL after every statement
+    the worker makes (a breaker read, an attempt's row). The worker's statements
+    leave nothing in the session to undo (no advisory locks, cursors, LISTEN or SET),
+    and asyncpg still rolls back a transaction left open before it calls this.
+    """
 
 
 def stores(settings: WorkerSettings, pool: BoundedPool | None) -> Stores:

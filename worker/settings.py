@@ -63,7 +63,7 @@ class WorkerSettings(CommonSettings):
         ),
     )
     attempt_log_flush_ms: int = Field(
-        default=50,
+        default=200,
         ge=0,
         le=10_000,
         description=(
