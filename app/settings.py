@@ -549,6 +549,16 @@ class Settings(
             "readable, and their index rows are deleted at the owner's next test run."
         ),
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "PostgreSQL connections each API process keeps open; when all are busy up to "
+            "10 more are opened, each closed again once returned (a new server process "
+            "per request past the pool)."
+        ),
+    )
     run_wait_max_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -51,6 +51,7 @@ class AppState:
             connect_timeout=settings.db_connect_timeout,
             statement_timeout=settings.db_statement_timeout,
             pool_timeout=settings.db_pool_timeout,
+            pool_size=settings.db_pool_size,
         )
         secret = resolve_jwt_secret(settings)
         return cls(

@@ -40,6 +40,7 @@ def make_engine(
     connect_timeout: float = 5.0,
     statement_timeout: float | None = None,
     pool_timeout: float = 30.0,
+    pool_size: int = 5,
 ) -> AsyncEngine:
     """An engine whose every wait on PostgreSQL is bounded.
 
@@ -55,6 +56,8 @@ def make_engine(
             on a server that does not answer at all, dropping that connection.
             None (migrations): unbounded.
         pool_timeout: Seconds to wait for a free pooled connection.
+        pool_size: Connections the pool keeps open (10 more at most while all are
+            busy, each closed when it is returned).
     """
     connect_args: dict[str, Any] = {"timeout": connect_timeout}
     if statement_timeout is not None:
@@ -64,6 +67,8 @@ def make_engine(
         async_url(database_url),
         pool_pre_ping=True,
         pool_timeout=pool_timeout,
+        pool_size=pool_size,
+        max_overflow=10,
         connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "handle_error", _on_error)

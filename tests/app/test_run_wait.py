@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
+from app.core.state import AppState
 from tests.support.api import API, Actor, create_workflow, definition, waiting_definition
 
 
@@ -130,3 +132,34 @@ async def test_a_wait_past_the_limit_is_refused_at_its_parameter(
         [error] = response.json()["errors"]
         assert error["path"] == "/query/wait"
         assert "FLOWFORGE_RUN_WAIT_MAX_SECONDS" in error["message"]
+
+
+async def test_waiting_requests_hold_no_database_connection(
+    http: httpx.AsyncClient, worker: Worker, editor: Actor, app_state: AppState
+) -> None:
+    """Waiting starts and waiting output reads leave the pool to the requests that use it."""
+    workflow = await create_workflow(http, editor, waiting_definition("2s"))
+    pool = app_state.engine.pool
+    clients = 24
+    url = f"{API}/workflows/{workflow['id']}/runs"
+
+    async def start() -> httpx.Response:
+        return await http.post(url, params={"wait": 30}, json={}, headers=editor.headers)
+
+    waiting = [asyncio.create_task(start()) for _ in range(clients)]
+    await asyncio.sleep(1)
+    assert not any(task.done() for task in waiting)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    answers = await asyncio.gather(*waiting)
+    assert [a.status_code for a in answers] == [200] * clients, answers[0].text
+    assert {a.json()["status"] for a in answers} == {"succeeded"}
+
+    # An output read that waits gives its connection back too.
+    again = await http.post(url, json={}, headers=editor.headers)
+    assert again.status_code == 202, again.text
+    output = f"{API}/runs/{again.json()['run_id']}/output"
+    reading = asyncio.create_task(http.get(output, params={"wait": 30}, headers=editor.headers))
+    await asyncio.sleep(1)
+    assert not reading.done()
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert (await reading).status_code == 200

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from app.api.deps import CurrentUser, RunId, StateDep, TemporalDep
+from app.api.deps import CurrentUser, RunId, SessionDep, StateDep, TemporalDep
 from app.api.routes.runs.nodes import NodeId
 from app.errors import ApiError
 from app.runs.access import visible_run
@@ -36,6 +36,7 @@ _VALUE: dict[int | str, dict[str, Any]] = {
 async def read_run_output(
     run_id: RunId,
     user: CurrentUser,
+    session: SessionDep,
     state: StateDep,
     temporal: TemporalDep,
     wait: Annotated[
@@ -56,6 +57,9 @@ async def read_run_output(
     seconds = wait_seconds(wait, state.settings)
     description = await visible_run(temporal, state, run_id, user)
     if description.status == WorkflowExecutionStatus.RUNNING and seconds:
+        # The wait needs no database: the connection the user's lookup took goes back
+        # to the pool now, not when the run ends (waiting readers would hold the pool).
+        await session.close()
         ended = await wait_for_end(temporal, run_id, seconds, state.temporal.rpc_timeout)
         if ended is not None and ended.status == RunStatus.SUCCEEDED:
             return JSONResponse(ended.output)
