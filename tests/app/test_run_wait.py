@@ -138,20 +138,30 @@ async def test_waiting_requests_hold_no_database_connection(
     http: httpx.AsyncClient, worker: Worker, editor: Actor, app_state: AppState
 ) -> None:
     """Waiting starts and waiting output reads leave the pool to the requests that use it."""
-    workflow = await create_workflow(http, editor, waiting_definition("2s"))
+    workflow = await create_workflow(http, editor, waiting_definition("6s"))
     pool = app_state.engine.pool
-    clients = 24
     url = f"{API}/workflows/{workflow['id']}/runs"
 
     async def start() -> httpx.Response:
         return await http.post(url, params={"wait": 30}, json={}, headers=editor.headers)
 
-    waiting = [asyncio.create_task(start()) for _ in range(clients)]
-    await asyncio.sleep(1)
-    assert not any(task.done() for task in waiting)
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    async def pool_idle_while(tasks: list[asyncio.Task[httpx.Response]]) -> None:
+        """Every request has done its database work, none has its answer: all are waiting.
+
+        A request still launching holds a connection for a moment, so this polls.
+        """
+        for _ in range(50):
+            if pool.checkedout() == 0:  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.1)
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert not any(task.done() for task in tasks)
+
+    waiting = [asyncio.create_task(start()) for _ in range(24)]
+    await asyncio.sleep(0.5)
+    await pool_idle_while(waiting)
     answers = await asyncio.gather(*waiting)
-    assert [a.status_code for a in answers] == [200] * clients, answers[0].text
+    assert [a.status_code for a in answers] == [200] * len(waiting), answers[0].text
     assert {a.json()["status"] for a in answers} == {"succeeded"}
 
     # An output read that waits gives its connection back too.
@@ -159,7 +169,6 @@ async def test_waiting_requests_hold_no_database_connection(
     assert again.status_code == 202, again.text
     output = f"{API}/runs/{again.json()['run_id']}/output"
     reading = asyncio.create_task(http.get(output, params={"wait": 30}, headers=editor.headers))
-    await asyncio.sleep(1)
-    assert not reading.done()
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    await asyncio.sleep(0.5)
+    await pool_idle_while([reading])
     assert (await reading).status_code == 200

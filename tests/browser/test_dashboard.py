@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+from playwright.async_api import expect
 from temporalio.worker import Worker
 
 from tests.support.browser import create, node, sign_in, start, unique
@@ -206,10 +207,12 @@ async def test_rerun_from_a_node_reuses_what_came_before(
     first = page.get_by_role("complementary", name="Node first")
     await first.get_by_role("heading", name="Node first").wait_for()
     # The focus moves after the render that opens (or closes) the drawer: wait for it.
-    await page.wait_for_function("document.activeElement?.textContent === 'Node first'")
+    # (expect polls from Playwright's side; a polled string predicate would be eval'd in
+    # the page, which its CSP forbids.)
+    await expect(first.get_by_role("heading", name="Node first")).to_be_focused()
     await page.keyboard.press("Escape")
     await first.wait_for(state="detached")
-    await page.wait_for_function("document.activeElement?.dataset?.nodeId === 'first'")
+    await expect(node(page, "first")).to_be_focused()
     await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
     drawer = page.get_by_role("complementary", name="Node second")

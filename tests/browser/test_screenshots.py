@@ -119,6 +119,22 @@ async def test_screenshots(page: Any, api: httpx.AsyncClient, worker: Worker, pe
     await page.get_by_role("list", name="Problems").wait_for()
     await page.screenshot(path=out / "editor.png")
 
+    # The Test panel: the fixed draft tried on the real stack, its http calls mocked.
+    await page.goto("/ui/workflows/new")
+    await page.get_by_label("Definition (JSON)").fill(json.dumps(lead_flow(peer), indent=2))
+    await page.locator('[data-validation="valid"]').wait_for()
+    panel = page.get_by_role("region", name="Test")
+    await panel.get_by_label("Test input (JSON)").fill('{"lead_id": "L-3"}')
+    for node_id, answer in (("get_lead", {"id": "L-3", "country": "US"}), ("notify", {"sent": 1})):
+        await panel.get_by_label(f"{node_id}: how it answers").select_option("mock")
+        mock = {"output": {"status": 200, "headers": {}, "body": answer}}
+        await panel.get_by_label(f"Mock of {node_id}").fill(json.dumps(mock))
+    await panel.get_by_role("button", name="Run test").click()
+    report = panel.get_by_label("Test result")
+    await report.locator('[data-test-status="succeeded"]').wait_for(timeout=60_000)
+    await panel.scroll_into_view_if_needed()
+    await page.screenshot(path=out / "editor-test.png", full_page=True)
+
     await page.goto("/ui/runs")
     await page.locator("table[aria-label='Runs'] tbody tr").nth(4).wait_for()
     await page.screenshot(path=out / "runs.png")

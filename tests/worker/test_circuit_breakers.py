@@ -166,7 +166,9 @@ async def test_a_failed_probe_opens_it_again(
 async def test_half_open_lets_through_only_half_open_max_calls_probes_at_once(
     breakers: PostgresCircuitBreakers, pool: Any, service: str
 ) -> None:
-    await configure(pool, service, failure_threshold=1, reset_timeout=0.2, half_open_max_calls=2)
+    # A probe slot frees itself reset_timeout after its last use: 1 s keeps the first
+    # probe's slot taken while the six below ask, even on a loaded machine.
+    await configure(pool, service, failure_threshold=1, reset_timeout=1.0, half_open_max_calls=2)
     await breakers.report(Permit(mine(service)), "failure")
     await eventually_allowed(breakers, service)  # the first probe, kept in flight
 

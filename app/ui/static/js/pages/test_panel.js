@@ -105,7 +105,9 @@ function Report({ run }) {
         paths.map((path) => {
           const node = nodes.get(path) || {};
           const test = tested[path];
-          const how = test ? (test.mocked ? "mocked" : test.refused ? "refused" : "ran for real") : "—";
+          // Only a node with side effects "ran for real"; a transform or a for_each just ran.
+          const ran = SIDE_EFFECTS.has(node.type) ? "ran for real" : "ran";
+          const how = test ? (test.mocked ? "mocked" : test.refused ? "refused" : ran) : "—";
           const result = node.error ? `${node.error.type}: ${node.error.message}` : node.output !== undefined && node.output !== null ? pretty(node.output) : "";
           return h(
             "tr",
