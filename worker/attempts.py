@@ -14,12 +14,14 @@ Rows are written in batches: the first attempt to end starts a flush after
 one ``INSERT`` for them all (up to ``MAX_BATCH`` rows). One insert per attempt
 cost a pool round trip, a statement and a connection reset each: a twentieth
 of the worker's CPU on a chain of http nodes, and as much again in PostgreSQL.
-A row thus shows up that much later in the API's node detail.
+A row thus shows up that much later in the API's node detail. A stopping worker
+writes the rows still waiting before it closes its pool (:meth:`AttemptLogInterceptor.drain`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -101,6 +103,7 @@ class AttemptLogInterceptor(Interceptor):
         self._flush_seconds = flush_seconds
         self._waiting: list[AttemptRecord] = []
         self._pending: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         """Wrap the activity inbound chain."""
@@ -114,8 +117,14 @@ class AttemptLogInterceptor(Interceptor):
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
+    async def drain(self) -> None:
+        """Write every waiting row now and wait for the writes (the worker is stopping)."""
+        self._stopping.set()
+        await asyncio.gather(*self._pending, return_exceptions=True)
+
     async def _flush(self) -> None:
-        await asyncio.sleep(self._flush_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self._flush_seconds)
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:

@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 from interpreter import tracing
 from interpreter.contract.client import connect
 from interpreter.logs import TemporalContextFilter, configure_logging
+from worker.attempts import AttemptLogInterceptor
 from worker.database import database_pool, stores
 from worker.runtime import create_worker, http_client
 from worker.settings import WorkerSettings
@@ -48,6 +49,10 @@ async def serve(settings: WorkerSettings) -> None:
             log.info("stopping: waiting for running activities")
             await worker.shutdown()
         await runner
+        # Attempt rows still waiting for their batch are written before the pool closes.
+        for interceptor in worker.config().get("interceptors", []):
+            if isinstance(interceptor, AttemptLogInterceptor):
+                await interceptor.drain()
 
 
 def _problem(error: ErrorDetails) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ from temporalio.exceptions import ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 from temporalio.worker import Worker
 
+from app.db.migrations import upgrade_to_head
 from app.runs.attempts import counts_from_stats, node_error
 from tests.app.test_run_suspend import suspended_run
 from tests.support.api import API, Actor, definition, run_becomes, run_of
@@ -194,3 +197,32 @@ async def test_a_batch_postgresql_refuses_is_logged_with_its_size_and_fails_no_n
         record.getMessage()
     )
     assert "connection refused" in record.getMessage()
+
+
+async def test_rows_waiting_for_their_batch_are_written_when_the_worker_stops(
+    database_url: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from worker.attempts import AttemptLogInterceptor, AttemptRecord
+    from worker.database import database_pool, stores
+    from worker.settings import WorkerSettings
+
+    upgrade_to_head(database_url)
+    settings = WorkerSettings(DATABASE_URL=database_url, data_dir=str(tmp_path), environment="test")
+    run_id = f"run-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    async with database_pool(settings) as pool:
+        attempts = stores(settings, pool).attempts
+        assert pool is not None
+        assert attempts is not None
+        interceptor = AttemptLogInterceptor(attempts, flush_seconds=3600)
+        interceptor.keep(
+            AttemptRecord(run_id, "fetch", "fetch", 1, "succeeded", None, None, now, now)
+        )
+        async with asyncio.timeout(10):
+            await interceptor.drain()
+        rows = await pool.fetch(
+            "SELECT attempt, outcome FROM node_attempts WHERE run_id = $1", run_id
+        )
+    assert [tuple(row) for row in rows] == [(1, "succeeded")]
