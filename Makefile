@@ -23,12 +23,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Coverage of app/, interpreter/ and worker/ (worker processes included); the floor is in
-# pyproject.toml. `make test COV_CONTEXT=test` also tags each line with the tests that ran
-# it (`coverage html --show-contexts`), which makes the suite slower.
-COV_CONTEXT ?=
+# Coverage of app/, interpreter/ and worker/ (worker processes included), each line
+# tagged with the tests that ran it (`coverage html --show-contexts`); the floor is in
+# pyproject.toml.
 pytest: $(STAMP)
-	$(BIN)/pytest --cov $(if $(COV_CONTEXT),--cov-context=$(COV_CONTEXT)) --cov-report=term --durations=30
+	$(BIN)/pytest --cov --cov-context=test --cov-report=term --durations=30
 
 test: lint typecheck pytest
 
