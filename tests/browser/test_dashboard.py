@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 
 from tests.support.browser import create, node, sign_in, start, unique
 from tests.support.peer import Peer, Reply
+from tests.support.workflows import suspending
 
 LIVE = 30_000
 """How long a page may take to show a live change (ms): runs go through Temporal."""
@@ -127,23 +128,7 @@ async def test_retry_a_suspended_node_with_an_edited_config(
 ) -> None:
     peer.route("/charge", Reply(500, {"error": "card declined"}))
     peer.route("/charge2", Reply(200, {"charged": True}))
-    workflow = await create(
-        api,
-        {
-            "name": unique("suspend"),
-            "on_failure": "suspend",
-            "nodes": [
-                {
-                    "id": "charge",
-                    "type": "http",
-                    "retry": {"strategy": "none"},
-                    "config": {"method": "GET", "url": f"{peer.url}/charge"},
-                },
-                {"id": "ship", "type": "transform", "config": {"value": "shipped"}},
-            ],
-            "edges": [{"from": "charge", "to": "ship"}],
-        },
-    )
+    workflow = await create(api, {**suspending(peer.url, "shipped"), "name": unique("suspend")})
     run_id = await start(api, workflow["id"])
     await sign_in(page, f"/ui/runs/{run_id}")
     await node(page, "charge", "failed").wait_for(timeout=LIVE)
